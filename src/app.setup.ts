@@ -1,0 +1,61 @@
+import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { ApiError } from './common/api-error';
+import { requestIdFor } from './common/request-id';
+import { createValidationPipe } from './common/validation';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The Fastify adapter with the server-level options of the contract. */
+export function createFastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdFor,
+    ignoreTrailingSlash: true,
+    // Graceful shutdown: stop keep-alive connections from holding the server open.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+}
+
+/**
+ * Everything that turns a created Nest application into this service: pipes, error handling, hooks,
+ * body parsing, logging, shutdown. `main.ts` and the tests both call it.
+ */
+export function configureApp(app: NestFastifyApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    // pino-http (a middleware on the raw request) logs with the same id Fastify gave the request.
+    (request.raw as typeof request.raw & { id?: string }).id = request.id;
+    done();
+  });
+
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('Request-Id', request.id);
+    done(null, payload);
+  });
+
+  // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed).
+  // Fastify's own JSON parser (with prototype-poisoning protection) does the parsing; an empty body
+  // counts as no body, and a body that is not JSON is the contract's 400.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    /^application\/(?:[\w.+-]+\+)?json(?:$|;)/,
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+      parseJson(request, body as string, (error, value) =>
+        error ? done(new ApiError(400, 'Malformed JSON body.'), undefined) : done(null, value),
+      );
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,82 @@
+import { HttpException } from '@nestjs/common';
+import { ApiError, defaultMessage, ErrorBody } from './api-error';
+
+export interface ErrorResponse {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+  /** Whether the detail belongs in the error log (server faults only). */
+  logAsError: boolean;
+}
+
+/** Error codes meaning the database cannot be reached, rather than that a query was wrong. */
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+]);
+
+interface CodedError {
+  code?: unknown;
+  driverError?: unknown;
+  message?: unknown;
+}
+
+function errorCode(exception: unknown): string | undefined {
+  const error = exception as CodedError | null;
+  if (error === null || typeof error !== 'object') return undefined;
+  if (typeof error.code === 'string') return error.code;
+  return errorCode(error.driverError);
+}
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  const code = errorCode(exception);
+  if (code !== undefined && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+  const message = (exception as CodedError | null)?.message;
+  return (
+    typeof message === 'string' &&
+    /Pool is closed|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state|Driver not Connected/i.test(
+      message,
+    )
+  );
+}
+
+/**
+ * Maps anything thrown while handling a request to the contract's status, body and headers.
+ * Only `ApiError`s choose their own message; every other error answers with its status's message,
+ * so nothing internal (framework wording, SQL, stack) ever reaches a client.
+ */
+export function toErrorResponse(exception: unknown): ErrorResponse {
+  let status = 500;
+  let body: ErrorBody | undefined;
+
+  if (exception instanceof ApiError) {
+    status = exception.getStatus();
+    body = exception.getResponse() as ErrorBody;
+  } else if (exception instanceof HttpException) {
+    status = exception.getStatus();
+  } else if (isDatabaseUnavailable(exception)) {
+    status = 503;
+  }
+
+  const headers: Record<string, string> = {};
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return {
+    status,
+    body: body ?? { message: defaultMessage(status) },
+    headers,
+    logAsError: status >= 500,
+  };
+}

@@ -1,0 +1,206 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface MysqlDatabaseConfig {
+  readonly type: 'mysql';
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  readonly database: string;
+  readonly poolSize: number;
+}
+
+export interface SqliteDatabaseConfig {
+  readonly type: 'sqlite';
+  /** Absolute path of the database file, or `:memory:`. */
+  readonly path: string;
+}
+
+export type DatabaseConfig = MysqlDatabaseConfig | SqliteDatabaseConfig;
+
+export interface JwtConfig {
+  readonly secret?: string;
+  readonly publicKey?: string;
+  readonly jwksUri?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+export interface AppConfig {
+  readonly nodeEnv: string;
+  readonly port: number;
+  readonly apiPrefix: string;
+  readonly database: DatabaseConfig;
+  /** Run pending migrations at start-up. */
+  readonly migrate: boolean;
+  /** Fill an empty embedded (SQLite) database with generated demo data at start-up. */
+  readonly demoData: boolean;
+  /** Folder for the embedded database and the generated JWT secret. */
+  readonly dataDir: string;
+  readonly imageBaseUrl: string;
+  /** Base for absolute pagination links; taken from the request when unset. */
+  readonly publicUrl?: string;
+  readonly jwt: JwtConfig;
+  readonly logLevel: LogLevel;
+  /** Requests per minute per client; 0 turns rate limiting off. */
+  readonly rateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates every setting from the environment in one pass, collecting every problem,
+ * so that a bad start-up names each bad variable in one line.
+ */
+export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const lower = raw.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+    if (['false', '0', 'no', 'off'].includes(lower)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const httpUrl = (name: string): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an absolute http(s) URL (got "${raw}")`);
+      return undefined;
+    }
+  };
+
+  const dataDir = resolveFrom(cwd, read('DATA_DIR') ?? 'data');
+  const poolSize = integer('DB_POOL_SIZE', 10, 1, 1000);
+  const database = parseDatabaseUrl(read('DATABASE_URL'), dataDir, poolSize, cwd, problems);
+
+  const apiPrefix = (read('API_PREFIX') ?? 'api').replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(apiPrefix)) {
+    problems.push(`API_PREFIX must be a URL path segment such as "api" (got "${env.API_PREFIX}")`);
+  }
+
+  const logLevel = (read('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}")`);
+  }
+
+  const jwt: JwtConfig = {
+    secret: read('JWT_SECRET'),
+    publicKey: read('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
+    jwksUri: httpUrl('JWT_JWKS_URI'),
+    issuer: read('JWT_ISSUER'),
+    audience: read('JWT_AUDIENCE'),
+  };
+  const keySources = [jwt.secret, jwt.publicKey, jwt.jwksUri].filter((v) => v !== undefined);
+  if (keySources.length > 1) {
+    problems.push('set only one of JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URI');
+  }
+  if (jwt.secret !== undefined && jwt.secret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters long');
+  }
+  if (jwt.publicKey !== undefined && !jwt.publicKey.includes('-----BEGIN')) {
+    problems.push('JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+  }
+
+  const config: AppConfig = {
+    nodeEnv: read('NODE_ENV') ?? 'production',
+    port: integer('PORT', 3000, 1, 65535),
+    apiPrefix,
+    database,
+    migrate: boolean('DB_MIGRATE', true),
+    demoData: boolean('DEMO_DATA', true),
+    dataDir,
+    imageBaseUrl: httpUrl('IMAGE_BASE_URL') ?? 'https://animethemes.moe/storage/images',
+    publicUrl: httpUrl('PUBLIC_URL'),
+    jwt,
+    logLevel,
+    rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 90, 0, 1_000_000),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function resolveFrom(cwd: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+function parseDatabaseUrl(
+  raw: string | undefined,
+  dataDir: string,
+  poolSize: number,
+  cwd: string,
+  problems: string[],
+): DatabaseConfig {
+  const fallback: SqliteDatabaseConfig = { type: 'sqlite', path: join(dataDir, 'image-api.sqlite') };
+  if (raw === undefined) return fallback;
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') {
+      problems.push('DATABASE_URL sqlite:PATH needs a file path (or sqlite::memory:)');
+      return fallback;
+    }
+    return { type: 'sqlite', path: path === ':memory:' ? path : resolveFrom(cwd, path) };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(
+      'DATABASE_URL must look like mysql://user:password@host:3306/database or sqlite:./data/file.sqlite',
+    );
+    return fallback;
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    problems.push(
+      `DATABASE_URL must use mysql:// (or mariadb://) or sqlite: (got "${url.protocol}//")`,
+    );
+    return fallback;
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) {
+    problems.push('DATABASE_URL must name a database: mysql://user:password@host:3306/database');
+    return fallback;
+  }
+  return {
+    type: 'mysql',
+    host: url.hostname || '127.0.0.1',
+    port: url.port === '' ? 3306 : Number(url.port),
+    username: decodeURIComponent(url.username) || 'root',
+    password: decodeURIComponent(url.password),
+    database,
+    poolSize,
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions, LoggerOptions, Logger } from 'typeorm';
+import type { DatabaseConfig } from '../config/app-config';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export interface DatabaseOptionsOverrides {
+  /** Capture a stack for every query (mysql2 `trace`); costly, so only for development. */
+  readonly traceQueries?: boolean;
+  readonly logging?: LoggerOptions;
+  readonly logger?: Logger;
+}
+
+/**
+ * The one place that turns configuration into TypeORM options, used by the app, `ormconfig.ts`
+ * (the migration CLI), the seeder and the tests.
+ */
+export function buildDataSourceOptions(
+  database: DatabaseConfig,
+  overrides: DatabaseOptionsOverrides = {},
+): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    logging: overrides.logging ?? false,
+    logger: overrides.logger,
+  };
+
+  if (database.type === 'sqlite') {
+    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: database.path,
+      enableWAL: database.path !== ':memory:',
+      // better-sqlite3 has no pool: one connection, so one writer; wait instead of failing on a lock.
+      timeout: 10_000,
+      prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
+        db.pragma('busy_timeout = 10000');
+        db.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+
+  return {
+    ...common,
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    host: database.host,
+    port: database.port,
+    username: database.username,
+    password: database.password,
+    database: database.database,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    // Timestamps travel as strings so microseconds survive (JS Dates stop at milliseconds).
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    poolSize: database.poolSize,
+    extra: {
+      trace: overrides.traceQueries ?? false,
+      connectionLimit: database.poolSize,
+      waitForConnections: true,
+      enableKeepAlive: true,
+    },
+  };
+}

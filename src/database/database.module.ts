@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { buildDataSourceOptions } from './database-options';
+import { pinUtcSessions } from './data-source';
+import { DemoDataService } from './seed/demo-data.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        ...buildDataSourceOptions(config.database, {
+          traceQueries: config.nodeEnv === 'development',
+        }),
+        migrationsRun: config.migrate,
+        // Fail fast: a database that is not there at start is a configuration problem.
+        retryAttempts: 0,
+        manualInitialization: false,
+      }),
+      dataSourceFactory: async (options) => {
+        const dataSource = new DataSource(options!);
+        await dataSource.initialize();
+        await pinUtcSessions(dataSource);
+        return dataSource;
+      },
+    }),
+  ],
+  providers: [DemoDataService],
+})
+export class DatabaseModule {}

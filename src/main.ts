@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { configureApp, createFastifyAdapter } from './app.setup';
+import { ConfigError } from './config/app-config';
+import { loadConfigFromEnvironment } from './config/load-env';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigFromEnvironment();
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createFastifyAdapter(),
+    // Logs wait for pino; a failed start prints only the one line below.
+    { bufferLogs: true, abortOnError: false, logger: false },
+  );
+  configureApp(app);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+bootstrap().catch((error: unknown) => {
+  // One clear line, not a stack trace: start-up fails on configuration or an unreachable database.
+  const message =
+    error instanceof ConfigError
+      ? error.message
+      : `Start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});
