@@ -12,7 +12,7 @@ export function createFastifyAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
     // Graceful shutdown: stop keep-alive connections from holding the server open.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -37,7 +37,7 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   });
 
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('Request-Id', request.id);
+    reply.header('Request-Id', request.id);
     done(null, payload);
   });
 
@@ -51,9 +51,10 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
     (request, body, done) => {
       if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-      parseJson(request, body as string, (error, value) =>
-        error ? done(new ApiError(400, 'Malformed JSON body.'), undefined) : done(null, value),
-      );
+      void parseJson(request, body as string, (error, value) => {
+        if (error) done(new ApiError(400, 'Malformed JSON body.'), undefined);
+        else done(null, value);
+      });
     },
   );
 

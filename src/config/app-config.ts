@@ -1,7 +1,15 @@
 import { isAbsolute, join, resolve } from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 export interface MysqlDatabaseConfig {
   readonly type: 'mysql';
@@ -164,7 +172,10 @@ function parseDatabaseUrl(
   cwd: string,
   problems: string[],
 ): DatabaseConfig {
-  const fallback: SqliteDatabaseConfig = { type: 'sqlite', path: join(dataDir, 'image-api.sqlite') };
+  const fallback: SqliteDatabaseConfig = {
+    type: 'sqlite',
+    path: join(dataDir, 'image-api.sqlite'),
+  };
   if (raw === undefined) return fallback;
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');

@@ -53,7 +53,11 @@ const string = (name: string, length = 255, isUnique = false): TableColumnOption
 });
 
 const nullableInt = (name: string): TableColumnOptions => ({ name, type: 'int', isNullable: true });
-const nullableText = (name: string): TableColumnOptions => ({ name, type: 'text', isNullable: true });
+const nullableText = (name: string): TableColumnOptions => ({
+  name,
+  type: 'text',
+  isNullable: true,
+});
 
 /**
  * Every filterable and sortable column is indexed behind `deleted_at`, so the soft-delete condition
@@ -62,13 +66,20 @@ const nullableText = (name: string): TableColumnOptions => ({ name, type: 'text'
  */
 const liveIndex = (table: string, column: string): TableIndexOptions => ({
   name: `${table}_deleted_at_${column}_index`,
-  columnNames: column === `${singular(table)}_id` ? ['deleted_at', column] : ['deleted_at', column, `${singular(table)}_id`],
+  columnNames:
+    column === `${singular(table)}_id`
+      ? ['deleted_at', column]
+      : ['deleted_at', column, `${singular(table)}_id`],
 });
 
 function singular(table: string): string {
-  return { images: 'image', anime: 'anime', artists: 'artist', studios: 'studio', playlists: 'playlist' }[
-    table
-  ] as string;
+  return {
+    images: 'image',
+    anime: 'anime',
+    artists: 'artist',
+    studios: 'studio',
+    playlists: 'playlist',
+  }[table] as string;
 }
 
 const pivotForeignKeys = (related: string, relatedKey: string): TableForeignKeyOptions[] => [
@@ -151,7 +162,12 @@ export class InitialSchema1732700000000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'studios',
-        columns: [id('studio_id', dialect), string('name'), string('slug', 255, true), ...softDeleteTimestamps()],
+        columns: [
+          id('studio_id', dialect),
+          string('name'),
+          string('slug', 255, true),
+          ...softDeleteTimestamps(),
+        ],
       }),
     );
 

@@ -1,0 +1,49 @@
+import { describeEachDatabase } from './helpers/test-app';
+
+describeEachDatabase('errors and request ids', (context) => {
+  it('should answer an unknown route with 404 and the contract body', async () => {
+    const response = await context().http().get('/api/nothing-here').expect(404);
+    expect(response.body).toEqual({ message: 'Not Found.' });
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('should put a Request-Id header on every response', async () => {
+    const response = await context().http().get('/health').expect(200);
+    expect(response.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("should echo the caller's X-Request-Id", async () => {
+    const response = await context()
+      .http()
+      .get('/health')
+      .set('X-Request-Id', 'trace-abc-123')
+      .expect(200);
+    expect(response.headers['request-id']).toBe('trace-abc-123');
+  });
+
+  it('should replace an X-Request-Id that is not a sane token', async () => {
+    const response = await context()
+      .http()
+      .get('/health')
+      .set('X-Request-Id', 'a b<c>')
+      .expect(200);
+    expect(response.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describeEachDatabase('health', (context) => {
+  it('should answer GET /health without the database', async () => {
+    const response = await context().http().get('/health').expect(200);
+    expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it('should answer GET /health/ready when the database answers', async () => {
+    const response = await context().http().get('/health/ready').expect(200);
+    expect(response.body).toEqual({
+      status: 'ok',
+      info: { database: { status: 'up' } },
+      error: {},
+      details: { database: { status: 'up' } },
+    });
+  });
+});

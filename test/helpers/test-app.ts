@@ -1,0 +1,98 @@
+import { Test } from '@nestjs/testing';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp, createFastifyAdapter } from '../../src/app.setup';
+import { AppConfig, parseConfig } from '../../src/config/app-config';
+import {
+  createTestDatabase,
+  TestDatabase,
+  TestDatabaseKind,
+  testDatabaseKinds,
+} from './test-database';
+
+/** A secret only the tests use; long enough for the config rules. */
+export const TEST_JWT_SECRET = 'test-secret-of-the-image-api-e2e-suite-0123456789';
+
+export interface TestApp {
+  readonly app: NestFastifyApplication;
+  readonly config: AppConfig;
+  readonly dataSource: DataSource;
+  readonly database: TestDatabase;
+  /** A supertest agent bound to the running app. */
+  http(): TestAgent;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment variables on top of the test defaults (quiet logs, no demo data, no rate limit). */
+  readonly env?: Record<string, string | undefined>;
+  /** Reuse a database made earlier (its data survives this app). */
+  readonly database?: TestDatabase;
+}
+
+/** Boots the real app through `configureApp()` against a fresh database of the given kind. */
+export async function createTestApp(
+  kind: TestDatabaseKind,
+  options: TestAppOptions = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase(kind));
+  const config: AppConfig = {
+    ...parseConfig({
+      LOG_LEVEL: 'silent',
+      DEMO_DATA: 'false',
+      RATE_LIMIT_PER_MINUTE: '0',
+      JWT_SECRET: TEST_JWT_SECRET,
+      IMAGE_BASE_URL: 'https://animethemes.moe/storage/images',
+      ...options.env,
+    }),
+    database: database.config,
+  };
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config)],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), {
+    logger: false,
+  });
+  configureApp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    config,
+    dataSource,
+    database,
+    http: () => request(app.getHttpServer()),
+    close: async () => {
+      await app.close();
+      if (options.database === undefined) await database.drop();
+    },
+  };
+}
+
+/**
+ * Runs a suite once per test database (SQLite, and MariaDB/MySQL when `TEST_MYSQL_URL` is set),
+ * each on a fresh database with its own app.
+ */
+export function describeEachDatabase(
+  title: string,
+  body: (context: () => TestApp) => void,
+  options: TestAppOptions = {},
+): void {
+  describe.each(testDatabaseKinds())(`${title} [%s]`, (kind) => {
+    let testApp: TestApp | undefined;
+    beforeAll(async () => {
+      testApp = await createTestApp(kind, options);
+    });
+    afterAll(async () => {
+      await testApp?.close();
+    });
+    body(() => {
+      if (testApp === undefined) throw new Error('the test app did not start');
+      return testApp;
+    });
+  });
+}
