@@ -1,0 +1,126 @@
+/**
+ * The shared vocabulary of the QueryModule: how a resource declares its query surface (the schema),
+ * and the typed, validated query the parsers hand to the repository. Knows nothing about images.
+ *
+ * Flow: raw input (a query string's flat bracketed keys, or a nested plain object from a message
+ * transport) → `normalizeQueryInput` → ordered `[key, value]` pairs → one parser per parameter family
+ * judged against the `RootResourceSchema` → `ParsedQuery` → applied to a TypeORM query builder.
+ */
+
+export type FieldType = 'int' | 'string' | 'enum' | 'date';
+export type FilterOperator = 'eq' | 'ne' | 'lt' | 'gt' | 'lte' | 'gte' | 'like' | 'notlike';
+export type FilterLogic = 'and' | 'or';
+export type SortDirection = 'ASC' | 'DESC';
+export type TrashedMode = 'with' | 'without' | 'only';
+
+/** Which operators each field type allows (API.md section 4). */
+export const OPERATORS_BY_TYPE: Readonly<Record<FieldType, readonly FilterOperator[]>> = {
+  int: ['eq', 'ne', 'lt', 'gt', 'lte', 'gte'],
+  date: ['eq', 'ne', 'lt', 'gt', 'lte', 'gte'],
+  string: ['eq', 'ne', 'like', 'notlike'],
+  enum: ['eq', 'ne'],
+};
+
+export interface EnumDefinition {
+  /** int → display name, as rendered in JSON. */
+  readonly names: Readonly<Record<number, string>>;
+  /** lower-cased accepted input name → int (display names plus aliases such as `large cover`). */
+  readonly aliases: Readonly<Record<string, number>>;
+}
+
+export interface FieldDefinition {
+  /** The name a client uses in `fields[...]`, `filter[...]`, `sort` and sees in JSON. */
+  readonly name: string;
+  /** The database column; undefined for computed fields (such as `link`). */
+  readonly column?: string;
+  readonly type: FieldType;
+  readonly enum?: EnumDefinition;
+  /** Rendered when the client gives no `fields[type]`. */
+  readonly default: boolean;
+  readonly filterable: boolean;
+  readonly sortable: boolean;
+  /** Columns a computed field needs loaded (e.g. `link` needs `path`). */
+  readonly requires?: readonly string[];
+}
+
+export interface ResourceSchema {
+  /** The type name in `fields[type]`, `filter[type][...]`, `sort[type]` (`image`, `anime`, `artist`). */
+  readonly type: string;
+  readonly table: string;
+  /** The primary key column, also the field name (`image_id`). */
+  readonly primaryKey: string;
+  /** Whether the table has `deleted_at` (soft delete). */
+  readonly softDeletes: boolean;
+  /** In the order they render. */
+  readonly fields: readonly FieldDefinition[];
+  /**
+   * A fixed condition every query of this type carries, never widened by client filters
+   * (playlists: only `visibility = 0`, Public, are ever shown). Column → value.
+   */
+  readonly fixedConditions?: Readonly<Record<string, number | string>>;
+}
+
+export interface IncludeDefinition {
+  /** The include name and the JSON key of the array (`anime`, `artists`, `studios`, `playlists`). */
+  readonly name: string;
+  readonly resource: ResourceSchema;
+  /** The pivot table (`anime_image`) and its two keys. */
+  readonly pivotTable: string;
+  readonly pivotOwnerKey: string;
+  readonly pivotRelatedKey: string;
+  /** Pivot columns rendered under an object on each related row: `artistimage: { depth }`. */
+  readonly pivotObject?: { readonly name: string; readonly columns: readonly string[] };
+}
+
+export interface PageLimits {
+  readonly defaultSize: number;
+  readonly maxSize: number;
+}
+
+export interface RootResourceSchema extends ResourceSchema {
+  /** The JSON key of a list (`images`) and of one item (`image`). */
+  readonly pluralKey: string;
+  readonly singularKey: string;
+  readonly includes: readonly IncludeDefinition[];
+  readonly page: PageLimits;
+  /** Whether `sort=random` is allowed. */
+  readonly allowRandomSort: boolean;
+}
+
+/** One filter condition, in the order the client wrote it; values are parsed and bound later. */
+export interface FilterCondition {
+  /** The original key as the client wrote it, dotted for errors: `filter.facet-ne`. */
+  readonly key: string;
+  /** The type a scoped key names (`filter[anime][year]`), or undefined for an unscoped key. */
+  readonly scope?: string;
+  readonly field: string;
+  readonly operator: FilterOperator;
+  readonly logic: FilterLogic;
+  /** `-not`: NOT IN for a list, `<>` for one value. */
+  readonly negated: boolean;
+  /** More than one value means IN (or NOT IN when negated). */
+  readonly values: readonly string[];
+}
+
+export interface SortTerm {
+  readonly field: string;
+  readonly direction: SortDirection;
+}
+
+export type SortSpec = readonly SortTerm[] | 'random';
+
+export interface ParsedQuery {
+  readonly include: readonly string[];
+  /** type → the fields asked for; a type that is absent renders its defaults. */
+  readonly fields: Readonly<Record<string, readonly string[]>>;
+  readonly filters: readonly FilterCondition[];
+  readonly trashed: TrashedMode;
+  /** `filter[has]` / `filter[has-or]`. */
+  readonly has?: { readonly relations: readonly string[]; readonly logic: FilterLogic };
+  /** type → sort; the root type's key is its own type name (`image`). */
+  readonly sort: Readonly<Record<string, SortSpec>>;
+  readonly page: { readonly size: number; readonly number: number };
+}
+
+/** Where a query is used: the list route, or the show route (which accepts less). */
+export type QueryMode = 'index' | 'show';
