@@ -87,7 +87,7 @@ export interface RootResourceSchema extends ResourceSchema {
   readonly allowRandomSort: boolean;
 }
 
-/** One filter condition, in the order the client wrote it; values are parsed and bound later. */
+/** One filter condition, in the order the client wrote it. */
 export interface FilterCondition {
   /** The original key as the client wrote it, dotted for errors: `filter.facet-ne`. */
   readonly key: string;
@@ -98,8 +98,12 @@ export interface FilterCondition {
   readonly logic: FilterLogic;
   /** `-not`: NOT IN for a list, `<>` for one value. */
   readonly negated: boolean;
-  /** More than one value means IN (or NOT IN when negated). */
-  readonly values: readonly string[];
+  /**
+   * Validated and converted for binding: ints as numbers, enums as their int, dates as database
+   * timestamp strings (`2024-01-01 00:00:00.000000`), strings as given (`\,` unescaped).
+   * More than one value means IN (or NOT IN when negated).
+   */
+  readonly values: readonly (string | number)[];
 }
 
 export interface SortTerm {
