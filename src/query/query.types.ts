@@ -104,6 +104,12 @@ export interface FilterCondition {
    * More than one value means IN (or NOT IN when negated).
    */
   readonly values: readonly (string | number)[];
+  /**
+   * The types this condition filters, resolved by `parseQuery` (always set by it): a scoped key →
+   * `[scope]`; an unscoped key → the root type (index only) and every include type that has the
+   * filter, in schema order. Root conditions narrow the listed rows; the others narrow included arrays.
+   */
+  readonly appliesTo?: readonly string[];
 }
 
 export interface SortTerm {
@@ -115,13 +121,25 @@ export type SortSpec = readonly SortTerm[] | 'random';
 
 export interface ParsedQuery {
   readonly include: readonly string[];
-  /** type → the fields asked for; a type that is absent renders its defaults. */
+  /**
+   * type → the fields asked for, in the schema's (render) order, whatever order the client listed
+   * them in; a type that is absent renders its defaults.
+   */
   readonly fields: Readonly<Record<string, readonly string[]>>;
   readonly filters: readonly FilterCondition[];
   readonly trashed: TrashedMode;
+  /**
+   * The effective trashed mode of every type (root and each include type), set by `parseQuery`:
+   * a scoped `filter[<type>][trashed]` overrides the unscoped `filter[trashed]` for that type.
+   * Read it with `trashedModeFor(query, type)`.
+   */
+  readonly trashedByType?: Readonly<Record<string, TrashedMode>>;
   /** `filter[has]` / `filter[has-or]`. */
   readonly has?: { readonly relations: readonly string[]; readonly logic: FilterLogic };
-  /** type → sort; the root type's key is its own type name (`image`). */
+  /**
+   * type → sort, only for types the client sorted (absent = the default: id ascending); the root
+   * type's key is its own type name (`image`). The id tie-breaker is not included here.
+   */
   readonly sort: Readonly<Record<string, SortSpec>>;
   readonly page: { readonly size: number; readonly number: number };
 }
