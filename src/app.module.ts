@@ -7,6 +7,8 @@ import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitModule } from './common/rate-limit.module';
+import { ImageAliasModule } from './image/image-alias.module';
 import { ImageModule } from './image/image.module';
 
 @Module({})
@@ -19,9 +21,12 @@ export class AppModule {
         LoggerModule.forRoot(buildLoggerOptions(config)),
         DatabaseModule,
         HealthModule,
+        RateLimitModule,
         ImageModule,
         // The resource routes live under API_PREFIX; health and docs stay outside it.
         RouterModule.register([{ path: config.apiPrefix, module: ImageModule }]),
+        // The seed's unprefixed spellings of restore and force delete.
+        ImageAliasModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

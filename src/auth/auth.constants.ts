@@ -1,0 +1,5 @@
+/** Injection token of the `JwtVerification` built from configuration. */
+export const JWT_VERIFICATION = Symbol('JWT_VERIFICATION');
+
+/** Route metadata key holding the permission a route requires. */
+export const REQUIRED_PERMISSION = 'auth:required-permission';

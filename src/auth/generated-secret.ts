@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+export const GENERATED_SECRET_FILE = 'jwt-secret';
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * The HS256 secret used when no JWT key is configured: created once (48 random bytes, base64url) in
+ * the data folder with mode 0600, and read back on every later start and by the token command.
+ * Creation is exclusive (`wx`), so two processes starting at once end up with the same secret.
+ */
+export function loadOrCreateGeneratedSecret(dataDir: string): string {
+  const path = join(dataDir, GENERATED_SECRET_FILE);
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeSync(fd, `${randomBytes(48).toString('base64url')}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // A file copied around with looser permissions is tightened rather than trusted as is.
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  const secret = readFileSync(path, 'utf8').trim();
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new Error(
+      `${path} holds no usable JWT secret (fewer than ${MIN_SECRET_LENGTH} characters); delete it to generate a new one`,
+    );
+  }
+  return secret;
+}

@@ -1,0 +1,119 @@
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { decode, type Algorithm } from 'jsonwebtoken';
+import { JwksClient, SigningKeyNotFoundError, JwksRateLimitError } from 'jwks-rsa';
+import { AppConfig, ConfigError } from '../config/app-config';
+import { loadOrCreateGeneratedSecret } from './generated-secret';
+
+export type JwtKeyMode = 'secret' | 'generated-secret' | 'public-key' | 'jwks';
+
+/** How the service checks tokens: the pinned algorithms, the claims it enforces, and the key. */
+export interface JwtVerification {
+  readonly mode: JwtKeyMode;
+  readonly algorithms: Algorithm[];
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** The secret or PEM public key to verify this raw token with. */
+  keyFor(rawToken: string): Promise<string>;
+}
+
+/** The JWKS endpoint could not be asked: a server-side problem (503), not a bad token. */
+export class KeyUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `The JWKS endpoint could not be read: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'KeyUnavailableError';
+  }
+}
+
+/** The token names no key the service knows (or no usable header at all). */
+export class UnknownKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownKeyError';
+  }
+}
+
+/**
+ * The algorithm a PEM public key pins: RSA → RS256, EC P-256 → ES256. Anything else is refused at
+ * start, so that the algorithm is never taken from a token's header.
+ */
+export function algorithmForKey(key: KeyObject): 'RS256' | 'ES256' {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    return 'ES256';
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  throw new ConfigError([
+    `JWT key must be an RSA key (RS256) or an EC P-256 key (ES256); got ${key.asymmetricKeyType ?? 'unknown'}${curve === undefined ? '' : ` ${curve}`}`,
+  ]);
+}
+
+export function publicKeyAlgorithm(pem: string): 'RS256' | 'ES256' {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ConfigError(['JWT_PUBLIC_KEY is not a readable PEM public key']);
+  }
+  return algorithmForKey(key);
+}
+
+/**
+ * Builds the verification set-up from configuration: JWT_SECRET (HS256), JWT_PUBLIC_KEY (RS256 or
+ * ES256 by key type), JWT_JWKS_URI (RS256/ES256, keys fetched by `kid` and cached), or, when none is
+ * set, the secret generated in the data folder.
+ */
+export function createJwtVerification(config: AppConfig): JwtVerification {
+  const { jwt } = config;
+  const claims = { issuer: jwt.issuer, audience: jwt.audience };
+
+  if (jwt.publicKey !== undefined) {
+    const publicKey = jwt.publicKey;
+    return {
+      mode: 'public-key',
+      algorithms: [publicKeyAlgorithm(publicKey)],
+      ...claims,
+      keyFor: () => Promise.resolve(publicKey),
+    };
+  }
+
+  if (jwt.jwksUri !== undefined) {
+    const client = new JwksClient({
+      jwksUri: jwt.jwksUri,
+      cache: true,
+      cacheMaxEntries: 10,
+      cacheMaxAge: 10 * 60 * 1000,
+      // Tokens naming unknown key ids must not turn into a flood of requests to the key server.
+      rateLimit: true,
+      jwksRequestsPerMinute: 10,
+      timeout: 5000,
+    });
+    return {
+      mode: 'jwks',
+      algorithms: ['RS256', 'ES256'],
+      ...claims,
+      keyFor: async (rawToken) => {
+        const header = decode(rawToken, { complete: true })?.header;
+        if (header === undefined) throw new UnknownKeyError('the token has no readable header');
+        try {
+          const signingKey = await client.getSigningKey(header.kid);
+          return signingKey.getPublicKey();
+        } catch (error) {
+          if (error instanceof SigningKeyNotFoundError || error instanceof JwksRateLimitError) {
+            throw new UnknownKeyError(error.message);
+          }
+          throw new KeyUnavailableError(error);
+        }
+      },
+    };
+  }
+
+  const secret = jwt.secret ?? loadOrCreateGeneratedSecret(config.dataDir);
+  return {
+    mode: jwt.secret === undefined ? 'generated-secret' : 'secret',
+    algorithms: ['HS256'],
+    ...claims,
+    keyFor: () => Promise.resolve(secret),
+  };
+}

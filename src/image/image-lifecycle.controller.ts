@@ -1,0 +1,30 @@
+import { Controller, Delete, Param, Patch } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Permission } from '../auth/permissions';
+import { RequirePermission } from '../auth/require-permission.decorator';
+import { RateLimited } from '../common/rate-limit.guard';
+import { ImageIdPipe } from './image-id.pipe';
+import { ImageResponse, ImageService, MessageResponse } from './image.service';
+
+/**
+ * Restore and force delete. Registered twice: in `ImageModule` (under `API_PREFIX`) and in
+ * `ImageAliasModule` (without it), because the seed spells these routes without the prefix.
+ */
+@ApiTags('image')
+@RateLimited()
+@Controller()
+export class ImageLifecycleController {
+  constructor(private readonly images: ImageService) {}
+
+  @Patch('restore/image/:id')
+  @RequirePermission(Permission.RestoreImage)
+  restore(@Param('id', ImageIdPipe) id: number): Promise<ImageResponse> {
+    return this.images.restore(id);
+  }
+
+  @Delete('forceDelete/image/:id')
+  @RequirePermission(Permission.ForceDeleteImage)
+  forceDelete(@Param('id', ImageIdPipe) id: number): Promise<MessageResponse> {
+    return this.images.forceDelete(id);
+  }
+}

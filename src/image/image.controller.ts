@@ -1,0 +1,95 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Permission } from '../auth/permissions';
+import { RequirePermission } from '../auth/require-permission.decorator';
+import { apiBaseUrl } from '../common/public-url';
+import { RateLimited } from '../common/rate-limit.guard';
+import type { AppConfig } from '../config/app-config';
+import { InjectAppConfig } from '../config/config.module';
+import { rawQueryString } from '../query/pagination';
+import { ParsedQueryParam } from '../query/query.decorator';
+import type { ParsedQuery } from '../query/query.types';
+import { CreateImageDto } from './dto/create-image.dto';
+import { UpdateImageDto } from './dto/update-image.dto';
+import { ImageIdPipe } from './image-id.pipe';
+import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
+import { ImageListResponse, ImageResponse, ImageService } from './image.service';
+
+/**
+ * `/api/image`. Write bodies are taken as they came and validated by the service, after the guard
+ * (401, 403) and the lookup (404), as the contract orders the checks.
+ */
+@ApiTags('image')
+@RateLimited()
+@Controller('image')
+export class ImageController {
+  constructor(
+    private readonly images: ImageService,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  list(
+    @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery,
+    @Req() request: FastifyRequest,
+  ): Promise<ImageListResponse> {
+    const baseUrl = `${apiBaseUrl(this.config, request)}/image`;
+    return this.images.list(query, { baseUrl, rawQuery: rawQueryString(request.url) });
+  }
+
+  /** The query is parsed before the id is judged: an invalid query is 422 even for a missing id. */
+  @Get(':id')
+  show(
+    @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
+    @Param('id', ImageIdPipe) id: number,
+  ): Promise<ImageResponse> {
+    return this.images.show(id, query);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @RequirePermission(Permission.CreateImage)
+  @ApiBody({ type: CreateImageDto })
+  async create(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ImageResponse> {
+    const created = await this.images.create(body);
+    void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
+    return created.response;
+  }
+
+  @Put(':id')
+  @RequirePermission(Permission.UpdateImage)
+  @ApiBody({ type: UpdateImageDto })
+  replace(@Param('id', ImageIdPipe) id: number, @Body() body: unknown): Promise<ImageResponse> {
+    return this.images.update(id, body);
+  }
+
+  @Patch(':id')
+  @RequirePermission(Permission.UpdateImage)
+  @ApiBody({ type: UpdateImageDto })
+  update(@Param('id', ImageIdPipe) id: number, @Body() body: unknown): Promise<ImageResponse> {
+    return this.images.update(id, body);
+  }
+
+  @Delete(':id')
+  @RequirePermission(Permission.DeleteImage)
+  softDelete(@Param('id', ImageIdPipe) id: number): Promise<ImageResponse> {
+    return this.images.softDelete(id);
+  }
+}

@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { includesOf } from '../query/query-plan';
+import type { ParsedQuery } from '../query/query.types';
+import type { IncludedRowGroups, RawRow } from '../query/resource-renderer';
+import { selectOne, selectPage } from '../query/typeorm/apply-query';
+import { loadIncludes } from '../query/typeorm/include-loader';
+import type { ImageFacet } from './image-facet';
+import { Image } from './image.entity';
+import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
+import type { ImageRow } from './image.serializer';
+
+/** The pivot tables that hold `image_id`; force delete empties them with the image. */
+export const IMAGE_PIVOT_TABLES = ['anime_image', 'artist_image', 'studio_image', 'playlist_image'];
+
+/** An `images` row with its soft-delete state. */
+export interface StoredImageRow extends ImageRow {
+  image_id: number;
+  facet: ImageFacet;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface ImageChanges {
+  path?: string;
+  facet?: ImageFacet;
+  updatedAt?: string;
+  deletedAt?: string | null;
+}
+
+const MAX_DEADLOCK_ATTEMPTS = 3;
+
+function toStoredRow(image: Image): StoredImageRow {
+  return {
+    image_id: Number(image.imageId),
+    path: image.path,
+    facet: Number(image.facet),
+    created_at: image.createdAt,
+    updated_at: image.updatedAt,
+    deleted_at: image.deletedAt ?? null,
+  };
+}
+
+function isDeadlock(error: unknown): boolean {
+  const coded = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return coded?.code === 'ER_LOCK_DEADLOCK' || coded?.driverError?.code === 'ER_LOCK_DEADLOCK';
+}
+
+/** The image writes of one transaction; rows read through it are locked until it ends (MySQL). */
+export class ImageWriteTransaction {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly lockRows: boolean,
+  ) {}
+
+  /** The row, locked for the rest of the transaction; trashed rows only when `withTrashed`. */
+  async findForUpdate(
+    id: number,
+    options: { withTrashed: boolean },
+  ): Promise<StoredImageRow | null> {
+    const query = this.manager
+      .createQueryBuilder(Image, 'image')
+      .withDeleted()
+      .where('image.imageId = :id', { id });
+    if (!options.withTrashed) query.andWhere('image.deletedAt IS NULL');
+    if (this.lockRows) query.setLock('pessimistic_write');
+    const image = await query.getOne();
+    return image === null ? null : toStoredRow(image);
+  }
+
+  /** Inserts a live image stamped `now`; returns its id. */
+  async insert(values: { path: string; facet: ImageFacet }, now: string): Promise<number> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .insert()
+      .into(Image)
+      .values({ ...values, createdAt: now, updatedAt: now, deletedAt: null })
+      .execute();
+    return Number((result.identifiers[0] as { imageId: number }).imageId);
+  }
+
+  async update(id: number, changes: ImageChanges): Promise<void> {
+    await this.manager
+      .createQueryBuilder()
+      .update(Image)
+      .set(changes)
+      .where('image_id = :id', { id })
+      .execute();
+  }
+
+  /** Deletes the image and, explicitly (foreign keys may be off on SQLite), its pivot rows. */
+  async deleteWithPivots(id: number): Promise<void> {
+    for (const table of IMAGE_PIVOT_TABLES) {
+      await this.manager
+        .createQueryBuilder()
+        .delete()
+        .from(table)
+        .where('image_id = :id', { id })
+        .execute();
+    }
+    await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(Image)
+      .where('image_id = :id', { id })
+      .execute();
+  }
+}
+
+/** All SQL of the Image resource. */
+@Injectable()
+export class ImageRepository {
+  /** The tail of the SQLite write queue (see `write`). */
+  private sqliteWrites: Promise<void> = Promise.resolve();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * A page of images for the list route as raw rows, in ONE statement selecting only the needed
+   * columns, with one row more than the page size when a next page exists (see `selectPage`).
+   */
+  findPage(query: ParsedQuery): Promise<RawRow[]> {
+    return selectPage(this.readQuery(), IMAGE_QUERY_SCHEMA, query).getRawMany<RawRow>();
+  }
+
+  /** One image for the show route as a raw row, live or soft-deleted. */
+  async findOne(id: number, query: ParsedQuery): Promise<RawRow | undefined> {
+    const rows = await selectOne(
+      this.readQuery(),
+      IMAGE_QUERY_SCHEMA,
+      query,
+      id,
+    ).getRawMany<RawRow>();
+    return rows[0];
+  }
+
+  /** The included relations of some images: one query per included relation, none per image. */
+  findIncluded(
+    query: ParsedQuery,
+    imageIds: readonly (number | string)[],
+  ): Promise<IncludedRowGroups[]> {
+    const includes = includesOf(IMAGE_QUERY_SCHEMA.includes, query.include);
+    return loadIncludes(this.dataSource, includes, query, imageIds);
+  }
+
+  private readQuery(): SelectQueryBuilder<ObjectLiteral> {
+    return this.dataSource.createQueryBuilder() as SelectQueryBuilder<ObjectLiteral>;
+  }
+
+  private get isMysql(): boolean {
+    return this.dataSource.options.type === 'mysql';
+  }
+
+  /**
+   * Runs `work` in one transaction. MySQL: rows read with `findForUpdate` are locked, so racing
+   * writes to one image serialise; a deadlock is retried. SQLite (better-sqlite3): TypeORM shares
+   * one connection between all requests, so concurrent transactions would interleave on it; writes
+   * are queued and run one after another instead.
+   */
+  write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
+    const run = () =>
+      this.dataSource.transaction((manager) =>
+        work(new ImageWriteTransaction(manager, this.isMysql)),
+      );
+    return this.isMysql ? this.retryOnDeadlock(run) : this.queueSqliteWrite(run);
+  }
+
+  private async retryOnDeadlock<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!isDeadlock(error) || attempt >= MAX_DEADLOCK_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async queueSqliteWrite<T>(run: () => Promise<T>): Promise<T> {
+    const previous = this.sqliteWrites;
+    let release!: () => void;
+    this.sqliteWrites = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  }
+}

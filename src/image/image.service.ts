@@ -1,0 +1,154 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '../common/api-error';
+import { validateBody } from '../common/validate-body';
+import type { AppConfig } from '../config/app-config';
+import { InjectAppConfig } from '../config/config.module';
+import { databaseNow } from '../database/timestamps';
+import { PageLinkContext, PageLinks, PageMeta, paginate } from '../query/pagination';
+import type { ParsedQuery } from '../query/query.types';
+import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
+import { CreateImageDto } from './dto/create-image.dto';
+import { UpdateImageDto } from './dto/update-image.dto';
+import { imageNotFoundMessage } from './image-id.pipe';
+import {
+  ImageChanges,
+  ImageRepository,
+  ImageWriteTransaction,
+  StoredImageRow,
+} from './image.repository';
+import { compileImageRenderer, renderImage } from './image.serializer';
+
+export interface ImageResponse {
+  image: Record<string, unknown>;
+}
+
+export interface MessageResponse {
+  message: string;
+}
+
+export interface ImageListResponse {
+  images: RenderedResource[];
+  links: PageLinks;
+  meta: PageMeta;
+}
+
+/**
+ * The Image resource. Writes check, in the contract's order, that the image exists (404) before
+ * they judge the body (422), so bodies arrive unvalidated and are validated here, inside the same
+ * transaction that locked the row.
+ */
+@Injectable()
+export class ImageService {
+  constructor(
+    private readonly images: ImageRepository,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * `GET /image`: one page of images with their included relations, `links` and `meta`. Takes a
+   * validated query and where the list was asked for, so any transport can call it.
+   */
+  async list(query: ParsedQuery, context: PageLinkContext): Promise<ImageListResponse> {
+    const rows = await this.images.findPage(query);
+    // The page is fetched with one row more than its size: that row only says a next page exists.
+    const hasMore = rows.length > query.page.size;
+    const page = hasMore ? rows.slice(0, query.page.size) : rows;
+    const images = await this.renderRead(page, query);
+    return { images, ...paginate(context, query.page, page.length, hasMore) };
+  }
+
+  /** `GET /image/:id`: the image (even a soft-deleted one) with its included relations. */
+  async show(id: number, query: ParsedQuery): Promise<ImageResponse> {
+    const row = await this.images.findOne(id, query);
+    if (row === undefined) throw new NotFoundError(imageNotFoundMessage(id));
+    const [image] = await this.renderRead([row], query);
+    return { image };
+  }
+
+  async create(body: unknown): Promise<{ id: number; response: ImageResponse }> {
+    const input = await validateBody(CreateImageDto, body);
+    const row = await this.images.write(async (transaction) => {
+      const id = await transaction.insert({ path: input.path, facet: input.facet }, databaseNow());
+      return this.reload(transaction, id);
+    });
+    return { id: row.image_id, response: this.render(row) };
+  }
+
+  /** PUT and PATCH: `updated_at` moves only when a value actually changes. */
+  async update(id: number, body: unknown): Promise<ImageResponse> {
+    const row = await this.images.write(async (transaction) => {
+      const current = await this.lockOrFail(transaction, id, { withTrashed: false });
+      const input = await validateBody(UpdateImageDto, body);
+      const changes: ImageChanges = {};
+      if (input.path !== undefined && input.path !== current.path) changes.path = input.path;
+      if (input.facet !== undefined && input.facet !== current.facet) changes.facet = input.facet;
+      if (Object.keys(changes).length === 0) return current;
+      await transaction.update(id, { ...changes, updatedAt: databaseNow() });
+      return this.reload(transaction, id);
+    });
+    return this.render(row);
+  }
+
+  /** Soft delete; an image already in the trash is 404. */
+  async softDelete(id: number): Promise<ImageResponse> {
+    const row = await this.images.write(async (transaction) => {
+      await this.lockOrFail(transaction, id, { withTrashed: false });
+      const now = databaseNow();
+      await transaction.update(id, { deletedAt: now, updatedAt: now });
+      return this.reload(transaction, id);
+    });
+    return this.render(row);
+  }
+
+  /** Takes an image out of the trash; restoring a live image changes nothing. */
+  async restore(id: number): Promise<ImageResponse> {
+    const row = await this.images.write(async (transaction) => {
+      const current = await this.lockOrFail(transaction, id, { withTrashed: true });
+      if (current.deleted_at === null) return current;
+      await transaction.update(id, { deletedAt: null, updatedAt: databaseNow() });
+      return this.reload(transaction, id);
+    });
+    return this.render(row);
+  }
+
+  /** Removes a live or trashed image and its pivot rows for good. */
+  async forceDelete(id: number): Promise<MessageResponse> {
+    const path = await this.images.write(async (transaction) => {
+      const current = await this.lockOrFail(transaction, id, { withTrashed: true });
+      await transaction.deleteWithPivots(id);
+      return current.path;
+    });
+    return { message: `Image '${path}' was deleted.` };
+  }
+
+  private async lockOrFail(
+    transaction: ImageWriteTransaction,
+    id: number,
+    options: { withTrashed: boolean },
+  ): Promise<StoredImageRow> {
+    const row = await transaction.findForUpdate(id, options);
+    if (row === null) throw new NotFoundError(imageNotFoundMessage(id));
+    return row;
+  }
+
+  private async reload(transaction: ImageWriteTransaction, id: number): Promise<StoredImageRow> {
+    return this.lockOrFail(transaction, id, { withTrashed: true });
+  }
+
+  /** Raw rows of the read path, rendered with `fields[...]` and their included arrays. */
+  private async renderRead(rows: RawRow[], query: ParsedQuery): Promise<RenderedResource[]> {
+    const included =
+      query.include.length === 0 || rows.length === 0
+        ? []
+        : await this.images.findIncluded(
+            query,
+            rows.map((row) => row.image_id as number | string),
+          );
+    const renderImageRow = compileImageRenderer(this.config.imageBaseUrl, query.fields.image);
+    return renderWithIncludes(rows, renderImageRow, 'image_id', included, query.fields);
+  }
+
+  private render(row: StoredImageRow): ImageResponse {
+    return { image: renderImage(row, this.config.imageBaseUrl) };
+  }
+}
