@@ -1,5 +1,12 @@
 import { renderTimestamp } from '../database/timestamps';
+import {
+  compileRenderer,
+  ComputedFields,
+  RawRow,
+  ResourceRenderer,
+} from '../query/resource-renderer';
 import { IMAGE_FACET_NAMES, ImageFacet } from './image-facet';
+import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 
 /** An `images` row as the read path selects it (raw, not a hydrated entity). */
 export interface ImageRow {
@@ -26,4 +33,33 @@ export function renderImage(row: ImageRow, imageBaseUrl: string): Record<string,
     created_at: renderTimestamp(row.created_at),
     updated_at: renderTimestamp(row.updated_at),
   };
+}
+
+const computedByBaseUrl = new Map<string, ComputedFields>();
+
+/** The computed fields of an image (`link`), one stable object per base URL (renderers cache on it). */
+export function imageComputedFields(imageBaseUrl: string): ComputedFields {
+  let computed = computedByBaseUrl.get(imageBaseUrl);
+  if (computed === undefined) {
+    const base = `${imageBaseUrl.replace(/\/+$/, '')}/`;
+    computed = Object.freeze({
+      link: (row: RawRow) => {
+        const path = row.path as string;
+        return base + (path.charCodeAt(0) === 47 ? path.replace(/^\/+/, '') : path);
+      },
+    });
+    computedByBaseUrl.set(imageBaseUrl, computed);
+  }
+  return computed;
+}
+
+/**
+ * The renderer of images for `fields[image]` (undefined: the defaults), working on the raw rows the
+ * read path selects; built once per field list and cached.
+ */
+export function compileImageRenderer(
+  imageBaseUrl: string,
+  fields: readonly string[] | undefined,
+): ResourceRenderer {
+  return compileRenderer(IMAGE_QUERY_SCHEMA, fields, imageComputedFields(imageBaseUrl));
 }

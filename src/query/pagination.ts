@@ -95,3 +95,9 @@ export function paginate(
     },
   };
 }
+
+/** The query string of a request URL, without the `?` (empty when there is none). */
+export function rawQueryString(url: string): string {
+  const start = url.indexOf('?');
+  return start === -1 ? '' : url.slice(start + 1);
+}

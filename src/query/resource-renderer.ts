@@ -1,0 +1,148 @@
+import { renderTimestamp } from '../database/timestamps';
+import { FieldDefinition, IncludeDefinition, ResourceSchema } from './query.types';
+import { pivotAlias, planFields } from './query-plan';
+
+/** A raw database row, keyed by column name (as the read path selects it). */
+export type RawRow = Readonly<Record<string, unknown>>;
+export type RenderedResource = Record<string, unknown>;
+export type ResourceRenderer = (row: RawRow) => RenderedResource;
+
+/** Fields the database does not hold, computed from the row (`link` from `path`). */
+export type ComputedFields = Readonly<Record<string, (row: RawRow) => unknown>>;
+
+type ValueReader = (row: RawRow) => unknown;
+
+/** How one field turns a raw value into JSON, chosen once per field. */
+function readerFor(field: FieldDefinition, computed: ComputedFields): ValueReader {
+  const compute = computed[field.name];
+  if (compute !== undefined) return compute;
+  const column = field.column;
+  if (column === undefined) return () => null;
+  switch (field.type) {
+    case 'int':
+      // MySQL may hand a bigint over as a string; JSON shows numbers.
+      return (row) => {
+        const value = row[column];
+        return value === null || value === undefined ? null : Number(value);
+      };
+    case 'enum': {
+      const names = field.enum?.names ?? {};
+      return (row) => {
+        const value = row[column];
+        return value === null || value === undefined ? null : (names[Number(value)] ?? null);
+      };
+    }
+    case 'date':
+      return (row) => renderTimestamp(row[column] as string | Date | null | undefined);
+    case 'string':
+      return (row) => row[column] ?? null;
+  }
+}
+
+const renderers = new WeakMap<ResourceSchema, WeakMap<object, Map<string, ResourceRenderer>>>();
+const NO_COMPUTED: ComputedFields = Object.freeze({});
+
+/**
+ * A renderer for one type and one `fields[type]` list (undefined: the defaults): keys in the schema's
+ * order, values converted per field type. Built once per combination and cached, so rendering a row
+ * is one loop over precomputed readers.
+ */
+export function compileRenderer(
+  resource: ResourceSchema,
+  fields: readonly string[] | undefined,
+  computed: ComputedFields = NO_COMPUTED,
+): ResourceRenderer {
+  let byComputed = renderers.get(resource);
+  if (byComputed === undefined) {
+    byComputed = new WeakMap();
+    renderers.set(resource, byComputed);
+  }
+  let byFields = byComputed.get(computed);
+  if (byFields === undefined) {
+    byFields = new Map();
+    byComputed.set(computed, byFields);
+  }
+  const key = fields === undefined ? '' : `=${fields.join(',')}`;
+  const cached = byFields.get(key);
+  if (cached !== undefined) return cached;
+
+  const { rendered } = planFields(resource, fields);
+  const names = rendered.map((field) => field.name);
+  const readers = rendered.map((field) => readerFor(field, computed));
+  const count = names.length;
+  const renderer: ResourceRenderer = (row) => {
+    const result: RenderedResource = {};
+    for (let index = 0; index < count; index++) result[names[index]] = readers[index](row);
+    return result;
+  };
+  if (byFields.size < 1024) byFields.set(key, renderer);
+  return renderer;
+}
+
+/** Renders one row of a type with the given fields (undefined: the defaults). */
+export function renderResource(
+  resource: ResourceSchema,
+  row: RawRow,
+  fields?: readonly string[],
+  computed?: ComputedFields,
+): RenderedResource {
+  return compileRenderer(resource, fields, computed)(row);
+}
+
+/** The included rows of one relation, grouped by owner id (see the include loader). */
+export interface IncludedRowGroups {
+  readonly include: IncludeDefinition;
+  readonly byOwner: ReadonlyMap<number, readonly RawRow[]>;
+}
+
+/**
+ * A renderer for the rows of an included relation: the related type's fields, then the pivot object
+ * (`"artistimage": {"depth": 1}`) when the relation declares one.
+ */
+export function compileIncludedRenderer(
+  include: IncludeDefinition,
+  fields: readonly string[] | undefined,
+): ResourceRenderer {
+  const renderRelated = compileRenderer(include.resource, fields);
+  const pivotObject = include.pivotObject;
+  if (pivotObject === undefined) return renderRelated;
+  const columns = pivotObject.columns;
+  const aliases = columns.map(pivotAlias);
+  return (row) => {
+    const rendered = renderRelated(row);
+    const pivot: RenderedResource = {};
+    for (let index = 0; index < columns.length; index++) {
+      pivot[columns[index]] = row[aliases[index]] ?? null;
+    }
+    rendered[pivotObject.name] = pivot;
+    return rendered;
+  };
+}
+
+/**
+ * Renders root rows with their included arrays after the fields (an included relation with no rows
+ * is `[]`), in the order the groups are given.
+ */
+export function renderWithIncludes(
+  rows: readonly RawRow[],
+  renderRoot: ResourceRenderer,
+  primaryKey: string,
+  included: readonly IncludedRowGroups[],
+  fields: Readonly<Record<string, readonly string[]>>,
+): RenderedResource[] {
+  const relations = included.map((group) => ({
+    name: group.include.name,
+    byOwner: group.byOwner,
+    render: compileIncludedRenderer(group.include, fields[group.include.resource.type]),
+  }));
+  return rows.map((row) => {
+    const rendered = renderRoot(row);
+    if (relations.length === 0) return rendered;
+    const id = Number(row[primaryKey]);
+    for (const relation of relations) {
+      const related = relation.byOwner.get(id);
+      rendered[relation.name] = related === undefined ? [] : related.map(relation.render);
+    }
+    return rendered;
+  });
+}

@@ -1,0 +1,266 @@
+import { DataSource } from 'typeorm';
+import { openDataSource } from '../../database/data-source';
+import type { FilterCondition, ParsedQuery } from '../query.types';
+import { selectIncluded, selectOne, selectPage } from './apply-query';
+import { loadIncludes } from './include-loader';
+import { TEST_SCHEMA } from './test-schema.fixture';
+
+const T = (day: number) => `2024-01-${String(day).padStart(2, '0')} 00:00:00.000000`;
+
+function query(overrides: Partial<ParsedQuery> = {}): ParsedQuery {
+  return {
+    include: [],
+    fields: {},
+    filters: [],
+    trashed: 'without',
+    sort: {},
+    page: { size: 15, number: 1 },
+    ...overrides,
+  };
+}
+
+function filter(
+  field: string,
+  values: (string | number)[],
+  options: Partial<FilterCondition> = {},
+): FilterCondition {
+  return {
+    key: `filter.${field}`,
+    field,
+    operator: 'eq',
+    logic: 'and',
+    negated: false,
+    values,
+    ...options,
+  };
+}
+
+describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
+  let dataSource: DataSource;
+
+  const ids = async (parsed: ParsedQuery): Promise<number[]> => {
+    const rows = await selectPage(dataSource.createQueryBuilder(), TEST_SCHEMA, parsed).getRawMany<{
+      image_id: number;
+    }>();
+    return rows.map((row) => Number(row.image_id));
+  };
+
+  beforeAll(async () => {
+    dataSource = await openDataSource({ type: 'sqlite', path: ':memory:' });
+    await dataSource.runMigrations();
+    const run = (sql: string) => dataSource.query(sql);
+    await run(
+      `INSERT INTO images (image_id, path, facet, created_at, updated_at, deleted_at) VALUES
+       (1, 'a/1.jpg', 1, '${T(1)}', '${T(1)}', NULL),
+       (2, 'b/2.jpg', 0, '${T(2)}', '${T(2)}', NULL),
+       (3, 'c/3.png', 2, '${T(3)}', '${T(3)}', NULL),
+       (4, 'd/4.jpg', 1, '${T(4)}', '${T(4)}', '${T(5)}'),
+       (5, 'e/5.jpg', 2, '${T(5)}', '${T(5)}', NULL)`,
+    );
+    await run(
+      `INSERT INTO anime (anime_id, name, slug, year, season, created_at, updated_at, deleted_at) VALUES
+       (1, 'Zeta', 'zeta', 2020, 0, '${T(1)}', '${T(1)}', NULL),
+       (2, 'Alpha', 'alpha', NULL, NULL, '${T(2)}', '${T(2)}', NULL),
+       (3, 'Gone', 'gone', 2020, 1, '${T(3)}', '${T(3)}', '${T(4)}')`,
+    );
+    await run(
+      `INSERT INTO anime_image (anime_id, image_id, created_at, updated_at) VALUES
+       (1, 1, '${T(1)}', '${T(1)}'), (2, 1, '${T(1)}', '${T(1)}'), (1, 2, '${T(1)}', '${T(1)}'),
+       (3, 3, '${T(1)}', '${T(1)}')`,
+    );
+    await run(
+      `INSERT INTO artists (artist_id, name, slug, created_at, updated_at) VALUES
+       (1, 'Artist', 'artist', '${T(1)}', '${T(1)}')`,
+    );
+    await run(
+      `INSERT INTO artist_image (artist_id, image_id, depth, created_at, updated_at) VALUES
+       (1, 1, 3, '${T(1)}', '${T(1)}'), (1, 2, NULL, '${T(1)}', '${T(1)}')`,
+    );
+    await run(
+      `INSERT INTO playlists (playlist_id, hashid, name, visibility, created_at, updated_at) VALUES
+       (1, 'pub', 'Public', 0, '${T(1)}', '${T(1)}'), (2, 'priv', 'Private', 1, '${T(1)}', '${T(1)}'),
+       (3, 'unl', 'Unlisted', 2, '${T(1)}', '${T(1)}')`,
+    );
+    await run(
+      `INSERT INTO playlist_image (playlist_id, image_id, created_at, updated_at) VALUES
+       (1, 1, '${T(1)}', '${T(1)}'), (2, 2, '${T(1)}', '${T(1)}'), (3, 3, '${T(1)}', '${T(1)}')`,
+    );
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+  });
+
+  it('should select only the needed columns, scope soft deletes and fetch one row more than the page', () => {
+    const [sql, parameters] = selectPage(
+      dataSource.createQueryBuilder(),
+      TEST_SCHEMA,
+      query({ fields: { image: ['link'] }, page: { size: 2, number: 3 } }),
+    ).getQueryAndParameters();
+    expect(sql).toBe(
+      'SELECT "root"."image_id" AS "image_id", "root"."path" AS "path" FROM "images" "root"' +
+        ' WHERE "root"."deleted_at" IS NULL ORDER BY "root"."image_id" ASC LIMIT 3 OFFSET 4',
+    );
+    expect(parameters).toEqual([]);
+  });
+
+  it('should fold filters left to right inside one parenthesised group after the soft-delete scope', async () => {
+    const parsed = query({
+      filters: [
+        filter('facet', [1]),
+        filter('path', ['e/%'], { operator: 'like', logic: 'or' }),
+        filter('image_id', [1], { operator: 'ne' }),
+      ],
+    });
+    const [sql, parameters] = selectPage(
+      dataSource.createQueryBuilder(),
+      TEST_SCHEMA,
+      parsed,
+    ).getQueryAndParameters();
+    expect(sql).toContain(
+      'WHERE "root"."deleted_at" IS NULL AND ((("root"."facet" = 1 OR "root"."path" LIKE ?) AND "root"."image_id" <> 1))',
+    );
+    expect(parameters).toEqual(['e/%']);
+    // (facet = Cover OR path LIKE 'e/%') AND image_id <> 1; image 4 matches but is soft-deleted.
+    expect(await ids(parsed)).toEqual([5]);
+  });
+
+  it('should keep soft-deleted rows out even when an or filter matches them', async () => {
+    const parsed = query({
+      filters: [filter('image_id', [4]), filter('image_id', [2], { logic: 'or' })],
+    });
+    expect(await ids(parsed)).toEqual([2]);
+  });
+
+  it('should apply trashed with and only to the root', async () => {
+    expect(await ids(query({ trashed: 'with' }))).toEqual([1, 2, 3, 4, 5]);
+    expect(await ids(query({ trashed: 'only' }))).toEqual([4]);
+  });
+
+  it('should turn lists into IN and NOT IN and a single -not into <>', async () => {
+    expect(await ids(query({ filters: [filter('facet', [0, 2])] }))).toEqual([2, 3, 5]);
+    expect(await ids(query({ filters: [filter('facet', [0, 2], { negated: true })] }))).toEqual([
+      1,
+    ]);
+    expect(await ids(query({ filters: [filter('facet', [1], { negated: true })] }))).toEqual([
+      2, 3, 5,
+    ]);
+  });
+
+  it('should bind a number without an SQL spelling as a string that matches nothing', async () => {
+    expect(await ids(query({ filters: [filter('image_id', [Number.NaN])] }))).toEqual([]);
+  });
+
+  it('should sort by the asked keys with the primary key as the final tie-breaker', async () => {
+    const sort = { image: [{ field: 'facet', direction: 'DESC' as const }] };
+    expect(await ids(query({ sort }))).toEqual([3, 5, 1, 2]);
+    const [sql] = selectPage(
+      dataSource.createQueryBuilder(),
+      TEST_SCHEMA,
+      query({ sort: { image: 'random' } }),
+    ).getQueryAndParameters();
+    expect(sql).toContain('ORDER BY RANDOM()');
+  });
+
+  it('should keep only images with a related row the include would show for filter[has]', async () => {
+    // anime 3 is soft-deleted, so image 3 has no anime; playlists 2 and 3 are not Public.
+    expect(await ids(query({ has: { relations: ['anime'], logic: 'and' } }))).toEqual([1, 2]);
+    expect(await ids(query({ has: { relations: ['playlists'], logic: 'and' } }))).toEqual([1]);
+    expect(
+      await ids(
+        query({
+          has: { relations: ['anime'], logic: 'and' },
+          filters: [filter('name', ['Alpha'], { scope: 'anime' })],
+        }),
+      ),
+    ).toEqual([1]);
+    expect(
+      await ids(query({ has: { relations: ['artists', 'playlists'], logic: 'and' } })),
+    ).toEqual([1]);
+    expect(await ids(query({ has: { relations: ['artists', 'playlists'], logic: 'or' } }))).toEqual(
+      [1, 2],
+    );
+  });
+
+  it('should select one row by primary key whatever its soft-delete state', async () => {
+    const rows = await selectOne(
+      dataSource.createQueryBuilder(),
+      TEST_SCHEMA,
+      query(),
+      4,
+    ).getRawMany();
+    expect(rows).toEqual([{ image_id: 4, path: 'd/4.jpg', facet: 1 }]);
+  });
+
+  it('should load an include with one query joined through the pivot, grouped by owner', async () => {
+    const [anime] = await loadIncludes(dataSource, [TEST_SCHEMA.includes[0]], query(), [1, 2, 3]);
+    expect([...anime.byOwner.entries()]).toEqual([
+      [
+        1,
+        [
+          { anime_id: 1, name: 'Zeta', year: 2020, season: 0, __owner_id: 1 },
+          { anime_id: 2, name: 'Alpha', year: null, season: null, __owner_id: 1 },
+        ],
+      ],
+      [2, [{ anime_id: 1, name: 'Zeta', year: 2020, season: 0, __owner_id: 2 }]],
+    ]);
+  });
+
+  it('should apply the related sort, fields, filters and trashed rule to an include', async () => {
+    const parsed = query({
+      fields: { anime: ['name'] },
+      sort: { anime: [{ field: 'name', direction: 'ASC' }] },
+      trashed: 'with',
+      filters: [filter('year', [2020], { operator: 'ne', logic: 'and' })],
+    });
+    const [sql] = selectIncluded(
+      dataSource.createQueryBuilder(),
+      TEST_SCHEMA.includes[0],
+      parsed,
+      [1],
+    ).getQueryAndParameters();
+    expect(sql).toBe(
+      'SELECT "related"."anime_id" AS "anime_id", "related"."name" AS "name", "pivot"."image_id" AS "__owner_id"' +
+        ' FROM "anime_image" "pivot" INNER JOIN "anime" "related" ON "related"."anime_id" = "pivot"."anime_id"' +
+        ' WHERE "pivot"."image_id" IN (?) AND ("related"."year" <> 2020)' +
+        ' ORDER BY "related"."name" ASC, "related"."anime_id" ASC',
+    );
+    const [withTrashed] = await loadIncludes(
+      dataSource,
+      [TEST_SCHEMA.includes[0]],
+      query({ trashed: 'with', sort: { anime: [{ field: 'name', direction: 'DESC' }] } }),
+      [1, 3],
+    );
+    expect([...withTrashed.byOwner.entries()]).toEqual([
+      [
+        1,
+        [
+          { anime_id: 1, name: 'Zeta', year: 2020, season: 0, __owner_id: 1 },
+          { anime_id: 2, name: 'Alpha', year: null, season: null, __owner_id: 1 },
+        ],
+      ],
+      [3, [{ anime_id: 3, name: 'Gone', year: 2020, season: 1, __owner_id: 3 }]],
+    ]);
+  });
+
+  it('should carry pivot columns and never load a playlist that is not Public', async () => {
+    const [artists, playlists] = await loadIncludes(
+      dataSource,
+      [TEST_SCHEMA.includes[1], TEST_SCHEMA.includes[2]],
+      query({ trashed: 'with' }),
+      [1, 2, 3],
+    );
+    expect([...artists.byOwner.entries()]).toEqual([
+      [1, [{ artist_id: 1, name: 'Artist', __owner_id: 1, __pivot_depth: 3 }]],
+      [2, [{ artist_id: 1, name: 'Artist', __owner_id: 2, __pivot_depth: null }]],
+    ]);
+    expect([...playlists.byOwner.entries()]).toEqual([
+      [1, [{ playlist_id: 1, name: 'Public', __owner_id: 1 }]],
+    ]);
+  });
+
+  it('should run no query for includes of an empty page', async () => {
+    const groups = await loadIncludes(dataSource, TEST_SCHEMA.includes, query(), []);
+    expect(groups.map((group) => group.byOwner.size)).toEqual([0, 0, 0]);
+  });
+});

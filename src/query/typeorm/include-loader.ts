@@ -1,0 +1,39 @@
+import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { IncludeDefinition, ParsedQuery } from '../query.types';
+import { OWNER_KEY_ALIAS } from '../query-plan';
+import type { IncludedRowGroups, RawRow } from '../resource-renderer';
+import { selectIncluded } from './apply-query';
+
+/**
+ * Loads every included relation of a page with exactly one query per relation
+ * (`pivot.owner IN (...)`), never one per owner and never a JOIN under the page's LIMIT. The queries
+ * are independent, so they run side by side (on a pool they use separate connections).
+ */
+export async function loadIncludes(
+  dataSource: DataSource,
+  includes: readonly IncludeDefinition[],
+  query: ParsedQuery,
+  ownerIds: readonly (number | string)[],
+): Promise<IncludedRowGroups[]> {
+  if (includes.length === 0 || ownerIds.length === 0) {
+    return includes.map((include) => ({ include, byOwner: new Map() }));
+  }
+  return Promise.all(
+    includes.map(async (include) => {
+      const rows = await selectIncluded(
+        dataSource.createQueryBuilder() as SelectQueryBuilder<ObjectLiteral>,
+        include,
+        query,
+        ownerIds,
+      ).getRawMany<RawRow>();
+      const byOwner = new Map<number, RawRow[]>();
+      for (const row of rows) {
+        const owner = Number(row[OWNER_KEY_ALIAS]);
+        const group = byOwner.get(owner);
+        if (group === undefined) byOwner.set(owner, [row]);
+        else group.push(row);
+      }
+      return { include, byOwner };
+    }),
+  );
+}

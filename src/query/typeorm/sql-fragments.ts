@@ -1,0 +1,145 @@
+import type { DataSource, ObjectLiteral } from 'typeorm';
+import type { FilterCondition, FilterOperator, ResourceSchema, TrashedMode } from '../query.types';
+import type { ResolvedFilter } from '../query-plan';
+
+/**
+ * SQL text built from the schema only. Client text never reaches it: identifiers come from the schema
+ * and are escaped by the driver, values become bound parameters under generated names.
+ */
+
+export interface SqlDialect {
+  /** Quotes an identifier the way the driver does (`` `image_id` `` or `"image_id"`). */
+  escape(identifier: string): string;
+  /** The expression that orders rows randomly. */
+  readonly random: string;
+}
+
+const dialects = new WeakMap<DataSource, SqlDialect>();
+
+export function dialectOf(dataSource: DataSource): SqlDialect {
+  let dialect = dialects.get(dataSource);
+  if (dialect === undefined) {
+    const type = dataSource.options.type;
+    const driver = dataSource.driver;
+    dialect = {
+      escape: (identifier) => driver.escape(identifier),
+      random: type === 'mysql' || type === 'mariadb' ? 'RAND()' : 'RANDOM()',
+    };
+    dialects.set(dataSource, dialect);
+  }
+  return dialect;
+}
+
+/** Collects the bound values of one statement under unique generated names (`q0`, `q1`, ...). */
+export class ParameterBag {
+  readonly values: ObjectLiteral = {};
+  private next = 0;
+
+  /** Binds a value and returns its placeholder (`:q3`, or `(:...q3)` for a list). */
+  bind(value: unknown): string {
+    const name = `q${this.next++}`;
+    this.values[name] = Array.isArray(value) ? value.map(bindable) : bindable(value);
+    return Array.isArray(value) ? `(:...${name})` : `:${name}`;
+  }
+}
+
+/**
+ * Drivers write numbers into the SQL text (TypeORM inlines them for SQLite), so a number that has no
+ * SQL spelling (`NaN`, `Infinity`) is bound as a string instead: it then matches nothing.
+ */
+function bindable(value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+const COMPARISON: Readonly<Record<FilterOperator, string>> = {
+  eq: '=',
+  ne: '<>',
+  lt: '<',
+  gt: '>',
+  lte: '<=',
+  gte: '>=',
+  like: 'LIKE',
+  notlike: 'NOT LIKE',
+};
+
+/** The operator that `-not` turns each one into (for one value). */
+const NEGATION: Readonly<Record<FilterOperator, FilterOperator>> = {
+  eq: 'ne',
+  ne: 'eq',
+  lt: 'gte',
+  gt: 'lte',
+  lte: 'gt',
+  gte: 'lt',
+  like: 'notlike',
+  notlike: 'like',
+};
+
+/**
+ * One condition: `col = :q0`, `col <> :q0` (single `-not`), `col IN (:...q0)`, `col NOT IN (...)`
+ * (a list with `-not`, or with `ne`). A list with another operator (the parser refuses those) would
+ * mean "any of them", so it stays total.
+ */
+export function conditionSql(
+  column: string,
+  condition: FilterCondition,
+  bag: ParameterBag,
+): string {
+  const operator = condition.negated ? NEGATION[condition.operator] : condition.operator;
+  const values = condition.values;
+  if (values.length === 1) return `${column} ${COMPARISON[operator]} ${bag.bind(values[0])}`;
+  if (operator === 'eq') return `${column} IN ${bag.bind([...values])}`;
+  if (operator === 'ne') return `${column} NOT IN ${bag.bind([...values])}`;
+  const any = values.map(
+    (value) => `${column} ${COMPARISON[condition.operator]} ${bag.bind(value)}`,
+  );
+  const joined = `(${any.join(' OR ')})`;
+  return condition.negated ? `NOT ${joined}` : joined;
+}
+
+/**
+ * The client's filters folded left to right, `result = (result <logic> next)`, so that
+ * `a or b and c` means `(a or b) and c`. Undefined when there is none. The caller parenthesises the
+ * whole group, so nothing inside can widen a condition outside it.
+ */
+export function foldedFiltersSql(
+  alias: string,
+  filters: readonly ResolvedFilter[],
+  dialect: SqlDialect,
+  bag: ParameterBag,
+): string | undefined {
+  let result: string | undefined;
+  for (const { condition, column } of filters) {
+    const next = conditionSql(`${alias}.${dialect.escape(column)}`, condition, bag);
+    result =
+      result === undefined
+        ? next
+        : `(${result} ${condition.logic === 'or' ? 'OR' : 'AND'} ${next})`;
+  }
+  return result;
+}
+
+/** The soft-delete scope of a type for a `trashed` value; undefined when nothing is to be added. */
+export function trashedSql(
+  alias: string,
+  resource: ResourceSchema,
+  trashed: TrashedMode,
+  dialect: SqlDialect,
+): string | undefined {
+  if (!resource.softDeletes || trashed === 'with') return undefined;
+  const column = `${alias}.${dialect.escape('deleted_at')}`;
+  return trashed === 'only' ? `${column} IS NOT NULL` : `${column} IS NULL`;
+}
+
+/** The conditions a type always carries (Public playlists only), as bound comparisons. */
+export function fixedConditionsSql(
+  alias: string,
+  resource: ResourceSchema,
+  dialect: SqlDialect,
+  bag: ParameterBag,
+): string[] {
+  const conditions: string[] = [];
+  for (const [column, value] of Object.entries(resource.fixedConditions ?? {})) {
+    conditions.push(`${alias}.${dialect.escape(column)} = ${bag.bind(value)}`);
+  }
+  return conditions;
+}
