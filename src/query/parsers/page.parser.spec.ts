@@ -1,0 +1,70 @@
+import { oneError, queryErrorBody } from '../testing/query-error-body';
+import {
+  failPageShape,
+  MAX_PAGE_NUMBER,
+  parsePageParameter,
+  type PageParameter,
+} from './page.parser';
+
+const LIMITS = { defaultSize: 15, maxSize: 100 };
+
+describe('parsePageParameter', () => {
+  it.each<[PageParameter, string, number]>([
+    ['size', '1', 1],
+    ['size', '15', 15],
+    ['size', '100', 100],
+    ['size', '007', 7],
+    ['number', '1', 1],
+    ['number', '2', 2],
+    ['number', String(MAX_PAGE_NUMBER), MAX_PAGE_NUMBER],
+  ])('should accept page[%s]=%j as %d', (parameter, value, expected) => {
+    expect(parsePageParameter(parameter, value, LIMITS)).toBe(expected);
+  });
+
+  it.each<[PageParameter, string]>([
+    ['size', '0'],
+    ['size', '101'],
+    ['size', '-1'],
+    ['size', '1.5'],
+    ['size', '1e1'],
+    ['size', '+5'],
+    ['size', ' 5'],
+    ['size', 'abc'],
+    ['size', ''],
+    ['size', '99999999999999999999'],
+  ])('should refuse page[%s]=%j with a 422 at page.size', (parameter, value) => {
+    expect(queryErrorBody(() => parsePageParameter(parameter, value, LIMITS))).toEqual(
+      oneError('page.size', `page[size] must be an integer from 1 to 100; got '${value}'.`),
+    );
+  });
+
+  it.each(['0', '-1', '1.0', 'first', '', String(MAX_PAGE_NUMBER + 1), '1e9'])(
+    'should refuse page[number]=%j with a 422 at page.number',
+    (value) => {
+      expect(queryErrorBody(() => parsePageParameter('number', value, LIMITS))).toEqual(
+        oneError(
+          'page.number',
+          `page[number] must be an integer from 1 to ${MAX_PAGE_NUMBER}; got '${value}'.`,
+        ),
+      );
+    },
+  );
+
+  it('should follow the schema limits', () => {
+    expect(parsePageParameter('size', '50', { defaultSize: 10, maxSize: 50 })).toBe(50);
+    expect(
+      queryErrorBody(() => parsePageParameter('size', '51', { defaultSize: 10, maxSize: 50 })),
+    ).toEqual(oneError('page.size', "page[size] must be an integer from 1 to 50; got '51'."));
+  });
+
+  it.each<[string[], string]>([
+    [[], 'page'],
+    [['offset'], 'page.offset'],
+    [['limit'], 'page.limit'],
+    [['size', 'x'], 'page.size.x'],
+  ])('should refuse page with the brackets %j with a 422 at %s', (segments, key) => {
+    expect(queryErrorBody(() => failPageShape(segments))).toEqual(
+      oneError(key, 'Unknown page parameter: use page[size] and page[number].'),
+    );
+  });
+});
