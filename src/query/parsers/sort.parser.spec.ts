@@ -1,5 +1,5 @@
 import { IMAGE_QUERY_SCHEMA } from '../../image/image.query-schema';
-import type { QueryMode, SortSpec } from '../query.types';
+import type { QueryMode, SortSpec, SortTerm } from '../query.types';
 import { oneError, queryErrorBody } from '../testing/query-error-body';
 import { parseSortParameter } from './sort.parser';
 
@@ -10,8 +10,8 @@ const ANIME_KEYS =
 const PLAYLIST_KEYS =
   'playlist_id, hashid, name, created_at, updated_at, deleted_at (prefix - for descending)';
 
-const asc = (field: string) => ({ field, direction: 'ASC' });
-const desc = (field: string) => ({ field, direction: 'DESC' });
+const asc = (field: string): SortTerm => ({ field, direction: 'ASC' });
+const desc = (field: string): SortTerm => ({ field, direction: 'DESC' });
 
 describe('parseSortParameter', () => {
   it.each<[string[], string, QueryMode, string, SortSpec]>([
