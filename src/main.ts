@@ -11,8 +11,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createFastifyAdapter(),
-    // Logs wait for pino; a failed start prints only the one line below.
-    { bufferLogs: true, abortOnError: false, logger: false },
+    // Logs wait for pino; a failed start prints only the one line below. `bodyParser: false`: Nest
+    // would otherwise add its own JSON and urlencoded parsers at init, over configureApp's.
+    { bufferLogs: true, abortOnError: false, logger: false, bodyParser: false },
   );
   configureApp(app);
   await app.listen(config.port, '0.0.0.0');

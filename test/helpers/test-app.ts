@@ -55,6 +55,8 @@ export async function createTestApp(
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), {
     logger: false,
+    // As in main.ts: configureApp's body parsers, not Nest's.
+    bodyParser: false,
   });
   configureApp(app);
   await app.init();
