@@ -1,4 +1,4 @@
-import { Injectable, PipeTransform } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { NotFoundError } from '../common/api-error';
 
 /** The message of a 404 for an image id. */
@@ -18,3 +18,15 @@ export class ImageIdPipe implements PipeTransform<string, number> {
     return id;
   }
 }
+
+const RawImageIdParam = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string =>
+    context.switchToHttp().getRequest<{ params: Record<string, string> }>().params.id,
+);
+
+/**
+ * The route's `:id` as an image id (404 otherwise). A custom parameter decorator rather than
+ * `@Param('id')`: the global ValidationPipe converts `@Param` values of type `number` itself, turning
+ * `abc` into `NaN` before `ImageIdPipe` could name it in the 404.
+ */
+export const ImageId = (): ParameterDecorator => RawImageIdParam(undefined, ImageIdPipe);

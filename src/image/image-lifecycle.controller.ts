@@ -1,9 +1,9 @@
-import { Controller, Delete, Param, Patch } from '@nestjs/common';
+import { Controller, Delete, Patch } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { RateLimited } from '../common/rate-limit.guard';
-import { ImageIdPipe } from './image-id.pipe';
+import { ImageId } from './image-id.pipe';
 import { ImageResponse, ImageService, MessageResponse } from './image.service';
 
 /**
@@ -18,13 +18,13 @@ export class ImageLifecycleController {
 
   @Patch('restore/image/:id')
   @RequirePermission(Permission.RestoreImage)
-  restore(@Param('id', ImageIdPipe) id: number): Promise<ImageResponse> {
+  restore(@ImageId() id: number): Promise<ImageResponse> {
     return this.images.restore(id);
   }
 
   @Delete('forceDelete/image/:id')
   @RequirePermission(Permission.ForceDeleteImage)
-  forceDelete(@Param('id', ImageIdPipe) id: number): Promise<MessageResponse> {
+  forceDelete(@ImageId() id: number): Promise<MessageResponse> {
     return this.images.forceDelete(id);
   }
 }

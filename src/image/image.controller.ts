@@ -4,7 +4,6 @@ import {
   Delete,
   Get,
   HttpCode,
-  Param,
   Patch,
   Post,
   Put,
@@ -24,7 +23,7 @@ import { ParsedQueryParam } from '../query/query.decorator';
 import type { ParsedQuery } from '../query/query.types';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
-import { ImageIdPipe } from './image-id.pipe';
+import { ImageId } from './image-id.pipe';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 import { ImageListResponse, ImageResponse, ImageService } from './image.service';
 
@@ -54,7 +53,7 @@ export class ImageController {
   @Get(':id')
   show(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
-    @Param('id', ImageIdPipe) id: number,
+    @ImageId() id: number,
   ): Promise<ImageResponse> {
     return this.images.show(id, query);
   }
@@ -76,20 +75,20 @@ export class ImageController {
   @Put(':id')
   @RequirePermission(Permission.UpdateImage)
   @ApiBody({ type: UpdateImageDto })
-  replace(@Param('id', ImageIdPipe) id: number, @Body() body: unknown): Promise<ImageResponse> {
+  replace(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
     return this.images.update(id, body);
   }
 
   @Patch(':id')
   @RequirePermission(Permission.UpdateImage)
   @ApiBody({ type: UpdateImageDto })
-  update(@Param('id', ImageIdPipe) id: number, @Body() body: unknown): Promise<ImageResponse> {
+  update(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
     return this.images.update(id, body);
   }
 
   @Delete(':id')
   @RequirePermission(Permission.DeleteImage)
-  softDelete(@Param('id', ImageIdPipe) id: number): Promise<ImageResponse> {
+  softDelete(@ImageId() id: number): Promise<ImageResponse> {
     return this.images.softDelete(id);
   }
 }

@@ -5,7 +5,8 @@ import { TEST_JWT_SECRET } from './test-app';
 export interface TestTokenOptions {
   /** `null` leaves `sub` out. */
   readonly sub?: string | null;
-  readonly permissions?: readonly string[];
+  /** Defaults to every permission; `null` leaves the claim out. */
+  readonly permissions?: readonly string[] | null;
   /** jsonwebtoken `expiresIn`; `null` leaves `exp` out. */
   readonly expiresIn?: string | number | null;
   readonly key?: string;
@@ -17,9 +18,9 @@ export interface TestTokenOptions {
 
 /** A token the test app accepts (HS256 with TEST_JWT_SECRET unless told otherwise). */
 export function signTestToken(options: TestTokenOptions = {}): string {
-  const payload: Record<string, unknown> = {
-    permissions: options.permissions ?? [...ALL_PERMISSIONS],
-  };
+  const payload: Record<string, unknown> = {};
+  if (options.permissions !== null)
+    payload.permissions = options.permissions ?? [...ALL_PERMISSIONS];
   if (options.sub !== null) payload.sub = options.sub ?? 'test-user';
   return sign(payload, options.key ?? TEST_JWT_SECRET, {
     algorithm: options.algorithm ?? 'HS256',
