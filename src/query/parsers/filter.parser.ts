@@ -111,6 +111,18 @@ function filterNames(resources: readonly ResourceSchema[]): string[] {
   return [...new Set(names)];
 }
 
+/** The unscoped filters that are not fields: `trashed` (with soft deletes), `has` (index). */
+function specialFilters(
+  schema: RootResourceSchema,
+  visible: readonly ResourceSchema[],
+  mode: QueryMode,
+): string[] {
+  const special: string[] = [];
+  if (visible.some((resource) => resource.softDeletes)) special.push(TRASHED_FILTER);
+  if (mode === 'index' && schema.includes.length > 0) special.push(HAS_FILTER);
+  return special;
+}
+
 function convertValue(
   text: string,
   field: FieldDefinition,
@@ -291,12 +303,15 @@ export function parseFilterParameter(
         `${refusal} Types: ${visible.map((candidate) => candidate.type).join(', ')}.`,
       );
     }
-    if (field === TRASHED_FILTER) return parseTrashed(suffixes, value, scope, context);
+    if (field === TRASHED_FILTER && resource.softDeletes) {
+      return parseTrashed(suffixes, value, scope, context);
+    }
     const definition = findField(resource, field);
     if (definition === undefined || !definition.filterable) {
+      const special = resource.softDeletes ? [TRASHED_FILTER] : [];
       failParameter(
         context.key,
-        `Unknown filter ${quote(field)} for ${scope} in ${context.label}. Allowed: ${[...filterNames([resource]), TRASHED_FILTER].join(', ')}.`,
+        `Unknown filter ${quote(field)} for ${scope} in ${context.label}. Allowed: ${[...filterNames([resource]), ...special].join(', ')}.`,
       );
     }
     const condition = parseCondition(
@@ -309,14 +324,18 @@ export function parseFilterParameter(
     return { kind: 'condition', condition };
   }
 
-  if (field === TRASHED_FILTER) return parseTrashed(suffixes, value, undefined, context);
-  if (field === HAS_FILTER) return parseHas(suffixes, value, schema, mode, context);
+  const special = specialFilters(schema, visible, mode);
+  if (field === TRASHED_FILTER && special.includes(TRASHED_FILTER)) {
+    return parseTrashed(suffixes, value, undefined, context);
+  }
+  if (field === HAS_FILTER && schema.includes.length > 0) {
+    return parseHas(suffixes, value, schema, mode, context);
+  }
   const targets = visible.flatMap((resource) => {
     const definition = findField(resource, field);
     return definition?.filterable === true ? [{ resource, field: definition }] : [];
   });
   if (targets.length === 0) {
-    const special = mode === 'show' ? [TRASHED_FILTER] : [TRASHED_FILTER, HAS_FILTER];
     const allowed = [...filterNames(visible), ...special].join(', ');
     const rootOnly = mode === 'show' && findField(schema, field)?.filterable === true;
     const refusal = rootOnly

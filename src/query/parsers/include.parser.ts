@@ -7,6 +7,9 @@ export const INCLUDE_KEY = 'include';
 /** `include=anime,artists` → `['anime', 'artists']`: known include names, each once. */
 export function parseInclude(value: string, schema: RootResourceSchema): string[] {
   const allowed = schema.includes.map((include) => include.name);
+  if (allowed.length === 0) {
+    failParameter(INCLUDE_KEY, `${schema.pluralKey} have no includes.`);
+  }
   const entries = splitIdentifierList(value, INCLUDE_KEY, 'include');
   const unknown = entries.find((entry) => !allowed.includes(entry));
   if (unknown !== undefined) {
