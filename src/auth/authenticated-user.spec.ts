@@ -1,0 +1,30 @@
+import { toAuthenticatedUser } from './authenticated-user';
+
+describe('toAuthenticatedUser', () => {
+  const exp = 2_000_000_000;
+
+  it('should take sub and permissions from a complete payload', () => {
+    expect(toAuthenticatedUser({ sub: 'alice', exp, permissions: ['create image'] })).toEqual({
+      sub: 'alice',
+      permissions: ['create image'],
+    });
+  });
+
+  it('should treat a missing permissions claim as no permissions', () => {
+    expect(toAuthenticatedUser({ sub: 'alice', exp })).toEqual({ sub: 'alice', permissions: [] });
+  });
+
+  it.each([
+    ['no exp', { sub: 'alice' }],
+    ['a string exp', { sub: 'alice', exp: '2000000000' }],
+    ['no sub', { exp }],
+    ['an empty sub', { sub: '', exp }],
+    ['a numeric sub', { sub: 42, exp }],
+    ['permissions as a string', { sub: 'a', exp, permissions: 'create image' }],
+    ['permissions with a non-string', { sub: 'a', exp, permissions: ['create image', 1] }],
+    ['a string payload', 'alice'],
+    ['null', null],
+  ])('should refuse a payload with %s', (_case, payload) => {
+    expect(toAuthenticatedUser(payload)).toBeNull();
+  });
+});

@@ -1,0 +1,72 @@
+import { imagePathProblem, parseImageFacet } from './image-field.validators';
+
+describe('imagePathProblem', () => {
+  it.each([
+    'a',
+    'a'.repeat(255),
+    'anime/bakemonogatari/cover.jpg',
+    '.hidden/file.jpg',
+    'a..b/c..d.jpg',
+    'dir/.../x.jpg',
+    'アニメ/カバー.jpg',
+    'a/./b.jpg',
+    'trailing/',
+  ])('should accept %j', (path) => {
+    expect(imagePathProblem(path)).toBeNull();
+  });
+
+  it.each([
+    [undefined, 'The path field must be a string.'],
+    [null, 'The path field must be a string.'],
+    [5, 'The path field must be a string.'],
+    ['', 'The path field must not be empty.'],
+    ['a'.repeat(256), 'The path field must not be greater than 255 characters.'],
+    ['/a.jpg', 'The path field must be a relative path (no leading /).'],
+    ['//host/a.jpg', 'The path field must be a relative path (no leading /).'],
+    ['..', "The path field must not contain a '..' segment."],
+    ['../a.jpg', "The path field must not contain a '..' segment."],
+    ['a/../b.jpg', "The path field must not contain a '..' segment."],
+    ['a/..', "The path field must not contain a '..' segment."],
+    ['a\\b.jpg', 'The path field must not contain a backslash.'],
+    ['..\\a.jpg', 'The path field must not contain a backslash.'],
+    ['a\tb.jpg', 'The path field must not contain control characters.'],
+    ['a\u0085b.jpg', 'The path field must not contain control characters.'],
+    ['http://x/a.jpg', 'The path field must be a relative path, not a URL.'],
+    ['data:image/png;base64,AAAA', 'The path field must be a relative path, not a URL.'],
+    ['C:/images/a.jpg', 'The path field must be a relative path, not a URL.'],
+  ])('should refuse %j: %s', (path, problem) => {
+    expect(imagePathProblem(path)).toBe(problem);
+  });
+});
+
+describe('parseImageFacet', () => {
+  it.each([
+    ['Small Cover', 0],
+    ['SMALL COVER', 0],
+    ['cover', 1],
+    ['Large Cover', 1],
+    ['Grill', 2],
+    [0, 0],
+    [2, 2],
+    ['1', 1],
+    ['01', 1],
+  ])('should read %j as %i', (value, facet) => {
+    expect(parseImageFacet(value)).toBe(facet);
+  });
+
+  it.each([
+    ['Banner'],
+    [' Cover'],
+    ['SmallCover'],
+    [3],
+    [-1],
+    [1.5],
+    ['1.0'],
+    [''],
+    [true],
+    [null],
+    [[1]],
+  ])('should not read %j', (value) => {
+    expect(parseImageFacet(value)).toBeUndefined();
+  });
+});
