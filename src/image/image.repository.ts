@@ -156,8 +156,9 @@ export class ImageRepository {
   /**
    * Runs `work` in one transaction. MySQL: rows read with `findForUpdate` are locked, so racing
    * writes to one image serialise; a deadlock is retried. SQLite (better-sqlite3): TypeORM shares
-   * one connection between all requests, so concurrent transactions would interleave on it; writes
-   * are queued and run one after another instead.
+   * one connection between all requests, so two transactions that were open at once would nest as
+   * savepoints of each other (and a rollback could take the other request's write along). Today
+   * no write awaits real I/O mid-transaction, but the queue keeps that true by construction.
    */
   write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
     const run = () =>
