@@ -1,0 +1,101 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
+import { ParsedQueryParam, rawQueryOf } from './query.decorator';
+import type { ParsedQuery } from './query.types';
+
+describe('rawQueryOf', () => {
+  it.each<[string, object, unknown]>([
+    ['the raw URL', { raw: { url: '/api/image?b=1&a=2' }, url: '/x?c=3', query: {} }, 'b=1&a=2'],
+    ['the URL when there is no raw request', { url: '/api/image?include=anime' }, 'include=anime'],
+    ['an empty query for a URL without one', { url: '/api/image' }, ''],
+    ['everything after the first ?', { url: '/api/image?sort=x?y' }, 'sort=x?y'],
+    ['the parsed query without a URL', { query: { include: 'anime' } }, { include: 'anime' }],
+  ])('should read %s', (_what, request, expected) => {
+    expect(rawQueryOf(request)).toEqual(expected);
+  });
+});
+
+@Controller('image')
+class ProbeController {
+  @Get()
+  list(@ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery): ParsedQuery {
+    return query;
+  }
+
+  @Get(':id')
+  show(
+    @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
+    @Param('id') id: string,
+  ): { id: string; query: ParsedQuery } {
+    return { id, query };
+  }
+}
+
+describe('@ParsedQueryParam on a Fastify application', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ controllers: [ProbeController] }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+      logger: false,
+    });
+    app.useGlobalFilters(new AllExceptionsFilter());
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should hand the handler the parsed query, in the order the client wrote it', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/image?filter%5Bfacet-or%5D=Grill&filter[path-like]=%25a%2Bb%25&include=anime&page[size]=5',
+    });
+    expect(response.statusCode).toBe(200);
+    expect(
+      response.json<ParsedQuery>().filters.map((filter) => [filter.key, filter.values]),
+    ).toEqual([
+      ['filter.facet-or', [2]],
+      ['filter.path-like', ['%a+b%']],
+    ]);
+    expect(response.json<ParsedQuery>().page).toEqual({ size: 5, number: 1 });
+  });
+
+  it('should answer a bad query with the 422 body of the contract', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/image?page[size]=0&page[size]=1&foo=1',
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      message:
+        'The parameter page[size] was given more than once (or as a list); give it once, with a comma-separated value.',
+      errors: {
+        'page.size': [
+          'The parameter page[size] was given more than once (or as a list); give it once, with a comma-separated value.',
+        ],
+      },
+    });
+  });
+
+  it('should apply the show rules on the show route', async () => {
+    const ok = await app.inject({ method: 'GET', url: '/image/7?filter[year]=2020' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json<{ id: string }>().id).toBe('7');
+    const refused = await app.inject({ method: 'GET', url: '/image/7?page[number]=2' });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toEqual({
+      message: 'page[number] pages a list of images, so it is not accepted when showing one image.',
+      errors: {
+        'page.number': [
+          'page[number] pages a list of images, so it is not accepted when showing one image.',
+        ],
+      },
+    });
+  });
+});
