@@ -1,0 +1,397 @@
+import { spawnSync } from 'node:child_process';
+import { createHmac, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sign } from 'jsonwebtoken';
+import { ALL_PERMISSIONS, Permission } from '../src/auth/permissions';
+import { runTokenCommand } from '../src/auth/token.command';
+import { countRows } from './helpers/image-rows';
+import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
+import { testDatabaseKinds } from './helpers/test-database';
+import { bearer, unsignedToken } from './helpers/tokens';
+
+const UNAUTHENTICATED = { message: 'Unauthenticated.' };
+const FORBIDDEN = { message: 'This action is unauthorized.' };
+
+const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
+const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+
+const claims = (extra: Record<string, unknown> = {}) => ({
+  sub: 'alice',
+  permissions: [...ALL_PERMISSIONS],
+  ...extra,
+});
+
+/** HS256 over the given key bytes, built by hand (jsonwebtoken refuses to HMAC with a PEM). */
+function hmacToken(secret: string, payload: Record<string, unknown>, kid?: string): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = encode({ alg: 'HS256', typ: 'JWT', ...(kid === undefined ? {} : { kid }) });
+  const body = encode({ exp: Math.floor(Date.now() / 1000) + 600, ...payload });
+  const signature = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url');
+  return `${header}.${body}.${signature}`;
+}
+
+/** POST /api/image with a token: the status and body it gets. */
+async function createWith(testApp: TestApp, authorization: string) {
+  const response = await testApp
+    .http()
+    .post('/api/image')
+    .set('Authorization', authorization)
+    .send({ path: 'auth/test.jpg', facet: 'Cover' });
+  return { status: response.status, body: response.body as Record<string, unknown>, response };
+}
+
+describe('RS256 with JWT_PUBLIC_KEY', () => {
+  const keys = rsa();
+  const stranger = rsa();
+  const publicPem = spki(keys.publicKey);
+
+  describeEachDatabase(
+    'RS256 with JWT_PUBLIC_KEY',
+    (context) => {
+      it('should accept an RS256 token signed with the matching private key', async () => {
+        const token = sign(claims(), keys.privateKey, { algorithm: 'RS256', expiresIn: '5m' });
+        const { status, body } = await createWith(context(), bearer(token));
+        expect(status).toBe(201);
+        expect(body.image).toMatchObject({ path: 'auth/test.jpg', facet: 'Cover' });
+      });
+
+      it.each([
+        ['HS256 signed with the public key as the secret', () => hmacToken(publicPem, claims())],
+        [
+          'RS256 from another key pair',
+          () => sign(claims(), stranger.privateKey, { algorithm: 'RS256', expiresIn: '5m' }),
+        ],
+        [
+          'RS512 with the right key (algorithm not pinned)',
+          () => sign(claims(), keys.privateKey, { algorithm: 'RS512', expiresIn: '5m' }),
+        ],
+        [
+          'PS256 with the right key (algorithm not pinned)',
+          () => sign(claims(), keys.privateKey, { algorithm: 'PS256', expiresIn: '5m' }),
+        ],
+        ['alg none', () => unsignedToken()],
+        [
+          'RS256 expired',
+          () => sign(claims(), keys.privateKey, { algorithm: 'RS256', expiresIn: -10 }),
+        ],
+        ['RS256 without exp', () => sign(claims(), keys.privateKey, { algorithm: 'RS256' })],
+        [
+          'RS256 without sub',
+          () =>
+            sign({ permissions: [...ALL_PERMISSIONS] }, keys.privateKey, {
+              algorithm: 'RS256',
+              expiresIn: '5m',
+            }),
+        ],
+      ])('should answer 401 to %s and create nothing', async (_case, makeToken) => {
+        const before = await countRows(context().dataSource, 'images');
+        const { status, body, response } = await createWith(context(), bearer(makeToken()));
+        expect(status).toBe(401);
+        expect(body).toEqual(UNAUTHENTICATED);
+        expect(response.headers['www-authenticate']).toBe('Bearer');
+        expect(await countRows(context().dataSource, 'images')).toBe(before);
+      });
+
+      it('should still check permissions: 403 for an RS256 token without "create image"', async () => {
+        const token = sign(claims({ permissions: [Permission.DeleteImage] }), keys.privateKey, {
+          algorithm: 'RS256',
+          expiresIn: '5m',
+        });
+        const { status, body } = await createWith(context(), bearer(token));
+        expect(status).toBe(403);
+        expect(body).toEqual(FORBIDDEN);
+      });
+    },
+    { env: { JWT_SECRET: undefined, JWT_PUBLIC_KEY: publicPem } },
+  );
+});
+
+describe('ES256 with JWT_PUBLIC_KEY', () => {
+  const keys = p256();
+  const rsaKeys = rsa();
+
+  describeEachDatabase(
+    'ES256 with JWT_PUBLIC_KEY',
+    (context) => {
+      it('should accept an ES256 token signed with the matching private key', async () => {
+        const token = sign(claims(), keys.privateKey, { algorithm: 'ES256', expiresIn: '5m' });
+        expect((await createWith(context(), bearer(token))).status).toBe(201);
+      });
+
+      it.each([
+        [
+          'RS256 from an RSA key',
+          () => sign(claims(), rsaKeys.privateKey, { algorithm: 'RS256', expiresIn: '5m' }),
+        ],
+        ['HS256 with the public key', () => hmacToken(spki(keys.publicKey), claims())],
+        [
+          'ES256 from another P-256 key',
+          () => sign(claims(), p256().privateKey, { algorithm: 'ES256', expiresIn: '5m' }),
+        ],
+      ])('should answer 401 to %s', async (_case, makeToken) => {
+        const { status, body } = await createWith(context(), bearer(makeToken()));
+        expect(status).toBe(401);
+        expect(body).toEqual(UNAUTHENTICATED);
+      });
+    },
+    { env: { JWT_SECRET: undefined, JWT_PUBLIC_KEY: spki(keys.publicKey) } },
+  );
+});
+
+describe('a public key of an unsupported type', () => {
+  it('should stop start-up with a message naming the key problem', async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
+    await expect(
+      createTestApp('sqlite', { env: { JWT_SECRET: undefined, JWT_PUBLIC_KEY: spki(p384) } }),
+    ).rejects.toThrow(
+      'JWT key must be an RSA key (RS256) or an EC P-256 key (ES256); got ec secp384r1',
+    );
+  });
+});
+
+/** A JWKS document served by the test itself on 127.0.0.1, counting its requests. */
+async function serveJwks(keys: Record<string, KeyObject>): Promise<{
+  uri: string;
+  requests: () => number;
+  close: () => Promise<void>;
+}> {
+  let requests = 0;
+  const document = {
+    keys: Object.entries(keys).map(([kid, key]) => ({
+      ...key.export({ format: 'jwk' }),
+      kid,
+      use: 'sig',
+      alg: key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256',
+    })),
+  };
+  const server: Server = createServer((_request, response) => {
+    requests += 1;
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(document));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    uri: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', (kind) => {
+  const rsaKeys = rsa();
+  const ecKeys = p256();
+  let jwks: Awaited<ReturnType<typeof serveJwks>>;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    jwks = await serveJwks({ 'rsa-1': rsaKeys.publicKey, 'ec-1': ecKeys.publicKey });
+    testApp = await createTestApp(kind, {
+      env: { JWT_SECRET: undefined, JWT_JWKS_URI: jwks.uri },
+    });
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+    await jwks?.close();
+  });
+
+  it('should accept RS256 tokens whose kid names an RSA key of the JWKS, fetching the keys once', async () => {
+    const token = sign(claims(), rsaKeys.privateKey, {
+      algorithm: 'RS256',
+      expiresIn: '5m',
+      keyid: 'rsa-1',
+    });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expect((await createWith(testApp, bearer(token))).status).toBe(201);
+    }
+    expect(jwks.requests()).toBe(1);
+  });
+
+  it('should accept ES256 tokens whose kid names the P-256 key', async () => {
+    const token = sign(claims(), ecKeys.privateKey, {
+      algorithm: 'ES256',
+      expiresIn: '5m',
+      keyid: 'ec-1',
+    });
+    expect((await createWith(testApp, bearer(token))).status).toBe(201);
+  });
+
+  it.each([
+    [
+      'an unknown kid',
+      () =>
+        sign(claims(), rsaKeys.privateKey, { algorithm: 'RS256', expiresIn: '5m', keyid: 'nope' }),
+    ],
+    [
+      'no kid while the JWKS holds two keys',
+      () => sign(claims(), rsaKeys.privateKey, { algorithm: 'RS256', expiresIn: '5m' }),
+    ],
+    [
+      'a known kid but another private key',
+      () =>
+        sign(claims(), rsa().privateKey, { algorithm: 'RS256', expiresIn: '5m', keyid: 'rsa-1' }),
+    ],
+    [
+      'ES256 claiming the RSA key',
+      () =>
+        sign(claims(), ecKeys.privateKey, { algorithm: 'ES256', expiresIn: '5m', keyid: 'rsa-1' }),
+    ],
+    [
+      'HS256 with the RSA key PEM as the secret',
+      () => hmacToken(spki(rsaKeys.publicKey), claims(), 'rsa-1'),
+    ],
+    [
+      'an expired RS256 token',
+      () =>
+        sign(claims(), rsaKeys.privateKey, { algorithm: 'RS256', expiresIn: -5, keyid: 'rsa-1' }),
+    ],
+    ['alg none', () => unsignedToken()],
+    ['garbage', () => 'garbage'],
+  ])('should answer 401 to %s', async (_case, makeToken) => {
+    const { status, body } = await createWith(testApp, bearer(makeToken()));
+    expect(status).toBe(401);
+    expect(body).toEqual(UNAUTHENTICATED);
+  });
+});
+
+describe('an unreachable JWKS endpoint', () => {
+  it('should answer 503, not 401, since the token could not be checked', async () => {
+    const jwks = await serveJwks({});
+    await jwks.close();
+    const testApp = await createTestApp('sqlite', {
+      env: { JWT_SECRET: undefined, JWT_JWKS_URI: jwks.uri },
+    });
+    try {
+      const token = sign(claims(), rsa().privateKey, {
+        algorithm: 'RS256',
+        expiresIn: '5m',
+        keyid: 'rsa-1',
+      });
+      const { status, body } = await createWith(testApp, bearer(token));
+      expect(status).toBe(503);
+      expect(body).toEqual({ message: 'Service Unavailable.' });
+      expect(await countRows(testApp.dataSource, 'images')).toBe(0);
+    } finally {
+      await testApp.close();
+    }
+  });
+});
+
+describeEachDatabase(
+  'JWT_ISSUER and JWT_AUDIENCE',
+  (context) => {
+    const secret = 'issuer-audience-test-secret-0123456789abcdef';
+    const token = (options: { issuer?: string; audience?: string }) =>
+      sign(claims(), secret, { algorithm: 'HS256', expiresIn: '5m', ...options });
+
+    it('should accept a token with the configured issuer and audience', async () => {
+      const { status } = await createWith(
+        context(),
+        bearer(token({ issuer: 'https://auth.example', audience: 'image-api' })),
+      );
+      expect(status).toBe(201);
+    });
+
+    it.each([
+      ['a wrong issuer', { issuer: 'https://evil.example', audience: 'image-api' }],
+      ['a wrong audience', { issuer: 'https://auth.example', audience: 'other-api' }],
+      ['no issuer', { audience: 'image-api' }],
+      ['no audience', { issuer: 'https://auth.example' }],
+    ])('should answer 401 to %s', async (_case, options) => {
+      const { status, body } = await createWith(context(), bearer(token(options)));
+      expect(status).toBe(401);
+      expect(body).toEqual(UNAUTHENTICATED);
+    });
+  },
+  {
+    env: {
+      JWT_SECRET: 'issuer-audience-test-secret-0123456789abcdef',
+      JWT_ISSUER: 'https://auth.example',
+      JWT_AUDIENCE: 'image-api',
+    },
+  },
+);
+
+describe('the generated secret (no JWT key configured)', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'image-api-generated-secret-'));
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const env = () => ({ JWT_SECRET: undefined, DATA_DIR: dataDir });
+
+  it('should create it on first start (mode 0600), keep it across restarts, and accept what the token command signs', async () => {
+    const file = join(dataDir, 'jwt-secret');
+    const first = await createTestApp('sqlite', { env: env() });
+    let secret: string;
+    let earlyToken: string;
+    try {
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      secret = readFileSync(file, 'utf8').trim();
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{64}$/);
+      earlyToken = runTokenCommand(['--sub', 'alice', '--all'], {
+        DATA_DIR: dataDir,
+      }).stdout.trim();
+      expect((await createWith(first, bearer(earlyToken))).status).toBe(201);
+      const foreign = sign(claims(), 'not-the-generated-secret-0123456789abcdef', {
+        algorithm: 'HS256',
+        expiresIn: '5m',
+      });
+      expect((await createWith(first, bearer(foreign))).status).toBe(401);
+    } finally {
+      await first.close();
+    }
+
+    const second = await createTestApp('sqlite', { env: env() });
+    try {
+      expect(readFileSync(file, 'utf8').trim()).toBe(secret);
+      expect((await createWith(second, bearer(earlyToken))).status).toBe(201);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('should accept a token printed by `npm run -s token`', async () => {
+    const result = spawnSync(
+      'npm',
+      ['run', '-s', 'token', '--', '--sub', 'carol', '--permissions', 'create image'],
+      {
+        cwd: join(__dirname, '..'),
+        env: {
+          ...process.env,
+          JWT_SECRET: '',
+          JWT_PUBLIC_KEY: '',
+          JWT_JWKS_URI: '',
+          DATA_DIR: dataDir,
+        },
+        encoding: 'utf8',
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const testApp = await createTestApp('sqlite', { env: env() });
+    try {
+      expect((await createWith(testApp, bearer(result.stdout.trim()))).status).toBe(201);
+      const update = await testApp
+        .http()
+        .patch('/api/image/1')
+        .set('Authorization', bearer(result.stdout.trim()))
+        .send({ path: 'x.jpg' });
+      expect(update.status).toBe(403);
+    } finally {
+      await testApp.close();
+    }
+  });
+});
