@@ -1,0 +1,122 @@
+import { Permission } from '../src/auth/permissions';
+import { countRows } from './helpers/image-rows';
+import { describeEachDatabase } from './helpers/test-app';
+import { bearer, signTestToken } from './helpers/tokens';
+
+const LIMIT = 3;
+const TOO_MANY = { message: 'Too Many Attempts.' };
+
+describeEachDatabase(
+  `rate limiting (RATE_LIMIT_PER_MINUTE=${LIMIT})`,
+  (context) => {
+    const token = (sub: string) => bearer(signTestToken({ sub }));
+
+    it('should count anonymous reads per IP, say what is left, then answer 429 with Retry-After', async () => {
+      for (let request = 1; request <= LIMIT; request += 1) {
+        const response = await context().http().get('/api/image').expect(200);
+        expect(response.headers['x-ratelimit-limit']).toBe(String(LIMIT));
+        expect(response.headers['x-ratelimit-remaining']).toBe(String(LIMIT - request));
+      }
+      const refused = await context().http().get('/api/image').expect(429);
+      expect(refused.body).toEqual(TOO_MANY);
+      expect(refused.headers['content-type']).toMatch(/^application\/json/);
+      expect(refused.headers['x-ratelimit-limit']).toBe(String(LIMIT));
+      expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(Number.isInteger(retryAfter)).toBe(true);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    });
+
+    it('should answer 429 before 401: an exhausted IP without a token is refused before auth', async () => {
+      const response = await context()
+        .http()
+        .post('/api/image')
+        .send({ path: 'a.jpg', facet: 'Cover' })
+        .expect(429);
+      expect(response.body).toEqual(TOO_MANY);
+    });
+
+    it('should count an invalid token against the IP, so made-up subs escape nothing', async () => {
+      const forged = bearer(signTestToken({ sub: 'mallory', key: 'x'.repeat(40) }));
+      const response = await context()
+        .http()
+        .get('/api/image')
+        .set('Authorization', forged)
+        .expect(429);
+      expect(response.body).toEqual(TOO_MANY);
+    });
+
+    it('should give each valid token sub its own budget, shared by reads and writes', async () => {
+      const alice = token('alice');
+      for (let request = 1; request < LIMIT; request += 1) {
+        const response = await context().http().get('/api/image').set('Authorization', alice);
+        expect(response.status).toBe(200);
+        expect(response.headers['x-ratelimit-remaining']).toBe(String(LIMIT - request));
+      }
+      const created = await context()
+        .http()
+        .post('/api/image')
+        .set('Authorization', alice)
+        .send({ path: 'limited/a.jpg', facet: 'Cover' })
+        .expect(201);
+      expect(created.headers['x-ratelimit-remaining']).toBe('0');
+
+      const before = await countRows(context().dataSource, 'images');
+      const refused = await context()
+        .http()
+        .post('/api/image')
+        .set('Authorization', alice)
+        .send({ path: 'limited/b.jpg', facet: 'Cover' })
+        .expect(429);
+      expect(refused.body).toEqual(TOO_MANY);
+      expect(await countRows(context().dataSource, 'images')).toBe(before);
+
+      // Another token of the same alice (new iat, other permissions) is the same client.
+      const aliceAgain = bearer(
+        signTestToken({ sub: 'alice', permissions: [Permission.DeleteImage] }),
+      );
+      await context().http().get('/api/image').set('Authorization', aliceAgain).expect(429);
+
+      // Bob, from the same IP, still has his whole budget.
+      const bob = await context().http().get('/api/image').set('Authorization', token('bob'));
+      expect(bob.status).toBe(200);
+      expect(bob.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1));
+    });
+
+    it('should limit the unprefixed restore and force delete spellings too', async () => {
+      const carol = token('carol');
+      for (let request = 1; request <= LIMIT; request += 1) {
+        await context()
+          .http()
+          .patch('/restore/image/999999')
+          .set('Authorization', carol)
+          .expect(404);
+      }
+      const response = await context()
+        .http()
+        .delete('/forceDelete/image/999999')
+        .set('Authorization', carol)
+        .expect(429);
+      expect(response.body).toEqual(TOO_MANY);
+    });
+
+    it('should leave /health out of the limit', async () => {
+      for (let request = 0; request < LIMIT * 3; request += 1) {
+        const response = await context().http().get('/health').expect(200);
+        expect(response.headers['x-ratelimit-limit']).toBeUndefined();
+      }
+    });
+  },
+  { env: { RATE_LIMIT_PER_MINUTE: String(LIMIT) } },
+);
+
+describeEachDatabase('rate limiting off (RATE_LIMIT_PER_MINUTE=0)', (context) => {
+  it('should neither count nor refuse, and send no rate-limit headers', async () => {
+    for (let request = 0; request < 20; request += 1) {
+      const response = await context().http().get('/api/image').expect(200);
+      expect(response.headers['x-ratelimit-limit']).toBeUndefined();
+      expect(response.headers['x-ratelimit-remaining']).toBeUndefined();
+    }
+  });
+});
