@@ -1,6 +1,7 @@
 import { describeEachDatabase } from './helpers/test-app';
 import {
   animeJson,
+  insertRows,
   imageJson,
   IMAGE_ALL_FIELDS,
   LIVE_IMAGE_IDS,
@@ -320,6 +321,43 @@ describeEachDatabase(
           'filter.season',
           "'Nope' is not a valid value for filter[season]. Allowed: Winter, Spring, Summer, Fall (case-insensitive).",
         ));
+    });
+  },
+  { env: { PUBLIC_URL } },
+);
+
+describeEachDatabase(
+  'GET /api/image: LIKE patterns with escapes',
+  (context) => {
+    beforeAll(async () => {
+      const stamp = '2024-01-01 00:00:00.000000';
+      await insertRows(
+        context().dataSource,
+        'images',
+        ['odd/100%_a.png', 'odd/100xya.png', 'odd/back\\slash.png', 'odd/backxslash.png'].map(
+          (path, index) => ({
+            image_id: index + 1,
+            path,
+            facet: 1,
+            created_at: stamp,
+            updated_at: stamp,
+            deleted_at: null,
+          }),
+        ),
+      );
+    });
+
+    it.each([
+      ['filter[path-like]=odd/100__a.png', [1, 2]],
+      // A backslash makes % and _ literal, on both databases.
+      ['filter[path-like]=odd/100%5C%25%5C_a.png', [1]],
+      ['filter[path-notlike]=%25%5C%25%25', [2, 3, 4]],
+      ['filter[path-like]=odd/back%5C%5Cslash.png', [3]],
+      ['filter[path-like]=odd/back_slash.png', [3, 4]],
+    ])('should answer %s', async (query, ids) => {
+      const response = await context().http().get(`/api/image?${query}&fields[image]=image_id`);
+      expect(response.status).toBe(200);
+      expect(response.body.images).toEqual(ids.map((image_id) => ({ image_id })));
     });
   },
   { env: { PUBLIC_URL } },

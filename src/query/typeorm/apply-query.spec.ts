@@ -118,7 +118,7 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
       parsed,
     ).getQueryAndParameters();
     expect(sql).toContain(
-      'WHERE "root"."deleted_at" IS NULL AND ((("root"."facet" = 1 OR "root"."path" LIKE ?) AND "root"."image_id" <> 1))',
+      `WHERE "root"."deleted_at" IS NULL AND ((("root"."facet" = 1 OR "root"."path" LIKE ? ESCAPE '\\') AND "root"."image_id" <> 1))`,
     );
     expect(parameters).toEqual(['e/%']);
     // (facet = Cover OR path LIKE 'e/%') AND image_id <> 1; image 4 matches but is soft-deleted.

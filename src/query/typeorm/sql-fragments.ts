@@ -12,6 +12,11 @@ export interface SqlDialect {
   escape(identifier: string): string;
   /** The expression that orders rows randomly. */
   readonly random: string;
+  /**
+   * What follows a LIKE pattern so that `\` escapes `%` and `_` on every database (MySQL does so by
+   * default; SQLite only with an ESCAPE clause).
+   */
+  readonly likeEscape: string;
 }
 
 const dialects = new WeakMap<DataSource, SqlDialect>();
@@ -21,9 +26,11 @@ export function dialectOf(dataSource: DataSource): SqlDialect {
   if (dialect === undefined) {
     const type = dataSource.options.type;
     const driver = dataSource.driver;
+    const mysqlFamily = type === 'mysql' || type === 'mariadb';
     dialect = {
       escape: (identifier) => driver.escape(identifier),
-      random: type === 'mysql' || type === 'mariadb' ? 'RAND()' : 'RANDOM()',
+      random: mysqlFamily ? 'RAND()' : 'RANDOM()',
+      likeEscape: mysqlFamily ? '' : " ESCAPE '\\'",
     };
     dialects.set(dataSource, dialect);
   }
@@ -83,15 +90,18 @@ export function conditionSql(
   column: string,
   condition: FilterCondition,
   bag: ParameterBag,
+  likeEscape = '',
 ): string {
   const operator = condition.negated ? NEGATION[condition.operator] : condition.operator;
   const values = condition.values;
-  if (values.length === 1) return `${column} ${COMPARISON[operator]} ${bag.bind(values[0])}`;
+  const compare = (op: FilterOperator, value: string | number) => {
+    const escape = op === 'like' || op === 'notlike' ? likeEscape : '';
+    return `${column} ${COMPARISON[op]} ${bag.bind(value)}${escape}`;
+  };
+  if (values.length === 1) return compare(operator, values[0]);
   if (operator === 'eq') return `${column} IN ${bag.bind([...values])}`;
   if (operator === 'ne') return `${column} NOT IN ${bag.bind([...values])}`;
-  const any = values.map(
-    (value) => `${column} ${COMPARISON[condition.operator]} ${bag.bind(value)}`,
-  );
+  const any = values.map((value) => compare(condition.operator, value));
   const joined = `(${any.join(' OR ')})`;
   return condition.negated ? `NOT ${joined}` : joined;
 }
@@ -109,7 +119,12 @@ export function foldedFiltersSql(
 ): string | undefined {
   let result: string | undefined;
   for (const { condition, column } of filters) {
-    const next = conditionSql(`${alias}.${dialect.escape(column)}`, condition, bag);
+    const next = conditionSql(
+      `${alias}.${dialect.escape(column)}`,
+      condition,
+      bag,
+      dialect.likeEscape,
+    );
     result =
       result === undefined
         ? next
