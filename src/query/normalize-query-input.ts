@@ -30,8 +30,10 @@ type Pairs = [string, string][];
 // A surrogate half without its partner: not valid unicode (String#isWellFormed is ES2024).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
 function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
+  return !ANY_SURROGATE.test(text) || !LONE_SURROGATE.test(text);
 }
 
 function isPlainObject(value: object): boolean {
@@ -61,15 +63,14 @@ class QueryInputReader {
       return false;
     }
     if (!this.isValidKey(key)) return true;
-    const errorKey = dottedKey(key);
     if (value.length > QUERY_INPUT_LIMITS.maxValueLength) {
       this.errors.add(
-        errorKey,
+        dottedKey(key),
         `The value of ${key} is longer than ${QUERY_INPUT_LIMITS.maxValueLength} characters.`,
       );
     } else if (CONTROL_CHARACTERS.test(value) || !isWellFormed(value)) {
       this.errors.add(
-        errorKey,
+        dottedKey(key),
         `The value of ${key} contains a control character (such as NUL) or invalid unicode.`,
       );
     }

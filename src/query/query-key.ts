@@ -8,15 +8,25 @@ export interface ParameterKey {
   readonly segments: readonly string[];
 }
 
-const KEY_PATTERN = /^([^[\]]+)((?:\[[^[\]]*\])*)$/;
-const SEGMENT_PATTERN = /\[([^[\]]*)\]/g;
-
-/** Splits `filter[anime][year]`; undefined when the key is not `name` followed by `[...]` parts. */
+/**
+ * Splits `filter[anime][year]`; undefined when the key is not a name followed by `[...]` parts
+ * (`a[b`, `a]b`, `[x]`, `filter[[x]]`, `filter[x]y`). A plain scan: this runs for every parameter.
+ */
 export function parseParameterKey(key: string): ParameterKey | undefined {
-  const match = KEY_PATTERN.exec(key);
-  if (match === null) return undefined;
-  const segments = [...match[2].matchAll(SEGMENT_PATTERN)].map((segment) => segment[1]);
-  return { name: match[1], segments };
+  const open = key.indexOf('[');
+  const name = open === -1 ? key : key.slice(0, open);
+  if (name === '' || name.includes(']')) return undefined;
+  const segments: string[] = [];
+  let index = open === -1 ? key.length : open;
+  while (index < key.length) {
+    const close = key.indexOf(']', index + 1);
+    if (key[index] !== '[' || close === -1) return undefined;
+    const segment = key.slice(index + 1, close);
+    if (segment.includes('[')) return undefined;
+    segments.push(segment);
+    index = close + 1;
+  }
+  return { name, segments };
 }
 
 /** The dotted form errors are keyed by: `filter[anime][year]` → `filter.anime.year`. */
