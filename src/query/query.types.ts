@@ -120,6 +120,7 @@ export interface SortTerm {
 export type SortSpec = readonly SortTerm[] | 'random';
 
 export interface ParsedQuery {
+  /** The include names asked for, in the schema's order (the order the arrays render in). */
   readonly include: readonly string[];
   /**
    * type → the fields asked for, in the schema's (render) order, whatever order the client listed

@@ -8,9 +8,10 @@ describe('parseInclude', () => {
   it.each<[string, string[]]>([
     ['anime', ['anime']],
     ['anime,artists', ['anime', 'artists']],
-    ['playlists,studios,artists,anime', ['playlists', 'studios', 'artists', 'anime']],
+    ['playlists,studios,artists,anime', ['anime', 'artists', 'studios', 'playlists']],
+    ['studios,anime', ['anime', 'studios']],
     ['anime, artists', ['anime', 'artists']],
-  ])('should accept include=%j as %j', (value, expected) => {
+  ])('should accept include=%j as %j, in the schema order', (value, expected) => {
     expect(parseInclude(value, IMAGE_QUERY_SCHEMA)).toEqual(expected);
   });
 

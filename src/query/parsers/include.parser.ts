@@ -4,7 +4,10 @@ import { firstDuplicate, splitIdentifierList } from './identifier-list.parser';
 
 export const INCLUDE_KEY = 'include';
 
-/** `include=anime,artists` → `['anime', 'artists']`: known include names, each once. */
+/**
+ * `include=artists,anime` → `['anime', 'artists']`: known include names, each once, returned in the
+ * schema's order whatever order the client wrote.
+ */
 export function parseInclude(value: string, schema: RootResourceSchema): string[] {
   const allowed = schema.includes.map((include) => include.name);
   if (allowed.length === 0) {
@@ -22,5 +25,6 @@ export function parseInclude(value: string, schema: RootResourceSchema): string[
   if (duplicate !== undefined) {
     failParameter(INCLUDE_KEY, `include lists ${quote(duplicate)} more than once.`);
   }
-  return entries;
+  // In the schema's order, so the included arrays always render in the same order.
+  return allowed.filter((name) => entries.includes(name));
 }
