@@ -1,5 +1,5 @@
 import { Controller, Delete, Patch } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { RateLimited } from '../common/rate-limit.guard';
@@ -7,8 +7,8 @@ import { ImageId } from './image-id.pipe';
 import { ImageResponse, ImageService, MessageResponse } from './image.service';
 
 /**
- * Restore and force delete. Registered twice: in `ImageModule` (under `API_PREFIX`) and in
- * `ImageAliasModule` (without it), because the seed spells these routes without the prefix.
+ * Restore and force delete under `API_PREFIX`; `ImageAliasModule` serves the same handlers without
+ * the prefix, because the seed spells these routes that way.
  */
 @ApiTags('image')
 @RateLimited()
@@ -18,12 +18,14 @@ export class ImageLifecycleController {
 
   @Patch('restore/image/:id')
   @RequirePermission(Permission.RestoreImage)
+  @ApiOperation({ summary: 'Restore a soft-deleted image (a live image is a no-op)' })
   restore(@ImageId() id: number): Promise<ImageResponse> {
     return this.images.restore(id);
   }
 
   @Delete('forceDelete/image/:id')
   @RequirePermission(Permission.ForceDeleteImage)
+  @ApiOperation({ summary: 'Delete an image and its relations for good' })
   forceDelete(@ImageId() id: number): Promise<MessageResponse> {
     return this.images.forceDelete(id);
   }

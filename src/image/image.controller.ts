@@ -10,7 +10,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
@@ -61,6 +61,7 @@ export class ImageController {
   @Post()
   @HttpCode(201)
   @RequirePermission(Permission.CreateImage)
+  @ApiOperation({ summary: 'Create an image' })
   @ApiBody({ type: CreateImageDto })
   async create(
     @Body() body: unknown,
@@ -74,6 +75,7 @@ export class ImageController {
 
   @Put(':id')
   @RequirePermission(Permission.UpdateImage)
+  @ApiOperation({ summary: 'Update an image (same as PATCH: every field optional)' })
   @ApiBody({ type: UpdateImageDto })
   replace(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
     return this.images.update(id, body);
@@ -81,6 +83,7 @@ export class ImageController {
 
   @Patch(':id')
   @RequirePermission(Permission.UpdateImage)
+  @ApiOperation({ summary: 'Update an image' })
   @ApiBody({ type: UpdateImageDto })
   update(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
     return this.images.update(id, body);
@@ -88,6 +91,7 @@ export class ImageController {
 
   @Delete(':id')
   @RequirePermission(Permission.DeleteImage)
+  @ApiOperation({ summary: 'Soft-delete an image (move it to the trash)' })
   softDelete(@ImageId() id: number): Promise<ImageResponse> {
     return this.images.softDelete(id);
   }
