@@ -33,7 +33,15 @@ function readerFor(field: FieldDefinition, computed: ComputedFields): ValueReade
       };
     }
     case 'date':
-      return (row) => renderTimestamp(row[column] as string | Date | null | undefined);
+      return (row) => {
+        const value = row[column];
+        // The stored form (`2024-01-15 12:00:00.123456`, as both drivers hand it over) takes the
+        // short way; anything else goes through the general renderer.
+        if (typeof value === 'string' && value.length === 26 && value.charCodeAt(10) === 32) {
+          return `${value.slice(0, 10)}T${value.slice(11)}Z`;
+        }
+        return renderTimestamp(value as string | Date | null | undefined);
+      };
     case 'string':
       return (row) => row[column] ?? null;
   }
