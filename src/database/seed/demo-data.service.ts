@@ -2,10 +2,13 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { InjectAppConfig } from '../../config/config.module';
+import { isDatabaseEmpty, seedDatabase } from './database-seeder';
+import { DEMO_DATA_OPTIONS } from './demo-data.generator';
 
 /**
- * Fills an empty embedded (SQLite) database with generated demo data at start-up, so that
- * `npm ci && npm start` serves something to explore. A MySQL database is never filled automatically.
+ * Fills an empty embedded (SQLite) database with generated demo data at start-up (about 5,600 rows
+ * in well under a second), so that `npm ci && npm start` serves something to explore. A MySQL
+ * database is never filled automatically; `npm run seed` fills any database on request.
  */
 @Injectable()
 export class DemoDataService implements OnApplicationBootstrap {
@@ -18,11 +21,19 @@ export class DemoDataService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.demoData || this.config.database.type !== 'sqlite') return;
-    const [{ count }] = await this.dataSource.query<{ count: number }[]>(
-      'SELECT COUNT(*) AS count FROM images',
+    const runner = this.dataSource.createQueryRunner();
+    const hasSchema = await runner.hasTable('images').finally(() => runner.release());
+    if (!hasSchema) {
+      this.logger.warn('No demo data: the database has no tables (DB_MIGRATE=false?)');
+      return;
+    }
+    if (!(await isDatabaseEmpty(this.dataSource))) return;
+    const result = await seedDatabase(this.dataSource, DEMO_DATA_OPTIONS);
+    const { images, anime, artists, studios, playlists } = result.options;
+    this.logger.log(
+      `Filled the empty embedded database with demo data: ${images} images, ${anime} anime, ` +
+        `${artists} artists, ${studios} studios, ${playlists} playlists ` +
+        `(${result.totalRows} rows in ${Math.round(result.seconds * 1000)} ms)`,
     );
-    if (Number(count) > 0) return;
-    // The generator lands with the seeder; until then an empty database stays empty.
-    this.logger.log('Embedded database is empty');
   }
 }
