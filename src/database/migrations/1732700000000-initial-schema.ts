@@ -110,12 +110,44 @@ const pivot = (related: string, extraColumns: TableColumnOptions[] = []): Table 
   });
 };
 
+/**
+ * On MySQL every string column is `utf8mb4` with `utf8mb4_unicode_ci`, whatever the database's
+ * default (MariaDB's is often latin1 or utf8mb4_general_ci, MySQL 8's utf8mb4_0900_ai_ci), so names
+ * in any script can be stored and both servers compare and sort strings alike. SQLite stores UTF-8.
+ */
+const withUtf8mb4 = (table: Table, dialect: string): Table => {
+  if (dialect !== 'mysql') return table;
+  for (const column of table.columns) {
+    if (column.type === 'varchar' || column.type === 'text') {
+      column.charset = 'utf8mb4';
+      column.collation = 'utf8mb4_unicode_ci';
+    }
+  }
+  return table;
+};
+
+/**
+ * With `explicit_defaults_for_timestamp` off (the default before MariaDB 10.10), MySQL gives the
+ * first NOT NULL timestamp column of a table `DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP`:
+ * `created_at` would move on every update. The tables are created with it on.
+ */
+async function useExplicitTimestampDefaults(queryRunner: QueryRunner): Promise<void> {
+  const [{ value }] = (await queryRunner.query(
+    'SELECT @@SESSION.explicit_defaults_for_timestamp AS value',
+  )) as { value: number | string }[];
+  if (String(value) !== '1' && String(value).toUpperCase() !== 'ON') {
+    await queryRunner.query('SET SESSION explicit_defaults_for_timestamp = 1');
+  }
+}
+
 export class InitialSchema1732700000000 implements MigrationInterface {
   name = 'InitialSchema1732700000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     const dialect = queryRunner.connection.options.type;
-    await queryRunner.createTable(
+    const createTable = (table: Table) => queryRunner.createTable(withUtf8mb4(table, dialect));
+    if (dialect === 'mysql') await useExplicitTimestampDefaults(queryRunner);
+    await createTable(
       new Table({
         name: 'images',
         columns: [
@@ -130,7 +162,7 @@ export class InitialSchema1732700000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'anime',
         columns: [
@@ -146,7 +178,7 @@ export class InitialSchema1732700000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'artists',
         columns: [
@@ -159,7 +191,7 @@ export class InitialSchema1732700000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'studios',
         columns: [
@@ -171,7 +203,7 @@ export class InitialSchema1732700000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await createTable(
       new Table({
         name: 'playlists',
         columns: [
@@ -185,10 +217,10 @@ export class InitialSchema1732700000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(pivot('anime'));
-    await queryRunner.createTable(pivot('artists', [nullableInt('depth')]));
-    await queryRunner.createTable(pivot('studios'));
-    await queryRunner.createTable(pivot('playlists'));
+    await createTable(pivot('anime'));
+    await createTable(pivot('artists', [nullableInt('depth')]));
+    await createTable(pivot('studios'));
+    await createTable(pivot('playlists'));
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
