@@ -54,9 +54,12 @@ const softDeleteTimestamps = (): ColumnShape[] => [
 ];
 /** `(deleted_at, column, key)`: the soft-delete condition and the filter or sort share one index. */
 const liveIndexes = (table: string, key: string, columns: string[]): Record<string, string[]> =>
-  Object.fromEntries([
+  Object.fromEntries<string[]>([
     [`${table}_deleted_at_${key}_index`, ['deleted_at', key]],
-    ...columns.map((name) => [`${table}_deleted_at_${name}_index`, ['deleted_at', name, key]]),
+    ...columns.map((name): [string, string[]] => [
+      `${table}_deleted_at_${name}_index`,
+      ['deleted_at', name, key],
+    ]),
   ]);
 
 const pivot = (
