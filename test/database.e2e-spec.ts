@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Anime } from '../src/anime/anime.entity';
 import { openDataSource } from '../src/database/data-source';
+import { MIGRATIONS } from '../src/database/migrations';
 import { Image } from '../src/image/image.entity';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 
@@ -41,18 +42,20 @@ describe.each(testDatabaseKinds())('database [%s]', (kind) => {
 
   describe('migrations', () => {
     it('should run, revert to nothing and run again to the same tables', async () => {
+      const names = MIGRATIONS.map((migration) => migration.name);
       const applied = await dataSource.runMigrations();
-      expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1732700000000']);
-      expect(await tableNames(dataSource)).toEqual([...CONTRACT_TABLES, 'migrations'].sort());
+      expect(applied.map((migration) => migration.name)).toEqual(names);
+      const tables = await tableNames(dataSource);
+      expect(tables).toEqual(expect.arrayContaining([...CONTRACT_TABLES, 'migrations']));
       expect(await dataSource.showMigrations()).toBe(false);
 
-      await dataSource.undoLastMigration();
+      for (const _ of names) await dataSource.undoLastMigration();
       expect(await tableNames(dataSource)).toEqual(['migrations']);
       expect(await dataSource.showMigrations()).toBe(true);
 
       const reapplied = await dataSource.runMigrations();
-      expect(reapplied.map((migration) => migration.name)).toEqual(['InitialSchema1732700000000']);
-      expect(await tableNames(dataSource)).toEqual([...CONTRACT_TABLES, 'migrations'].sort());
+      expect(reapplied.map((migration) => migration.name)).toEqual(names);
+      expect(await tableNames(dataSource)).toEqual(tables);
     });
 
     it('should do nothing when run again on an up-to-date database', async () => {
