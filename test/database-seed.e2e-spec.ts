@@ -1,0 +1,201 @@
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '../src/database/data-source';
+import {
+  countRows,
+  SeedError,
+  seedDatabase,
+  SeedProgress,
+} from '../src/database/seed/database-seeder';
+import {
+  DEMO_DATA_OPTIONS,
+  DemoDataGenerator,
+  planDemoData,
+  SEED_COLUMNS,
+  SEED_TABLES,
+  SeedTable,
+} from '../src/database/seed/demo-data.generator';
+import { createTestApp } from './helpers/test-app';
+import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
+
+const ORDER_BY: Record<SeedTable, string> = {
+  anime: 'anime_id',
+  artists: 'artist_id',
+  studios: 'studio_id',
+  playlists: 'playlist_id',
+  images: 'image_id',
+  anime_image: 'anime_id, image_id',
+  artist_image: 'artist_id, image_id',
+  studio_image: 'studio_id, image_id',
+  playlist_image: 'playlist_id, image_id',
+};
+
+describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    // One connection, so that session settings left behind would be seen by the next query.
+    dataSource = await openDataSource(
+      database.config.type === 'mysql' ? { ...database.config, poolSize: 1 } : database.config,
+    );
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('should refuse a database without tables', async () => {
+    await expect(seedDatabase(dataSource, { images: 10 })).rejects.toThrow(
+      new SeedError(
+        'The database has no tables yet: run the migrations first (npm run migration:run).',
+      ),
+    );
+  });
+
+  it('should write exactly the generated rows, values and microseconds included', async () => {
+    await dataSource.runMigrations();
+    const options = { images: 300, anime: 70, artists: 40, studios: 12, playlists: 9, seed: 5 };
+    const progress: SeedProgress[] = [];
+    const result = await seedDatabase(dataSource, options, (update) => progress.push(update));
+
+    const expected = Object.fromEntries(SEED_TABLES.map((table) => [table, [] as unknown[]]));
+    for (const [table, row] of new DemoDataGenerator(options).rows()) {
+      expected[table].push(
+        Object.fromEntries(SEED_COLUMNS[table].map((column, i) => [column, row[i]])),
+      );
+    }
+    for (const table of SEED_TABLES) {
+      const keys = ORDER_BY[table].split(', ');
+      const byKeys = (a: Record<string, number>, b: Record<string, number>) =>
+        a[keys[0]] - b[keys[0]] || (a[keys[1]] ?? 0) - (b[keys[1]] ?? 0);
+      expected[table].sort(byKeys as (a: unknown, b: unknown) => number);
+      const rows = await dataSource.query(
+        `SELECT ${SEED_COLUMNS[table].join(', ')} FROM ${table} ORDER BY ${ORDER_BY[table]}`,
+      );
+      expect([table, rows]).toEqual([table, expected[table]]);
+    }
+
+    const plan = planDemoData(options);
+    expect(result.rows).toEqual(plan.rows);
+    expect(result.totalRows).toBe(plan.totalRows);
+    expect(progress.at(-1)).toEqual(
+      expect.objectContaining({ rowsDone: plan.totalRows, rowsPlanned: plan.totalRows }),
+    );
+    const done = progress.map((update) => update.rowsDone);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+  });
+
+  it('should refuse a database that holds rows, naming the tables', async () => {
+    const { rows } = planDemoData({
+      images: 300,
+      anime: 70,
+      artists: 40,
+      studios: 12,
+      playlists: 9,
+      seed: 5,
+    });
+    expect(rows).toEqual({
+      anime: 70,
+      artists: 40,
+      studios: 12,
+      playlists: 9,
+      images: 300,
+      anime_image: 150,
+      artist_image: 90,
+      studio_image: 20,
+      playlist_image: rows.playlist_image,
+    });
+    await expect(seedDatabase(dataSource, { images: 10 })).rejects.toThrow(
+      new SeedError(
+        'The database already holds rows (anime: 70, artists: 40, studios: 12, playlists: 9, images: 300, ' +
+          `anime_image: 150, artist_image: 90, studio_image: 20, playlist_image: ${rows.playlist_image}); ` +
+          'seed with --reset to replace them.',
+      ),
+    );
+  });
+
+  it('should replace every row with reset, across many statements and transactions, and restart the ids', async () => {
+    const options = { images: 12_000, seed: 2, reset: true, commitEvery: 5000 };
+    const result = await seedDatabase(dataSource, options);
+    const plan = planDemoData({
+      ...DEMO_DATA_OPTIONS,
+      images: 12_000,
+      anime: 3000,
+      artists: 1800,
+      studios: 480,
+      playlists: 240,
+      seed: 2,
+    });
+    expect(await countRows(dataSource)).toEqual(plan.rows);
+    expect(result.rows).toEqual(plan.rows);
+
+    // The next id the database hands out follows the seeded ones.
+    await dataSource.query(
+      "INSERT INTO images (path, facet, created_at, updated_at) VALUES ('grill/next.png', 2, '2025-01-01 00:00:00.000000', '2025-01-01 00:00:00.000000')",
+    );
+    const [{ id }] = await dataSource.query<{ id: number }[]>(
+      "SELECT image_id AS id FROM images WHERE path = 'grill/next.png'",
+    );
+    expect(Number(id)).toBe(12_001);
+  });
+
+  if (kind === 'mysql') {
+    it('should hand the connection back with foreign key checks on', async () => {
+      const [{ checks }] = await dataSource.query<{ checks: number | string }[]>(
+        'SELECT @@SESSION.foreign_key_checks AS checks',
+      );
+      expect(Number(checks)).toBe(1);
+    });
+  }
+
+  it('should reject counts out of range before touching the database', async () => {
+    await expect(seedDatabase(dataSource, { images: -1 })).rejects.toThrow(
+      new SeedError('images must be an integer from 0 to 100000000 (got -1)'),
+    );
+    await expect(seedDatabase(dataSource, { images: 1, anime: 1.5 })).rejects.toThrow(
+      new SeedError('anime must be an integer from 0 to 100000000 (got 1.5)'),
+    );
+  });
+});
+
+describe.each(testDatabaseKinds())('demo data at start-up [%s]', (kind) => {
+  it(
+    kind === 'sqlite'
+      ? 'should fill an empty embedded database once, and leave it alone on the next start'
+      : 'should never fill a MySQL database',
+    async () => {
+      const app = await createTestApp(kind, { env: { DEMO_DATA: 'true' } });
+      try {
+        const counts = await countRows(app.dataSource);
+        if (kind === 'mysql') {
+          expect(Object.values(counts).every((count) => count === 0)).toBe(true);
+          return;
+        }
+        expect(counts).toEqual(planDemoData(DEMO_DATA_OPTIONS).rows);
+        expect(counts.images).toBe(2000);
+        const again = await createTestApp(kind, {
+          env: { DEMO_DATA: 'true' },
+          database: app.database,
+        });
+        try {
+          expect(await countRows(again.dataSource)).toEqual(counts);
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
+  it('should leave an empty embedded database empty when DEMO_DATA=false', async () => {
+    const app = await createTestApp(kind, { env: { DEMO_DATA: 'false' } });
+    try {
+      expect((await countRows(app.dataSource)).images).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
