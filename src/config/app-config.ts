@@ -178,7 +178,8 @@ function parseDatabaseUrl(
   };
   if (raw === undefined) return fallback;
   if (raw.startsWith('sqlite:')) {
-    const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    // `sqlite:PATH`, `sqlite://PATH` and `sqlite:///ABSOLUTE` all name a file (no host part).
+    const path = raw.slice('sqlite:'.length).replace(/^\/\//, '');
     if (path === '') {
       problems.push('DATABASE_URL sqlite:PATH needs a file path (or sqlite::memory:)');
       return fallback;
