@@ -1,0 +1,296 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { planDemoData, DEMO_DATA_OPTIONS } from '../src/database/seed/demo-data.generator';
+import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
+
+/**
+ * Start-up and shutdown of the real process (`src/main.ts`, compiled on the fly), as `npm start`
+ * runs it: configuration errors, an unreachable database, a good start, SIGTERM.
+ */
+const ROOT = resolve(__dirname, '..');
+
+interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly output: { stdout: string; stderr: string };
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: ServiceProcess[] = [];
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'image-api-startup-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/**
+ * Runs the service from an empty working directory (no `.env` to pick up) with only the given
+ * variables, so the developer's environment can't leak in.
+ */
+function startService(env: Record<string, string>): ServiceProcess {
+  const child = spawn(
+    process.execPath,
+    ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'src/main.ts')],
+    {
+      cwd: tempDir(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => done({ code, signal })),
+  );
+  const service = { child, output, exited };
+  started.push(service);
+  return service;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+function httpGet(port: number, path: string): Promise<HttpAnswer> {
+  return new Promise((done, fail) => {
+    const request = get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () =>
+        done({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: JSON.parse(text),
+        }),
+      );
+    });
+    request.on('error', fail);
+  });
+}
+
+/** Polls until the service answers GET /health/ready (or fails if the process ends first). */
+async function waitUntilReady(service: ServiceProcess, port: number): Promise<void> {
+  let exited = false;
+  void service.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`the service exited during start-up: ${service.output.stderr}`);
+    try {
+      await httpGet(port, '/health/ready');
+      return;
+    } catch {
+      await new Promise((wait) => setTimeout(wait, 100));
+    }
+  }
+}
+
+/** Resolves once a new TCP connection to the port is refused: the server stopped accepting. */
+async function waitUntilRefused(port: number): Promise<void> {
+  for (;;) {
+    const socket = connect(port, '127.0.0.1');
+    const outcome = await new Promise<string | undefined>((done) => {
+      socket.once('connect', () => done('accepted'));
+      socket.once('error', (error: NodeJS.ErrnoException) => done(error.code));
+    });
+    socket.destroy();
+    if (outcome === 'ECONNREFUSED') return;
+    await new Promise((wait) => setTimeout(wait, 50));
+  }
+}
+
+function readUntil(socket: Socket, pattern: RegExp): Promise<string> {
+  return new Promise((done, fail) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (pattern.test(text)) {
+        socket.off('data', onData);
+        done(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', fail);
+  });
+}
+
+afterAll(async () => {
+  for (const service of started) {
+    if (service.child.exitCode === null && service.child.signalCode === null) {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+  }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('start-up with a bad configuration or database', () => {
+  const failures: Record<string, ServiceProcess> = {};
+
+  beforeAll(() => {
+    // Started together: each compiles the app for a few seconds.
+    failures.port = startService({ PORT: 'abc' });
+    failures.databaseUrl = startService({ DATABASE_URL: 'postgres://x' });
+    failures.unreachable = startService({
+      PORT: '3000',
+      DATABASE_URL: 'mysql://root@127.0.0.1:1/image_api',
+      DATA_DIR: tempDir(),
+    });
+  });
+
+  it.each([
+    [
+      'port',
+      'PORT=abc',
+      'Invalid configuration: PORT must be an integer from 1 to 65535 (got "abc")',
+    ],
+    [
+      'databaseUrl',
+      'DATABASE_URL=postgres://x',
+      'Invalid configuration: DATABASE_URL must use mysql:// (or mariadb://) or sqlite: (got "postgres://")',
+    ],
+    ['unreachable', 'an unreachable MySQL', 'Start-up failed: connect ECONNREFUSED 127.0.0.1:1'],
+  ])(
+    'should exit 1 with one clear line on stderr for %s (%s), no stack trace',
+    async (key, _what, line) => {
+      const service = failures[key];
+      expect(await service.exited).toEqual({ code: 1, signal: null });
+      expect(service.output.stderr).toBe(`${line}\n`);
+      expect(service.output.stdout).toBe('');
+    },
+  );
+});
+
+describe('a good start on the embedded database, then SIGTERM', () => {
+  let port: number;
+  let dataDir: string;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    port = await freePort();
+    dataDir = tempDir();
+    service = startService({ PORT: String(port), DATA_DIR: dataDir });
+    await waitUntilReady(service, port);
+  });
+
+  it('should answer GET /health/ready with 200 on the configured port', async () => {
+    const answer = await httpGet(port, '/health/ready');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      status: 'ok',
+      info: { database: { status: 'up' } },
+      error: {},
+      details: { database: { status: 'up' } },
+    });
+    expect(answer.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('should have migrated a SQLite file under DATA_DIR and filled it with the demo data', () => {
+    const database = new Database(join(dataDir, 'image-api.sqlite'), { readonly: true });
+    try {
+      const count = (table: string) =>
+        (database.prepare(`SELECT COUNT(*) AS count FROM ${table}`).get() as { count: number })
+          .count;
+      const { rows } = planDemoData(DEMO_DATA_OPTIONS);
+      expect(Object.fromEntries(Object.keys(rows).map((table) => [table, count(table)]))).toEqual(
+        rows,
+      );
+      expect(rows.images).toBe(2000);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('should finish an in-flight request after SIGTERM, stop accepting, then exit 0', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const body = JSON.stringify({ probe: 'in flight' });
+    // `Expect: 100-continue` makes the server say when it holds the request; the body follows later.
+    socket.write(
+      'POST /health/in-flight HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+    );
+    const response = readUntil(socket, /\r\n\r\n[\s\S]*\}$/);
+    await readUntil(socket, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+
+    service.child.kill('SIGTERM');
+    await waitUntilRefused(port);
+    socket.write(body);
+
+    const text = await response;
+    expect(text).toMatch(/\r\nHTTP\/1\.1 404 Not Found\r\n/);
+    expect(text.endsWith('\r\n\r\n{"message":"Not Found."}')).toBe(true);
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    socket.destroy();
+  });
+});
+
+if (testDatabaseKinds().includes('mysql')) {
+  describe('a good start on MySQL/MariaDB', () => {
+    let database: TestDatabase;
+
+    beforeAll(async () => {
+      database = await createTestDatabase('mysql');
+    });
+
+    afterAll(async () => {
+      await database?.drop();
+    });
+
+    it('should migrate, answer GET /health/ready with 200, never seed, and exit 0 on SIGTERM', async () => {
+      if (database.config.type !== 'mysql') throw new Error('expected a MySQL test database');
+      const { username, password, host, port: mysqlPort, database: name } = database.config;
+      const credentials =
+        password === '' ? username : `${username}:${encodeURIComponent(password)}`;
+      const port = await freePort();
+      const service = startService({
+        PORT: String(port),
+        DATABASE_URL: `mysql://${credentials}@${host}:${mysqlPort}/${name}`,
+        DATA_DIR: tempDir(),
+      });
+      await waitUntilReady(service, port);
+      expect((await httpGet(port, '/health/ready')).status).toBe(200);
+
+      const { createConnection } = await import('mysql2/promise');
+      const connection = await createConnection({
+        host,
+        port: mysqlPort,
+        user: username,
+        password,
+        database: name,
+      });
+      try {
+        const [rows] = await connection.query('SELECT COUNT(*) AS count FROM images');
+        expect(rows).toEqual([{ count: 0 }]);
+      } finally {
+        await connection.end();
+      }
+
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toEqual({ code: 0, signal: null });
+    });
+  });
+}
