@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { requestIdFor } from './common/request-id';
 import { createValidationPipe } from './common/validation';
+import { setupOpenApi } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -58,6 +59,9 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
       });
     },
   );
+
+  // GET /docs (Swagger UI) and /docs-json, outside API_PREFIX and the rate limit.
+  setupOpenApi(app);
 
   return app;
 }

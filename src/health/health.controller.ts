@@ -1,6 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 
+/** Operational routes: left out of the OpenAPI document, which describes the Image API. */
+@ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,8 +1,9 @@
 import { Controller, Delete, Patch } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { RateLimited } from '../common/rate-limit.guard';
+import { ApiForceDeleteImage, ApiRestoreImage } from '../openapi/image.openapi';
 import { ImageId } from './image-id.pipe';
 import { ImageResponse, ImageService, MessageResponse } from './image.service';
 
@@ -18,14 +19,14 @@ export class ImageLifecycleController {
 
   @Patch('restore/image/:id')
   @RequirePermission(Permission.RestoreImage)
-  @ApiOperation({ summary: 'Restore a soft-deleted image (a live image is a no-op)' })
+  @ApiRestoreImage()
   restore(@ImageId() id: number): Promise<ImageResponse> {
     return this.images.restore(id);
   }
 
   @Delete('forceDelete/image/:id')
   @RequirePermission(Permission.ForceDeleteImage)
-  @ApiOperation({ summary: 'Delete an image and its relations for good' })
+  @ApiForceDeleteImage()
   forceDelete(@ImageId() id: number): Promise<MessageResponse> {
     return this.images.forceDelete(id);
   }

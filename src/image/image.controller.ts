@@ -10,7 +10,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
@@ -18,11 +18,17 @@ import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import {
+  ApiCreateImage,
+  ApiDeleteImage,
+  ApiListImages,
+  ApiReplaceImage,
+  ApiShowImage,
+  ApiUpdateImage,
+} from '../openapi/image.openapi';
 import { rawQueryString } from '../query/pagination';
 import { ParsedQueryParam } from '../query/query.decorator';
 import type { ParsedQuery } from '../query/query.types';
-import { CreateImageDto } from './dto/create-image.dto';
-import { UpdateImageDto } from './dto/update-image.dto';
 import { ImageId } from './image-id.pipe';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 import { ImageListResponse, ImageResponse, ImageService } from './image.service';
@@ -41,6 +47,7 @@ export class ImageController {
   ) {}
 
   @Get()
+  @ApiListImages()
   list(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery,
     @Req() request: FastifyRequest,
@@ -51,6 +58,7 @@ export class ImageController {
 
   /** The query is parsed before the id is judged: an invalid query is 422 even for a missing id. */
   @Get(':id')
+  @ApiShowImage()
   show(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
     @ImageId() id: number,
@@ -61,8 +69,7 @@ export class ImageController {
   @Post()
   @HttpCode(201)
   @RequirePermission(Permission.CreateImage)
-  @ApiOperation({ summary: 'Create an image' })
-  @ApiBody({ type: CreateImageDto })
+  @ApiCreateImage()
   async create(
     @Body() body: unknown,
     @Req() request: FastifyRequest,
@@ -75,23 +82,21 @@ export class ImageController {
 
   @Put(':id')
   @RequirePermission(Permission.UpdateImage)
-  @ApiOperation({ summary: 'Update an image (same as PATCH: every field optional)' })
-  @ApiBody({ type: UpdateImageDto })
+  @ApiReplaceImage()
   replace(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
     return this.images.update(id, body);
   }
 
   @Patch(':id')
   @RequirePermission(Permission.UpdateImage)
-  @ApiOperation({ summary: 'Update an image' })
-  @ApiBody({ type: UpdateImageDto })
+  @ApiUpdateImage()
   update(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
     return this.images.update(id, body);
   }
 
   @Delete(':id')
   @RequirePermission(Permission.DeleteImage)
-  @ApiOperation({ summary: 'Soft-delete an image (move it to the trash)' })
+  @ApiDeleteImage()
   softDelete(@ImageId() id: number): Promise<ImageResponse> {
     return this.images.softDelete(id);
   }

@@ -1,0 +1,123 @@
+import type { HeaderObject, ReferenceObject, SchemaObject } from '@nestjs/swagger';
+import { defaultMessage } from '../common/api-error';
+import { schemaRef } from './resource-schemas';
+
+export const ERROR_RESPONSE = 'ErrorResponse';
+export const VALIDATION_ERROR_RESPONSE = 'ValidationErrorResponse';
+
+/** The error statuses of the contract (API.md section 7). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 503;
+
+/** `components.headers`: the headers responses carry. */
+export const HEADERS = {
+  requestId: 'Request-Id',
+  location: 'Location',
+  wwwAuthenticate: 'WWW-Authenticate',
+  retryAfter: 'Retry-After',
+} as const;
+
+export function headerRef(name: string): ReferenceObject {
+  return { $ref: `#/components/headers/${name}` };
+}
+
+export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
+  [HEADERS.requestId]: {
+    description: "The request's id: the caller's `X-Request-Id` when it sent one, else a new one.",
+    schema: { type: 'string' },
+  },
+  [HEADERS.location]: {
+    description: 'The URL of the created image.',
+    schema: { type: 'string' },
+  },
+  [HEADERS.wwwAuthenticate]: {
+    description: 'Always `Bearer`.',
+    schema: { type: 'string', enum: ['Bearer'] },
+  },
+  [HEADERS.retryAfter]: {
+    description: 'Seconds until the oldest counted request leaves the one-minute window.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+};
+
+/** The one error body of the contract; 422 always carries `errors`. */
+export function errorSchemas(): Record<string, SchemaObject> {
+  const message: SchemaObject = {
+    type: 'string',
+    description: 'What went wrong; on 422 the first error.',
+  };
+  const errors: SchemaObject = {
+    type: 'object',
+    description:
+      'Messages keyed by the query parameter (dotted: `page.size`, `filter.facet-ne`) or body field.',
+    additionalProperties: { type: 'array', items: { type: 'string' }, minItems: 1 },
+  };
+  return {
+    [ERROR_RESPONSE]: {
+      type: 'object',
+      properties: { message, errors },
+      required: ['message'],
+      additionalProperties: false,
+    },
+    [VALIDATION_ERROR_RESPONSE]: {
+      type: 'object',
+      properties: { message, errors },
+      required: ['message', 'errors'],
+      additionalProperties: false,
+    },
+  };
+}
+
+const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
+  400: 'The body is not valid JSON.',
+  401: 'No bearer token, or a token that is invalid, expired or lacks `sub`.',
+  403: 'The token lacks the permission this route needs.',
+  404: 'No image has this id (a non-numeric id names none).',
+  413: 'The body is larger than 1 MB.',
+  415: 'The body is not `application/json`.',
+  422: 'A query parameter or body field is invalid; `errors` names each one.',
+  429: 'Too many requests from this client (token `sub`, else IP) in the last minute.',
+  503: 'The database cannot be reached.',
+};
+
+/** Messages that are not the status's default one (API.md section 7). */
+const EXAMPLE_MESSAGES: Partial<Record<ErrorStatus, string>> = {
+  400: 'Malformed JSON body.',
+  404: 'Image 42 not found.',
+};
+
+export interface ErrorResponseDocs {
+  readonly status: ErrorStatus;
+  readonly description: string;
+  readonly headers: Record<string, ReferenceObject>;
+  readonly content: {
+    'application/json': { schema: ReferenceObject; example: Record<string, unknown> };
+  };
+}
+
+/**
+ * The response object of one error status, with the contract's body as its example (`example`
+ * overrides it, e.g. a 422 the parsers really produce).
+ */
+export function errorResponse(
+  status: ErrorStatus,
+  example: Record<string, unknown> = {
+    message: EXAMPLE_MESSAGES[status] ?? defaultMessage(status),
+  },
+): ErrorResponseDocs {
+  const headers: Record<string, ReferenceObject> = {
+    [HEADERS.requestId]: headerRef(HEADERS.requestId),
+  };
+  if (status === 401) headers[HEADERS.wwwAuthenticate] = headerRef(HEADERS.wwwAuthenticate);
+  if (status === 429) headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
+  return {
+    status,
+    description: ERROR_DESCRIPTIONS[status],
+    headers,
+    content: {
+      'application/json': {
+        schema: schemaRef(status === 422 ? VALIDATION_ERROR_RESPONSE : ERROR_RESPONSE),
+        example,
+      },
+    },
+  };
+}

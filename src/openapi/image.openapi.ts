@@ -1,0 +1,253 @@
+import type { ExampleObject } from '@nestjs/swagger';
+import { ValidationFailedError } from '../common/api-error';
+import { CreateImageDto } from '../image/dto/create-image.dto';
+import { UpdateImageDto } from '../image/dto/update-image.dto';
+import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
+import { parseQuery } from '../query/parse-query';
+import type { QueryMode } from '../query/query.types';
+import { HEADERS, type ErrorStatus } from './error-responses';
+import { ApiOperationDocs } from './operation.decorator';
+import { componentName, itemResponseName, listResponseName } from './resource-schemas';
+
+export const IMAGE_TAG = 'image';
+export const MESSAGE_RESPONSE = 'MessageResponse';
+
+/** The seed's example image (`image-api.md`), with the contract's timestamps. */
+const SEED_IMAGE = {
+  image_id: 1,
+  path: 'anime/cowboy_bebop_cover.jpg',
+  facet: 'Cover',
+  link: 'https://animethemes.moe/storage/images/anime/cowboy_bebop_cover.jpg',
+  created_at: '2024-01-15T12:00:00.000000Z',
+  updated_at: '2024-01-15T12:00:00.000000Z',
+};
+
+const SEED_LIST_URL = 'https://api.animethemes.moe/api/image';
+const SEED_LIST_QUERY = 'include=anime,artists&filter[facet]=Cover&page[size]=10';
+
+/** The seed's list example, completed to the contract's `links` and `meta`. */
+export const LIST_EXAMPLES: Record<string, ExampleObject> = {
+  seed: {
+    summary: `GET /api/image?${SEED_LIST_QUERY}`,
+    value: {
+      images: [
+        {
+          ...SEED_IMAGE,
+          anime: [{ anime_id: 1, name: 'Cowboy Bebop', slug: 'cowboy_bebop' }],
+          artists: [],
+        },
+      ],
+      links: {
+        first: `${SEED_LIST_URL}?${SEED_LIST_QUERY}&page[number]=1`,
+        last: null,
+        prev: null,
+        next: `${SEED_LIST_URL}?${SEED_LIST_QUERY}&page[number]=2`,
+      },
+      meta: { current_page: 1, from: 1, path: SEED_LIST_URL, per_page: 10, to: 1 },
+    },
+  },
+};
+
+/** The seed's show example. */
+export const SHOW_EXAMPLES: Record<string, ExampleObject> = {
+  seed: {
+    summary: 'GET /api/image/1?include=anime,artists,studios',
+    value: {
+      image: {
+        ...SEED_IMAGE,
+        anime: [{ anime_id: 1, name: 'Cowboy Bebop', slug: 'cowboy_bebop', year: 1998 }],
+        artists: [],
+        studios: [{ studio_id: 1, name: 'Sunrise', slug: 'sunrise' }],
+      },
+    },
+  },
+};
+
+const WRITTEN_EXAMPLES: Record<string, ExampleObject> = {
+  image: { summary: 'The image with its default fields', value: { image: SEED_IMAGE } },
+};
+
+/** The 422 body the query parser really answers for `query` on this route. */
+function queryErrorExample(query: string, mode: QueryMode): Record<string, unknown> {
+  try {
+    parseQuery(query, IMAGE_QUERY_SCHEMA, mode);
+  } catch (error) {
+    if (error instanceof ValidationFailedError)
+      return error.getResponse() as Record<string, unknown>;
+    throw error;
+  }
+  throw new Error(`OpenAPI: expected '${query}' to be refused on ${mode}`);
+}
+
+/** The 422 of `POST /api/image` with `{}` (test/openapi.e2e-spec.ts checks it is the real one). */
+export const CREATE_VALIDATION_EXAMPLE = {
+  message: 'The path field is required.',
+  errors: {
+    path: ['The path field is required.'],
+    facet: ['The facet field is required.'],
+  },
+};
+
+const ID_PARAMETER = {
+  name: 'id',
+  description: 'The image id (a positive integer; anything else is a 404).',
+};
+
+const QUERY_GUIDE =
+  'Query parameters are flat and bracketed (`page[size]`, `filter[anime][year]`); an unknown or ' +
+  'repeated parameter is a 422 naming it (`page.size`). Filters take operator and logic suffixes ' +
+  'in the key (`filter[facet-ne]`, `filter[created_at-gte]`, `filter[path-like]`, ' +
+  '`filter[facet-not]`, `filter[year-gte-or]`), see each filter; comma lists mean IN.';
+
+const BODY_ERRORS: readonly ErrorStatus[] = [400, 413, 415];
+const AUTH_ERRORS: readonly ErrorStatus[] = [401, 403];
+
+function permissionNote(permission: string): string {
+  return `Needs a bearer token with the \`${permission}\` permission. Checks run in this order: 401, 403, 404, 422 (a body that can't be parsed at all — 400, 413, 415 — may come first).`;
+}
+
+/** `GET /api/image` */
+export const ApiListImages = (): MethodDecorator =>
+  ApiOperationDocs({
+    operationId: 'listImages',
+    summary: 'List images',
+    description: `One page of images (15 by default), ordered by \`image_id\` unless sorted, with the relations asked for. No COUNT is run: \`links.last\` is always null. ${QUERY_GUIDE}`,
+    public: true,
+    query: { schema: IMAGE_QUERY_SCHEMA, mode: 'index' },
+    success: {
+      status: 200,
+      description: 'A page of images (a page past the end has `"images": []`).',
+      schema: listResponseName(IMAGE_QUERY_SCHEMA),
+      examples: LIST_EXAMPLES,
+    },
+    errors: [422, 429, 503],
+    errorExamples: { 422: queryErrorExample('page[size]=101', 'index') },
+  });
+
+/** `GET /api/image/{id}` */
+export const ApiShowImage = (): MethodDecorator =>
+  ApiOperationDocs({
+    operationId: 'showImage',
+    summary: 'Show an image',
+    description: `One image, even a soft-deleted one, with the relations asked for. Filters and \`sort[<type>]\` here narrow and order the included arrays only; \`page\`, \`sort\`, \`sort[image]\`, image-only filters and \`filter[has]\` are 422s. An invalid query is a 422 before a missing id is a 404. ${QUERY_GUIDE}`,
+    public: true,
+    idParameter: ID_PARAMETER,
+    query: { schema: IMAGE_QUERY_SCHEMA, mode: 'show' },
+    success: {
+      status: 200,
+      description: 'The image.',
+      schema: itemResponseName(IMAGE_QUERY_SCHEMA),
+      examples: SHOW_EXAMPLES,
+    },
+    errors: [404, 422, 429, 503],
+    errorExamples: { 422: queryErrorExample('page[size]=5', 'show') },
+  });
+
+/** `POST /api/image` */
+export const ApiCreateImage = (): MethodDecorator =>
+  ApiOperationDocs({
+    operationId: 'createImage',
+    summary: 'Create an image',
+    description: `Stores a new image record (the file itself is uploaded to storage separately). ${permissionNote('create image')}`,
+    public: false,
+    body: { type: CreateImageDto, description: '`path` and `facet`, both required.' },
+    success: {
+      status: 201,
+      description: 'The created image, with its default fields.',
+      schema: itemResponseName(IMAGE_QUERY_SCHEMA),
+      examples: WRITTEN_EXAMPLES,
+      headers: [HEADERS.location],
+    },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 422, 429, 503],
+    errorExamples: { 422: CREATE_VALIDATION_EXAMPLE },
+  });
+
+function updateDocs(operationId: string, summary: string): MethodDecorator {
+  return ApiOperationDocs({
+    operationId,
+    summary,
+    description: `Changes \`path\` and/or \`facet\` (both optional; an empty body changes nothing). \`updated_at\` moves only when a value changes. PUT and PATCH behave the same. A soft-deleted image is a 404. ${permissionNote('update image')}`,
+    public: false,
+    idParameter: ID_PARAMETER,
+    body: { type: UpdateImageDto, description: '`path` and/or `facet`.' },
+    success: {
+      status: 200,
+      description: 'The image, with its default fields.',
+      schema: itemResponseName(IMAGE_QUERY_SCHEMA),
+      examples: WRITTEN_EXAMPLES,
+    },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 422, 429, 503],
+    errorExamples: {
+      422: {
+        message: 'The path field must not be empty.',
+        errors: { path: ['The path field must not be empty.'] },
+      },
+    },
+  });
+}
+
+/** `PUT /api/image/{id}` */
+export const ApiReplaceImage = (): MethodDecorator =>
+  updateDocs('replaceImage', 'Update an image (PUT)');
+
+/** `PATCH /api/image/{id}` */
+export const ApiUpdateImage = (): MethodDecorator => updateDocs('updateImage', 'Update an image');
+
+/** `DELETE /api/image/{id}` */
+export const ApiDeleteImage = (): MethodDecorator =>
+  ApiOperationDocs({
+    operationId: 'deleteImage',
+    summary: 'Soft-delete an image',
+    description: `Moves the image to the trash: sets \`deleted_at\` (and \`updated_at\`). An image already in the trash is a 404. ${permissionNote('delete image')}`,
+    public: false,
+    idParameter: ID_PARAMETER,
+    success: {
+      status: 200,
+      description: 'The soft-deleted image, with its default fields.',
+      schema: itemResponseName(IMAGE_QUERY_SCHEMA),
+      examples: WRITTEN_EXAMPLES,
+    },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
+  });
+
+/** `PATCH /api/restore/image/{id}` (and the unprefixed spelling) */
+export const ApiRestoreImage = (): MethodDecorator =>
+  ApiOperationDocs({
+    operationId: 'restoreImage',
+    summary: 'Restore a soft-deleted image',
+    description: `Takes the image out of the trash (clears \`deleted_at\`, moves \`updated_at\`); restoring a live image changes nothing. Also served without the API prefix (\`/restore/image/{id}\`, the seed's spelling). ${permissionNote('restore image')}`,
+    public: false,
+    idParameter: ID_PARAMETER,
+    success: {
+      status: 200,
+      description: 'The image, with its default fields.',
+      schema: itemResponseName(IMAGE_QUERY_SCHEMA),
+      examples: WRITTEN_EXAMPLES,
+    },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
+  });
+
+/** `DELETE /api/forceDelete/image/{id}` (and the unprefixed spelling) */
+export const ApiForceDeleteImage = (): MethodDecorator =>
+  ApiOperationDocs({
+    operationId: 'forceDeleteImage',
+    summary: 'Delete an image for good',
+    description: `Removes a live or soft-deleted image and its relation rows. Also served without the API prefix (\`/forceDelete/image/{id}\`, the seed's spelling). ${permissionNote('force delete image')}`,
+    public: false,
+    idParameter: ID_PARAMETER,
+    success: {
+      status: 200,
+      description: 'Which image was deleted.',
+      schema: MESSAGE_RESPONSE,
+      examples: {
+        deleted: {
+          summary: 'The image is gone',
+          value: { message: `Image '${SEED_IMAGE.path}' was deleted.` },
+        },
+      },
+    },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
+  });
+
+/** The component name of an image (`Image`), for tests and the document builder. */
+export const IMAGE_SCHEMA_NAME = componentName(IMAGE_QUERY_SCHEMA.type);

@@ -1,0 +1,103 @@
+import { applyDecorators, type Type } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  type ExampleObject,
+  type ReferenceObject,
+} from '@nestjs/swagger';
+import type { QueryMode, RootResourceSchema } from '../query/query.types';
+import { errorResponse, HEADERS, headerRef, type ErrorStatus } from './error-responses';
+import { queryParameters } from './query-parameters';
+import { schemaRef } from './resource-schemas';
+
+export interface OperationDocs {
+  /** What a client generator names the method: `listImages`, `createImage`. */
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description: string;
+  /** Public routes say `security: []`; the others get the bearer scheme from `@RequirePermission`. */
+  readonly public: boolean;
+  /** The query parameters, generated from the resource's query schema for this route. */
+  readonly query?: { readonly schema: RootResourceSchema; readonly mode: QueryMode };
+  /** The `{id}` path parameter. */
+  readonly idParameter?: { readonly name: string; readonly description: string };
+  readonly body?: { readonly type: Type; readonly description: string };
+  readonly success: {
+    readonly status: 200 | 201;
+    readonly description: string;
+    /** A `components.schemas` name. */
+    readonly schema: string;
+    readonly examples?: Record<string, ExampleObject>;
+    /** Headers besides `Request-Id` (`Location`). */
+    readonly headers?: readonly string[];
+  };
+  /** Every error status the route can answer, and examples that differ from the defaults. */
+  readonly errors: readonly ErrorStatus[];
+  readonly errorExamples?: Partial<Record<ErrorStatus, Record<string, unknown>>>;
+}
+
+/**
+ * Everything the OpenAPI document says about one route, as one decorator: operation id, summary,
+ * generated query parameters, path parameter, body, success and error responses with the contract's
+ * bodies, and security.
+ */
+export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
+  const decorators: MethodDecorator[] = [
+    ApiOperation({
+      operationId: docs.operationId,
+      summary: docs.summary,
+      description: docs.description,
+      ...(docs.public ? { security: [] } : {}),
+    }),
+  ];
+  if (docs.idParameter !== undefined) {
+    decorators.push(
+      ApiParam({
+        name: docs.idParameter.name,
+        description: docs.idParameter.description,
+        schema: { type: 'integer', minimum: 1 },
+      }),
+    );
+  }
+  for (const parameter of docs.query === undefined
+    ? []
+    : queryParameters(docs.query.schema, docs.query.mode)) {
+    const { name, description, schema, style, explode } = parameter;
+    decorators.push(
+      ApiQuery({
+        name,
+        required: false,
+        description,
+        schema: schema ?? { type: 'string' },
+        ...(style === undefined ? {} : { style, explode }),
+      }),
+    );
+  }
+  if (docs.body !== undefined) {
+    decorators.push(ApiBody({ type: docs.body.type, description: docs.body.description }));
+  }
+  const successHeaders: Record<string, ReferenceObject> = {
+    [HEADERS.requestId]: headerRef(HEADERS.requestId),
+  };
+  for (const header of docs.success.headers ?? []) successHeaders[header] = headerRef(header);
+  decorators.push(
+    ApiResponse({
+      status: docs.success.status,
+      description: docs.success.description,
+      headers: successHeaders,
+      content: {
+        'application/json': {
+          schema: schemaRef(docs.success.schema),
+          ...(docs.success.examples === undefined ? {} : { examples: docs.success.examples }),
+        },
+      },
+    }),
+  );
+  for (const status of docs.errors) {
+    decorators.push(ApiResponse(errorResponse(status, docs.errorExamples?.[status])));
+  }
+  return applyDecorators(...decorators);
+}

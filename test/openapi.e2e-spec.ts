@@ -1,0 +1,465 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
+import { queryParameters } from '../src/openapi/query-parameters';
+import { parseQuery } from '../src/query/parse-query';
+import { PAGE_PARAMETERS } from '../src/query/parsers/page.parser';
+import { resourcesOf } from '../src/query/query-schema.helpers';
+import type { QueryMode } from '../src/query/query.types';
+import {
+  DocumentValidator,
+  operationsOf,
+  type OpenApiDocument,
+  type OpenApiParameter,
+} from './helpers/openapi-document';
+import { createTestApp, type TestApp } from './helpers/test-app';
+
+const run = promisify(execFile);
+
+/** Validates the file named by argv[1] and prints the verdict as JSON. */
+const SWAGGER_PARSER_SCRIPT = `
+const SwaggerParser = require('@apidevtools/swagger-parser');
+SwaggerParser.validate(process.argv[1]).then(
+  (api) => console.log(JSON.stringify({ valid: true, openapi: api.openapi, title: api.info.title })),
+  (error) => console.log(JSON.stringify({ valid: false, error: error.message })),
+);`;
+
+/** Writes the document to a temporary file for the duration of `use`. */
+async function withDocumentFile<T>(
+  document: OpenApiDocument,
+  use: (file: string) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'image-api-openapi-'));
+  try {
+    const file = join(dir, 'openapi.json');
+    writeFileSync(file, JSON.stringify(document));
+    return await use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The document itself: where it is served, that it is valid OpenAPI 3 (swagger-parser) and lint-clean
+ * (Redocly's recommended rules), which operations it has, and that the query parameters it lists are
+ * exactly those the query parser accepts. The document does not depend on the database, so one
+ * SQLite app is enough. (Real responses against it: openapi-responses.e2e-spec.ts.)
+ */
+describe('OpenAPI document (GET /docs-json)', () => {
+  let testApp: TestApp;
+  let document: OpenApiDocument;
+
+  beforeAll(async () => {
+    // A tiny rate limit: the docs must not be limited, and the 429 body is checked below.
+    testApp = await createTestApp('sqlite', { env: { RATE_LIMIT_PER_MINUTE: '1' } });
+    const response = await testApp.http().get('/docs-json').expect(200);
+    document = response.body as OpenApiDocument;
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+  });
+
+  it('should serve OpenAPI 3.0 JSON at /docs-json, outside the API prefix, with the server /', async () => {
+    const response = await testApp.http().get('/docs-json').expect(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers['request-id']).toBeDefined();
+    expect(document.openapi).toBe('3.0.0');
+    expect(document.servers).toEqual([{ url: '/' }]);
+    await testApp.http().get('/api/docs-json').expect(404);
+  });
+
+  it('should be a valid OpenAPI 3 document according to @apidevtools/swagger-parser', async () => {
+    // swagger-parser is an ES module that Jest's CommonJS loader can't load: validate in a child
+    // Node process (which can require it) and read its verdict.
+    const { stdout } = await withDocumentFile(document, (file) =>
+      run(process.execPath, ['-e', SWAGGER_PARSER_SCRIPT, file], { timeout: 50_000 }),
+    );
+    expect(JSON.parse(stdout)).toEqual({ valid: true, openapi: '3.0.0', title: 'Image API' });
+  });
+
+  it('should have no problem at all under `redocly lint` with the recommended rules', async () => {
+    const redocly = join(__dirname, '..', 'node_modules', '.bin', 'redocly');
+    const { stdout } = await withDocumentFile(document, (file) =>
+      run(redocly, ['lint', file, '--extends=recommended', '--format=json'], {
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        timeout: 50_000,
+        // With problems redocly exits non-zero; its report is on stdout all the same.
+      }).catch((error: { stdout?: unknown }) => ({
+        stdout: typeof error.stdout === 'string' ? error.stdout : '{}',
+      })),
+    );
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      totals: { errors: number; warnings: number };
+      problems: { ruleId: string; message: string }[];
+    };
+    expect(report.problems.map((problem) => `${problem.ruleId}: ${problem.message}`)).toEqual([]);
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+  });
+
+  it('should name every operation for client generators, tag it, and secure only the writes', () => {
+    const operations = Object.fromEntries(
+      operationsOf(document).map(([route, operation]) => [
+        route,
+        {
+          operationId: operation.operationId,
+          tags: operation.tags,
+          security: operation.security,
+          hasSummary: (operation.summary ?? '').length > 0,
+        },
+      ]),
+    );
+    const publicRoute = (operationId: string) => ({
+      operationId,
+      tags: ['image'],
+      security: [],
+      hasSummary: true,
+    });
+    const bearerRoute = (operationId: string) => ({
+      operationId,
+      tags: ['image'],
+      security: [{ bearer: [] }],
+      hasSummary: true,
+    });
+    expect(operations).toEqual({
+      'GET /api/image': publicRoute('listImages'),
+      'POST /api/image': bearerRoute('createImage'),
+      'GET /api/image/{id}': publicRoute('showImage'),
+      'PUT /api/image/{id}': bearerRoute('replaceImage'),
+      'PATCH /api/image/{id}': bearerRoute('updateImage'),
+      'DELETE /api/image/{id}': bearerRoute('deleteImage'),
+      'PATCH /api/restore/image/{id}': bearerRoute('restoreImage'),
+      'DELETE /api/forceDelete/image/{id}': bearerRoute('forceDeleteImage'),
+      'PATCH /restore/image/{id}': bearerRoute('restoreImageUnprefixed'),
+      'DELETE /forceDelete/image/{id}': bearerRoute('forceDeleteImageUnprefixed'),
+    });
+    expect(document.components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+    });
+  });
+
+  it('should declare every status each route can answer', () => {
+    const statuses = Object.fromEntries(
+      operationsOf(document).map(([route, operation]) => [
+        route,
+        Object.keys(operation.responses).map(Number),
+      ]),
+    );
+    const write = [400, 401, 403, 404, 413, 415];
+    expect(statuses).toEqual({
+      'GET /api/image': [200, 422, 429, 503],
+      'POST /api/image': [201, 400, 401, 403, 413, 415, 422, 429, 503],
+      'GET /api/image/{id}': [200, 404, 422, 429, 503],
+      'PUT /api/image/{id}': [200, ...write, 422, 429, 503],
+      'PATCH /api/image/{id}': [200, ...write, 422, 429, 503],
+      'DELETE /api/image/{id}': [200, ...write, 429, 503],
+      'PATCH /api/restore/image/{id}': [200, ...write, 429, 503],
+      'DELETE /api/forceDelete/image/{id}': [200, ...write, 429, 503],
+      'PATCH /restore/image/{id}': [200, ...write, 429, 503],
+      'DELETE /forceDelete/image/{id}': [200, ...write, 429, 503],
+    });
+  });
+
+  /** A value the parser accepts for the parameter when the parameter itself is allowed. */
+  function sampleValue(name: string): string {
+    const field = name.match(/\[([a-z_]+)\]$/)?.[1] ?? '';
+    if (name.startsWith('page[')) return field === 'cursor' ? '' : '2';
+    if (name === 'include' || field === 'has') return 'anime';
+    if (field === 'trashed') return 'with';
+    if (name.startsWith('fields[')) {
+      const type = resourcesOf(IMAGE_QUERY_SCHEMA).find(
+        (resource) => name === `fields[${resource.type}]`,
+      );
+      return type?.fields[0].name ?? 'x';
+    }
+    if (name.startsWith('sort')) {
+      const type = resourcesOf(IMAGE_QUERY_SCHEMA).find(
+        (resource) => name === `sort[${resource.type}]`,
+      );
+      return (type ?? IMAGE_QUERY_SCHEMA).primaryKey;
+    }
+    const definition = resourcesOf(IMAGE_QUERY_SCHEMA)
+      .flatMap((resource) => resource.fields)
+      .find((candidate) => candidate.name === field);
+    switch (definition?.type) {
+      case 'int':
+        return '1';
+      case 'date':
+        return '2024-01';
+      case 'enum':
+        return Object.values(definition.enum?.names ?? { 0: 'x' })[0];
+      default:
+        return 'x';
+    }
+  }
+
+  /**
+   * Every parameter name the grammar could form from the schema's vocabulary (each type, each
+   * field of any type, each include, the special filters), plus names that must be refused.
+   */
+  function candidateNames(): string[] {
+    const resources = resourcesOf(IMAGE_QUERY_SCHEMA);
+    const types = resources.map((resource) => resource.type);
+    const fieldNames = [
+      ...new Set(resources.flatMap((resource) => resource.fields.map((field) => field.name))),
+      'trashed',
+      'has',
+    ];
+    return [
+      'include',
+      'fields',
+      'sort',
+      'filter',
+      'page',
+      'limit',
+      ...[...PAGE_PARAMETERS, 'offset', 'limit'].map((name) => `page[${name}]`),
+      ...[...types, 'images', 'artists'].flatMap((type) => [`fields[${type}]`, `sort[${type}]`]),
+      ...fieldNames.map((field) => `filter[${field}]`),
+      ...[...types, 'artists'].flatMap((type) =>
+        fieldNames.map((field) => `filter[${type}][${field}]`),
+      ),
+    ];
+  }
+
+  function accepts(name: string, mode: QueryMode): boolean {
+    try {
+      parseQuery(`${name}=${encodeURIComponent(sampleValue(name))}`, IMAGE_QUERY_SCHEMA, mode);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function queryParameterNames(route: string): string[] {
+    const operation = operationsOf(document).find(([candidate]) => candidate === route)?.[1];
+    return (operation?.parameters ?? [])
+      .filter((parameter) => parameter.in === 'query')
+      .map((parameter) => parameter.name);
+  }
+
+  it.each([
+    ['GET /api/image', 'index'],
+    ['GET /api/image/{id}', 'show'],
+  ] as const)(
+    'should list for %s exactly the query parameters the %s parser accepts, each once',
+    (route, mode) => {
+      const documented = queryParameterNames(route);
+      expect(new Set(documented).size).toBe(documented.length);
+      const accepted = candidateNames().filter((name) => accepts(name, mode));
+      expect([...documented].sort()).toEqual([...new Set(accepted)].sort());
+      // And in the generator's order (page, include, fields, sort, filters).
+      expect(documented).toEqual(queryParameters(IMAGE_QUERY_SCHEMA, mode).map((p) => p.name));
+    },
+  );
+
+  it('should list one filter per filterable field, with its type, values and suffix grammar', () => {
+    const list = operationsOf(document).find(([route]) => route === 'GET /api/image')?.[1];
+    const byName = new Map(list?.parameters?.map((parameter) => [parameter.name, parameter]));
+    expect(byName.get('filter[facet]')).toMatchObject({
+      in: 'query',
+      required: false,
+      style: 'form',
+      explode: false,
+      schema: { type: 'array', items: { type: 'string', enum: ['Small Cover', 'Cover', 'Grill'] } },
+    });
+    expect(byName.get('filter[image_id]')?.schema).toEqual({
+      type: 'array',
+      items: { type: 'integer' },
+    });
+    expect(byName.get('filter[trashed]')?.schema).toEqual({
+      type: 'string',
+      enum: ['with', 'without', 'only'],
+    });
+    expect(byName.get('filter[has]')?.schema).toEqual({
+      type: 'array',
+      items: { type: 'string', enum: ['anime', 'artists', 'studios', 'playlists'] },
+      uniqueItems: true,
+    });
+    expect(byName.get('include')?.schema.items).toEqual({
+      type: 'string',
+      enum: ['anime', 'artists', 'studios', 'playlists'],
+    });
+    expect(byName.get('page[size]')?.schema).toEqual({
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 15,
+    });
+    expect(byName.get('filter[facet]')?.description).toBe(
+      '**enum** filter on the listed images: one of Small Cover, Cover, Grill (case-insensitive; also: Large Cover). ' +
+        'Narrows which images are listed. Operators go in the key: `filter[facet-<op>]` with `eq`, `ne` ' +
+        '(`eq` is the default), or `filter[facet-not]` for NOT IN (`<>` for one value); then `-or` ORs the ' +
+        'condition with the ones before it (`filter[facet-ne-or]`), `-and` being the default. A comma list ' +
+        'means IN (not with a comparison operator); `\\,` is a literal comma.',
+    );
+    const description = (name: string) => byName.get(name)?.description ?? '';
+    expect(description('filter[created_at]')).toContain('`eq`, `ne`, `lt`, `gt`, `lte`, `gte`');
+    expect(description('filter[created_at]')).toContain('YYYY-MM-DDTHH:MM:SS.ffffff');
+    expect(description('filter[path]')).toContain('`eq`, `ne`, `like`, `notlike`');
+    expect(description('filter[year]')).toContain('Narrows only the included arrays');
+    expect(description('filter[anime][year]')).toContain('`filter[anime][year-ne-or]`');
+  });
+
+  it('should pre-fill nothing in Swagger UI but page[size] (no examples, no other defaults)', () => {
+    const prefilled = operationsOf(document).flatMap(([route, operation]) =>
+      (operation.parameters ?? [])
+        .filter(
+          (parameter: OpenApiParameter) => 'example' in parameter || 'default' in parameter.schema,
+        )
+        .map((parameter) => `${route} ${parameter.name}`),
+    );
+    expect(prefilled).toEqual(['GET /api/image page[size]']);
+  });
+
+  /** Every schema object of the document, with where it is. */
+  function schemasIn(value: unknown, at = '#'): [string, Record<string, unknown>][] {
+    if (value === null || typeof value !== 'object') return [];
+    const own: [string, Record<string, unknown>][] =
+      'type' in value || 'enum' in value ? [[at, value]] : [];
+    return [
+      ...own,
+      ...Object.entries(value).flatMap(([key, entry]) => schemasIn(entry, `${at}/${key}`)),
+    ];
+  }
+
+  it('should never list null among the values of a nullable enum, nor mark any string format: uri', () => {
+    const schemas = schemasIn(document);
+    expect(
+      schemas
+        .filter(([, schema]) => Array.isArray(schema.enum) && schema.enum.includes(null))
+        .map(([at]) => at),
+    ).toEqual([]);
+    expect(schemas.filter(([, schema]) => schema.format === 'uri').map(([at]) => at)).toEqual([]);
+    const season = (document.components.schemas.Anime as { properties: Record<string, unknown> })
+      .properties.season;
+    expect(season).toMatchObject({
+      type: 'string',
+      enum: ['Winter', 'Spring', 'Summer', 'Fall'],
+      nullable: true,
+    });
+  });
+
+  it('should give examples that validate against their own schemas', () => {
+    const validator = new DocumentValidator(document);
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [route, operation] of operationsOf(document)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const media = response.content?.['application/json'];
+        if (media === undefined) continue;
+        const examples = [
+          ...(media.example === undefined ? [] : [media.example]),
+          ...Object.values(media.examples ?? {}).map((example) => example.value),
+        ];
+        for (const example of examples) {
+          checked += 1;
+          for (const error of validator.errorsOf(media.schema, example)) {
+            problems.push(`${route} ${status}: ${error.instancePath} ${error.message ?? ''}`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(40);
+  });
+
+  it('should refuse bodies the contract forbids (the response schemas are strict)', () => {
+    const validator = new DocumentValidator(document);
+    const image = {
+      image_id: 1,
+      path: 'a.jpg',
+      facet: 'Cover',
+      link: 'https://animethemes.moe/storage/images/a.jpg',
+      created_at: '2024-01-15T12:00:00.000000Z',
+      updated_at: '2024-01-15T12:00:00.000000Z',
+    };
+    const show = validator.response('GET /api/image/{id}', 200).content?.['application/json'];
+    const problems = (body: unknown) =>
+      validator.errorsOf(show?.schema, body).map((error) => error.instancePath);
+    expect(problems({ image })).toEqual([]);
+    expect(problems({ image: { ...image, extra: 1 } })).toEqual(['/image']);
+    expect(problems({ image: { ...image, facet: 'Huge' } })).toEqual(['/image/facet']);
+    expect(problems({ image: { ...image, created_at: '2024-01-15T12:00:00Z' } })).toEqual([
+      '/image/created_at',
+    ]);
+    expect(problems({ image: { ...image, anime: [{ anime_id: 1, season: null }] } })).toEqual([]);
+    expect(problems({ image: { ...image, anime: [{ anime_id: 1, season: 'Monsoon' }] } })).toEqual([
+      '/image/anime/0/season',
+    ]);
+    expect(problems({ image: { ...image, artists: [{ artist_id: 1 }] } })).toEqual([
+      '/image/artists/0',
+    ]);
+    expect(problems({ images: [] })).toEqual(['', '']);
+  });
+
+  it("should carry the seed's list and show examples", () => {
+    const validator = new DocumentValidator(document);
+    const list = validator.response('GET /api/image', 200).content?.['application/json'];
+    const show = validator.response('GET /api/image/{id}', 200).content?.['application/json'];
+    expect(list?.examples?.seed.value).toMatchObject({
+      images: [{ image_id: 1, path: 'anime/cowboy_bebop_cover.jpg', facet: 'Cover' }],
+    });
+    expect(show?.examples?.seed.value).toMatchObject({
+      image: { studios: [{ studio_id: 1, name: 'Sunrise', slug: 'sunrise' }] },
+    });
+  });
+
+  it('should answer 429 with the documented body and Retry-After, and never rate-limit the docs', async () => {
+    const validator = new DocumentValidator(document);
+    await testApp.http().get('/api/image').expect(200);
+    const limited = await testApp.http().get('/api/image').expect(429);
+    expect(validator.problemsOf('GET /api/image', limited)).toEqual([]);
+    expect(limited.body).toEqual({ message: 'Too Many Attempts.' });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await testApp.http().get('/docs-json').expect(200);
+      await testApp.http().get('/docs').expect(200);
+      await testApp.http().get('/docs/swagger-ui-bundle.js').expect(200);
+    }
+  });
+});
+
+describe('Swagger UI (GET /docs)', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await createTestApp('sqlite');
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+  });
+
+  it('should serve the Swagger UI page and its assets with their content types', async () => {
+    const page = await testApp.http().get('/docs').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('<div id="swagger-ui"></div>');
+    expect(page.text).toContain('<title>Image API — Swagger UI</title>');
+    const assets: [string, RegExp][] = [
+      ['/docs/swagger-ui.css', /^text\/css/],
+      ['/docs/swagger-ui-bundle.js', /^application\/javascript/],
+      ['/docs/swagger-ui-standalone-preset.js', /^application\/javascript/],
+      ['/docs/swagger-ui-init.js', /^application\/javascript/],
+      ['/docs/favicon-32x32.png', /^image\/png/],
+    ];
+    for (const [path, type] of assets) {
+      const asset = await testApp.http().get(path).expect(200);
+      expect([path, asset.headers['content-type']]).toEqual([path, expect.stringMatching(type)]);
+    }
+  });
+
+  it('should embed the document in swagger-ui-init.js', async () => {
+    const init = await testApp.http().get('/docs/swagger-ui-init.js').expect(200);
+    const json = await testApp.http().get('/docs-json').expect(200);
+    expect(init.text).toMatch(/"operationId": ?"listImages"/);
+    expect(init.text).toMatch(/"title": ?"Image API"/);
+    expect((json.body as { info: { title: string } }).info.title).toBe('Image API');
+  });
+
+  it('should answer an unknown asset with the contract 404 body', async () => {
+    const response = await testApp.http().get('/docs/no-such-file.js').expect(404);
+    expect(response.body).toEqual({ message: 'Not Found.' });
+  });
+});
