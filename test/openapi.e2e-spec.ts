@@ -250,7 +250,7 @@ describe('OpenAPI document (GET /docs-json)', () => {
       expect(new Set(documented).size).toBe(documented.length);
       const accepted = candidateNames().filter((name) => accepts(name, mode));
       expect([...documented].sort()).toEqual([...new Set(accepted)].sort());
-      // And in the generator's order (page, include, fields, sort, filters).
+      // And in the generator's order (page, include, filters, sort, fields, scoped filters).
       expect(documented).toEqual(queryParameters(IMAGE_QUERY_SCHEMA, mode).map((p) => p.name));
     },
   );

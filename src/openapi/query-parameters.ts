@@ -37,11 +37,12 @@ import {
 export function queryParameters(schema: RootResourceSchema, mode: QueryMode): ParameterObject[] {
   const context = new ParameterContext(schema, mode);
   return [
+    // The order Swagger UI shows them in: the everyday ones first.
     ...(mode === 'index' ? pageParameters(schema) : []),
     includeParameter(schema),
-    ...resourcesOf(schema).map((resource) => fieldsParameter(resource)),
-    ...sortParameters(context),
     ...unscopedFilterParameters(context),
+    ...sortParameters(context),
+    ...resourcesOf(schema).map((resource) => fieldsParameter(resource)),
     ...scopedFilterParameters(context),
   ];
 }

@@ -1,0 +1,194 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { runTokenCommand } from '../src/auth/token.command';
+import { IMAGES, imageJson, PUBLIC_URL, seedReadFixtures } from './helpers/fixtures';
+import { createTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
+
+/** Debian's Chromium (`.ci/setup-extra` installs it); never a downloaded browser. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Committed under docs/img and shown in docs/openapi.md: the answer, and the filled-in form. */
+const SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui.png');
+const PARAMETERS_SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui-parameters.png');
+const STEP_TIMEOUT_MS = 15_000;
+
+/**
+ * A person's path through Swagger UI, in a real browser against the real app (SQLite, fixture
+ * data, listening on 127.0.0.1): open /docs, authorize with a token from the token command, try
+ * `GET /api/image` with `filter[facet]=Cover` and `page[size]=5`, then `POST /api/image`, reading
+ * the answers the page shows. One database is enough here: the API itself is proven elsewhere.
+ */
+describe('Swagger UI in Chromium', () => {
+  let testApp: TestApp;
+  let baseUrl: string;
+  let userDataDir: string;
+  let browser: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    testApp = await createTestApp('sqlite', { env: { PUBLIC_URL } });
+    await seedReadFixtures(testApp.dataSource);
+    await testApp.app.listen(0, '127.0.0.1');
+    baseUrl = await testApp.app.getUrl();
+    userDataDir = mkdtempSync(join(tmpdir(), 'image-api-chromium-'));
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 1100 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
+    await testApp?.close();
+  });
+
+  /** Scrolls the page so that `locator` sits `margin` pixels below the top of the window. */
+  async function scrollToTop(locator: Locator, margin: number): Promise<void> {
+    await locator.evaluate((element, offset) => {
+      window.scrollTo(0, element.getBoundingClientRect().top + window.scrollY - offset);
+    }, margin);
+  }
+
+  async function saveScreenshot(path: string): Promise<void> {
+    mkdirSync(join(path, '..'), { recursive: true });
+    await page.screenshot({ path });
+  }
+
+  /** The operation's block, expanded, in "Try it out" mode. */
+  async function tryItOut(operationId: string): Promise<Locator> {
+    const block = page.locator(`#operations-image-${operationId}`);
+    await block.locator('.opblock-summary').first().click();
+    await block.locator('button.try-out__btn').click();
+    return block;
+  }
+
+  /** Executes the operation and returns the status and JSON body the page shows. */
+  async function execute(block: Locator): Promise<{ status: number; body: unknown; url: string }> {
+    await block.locator('button.execute').click();
+    const live = block.locator('.live-responses-table .response');
+    await live.locator('.response-col_status').waitFor();
+    const status = Number((await live.locator('.response-col_status').innerText()).trim());
+    const body = JSON.parse(
+      await live.locator('.response-col_description pre').first().innerText(),
+    );
+    const url = (await block.locator('.request-url pre').innerText()).trim();
+    return { status, body, url };
+  }
+
+  it('should open /docs with every image operation listed', async () => {
+    await page.goto(`${baseUrl}/docs`);
+    await page.locator('.swagger-ui .info .title').waitFor();
+    expect(await page.locator('.swagger-ui .info .title').innerText()).toContain('Image API');
+    const operations = await page
+      .locator('.opblock')
+      .evaluateAll((blocks: { id: string }[]) => blocks.map((block) => block.id));
+    expect(operations).toEqual([
+      'operations-image-listImages',
+      'operations-image-createImage',
+      'operations-image-showImage',
+      'operations-image-replaceImage',
+      'operations-image-updateImage',
+      'operations-image-deleteImage',
+      'operations-image-restoreImage',
+      'operations-image-forceDeleteImage',
+      'operations-image-restoreImageUnprefixed',
+      'operations-image-forceDeleteImageUnprefixed',
+    ]);
+  });
+
+  it('should authorize with a bearer token from the token command', async () => {
+    const command = runTokenCommand(['--sub', 'alice', '--all'], { JWT_SECRET: TEST_JWT_SECRET });
+    expect(command.exitCode).toBe(0);
+    const token = command.stdout.trim();
+    await page.locator('.scheme-container button.authorize').click();
+    const dialog = page.locator('.dialog-ux .modal-ux');
+    await dialog.locator('input[type="text"]').fill(token);
+    await dialog.locator('.auth-btn-wrapper button.authorize').click();
+    await dialog.locator('.auth-btn-wrapper button.btn-done').click();
+    await expect(page.locator('.scheme-container button.authorize.locked').count()).resolves.toBe(
+      1,
+    );
+  });
+
+  it('should try GET /api/image with filter[facet]=Cover and page[size]=5 and show the page of covers', async () => {
+    const block = await tryItOut('listImages');
+    await block.locator('tr[data-param-name="filter[facet]"] select').selectOption('Cover');
+    await block.locator('tr[data-param-name="page[size]"] input').fill('5');
+    await scrollToTop(block.locator('.opblock-summary').first(), 80);
+    await saveScreenshot(PARAMETERS_SCREENSHOT);
+    const answer = await execute(block);
+
+    const covers = IMAGES.filter((row) => row.facet === 1 && row.deleted_at === null);
+    const links = `${PUBLIC_URL}/api/image?page[size]=5&filter[facet]=Cover`;
+    expect(answer.url).toBe(`${baseUrl}/api/image?page%5Bsize%5D=5&filter%5Bfacet%5D=Cover`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      images: covers.slice(0, 5).map((row) => imageJson(row.image_id)),
+      links: {
+        first: `${links}&page[number]=1`,
+        last: null,
+        prev: null,
+        next: `${links}&page[number]=2`,
+      },
+      meta: {
+        current_page: 1,
+        from: 1,
+        path: `${PUBLIC_URL}/api/image`,
+        per_page: 5,
+        to: 5,
+      },
+    });
+
+    await scrollToTop(block.locator('.request-url'), 140);
+    await saveScreenshot(SCREENSHOT);
+  });
+
+  it('should try POST /api/image with a body and show 201 and the created image, which is stored', async () => {
+    const block = await tryItOut('createImage');
+    await block
+      .locator('textarea.body-param__text')
+      .fill(JSON.stringify({ path: 'anime/swagger-ui/cover.jpg', facet: 'Cover' }));
+    const answer = await execute(block);
+
+    expect(answer.status).toBe(201);
+    const created = (answer.body as { image: { image_id: number } }).image;
+    expect(answer.body).toEqual({
+      image: {
+        image_id: created.image_id,
+        path: 'anime/swagger-ui/cover.jpg',
+        facet: 'Cover',
+        link: 'https://animethemes.moe/storage/images/anime/swagger-ui/cover.jpg',
+        created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+        updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+      },
+    });
+    const rows: unknown[] = await testApp.dataSource.query(
+      'SELECT image_id, path, facet, deleted_at FROM images WHERE image_id = ?',
+      [created.image_id],
+    );
+    expect(rows).toEqual([
+      {
+        image_id: created.image_id,
+        path: 'anime/swagger-ui/cover.jpg',
+        facet: 1,
+        deleted_at: null,
+      },
+    ]);
+  });
+});
