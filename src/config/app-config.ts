@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { MessagingConfig, parseMessagingConfig } from './messaging-config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -52,9 +53,13 @@ export interface AppConfig {
   /** Base for absolute pagination links; taken from the request when unset. */
   readonly publicUrl?: string;
   readonly jwt: JwtConfig;
+  /** Signs keyset page cursors (HMAC); when unset, a secret generated once into `dataDir`. */
+  readonly cursorSecret?: string;
   readonly logLevel: LogLevel;
   /** Requests per minute per client; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
+  /** The TCP/NATS message listeners and the event relay (docs/microservice.md). */
+  readonly messaging: MessagingConfig;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +147,11 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     problems.push('JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
   }
 
+  const cursorSecret = read('CURSOR_SECRET');
+  if (cursorSecret !== undefined && cursorSecret.length < 32) {
+    problems.push('CURSOR_SECRET must be at least 32 characters long');
+  }
+
   const config: AppConfig = {
     nodeEnv: read('NODE_ENV') ?? 'production',
     port: integer('PORT', 3000, 1, 65535),
@@ -153,8 +163,10 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     imageBaseUrl: httpUrl('IMAGE_BASE_URL') ?? 'https://animethemes.moe/storage/images',
     publicUrl: httpUrl('PUBLIC_URL'),
     jwt,
+    cursorSecret,
     logLevel,
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 90, 0, 1_000_000),
+    messaging: parseMessagingConfig(read, integer, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
