@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { ApiError, defaultMessage } from '../common/api-error';
 import { REQUIRED_PERMISSION } from './auth.constants';
 import type { AuthenticatedUser } from './authenticated-user';
+import { assertPermission } from './authorize';
 import { KeyUnavailableError } from './jwt-verification';
 
 /**
@@ -24,10 +25,7 @@ export class PermissionGuard extends AuthGuard('jwt') {
       context.getHandler(),
     );
     const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
-    // A route without a declared permission is closed rather than open.
-    if (required === undefined || user === undefined || !user.permissions.includes(required)) {
-      throw new ApiError(HttpStatus.FORBIDDEN, defaultMessage(HttpStatus.FORBIDDEN));
-    }
+    assertPermission(user, required);
     return true;
   }
 

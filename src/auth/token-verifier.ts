@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { verify, type VerifyOptions } from 'jsonwebtoken';
+import { ApiError, defaultMessage } from '../common/api-error';
 import { JWT_VERIFICATION } from './auth.constants';
 import { AuthenticatedUser, toAuthenticatedUser } from './authenticated-user';
-import type { JwtVerification } from './jwt-verification';
+import { KeyUnavailableError, type JwtVerification } from './jwt-verification';
 
 /** jsonwebtoken options for the configured verification: pinned algorithms, exp checked. */
 export function verifyOptionsFor(verification: JwtVerification): VerifyOptions {
@@ -34,6 +35,34 @@ export class TokenVerifier {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The token's user, for callers that are not HTTP requests (the message transports): 401 when
+   * there is no token or it is not valid, 503 when the JWKS endpoint could not be asked (as
+   * `PermissionGuard` answers on HTTP).
+   */
+  async authenticate(rawToken: string | undefined): Promise<AuthenticatedUser> {
+    const unauthenticated = () =>
+      new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
+    if (rawToken === undefined || rawToken === '') throw unauthenticated();
+    let key: string;
+    try {
+      key = await this.verification.keyFor(rawToken);
+    } catch (error) {
+      if (error instanceof KeyUnavailableError) {
+        throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
+      }
+      throw unauthenticated();
+    }
+    let user: AuthenticatedUser | null;
+    try {
+      user = toAuthenticatedUser(verify(rawToken, key, this.options));
+    } catch {
+      user = null;
+    }
+    if (user === null) throw unauthenticated();
+    return user;
   }
 }
 

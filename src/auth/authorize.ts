@@ -1,0 +1,17 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiError, defaultMessage } from '../common/api-error';
+import type { AuthenticatedUser } from './authenticated-user';
+
+/**
+ * The permission check of every write, whatever transport it came by: the user must carry the
+ * permission the operation requires (403 otherwise). An operation that declares no permission is
+ * closed rather than open.
+ */
+export function assertPermission(
+  user: AuthenticatedUser | undefined,
+  required: string | undefined,
+): asserts user is AuthenticatedUser {
+  if (required === undefined || user === undefined || !user.permissions.includes(required)) {
+    throw new ApiError(HttpStatus.FORBIDDEN, defaultMessage(HttpStatus.FORBIDDEN));
+  }
+}
