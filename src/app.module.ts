@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { RateLimitModule } from './common/rate-limit.module';
 import { ImageAliasModule } from './image/image-alias.module';
 import { ImageModule } from './image/image.module';
+import { ImageEventsModule, OutboxRelayModule } from './events/image-events.module';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,9 @@ export class AppModule {
         RouterModule.register([{ path: config.apiPrefix, module: ImageModule }]),
         // The seed's unprefixed spellings of restore and force delete.
         ImageAliasModule,
+        // Domain events: committed with each write in the outbox, published by the relay.
+        ImageEventsModule,
+        OutboxRelayModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

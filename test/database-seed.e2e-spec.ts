@@ -141,6 +141,16 @@ describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
     expect(Number(id)).toBe(12_001);
   });
 
+  if (kind === 'sqlite') {
+    it('should hand the connection back with its page cache size', async () => {
+      const cacheSize = async () =>
+        (await dataSource.query<{ cache_size: number }[]>('PRAGMA cache_size'))[0].cache_size;
+      const before = await cacheSize();
+      await seedDatabase(dataSource, { images: 10, reset: true });
+      expect(await cacheSize()).toBe(before);
+    });
+  }
+
   if (kind === 'mysql') {
     it('should hand the connection back with foreign key checks on', async () => {
       const [{ checks }] = await dataSource.query<{ checks: number | string }[]>(

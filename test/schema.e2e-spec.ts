@@ -156,6 +156,25 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
   artist_image: pivot('artist_image', 'artist_id', 'artists', [column('depth', 'int', true)]),
   studio_image: pivot('studio_image', 'studio_id', 'studios'),
   playlist_image: pivot('playlist_image', 'playlist_id', 'playlists'),
+  // Not in API.md: the transactional outbox of the domain events (docs/microservice.md).
+  image_event_outbox: {
+    columns: [
+      id('outbox_id'),
+      column('event_id', 'varchar(36)'),
+      column('event_type', 'varchar(32)'),
+      column('image_id', 'bigint unsigned'),
+      column('actor', 'varchar(255)'),
+      column('occurred_at', 'timestamp(6)'),
+      column('payload', 'text'),
+      column('published_at', 'timestamp(6)', true),
+    ],
+    primaryKey: ['outbox_id'],
+    indexes: {
+      image_event_outbox_published_at_outbox_id_index: ['published_at', 'outbox_id'],
+    },
+    uniqueKeys: [['event_id']],
+    foreignKeys: [],
+  },
 };
 
 const sortKeys = (shape: TableShape): TableShape => ({

@@ -1,5 +1,7 @@
 import { Controller, Delete, Patch } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { RateLimited } from '../common/rate-limit.guard';
@@ -20,14 +22,17 @@ export class ImageLifecycleController {
   @Patch('restore/image/:id')
   @RequirePermission(Permission.RestoreImage)
   @ApiRestoreImage()
-  restore(@ImageId() id: number): Promise<ImageResponse> {
-    return this.images.restore(id);
+  restore(@ImageId() id: number, @CurrentUser() user: AuthenticatedUser): Promise<ImageResponse> {
+    return this.images.restore(id, user.sub);
   }
 
   @Delete('forceDelete/image/:id')
   @RequirePermission(Permission.ForceDeleteImage)
   @ApiForceDeleteImage()
-  forceDelete(@ImageId() id: number): Promise<MessageResponse> {
-    return this.images.forceDelete(id);
+  forceDelete(
+    @ImageId() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<MessageResponse> {
+    return this.images.forceDelete(id, user.sub);
   }
 }

@@ -12,6 +12,8 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { apiBaseUrl } from '../common/public-url';
@@ -72,10 +74,11 @@ export class ImageController {
   @ApiCreateImage()
   async create(
     @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImageResponse> {
-    const created = await this.images.create(body);
+    const created = await this.images.create(body, user.sub);
     void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
     return created.response;
   }
@@ -83,21 +86,32 @@ export class ImageController {
   @Put(':id')
   @RequirePermission(Permission.UpdateImage)
   @ApiReplaceImage()
-  replace(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
-    return this.images.update(id, body);
+  replace(
+    @ImageId() id: number,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ImageResponse> {
+    return this.images.update(id, body, user.sub);
   }
 
   @Patch(':id')
   @RequirePermission(Permission.UpdateImage)
   @ApiUpdateImage()
-  update(@ImageId() id: number, @Body() body: unknown): Promise<ImageResponse> {
-    return this.images.update(id, body);
+  update(
+    @ImageId() id: number,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ImageResponse> {
+    return this.images.update(id, body, user.sub);
   }
 
   @Delete(':id')
   @RequirePermission(Permission.DeleteImage)
   @ApiDeleteImage()
-  softDelete(@ImageId() id: number): Promise<ImageResponse> {
-    return this.images.softDelete(id);
+  softDelete(
+    @ImageId() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ImageResponse> {
+    return this.images.softDelete(id, user.sub);
   }
 }

@@ -10,6 +10,6 @@ import { ImageService } from './image.service';
   imports: [AuthModule],
   controllers: [ImageController, ImageLifecycleController],
   providers: [ImageService, ImageRepository],
-  exports: [ImageService],
+  exports: [ImageService, ImageRepository],
 })
 export class ImageModule {}

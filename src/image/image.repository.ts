@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ImageEvent, NewImageEvent } from '../events/image-event';
+import { insertOutboxEvent } from '../events/outbox.repository';
 import { includesOf } from '../query/query-plan';
 import type { ParsedQuery } from '../query/query.types';
 import type { IncludedRowGroups, RawRow } from '../query/resource-renderer';
@@ -50,6 +52,9 @@ function isDeadlock(error: unknown): boolean {
 
 /** The image writes of one transaction; rows read through it are locked until it ends (MySQL). */
 export class ImageWriteTransaction {
+  /** The domain events this transaction wrote to the outbox, in order (see `recordEvent`). */
+  readonly recordedEvents: ImageEvent[] = [];
+
   constructor(
     private readonly manager: EntityManager,
     private readonly lockRows: boolean,
@@ -68,6 +73,14 @@ export class ImageWriteTransaction {
     if (this.lockRows) query.setLock('pessimistic_write');
     const image = await query.getOne();
     return image === null ? null : toStoredRow(image);
+  }
+
+  /**
+   * Writes a domain event to the outbox in this transaction: it is committed (and later published)
+   * exactly when the change is, and never without it.
+   */
+  async recordEvent(event: NewImageEvent): Promise<void> {
+    this.recordedEvents.push(await insertOutboxEvent(this.manager, event));
   }
 
   /** Inserts a live image stamped `now`; returns its id. */
@@ -166,6 +179,16 @@ export class ImageRepository {
         work(new ImageWriteTransaction(manager, this.isMysql)),
       );
     return this.isMysql ? this.retryOnDeadlock(run) : this.queueSqliteWrite(run);
+  }
+
+  /**
+   * Runs `work` in a short transaction of its own that, on SQLite, waits its turn in the write
+   * queue like an image write. For the event relay: on the one SQLite connection, a statement run
+   * while an image write is open would become part of it (and see its uncommitted rows).
+   */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const run = () => this.dataSource.transaction(work);
+    return this.isMysql ? run() : this.queueSqliteWrite(run);
   }
 
   private async retryOnDeadlock<T>(run: () => Promise<T>): Promise<T> {

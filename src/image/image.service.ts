@@ -4,6 +4,8 @@ import { validateBody } from '../common/validate-body';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { databaseNow } from '../database/timestamps';
+import { IMAGE_EVENT_TYPES, ImageEvent, imageEvent, ImageEventType } from '../events/image-event';
+import { ImageEventNotifier } from '../events/image-event.notifier';
 import { PageLinkContext, PageLinks, PageMeta, paginate } from '../query/pagination';
 import type { ParsedQuery } from '../query/query.types';
 import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
@@ -42,6 +44,7 @@ export class ImageService {
   constructor(
     private readonly images: ImageRepository,
     @InjectAppConfig() private readonly config: AppConfig,
+    private readonly events: ImageEventNotifier,
   ) {}
 
   /**
@@ -65,18 +68,19 @@ export class ImageService {
     return { image };
   }
 
-  async create(body: unknown): Promise<{ id: number; response: ImageResponse }> {
+  /** The writes take the `sub` of the caller's token: the actor of their domain event. */
+  async create(body: unknown, actor: string): Promise<{ id: number; response: ImageResponse }> {
     const input = await validateBody(CreateImageDto, body);
-    const row = await this.images.write(async (transaction) => {
+    const row = await this.write(async (transaction) => {
       const id = await transaction.insert({ path: input.path, facet: input.facet }, databaseNow());
-      return this.reload(transaction, id);
+      return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
     });
     return { id: row.image_id, response: this.render(row) };
   }
 
   /** PUT and PATCH: `updated_at` moves only when a value actually changes. */
-  async update(id: number, body: unknown): Promise<ImageResponse> {
-    const row = await this.images.write(async (transaction) => {
+  async update(id: number, body: unknown, actor: string): Promise<ImageResponse> {
+    const row = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: false });
       const input = await validateBody(UpdateImageDto, body);
       const changes: ImageChanges = {};
@@ -84,38 +88,41 @@ export class ImageService {
       if (input.facet !== undefined && input.facet !== current.facet) changes.facet = input.facet;
       if (Object.keys(changes).length === 0) return current;
       await transaction.update(id, { ...changes, updatedAt: databaseNow() });
-      return this.reload(transaction, id);
+      return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.updated, actor, current);
     });
     return this.render(row);
   }
 
   /** Soft delete; an image already in the trash is 404. */
-  async softDelete(id: number): Promise<ImageResponse> {
-    const row = await this.images.write(async (transaction) => {
+  async softDelete(id: number, actor: string): Promise<ImageResponse> {
+    const row = await this.write(async (transaction) => {
       await this.lockOrFail(transaction, id, { withTrashed: false });
       const now = databaseNow();
       await transaction.update(id, { deletedAt: now, updatedAt: now });
-      return this.reload(transaction, id);
+      return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.deleted, actor);
     });
     return this.render(row);
   }
 
   /** Takes an image out of the trash; restoring a live image changes nothing. */
-  async restore(id: number): Promise<ImageResponse> {
-    const row = await this.images.write(async (transaction) => {
+  async restore(id: number, actor: string): Promise<ImageResponse> {
+    const row = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: true });
       if (current.deleted_at === null) return current;
       await transaction.update(id, { deletedAt: null, updatedAt: databaseNow() });
-      return this.reload(transaction, id);
+      return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.restored, actor);
     });
     return this.render(row);
   }
 
   /** Removes a live or trashed image and its pivot rows for good. */
-  async forceDelete(id: number): Promise<MessageResponse> {
-    const path = await this.images.write(async (transaction) => {
+  async forceDelete(id: number, actor: string): Promise<MessageResponse> {
+    const path = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: true });
       await transaction.deleteWithPivots(id);
+      await transaction.recordEvent(
+        imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
+      );
       return current.path;
     });
     return { message: `Image '${path}' was deleted.` };
@@ -133,6 +140,34 @@ export class ImageService {
 
   private async reload(transaction: ImageWriteTransaction, id: number): Promise<StoredImageRow> {
     return this.lockOrFail(transaction, id, { withTrashed: true });
+  }
+
+  /** The row after a change, with the change's domain event written to the outbox. */
+  private async reloadAndRecord(
+    transaction: ImageWriteTransaction,
+    id: number,
+    type: ImageEventType,
+    actor: string,
+    before?: StoredImageRow,
+  ): Promise<StoredImageRow> {
+    const row = await this.reload(transaction, id);
+    await transaction.recordEvent(imageEvent(type, actor, row, this.config.imageBaseUrl, before));
+    return row;
+  }
+
+  /**
+   * `ImageRepository.write`, then, once the transaction has committed, its events go to the
+   * in-process listeners (the outbox relay wakes up). A rolled-back write has no events.
+   */
+  private async write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
+    let recorded: readonly ImageEvent[] = [];
+    const result = await this.images.write(async (transaction) => {
+      const value = await work(transaction);
+      recorded = transaction.recordedEvents;
+      return value;
+    });
+    this.events.committed(recorded);
+    return result;
   }
 
   /** Raw rows of the read path, rendered with `fields[...]` and their included arrays. */

@@ -49,6 +49,8 @@ export class SeedError extends Error {
 }
 
 export const MAX_SEED_ROWS = 100_000_000;
+/** PRAGMA cache_size while seeding SQLite: negative means KiB, so 128 MiB. */
+const SQLITE_SEED_CACHE = -131_072;
 
 /** Fills in the defaults and checks every count. */
 export function resolveSeedOptions(options: SeedOptions): DemoDataOptions {
@@ -180,6 +182,12 @@ export async function seedDatabase(
     // pivot row's two parents again costs a third of the time, so this session skips the checks.
     const isMysql = runner.connection.options.type === 'mysql';
     if (isMysql) await runner.query('SET SESSION foreign_key_checks = 0');
+    // SQLite's default 2 MiB page cache makes every index insert of a big seed a read from the OS:
+    // with 128 MiB a million images seed about a fifth faster. Only pages in use take memory.
+    const sqliteCache = isMysql
+      ? undefined
+      : ((await runner.query('PRAGMA cache_size')) as { cache_size: number }[])[0].cache_size;
+    if (sqliteCache !== undefined) await runner.query(`PRAGMA cache_size = ${SQLITE_SEED_CACHE}`);
     try {
       for (const [table, row] of generator.rows()) {
         if (inserter.push(table, row)) await inserter.flush(table);
@@ -191,6 +199,7 @@ export async function seedDatabase(
     } finally {
       // The connection goes back to the pool: never leave it without the checks.
       if (isMysql) await runner.query('SET SESSION foreign_key_checks = 1');
+      if (sqliteCache !== undefined) await runner.query(`PRAGMA cache_size = ${sqliteCache}`);
     }
 
     const seconds = (performance.now() - started) / 1000;

@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ImageModule } from '../image/image.module';
+import { ImageEventNotifier } from './image-event.notifier';
+import { JetStreamEventPublisher } from './jetstream-event.publisher';
+import { IMAGE_EVENT_PUBLISHER, OutboxRelay } from './outbox-relay';
+
+/** The in-process notification of committed events, for the image service and the relay. */
+@Global()
+@Module({
+  providers: [ImageEventNotifier],
+  exports: [ImageEventNotifier],
+})
+export class ImageEventsModule {}
+
+/**
+ * The outbox relay: publishes the events to NATS JetStream when `NATS_URL` is set; without a broker
+ * it does not start and the events stay in the outbox.
+ */
+@Module({
+  imports: [ImageModule],
+  providers: [
+    OutboxRelay,
+    {
+      provide: IMAGE_EVENT_PUBLISHER,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        config.messaging.nats === undefined
+          ? null
+          : new JetStreamEventPublisher(config.messaging.nats.servers, config.messaging),
+    },
+  ],
+  exports: [OutboxRelay],
+})
+export class OutboxRelayModule {}

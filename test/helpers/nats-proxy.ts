@@ -1,0 +1,52 @@
+import { once } from 'node:events';
+import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of the NATS server that a test can cut and restore, so the service sees
+ * the broker go away and come back (on the same port) without touching the real server.
+ */
+export class NatsProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private port = 0;
+
+  constructor(
+    private readonly upstreamHost = '127.0.0.1',
+    private readonly upstreamPort = 4222,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Accepts connections again (the first time on a free port, then on the same one). */
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.upstreamPort, this.upstreamHost);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(this.port, '127.0.0.1');
+    await once(server, 'listening');
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** The broker is unreachable: open connections drop, new ones are refused. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server !== undefined) {
+      server.close();
+      await once(server, 'close');
+    }
+  }
+}
