@@ -11,6 +11,7 @@ import { RateLimitModule } from './common/rate-limit.module';
 import { ImageAliasModule } from './image/image-alias.module';
 import { ImageModule } from './image/image.module';
 import { ImageEventsModule, OutboxRelayModule } from './events/image-events.module';
+import { ImageMicroserviceModule } from './microservice/image-microservice.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,8 @@ export class AppModule {
         RouterModule.register([{ path: config.apiPrefix, module: ImageModule }]),
         // The seed's unprefixed spellings of restore and force delete.
         ImageAliasModule,
+        // The same operations as message patterns (TCP, NATS), when main.ts starts listeners.
+        ImageMicroserviceModule,
         // Domain events: committed with each write in the outbox, published by the relay.
         ImageEventsModule,
         OutboxRelayModule,

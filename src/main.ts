@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter } from './app.setup';
 import { ConfigError } from './config/app-config';
 import { loadConfigFromEnvironment } from './config/load-env';
+import { startMessageListeners } from './microservice/message-listeners';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigFromEnvironment();
@@ -16,6 +17,8 @@ async function bootstrap(): Promise<void> {
     { bufferLogs: true, abortOnError: false, logger: false, bodyParser: false },
   );
   configureApp(app);
+  // TCP (MICROSERVICE_PORT) and NATS (NATS_URL) listeners, when configured, in the same process.
+  await startMessageListeners(app, config);
   await app.listen(config.port, '0.0.0.0');
 }
 

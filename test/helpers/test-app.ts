@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { AppConfig, parseConfig } from '../../src/config/app-config';
+import { MessageListeners, startMessageListeners } from '../../src/microservice/message-listeners';
 import {
   createTestDatabase,
   TestDatabase,
@@ -21,6 +22,8 @@ export interface TestApp {
   readonly config: AppConfig;
   readonly dataSource: DataSource;
   readonly database: TestDatabase;
+  /** The message listeners started with `listeners: true` (none otherwise). */
+  readonly listeners: MessageListeners;
   /** A supertest agent bound to the running app. */
   http(): TestAgent;
   close(): Promise<void>;
@@ -31,6 +34,11 @@ export interface TestAppOptions {
   readonly env?: Record<string, string | undefined>;
   /** Reuse a database made earlier (its data survives this app). */
   readonly database?: TestDatabase;
+  /**
+   * Start the message listeners the env configures, as `main.ts` does (`MICROSERVICE_PORT: '0'`
+   * for TCP on a free port, `NATS_URL` with a `NATS_SUBJECT_PREFIX` unique to the test file).
+   */
+  readonly listeners?: boolean;
 }
 
 /** Boots the real app through `configureApp()` against a fresh database of the given kind. */
@@ -59,6 +67,7 @@ export async function createTestApp(
     bodyParser: false,
   });
   configureApp(app);
+  const listeners = options.listeners === true ? await startMessageListeners(app, config) : {};
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
@@ -67,6 +76,7 @@ export async function createTestApp(
     config,
     dataSource,
     database,
+    listeners,
     http: () => request(app.getHttpServer()),
     close: async () => {
       await app.close();

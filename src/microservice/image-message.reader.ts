@@ -1,0 +1,73 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiError } from '../common/api-error';
+import { ImageIdPipe } from '../image/image-id.pipe';
+
+/** The fields a message of one pattern may carry; `true` marks the ones it must carry. */
+export type MessageFields<K extends string> = Readonly<Record<K, boolean>>;
+
+const imageIdPipe = new ImageIdPipe();
+
+function malformed(pattern: string, fields: MessageFields<string>, problem: string): ApiError {
+  const shape = Object.entries(fields)
+    .map(([name, required]) => (required ? name : `${name}?`))
+    .join(', ');
+  return new ApiError(
+    HttpStatus.BAD_REQUEST,
+    `Malformed message: ${problem}; ${pattern} takes {${shape}}.`,
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.prototype.toString.call(value) === '[object Object]'
+  );
+}
+
+/**
+ * The envelope of a message (`{token, id, body}`, `{query}`...), judged before anything else as
+ * HTTP judges an unreadable body: not an object, an unknown field (a query sent without its
+ * `query` wrapper would otherwise be ignored), a missing required field, or an `id` that is not a
+ * number or a string is a 400. No data at all is an empty envelope.
+ */
+export function readMessage<K extends string>(
+  payload: unknown,
+  pattern: string,
+  fields: MessageFields<K>,
+): Partial<Record<K, unknown>> {
+  const message = payload ?? {};
+  if (!isPlainObject(message)) throw malformed(pattern, fields, 'the message is not an object');
+  for (const name of Object.keys(message)) {
+    if (!Object.prototype.hasOwnProperty.call(fields, name)) {
+      throw malformed(pattern, fields, `unknown field "${name}"`);
+    }
+  }
+  for (const [name, required] of Object.entries(fields)) {
+    if (required && message[name] === undefined) {
+      throw malformed(pattern, fields, `the field "${name}" is missing`);
+    }
+  }
+  const id = message.id;
+  if (id !== undefined && typeof id !== 'number' && typeof id !== 'string') {
+    throw malformed(pattern, fields, 'id must be a number or a string');
+  }
+  return message as Partial<Record<K, unknown>>;
+}
+
+/** The `id` of a message as an image id: the rules (and the 404) of the `:id` of the routes. */
+export function messageImageId(id: unknown): number {
+  return imageIdPipe.transform(String(id));
+}
+
+/**
+ * The raw JWT of a message's `token`: the token itself, or `Bearer <token>` as in the HTTP header.
+ * Anything else (not a string, empty) counts as no token: 401.
+ */
+export function messageToken(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(token);
+  const raw = bearer === null ? token : bearer[1];
+  return raw === '' ? undefined : raw;
+}

@@ -1,0 +1,48 @@
+import type { AppConfig } from '../config/app-config';
+import { normalizeQueryInput } from '../query/normalize-query-input';
+import type { PageLinkContext } from '../query/pagination';
+
+/**
+ * The absolute base of the API for answers given over a message transport, where there is no
+ * request to take a host from: `PUBLIC_URL`, or `http://localhost:<PORT>` when it is unset.
+ */
+export function messageApiBaseUrl(config: AppConfig): string {
+  const origin = config.publicUrl ?? `http://localhost:${config.port}`;
+  return `${origin.replace(/\/+$/, '')}/${config.apiPrefix}`;
+}
+
+/** Characters a query value keeps as written in a link (they mean nothing special there). */
+const READABLE_ESCAPES: Readonly<Record<string, string>> = {
+  '%2C': ',',
+  '%3A': ':',
+  '%2F': '/',
+  '%40': '@',
+  '%24': '$',
+  '%3B': ';',
+};
+
+function encodeQueryValue(value: string): string {
+  return encodeURIComponent(value).replace(
+    /%2C|%3A|%2F|%40|%24|%3B/g,
+    (escape) => READABLE_ESCAPES[escape],
+  );
+}
+
+/**
+ * The query of a message as the query string its pagination links carry: the string form as sent
+ * (like a URL's), an object in the bracketed string form, in its key order
+ * (`{filter: {facet: 'Large Cover'}}` → `filter[facet]=Large%20Cover`). Only called with a query
+ * `parseQuery` accepted.
+ */
+export function rawQueryOfMessage(query: unknown): string {
+  if (query === undefined || query === null) return '';
+  if (typeof query === 'string') return query.startsWith('?') ? query.slice(1) : query;
+  return normalizeQueryInput(query)
+    .map(([key, value]) => `${key}=${encodeQueryValue(value)}`)
+    .join('&');
+}
+
+/** Where a list asked over a transport was asked: the links' base and query. */
+export function messagePageLinkContext(config: AppConfig, query: unknown): PageLinkContext {
+  return { baseUrl: `${messageApiBaseUrl(config)}/image`, rawQuery: rawQueryOfMessage(query) };
+}

@@ -1,0 +1,555 @@
+import { connect, NatsConnection, StringCodec } from 'nats';
+import { firstValueFrom } from 'rxjs';
+import { ALL_PERMISSIONS, Permission } from '../src/auth/permissions';
+import type { ImageClient } from '../src/client/image-client';
+import {
+  ImageClientError,
+  ImageClientUnavailableError,
+  toImageClientError,
+} from '../src/client/image-client.error';
+import { createImageClient, createImageClientProxy } from '../src/client/image-client.module';
+import type { ImageQueryInput, ImageWriteBody } from '../src/client/image-client.types';
+import { seedReadFixtures } from './helpers/fixtures';
+import {
+  attachEveryRelation,
+  insertImageRow,
+  OLD_TIMESTAMP,
+  pivotCounts,
+  readImageRow,
+} from './helpers/image-rows';
+import {
+  Answer,
+  deleteStream,
+  httpAnswer,
+  messageAnswer,
+  TEST_NATS_URL,
+  uniqueNatsNames,
+} from './helpers/messaging';
+import { describeEachDatabase } from './helpers/test-app';
+import { forgedAuthorizations, tokenWith } from './helpers/tokens';
+
+/**
+ * The message patterns against the HTTP routes: the same input, sent over TCP and over NATS
+ * (through the typed client), must get the same body, or the same status, message and `errors`.
+ */
+const { subjectPrefix, stream } = uniqueNatsNames();
+const PUBLIC_URL = 'http://images.internal:8080';
+const MISSING_ID = 987654321;
+const codec = StringCodec();
+
+/** [what, query string as an HTTP client writes it, the same query as an object] */
+const LIST_CASES: [string, string, ImageQueryInput | undefined][] = [
+  ['no query', '', undefined],
+  [
+    'a facet filter and a page size',
+    'filter[facet]=Cover&page[size]=3',
+    { filter: { facet: 'Cover' }, page: { size: 3 } },
+  ],
+  [
+    'the second page with includes, sparse fields and a sort',
+    'include=anime,artists&fields[image]=image_id,path&sort=-created_at&page[size]=2&page[number]=2',
+    {
+      include: 'anime,artists',
+      fields: { image: 'image_id,path' },
+      sort: '-created_at',
+      page: { size: 2, number: 2 },
+    },
+  ],
+  [
+    'a scoped related filter with has',
+    'filter[has]=anime&filter[anime][year]=1998&include=anime',
+    { filter: { has: 'anime', anime: { year: 1998 } }, include: 'anime' },
+  ],
+  [
+    'the trash with deleted_at',
+    'filter[trashed]=only&fields[image]=image_id,deleted_at',
+    { filter: { trashed: 'only' }, fields: { image: 'image_id,deleted_at' } },
+  ],
+  [
+    'a LIKE pattern and a facet name with a space',
+    'filter[path-like]=%25cover%25&filter[facet-not]=Large%20Cover',
+    { filter: { 'path-like': '%cover%', 'facet-not': 'Large Cover' } },
+  ],
+  [
+    'a date with a time, sorted by it',
+    'filter[created_at-gte]=2024-03-05T07:08&sort=created_at',
+    { filter: { 'created_at-gte': '2024-03-05T07:08' }, sort: 'created_at' },
+  ],
+  ['a page past the end', 'page[number]=9', { page: { number: 9 } }],
+  ['page[size]=101 (422)', 'page[size]=101', { page: { size: 101 } }],
+  ['an unknown parameter (422)', 'limit=5', { limit: 5 } as ImageQueryInput],
+  [
+    'several bad parameters (422 naming each)',
+    'include=nope&sort=bogus&filter[facet]=Huge',
+    { include: 'nope', sort: 'bogus', filter: { facet: 'Huge' } },
+  ],
+];
+
+/** [what, id, query string, the same query as an object] */
+const SHOW_CASES: [string, number | string, string, ImageQueryInput | undefined][] = [
+  [
+    'an image with every include',
+    1,
+    'include=anime,artists,studios,playlists',
+    { include: 'anime,artists,studios,playlists' },
+  ],
+  [
+    'includes narrowed and sorted',
+    10,
+    'include=anime&filter[anime][year-gte]=2000&sort[anime]=-name',
+    { include: 'anime', filter: { anime: { 'year-gte': 2000 } }, sort: { anime: '-name' } },
+  ],
+  [
+    'a soft-deleted image',
+    11,
+    'fields[image]=image_id,deleted_at',
+    { fields: { image: 'image_id,deleted_at' } },
+  ],
+  ['a missing image (404)', MISSING_ID, '', undefined],
+  ['a non-numeric id (404)', 'abc', '', undefined],
+  ['page[size] (422)', 1, 'page[size]=1', { page: { size: 1 } }],
+  [
+    'an image-only filter for a missing id (422 before 404)',
+    MISSING_ID,
+    'filter[facet]=Cover',
+    { filter: { facet: 'Cover' } },
+  ],
+];
+
+type WritePattern = 'create' | 'update' | 'delete' | 'restore' | 'forceDelete';
+
+interface WriteRoute {
+  readonly method: 'post' | 'patch' | 'delete';
+  readonly url: (id: number | string) => string;
+  readonly permission: Permission;
+  readonly send: (
+    client: ImageClient,
+    token: string,
+    id: number | string,
+    body?: ImageWriteBody,
+  ) => Promise<unknown>;
+}
+
+const WRITE_ROUTES: Record<WritePattern, WriteRoute> = {
+  create: {
+    method: 'post',
+    url: () => '/api/image',
+    permission: Permission.CreateImage,
+    send: (client, token, _id, body) => client.create(token, body ?? {}),
+  },
+  update: {
+    method: 'patch',
+    url: (id) => `/api/image/${id}`,
+    permission: Permission.UpdateImage,
+    send: (client, token, id, body) => client.update(token, id, body ?? {}),
+  },
+  delete: {
+    method: 'delete',
+    url: (id) => `/api/image/${id}`,
+    permission: Permission.DeleteImage,
+    send: (client, token, id) => client.delete(token, id),
+  },
+  restore: {
+    method: 'patch',
+    url: (id) => `/api/restore/image/${id}`,
+    permission: Permission.RestoreImage,
+    send: (client, token, id) => client.restore(token, id),
+  },
+  forceDelete: {
+    method: 'delete',
+    url: (id) => `/api/forceDelete/image/${id}`,
+    permission: Permission.ForceDeleteImage,
+    send: (client, token, id) => client.forceDelete(token, id),
+  },
+};
+const WRITE_PATTERNS = Object.keys(WRITE_ROUTES) as WritePattern[];
+
+/** Every permission but `permission`. */
+const allBut = (permission: Permission) => ALL_PERMISSIONS.filter((p) => p !== permission);
+
+describeEachDatabase(
+  'message patterns over TCP and NATS answer as the HTTP routes do',
+  (context) => {
+    const clients: Record<'TCP' | 'NATS', ImageClient | undefined> = {
+      TCP: undefined,
+      NATS: undefined,
+    };
+
+    beforeAll(async () => {
+      const { listeners, dataSource } = context();
+      await seedReadFixtures(dataSource);
+      clients.TCP = createImageClient({ transport: 'tcp', port: listeners.tcp!.port });
+      clients.NATS = createImageClient({
+        transport: 'nats',
+        servers: TEST_NATS_URL,
+        subjectPrefix,
+      });
+    });
+
+    afterAll(async () => {
+      await clients.TCP?.close();
+      await clients.NATS?.close();
+    });
+
+    /** The HTTP answer of a write route. */
+    function httpWrite(
+      route: WriteRoute,
+      id: number | string,
+      authorization: string | undefined,
+      body?: unknown,
+    ) {
+      let request = context().http()[route.method](route.url(id));
+      if (authorization !== undefined) request = request.set('Authorization', authorization);
+      return body === undefined ? request : request.send(body as object);
+    }
+
+    describe.each(['TCP', 'NATS'] as const)('over %s', (transport) => {
+      const client = (): ImageClient => clients[transport]!;
+
+      it.each(LIST_CASES)(
+        'should answer image.list with %s as GET /api/image does (object and string form)',
+        async (_what, queryString, queryObject) => {
+          const expected = httpAnswer(
+            await context()
+              .http()
+              .get(`/api/image${queryString === '' ? '' : `?${queryString}`}`),
+          );
+          expect(await messageAnswer(client().list(queryObject))).toEqual(expected);
+          expect(await messageAnswer(client().list(queryString))).toEqual(expected);
+        },
+      );
+
+      it('should build absolute pagination links on PUBLIC_URL that keep the query', async () => {
+        const reply = await client().list({ filter: { facet: 'Large Cover' }, page: { size: 2 } });
+        expect(reply.links).toEqual({
+          first: `${PUBLIC_URL}/api/image?filter[facet]=Large%20Cover&page[size]=2&page[number]=1`,
+          last: null,
+          prev: null,
+          next: `${PUBLIC_URL}/api/image?filter[facet]=Large%20Cover&page[size]=2&page[number]=2`,
+        });
+        expect(reply.meta).toEqual({
+          current_page: 1,
+          from: 1,
+          path: `${PUBLIC_URL}/api/image`,
+          per_page: 2,
+          to: 2,
+        });
+      });
+
+      it.each(SHOW_CASES)(
+        'should answer image.show of %s as GET /api/image/:id does',
+        async (_what, id, queryString, queryObject) => {
+          const expected = httpAnswer(
+            await context()
+              .http()
+              .get(`/api/image/${id}${queryString === '' ? '' : `?${queryString}`}`),
+          );
+          expect(await messageAnswer(client().show(id, queryObject))).toEqual(expected);
+          expect(await messageAnswer(client().show(id, queryString))).toEqual(expected);
+        },
+      );
+
+      describe.each(WRITE_PATTERNS)('image.%s', (pattern) => {
+        const route = WRITE_ROUTES[pattern];
+
+        /** The same input over HTTP and as a message must get the same refusal. */
+        async function expectSameRefusal(
+          token: string | undefined,
+          id: number | string,
+          body?: ImageWriteBody | unknown[],
+        ): Promise<Answer> {
+          const expected = httpAnswer(
+            await httpWrite(route, id, token === undefined ? undefined : `Bearer ${token}`, body),
+          );
+          expect(expected.status).not.toBe('ok');
+          const answer = await messageAnswer(
+            route.send(client(), token as string, id, body as ImageWriteBody),
+          );
+          expect(answer).toEqual(expected);
+          return answer;
+        }
+
+        it('should answer 401 without a token, before anything else', async () => {
+          expect(await expectSameRefusal(undefined, MISSING_ID, { path: '/bad' })).toEqual({
+            status: 401,
+            body: { message: 'Unauthenticated.' },
+          });
+        });
+
+        it.each(['alg none', 'wrong key', 'bad signature', 'expired', 'no sub', 'garbage'])(
+          'should answer 401 to a forged token (%s)',
+          async (name) => {
+            const header = forgedAuthorizations()[name];
+            const token = header.replace(/^Bearer /, '');
+            expect((await expectSameRefusal(token, MISSING_ID)).status).toBe(401);
+          },
+        );
+
+        it('should answer 403 to a token without the permission, even for a missing id', async () => {
+          expect(
+            await expectSameRefusal(tokenWith(...allBut(route.permission)), MISSING_ID),
+          ).toEqual({ status: 403, body: { message: 'This action is unauthorized.' } });
+        });
+
+        if (pattern !== 'create') {
+          it.each([MISSING_ID, 'abc'])('should answer 404 for id %s', async (id) => {
+            expect(
+              await expectSameRefusal(tokenWith(route.permission), id, { path: '/bad' }),
+            ).toEqual({ status: 404, body: { message: `Image ${id} not found.` } });
+          });
+        }
+      });
+
+      it('should answer image.create with a body it refuses as POST does (422)', async () => {
+        const token = tokenWith(Permission.CreateImage);
+        for (const body of [{}, { path: '/abs', facet: 'Huge' }, { path: 'a/../b', facet: 7 }]) {
+          const expected = httpAnswer(
+            await context()
+              .http()
+              .post('/api/image')
+              .set('Authorization', `Bearer ${token}`)
+              .send(body),
+          );
+          expect(expected.status).toBe(422);
+          expect(await messageAnswer(client().create(token, body))).toEqual(expected);
+        }
+      });
+
+      it('should answer image.update of a live image with a bad body as PATCH does (422)', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.UpdateImage);
+        const body = { path: 'javascript:alert(1)', facet: null } as unknown as ImageWriteBody;
+        const expected = httpAnswer(
+          await httpWrite(WRITE_ROUTES.update, image.image_id, `Bearer ${token}`, body),
+        );
+        expect(expected.status).toBe(422);
+        expect(await messageAnswer(client().update(token, image.image_id, body))).toEqual(expected);
+        expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
+      });
+
+      it('should answer image.update of a trashed image with 404, as PATCH does', async () => {
+        const image = await insertImageRow(context().dataSource, { deleted_at: OLD_TIMESTAMP });
+        await expect(
+          client().update(tokenWith(Permission.UpdateImage), image.image_id, { path: 'x.jpg' }),
+        ).rejects.toEqual(new ImageClientError(404, `Image ${image.image_id} not found.`));
+      });
+
+      describe('writes that succeed', () => {
+        /** Two identical rows: one written over HTTP, its twin with a message. */
+        async function twins(row: { deleted_at?: string | null } = {}) {
+          const http = await insertImageRow(context().dataSource, {
+            path: 'anime/twin.jpg',
+            ...row,
+          });
+          const message = await insertImageRow(context().dataSource, {
+            path: 'anime/twin.jpg',
+            ...row,
+          });
+          return { http: http.image_id, message: message.image_id };
+        }
+
+        /** A rendered image without what differs between twins: its id and its fresh timestamps. */
+        function comparable(body: unknown): unknown {
+          const { image, ...rest } = body as { image?: Record<string, unknown> };
+          if (image === undefined) return body;
+          const { image_id: _id, updated_at: _updated, created_at: _created, ...fields } = image;
+          return { ...rest, image: fields };
+        }
+
+        it('should create as POST does, stored the same way', async () => {
+          const token = tokenWith(Permission.CreateImage);
+          const body = { path: 'anime/created.jpg', facet: 'Large Cover' };
+          const viaHttp = await context()
+            .http()
+            .post('/api/image')
+            .set('Authorization', `Bearer ${token}`)
+            .send(body)
+            .expect(201);
+          const reply = await client().create(token, body);
+          expect(comparable(reply)).toEqual(comparable(viaHttp.body));
+          const stored = await readImageRow(context().dataSource, reply.image.image_id);
+          expect(stored).toMatchObject({ path: 'anime/created.jpg', facet: 1, deleted_at: null });
+          expect(reply.image.created_at).toBe(`${stored!.created_at.replace(' ', 'T')}Z`);
+        });
+
+        it('should update as PATCH does, and change the row', async () => {
+          const { http, message } = await twins();
+          const token = tokenWith(Permission.UpdateImage);
+          const body = { path: 'anime/renamed.png', facet: 2 };
+          const viaHttp = await httpWrite(WRITE_ROUTES.update, http, `Bearer ${token}`, body);
+          const reply = await client().update(token, message, body);
+          expect(comparable(reply)).toEqual(comparable(viaHttp.body));
+          expect(await readImageRow(context().dataSource, message)).toMatchObject({
+            path: 'anime/renamed.png',
+            facet: 2,
+          });
+        });
+
+        it('should soft-delete and restore as DELETE and PATCH restore do', async () => {
+          const { http, message } = await twins();
+          const deleteToken = tokenWith(Permission.DeleteImage);
+          const viaHttp = await httpWrite(WRITE_ROUTES.delete, http, `Bearer ${deleteToken}`);
+          const deleted = await client().delete(deleteToken, message);
+          expect(comparable(deleted)).toEqual(comparable(viaHttp.body));
+          expect((await readImageRow(context().dataSource, message))?.deleted_at).not.toBeNull();
+
+          const restoreToken = tokenWith(Permission.RestoreImage);
+          const restoredHttp = await httpWrite(
+            WRITE_ROUTES.restore,
+            http,
+            `Bearer ${restoreToken}`,
+          );
+          const restored = await client().restore(restoreToken, message);
+          expect(comparable(restored)).toEqual(comparable(restoredHttp.body));
+          expect((await readImageRow(context().dataSource, message))?.deleted_at).toBeNull();
+        });
+
+        it('should force-delete as DELETE forceDelete does, pivot rows included', async () => {
+          const { http, message } = await twins({ deleted_at: OLD_TIMESTAMP });
+          await attachEveryRelation(context().dataSource, message, 9000 + message);
+          const token = tokenWith(Permission.ForceDeleteImage);
+          const viaHttp = await httpWrite(WRITE_ROUTES.forceDelete, http, `Bearer ${token}`);
+          expect(await client().forceDelete(`Bearer ${token}`, message)).toEqual(viaHttp.body);
+          expect(viaHttp.body).toEqual({ message: "Image 'anime/twin.jpg' was deleted." });
+          expect(await readImageRow(context().dataSource, message)).toBeUndefined();
+          expect(await pivotCounts(context().dataSource, message)).toEqual({
+            anime_image: 0,
+            artist_image: 0,
+            studio_image: 0,
+            playlist_image: 0,
+          });
+        });
+      });
+    });
+
+    describe('the wire format over NATS, without the typed client', () => {
+      let connection: NatsConnection;
+
+      beforeAll(async () => {
+        connection = await connect({ servers: TEST_NATS_URL });
+      });
+
+      afterAll(async () => {
+        await connection.close();
+      });
+
+      /** A Nest request packet on `<prefix><pattern>`; the one reply packet it gets. */
+      async function request(pattern: string, data: unknown): Promise<unknown> {
+        const reply = await connection.request(
+          `${subjectPrefix}${pattern}`,
+          codec.encode(JSON.stringify({ id: 'r1', pattern, data })),
+          { timeout: 5000 },
+        );
+        return JSON.parse(codec.decode(reply.data));
+      }
+
+      it('should reply {id, response, isDisposed} with the HTTP body', async () => {
+        const expected = await context().http().get('/api/image/3').expect(200);
+        expect(await request('image.show', { id: 3 })).toEqual({
+          id: 'r1',
+          response: expected.body,
+          isDisposed: true,
+        });
+      });
+
+      it('should reply {id, err, isDisposed} with the status and the HTTP error body', async () => {
+        expect(await request('image.list', { query: 'page[size]=0' })).toEqual({
+          id: 'r1',
+          err: {
+            status: 422,
+            message: "page[size] must be an integer from 1 to 100; got '0'.",
+            errors: { 'page.size': ["page[size] must be an integer from 1 to 100; got '0'."] },
+          },
+          isDisposed: true,
+        });
+      });
+
+      it.each([
+        [
+          'a query not wrapped in {query}',
+          'image.list',
+          { filter: { facet: 'Cover' } },
+          'Malformed message: unknown field "filter"; image.list takes {query?}.',
+        ],
+        [
+          'a message that is not an object',
+          'image.show',
+          'id=1',
+          'Malformed message: the message is not an object; image.show takes {id, query?}.',
+        ],
+        [
+          'a write without its id',
+          'image.update',
+          { token: 'x', body: {} },
+          'Malformed message: the field "id" is missing; image.update takes {token?, id, body?}.',
+        ],
+        [
+          'an id that is neither a number nor a string',
+          'image.delete',
+          { id: [1] },
+          'Malformed message: id must be a number or a string; image.delete takes {token?, id}.',
+        ],
+      ])(
+        'should answer 400 to %s, before the token is checked',
+        async (_what, pattern, data, message) => {
+          expect(await request(pattern, data)).toEqual({
+            id: 'r1',
+            err: { status: 400, message },
+            isDisposed: true,
+          });
+        },
+      );
+
+      it('should have NATS refuse an unknown pattern at once (no responders), not time out', async () => {
+        await expect(request('image.purge', {})).rejects.toMatchObject({ code: '503' });
+      });
+    });
+
+    describe("failures that are not the API's answers", () => {
+      it('should answer an unknown pattern over TCP at once (502 in the typed client)', async () => {
+        const proxy = createImageClientProxy({
+          transport: 'tcp',
+          port: context().listeners.tcp!.port,
+        });
+        try {
+          const error: unknown = await firstValueFrom(proxy.send('image.purge', {})).catch(
+            (reason: unknown) => reason,
+          );
+          expect(error).toBe('There is no matching message handler defined in the remote service.');
+          expect(toImageClientError(error)).toEqual(new ImageClientError(502, error as string));
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      it('should fail at once with ImageClientUnavailableError (503) when nobody listens on NATS', async () => {
+        const nobody = createImageClient({
+          transport: 'nats',
+          servers: TEST_NATS_URL,
+          subjectPrefix: `${subjectPrefix}nobody.`,
+        });
+        try {
+          const error: unknown = await nobody.list().catch((reason: unknown) => reason);
+          expect(error).toBeInstanceOf(ImageClientUnavailableError);
+          expect(error).toMatchObject({ status: 503 });
+        } finally {
+          await nobody.close();
+        }
+      });
+    });
+  },
+  {
+    listeners: true,
+    env: {
+      PUBLIC_URL,
+      MICROSERVICE_PORT: '0',
+      MICROSERVICE_HOST: '127.0.0.1',
+      NATS_URL: TEST_NATS_URL,
+      NATS_SUBJECT_PREFIX: subjectPrefix,
+      // The writes' events go to a stream of this file's own (removed at the end).
+      NATS_EVENTS_STREAM: stream,
+    },
+  },
+);
+
+afterAll(() => deleteStream(stream));
