@@ -160,8 +160,6 @@ export async function seedDatabase(
       }
     }
 
-    for (const q of (process.env.SEED_SESSION ?? '').split(';').filter(Boolean))
-      await runner.query(q);
     const rows = Object.fromEntries(SEED_TABLES.map((table) => [table, 0])) as Record<
       SeedTable,
       number
