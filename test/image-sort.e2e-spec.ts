@@ -34,9 +34,10 @@ describeEachDatabase(
     it.each([
       ['sort=image_id', LIVE_IMAGE_IDS],
       ['sort=-image_id', [...LIVE_IMAGE_IDS].reverse()],
-      // Equal facets keep image_id ascending: image_id is always the last tie-breaker.
+      // image_id is always the last tie-breaker, in the direction of the last key: equal facets
+      // keep image_id ascending for sort=facet and descending for sort=-facet.
       ['sort=facet', [2, 4, 1, 3, 6, 8, 9, 10, 5, 7]],
-      ['sort=-facet', [5, 7, 1, 3, 6, 8, 9, 10, 2, 4]],
+      ['sort=-facet', [7, 5, 10, 9, 8, 6, 3, 1, 4, 2]],
       ['sort=path', byPath],
       ['sort=-path', [...byPath].reverse()],
       ['sort=created_at&filter[trashed]=with', [1, 11, 12, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
@@ -44,10 +45,11 @@ describeEachDatabase(
       ['sort=updated_at', [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]],
       ['sort=-updated_at', LIVE_IMAGE_IDS],
       ['sort=deleted_at&filter[trashed]=with', [...LIVE_IMAGE_IDS, 11, 12]],
-      ['sort=-deleted_at&filter[trashed]=with', [12, 11, ...LIVE_IMAGE_IDS]],
+      ['sort=-deleted_at&filter[trashed]=with', [12, 11, ...[...LIVE_IMAGE_IDS].reverse()]],
       ['sort=facet,-path', [4, 2, 8, 9, 6, 10, 3, 1, 7, 5]],
       ['sort=-facet,-image_id', [7, 5, 10, 9, 8, 6, 3, 1, 4, 2]],
-      ['sort[image]=-facet', [5, 7, 1, 3, 6, 8, 9, 10, 2, 4]],
+      ['sort[image]=-facet', [7, 5, 10, 9, 8, 6, 3, 1, 4, 2]],
+      ['sort=-facet,image_id', [5, 7, 1, 3, 6, 8, 9, 10, 2, 4]],
     ])('should order by %s', (query, ids) => expectOrder(query, ids));
 
     it('should answer sort=random with every live image once and keep it in the links', async () => {

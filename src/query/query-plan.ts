@@ -5,7 +5,9 @@ import {
   OPERATORS_BY_TYPE,
   ParsedQuery,
   ResourceSchema,
+  SortDirection,
   SortSpec,
+  SortTerm,
   TrashedMode,
 } from './query.types';
 
@@ -125,4 +127,58 @@ export function includesOf(
 ): IncludeDefinition[] {
   if (names.length === 0) return [];
   return includes.filter((include) => names.includes(include.name));
+}
+
+/** One ORDER BY term of a list, resolved to its column. */
+export interface OrderTerm {
+  readonly field: string;
+  readonly column: string;
+  readonly direction: SortDirection;
+  /** NULLs sort first ascending (and last descending) on both databases. */
+  readonly nullable: boolean;
+}
+
+const orderTermCache = new WeakMap<ResourceSchema, Map<string, readonly OrderTerm[]>>();
+
+/**
+ * The ORDER BY of a root type's list for a (non-random) sort: the asked keys, then the primary key
+ * as the final tie-breaker, in the direction of the last asked key (ascending by default). Following
+ * that direction lets one `(deleted_at, column, primary key)` index, read forwards or backwards,
+ * serve every one-key sort both ways, for offset and keyset pages alike. Cached per sort.
+ */
+export function orderTermsFor(
+  resource: ResourceSchema,
+  sort: readonly SortTerm[] | undefined,
+): readonly OrderTerm[] {
+  let cache = orderTermCache.get(resource);
+  if (cache === undefined) {
+    cache = new Map();
+    orderTermCache.set(resource, cache);
+  }
+  const key = sort === undefined ? '' : sort.map((t) => `${t.field}:${t.direction}`).join(',');
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+
+  const terms: OrderTerm[] = [];
+  for (const term of sort ?? []) {
+    const field = fieldOf(resource, term.field);
+    if (field?.column === undefined || terms.some((t) => t.column === field.column)) continue;
+    terms.push({
+      field: field.name,
+      column: field.column,
+      direction: term.direction,
+      nullable: field.nullable === true,
+    });
+  }
+  if (!terms.some((term) => term.column === resource.primaryKey)) {
+    terms.push({
+      field: resource.primaryKey,
+      column: resource.primaryKey,
+      direction: terms.at(-1)?.direction ?? 'ASC',
+      nullable: false,
+    });
+  }
+  // Sorts are validated, so the distinct keys are bounded; the cap is a second fence.
+  if (cache.size < 1024) cache.set(key, terms);
+  return terms;
 }

@@ -16,6 +16,7 @@ export interface FieldOptions {
   readonly filterable?: boolean;
   readonly sortable?: boolean;
   readonly requires?: readonly string[];
+  readonly nullable?: boolean;
 }
 
 /** Declares one field of a query schema; flags default to false, the column to the field name. */
@@ -34,6 +35,7 @@ export function defineField(
     filterable: options.filterable ?? false,
     sortable: options.sortable ?? false,
     ...(options.requires === undefined ? {} : { requires: options.requires }),
+    ...(options.nullable === true ? { nullable: true } : {}),
   };
 }
 
@@ -154,6 +156,6 @@ export function defineTimestampFields(renderedByDefault: boolean): FieldDefiniti
   return [
     defineField('created_at', 'date', { ...options, default: renderedByDefault }),
     defineField('updated_at', 'date', { ...options, default: renderedByDefault }),
-    defineField('deleted_at', 'date', options),
+    defineField('deleted_at', 'date', { ...options, nullable: true }),
   ];
 }

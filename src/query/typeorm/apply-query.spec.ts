@@ -1,7 +1,10 @@
 import { DataSource } from 'typeorm';
 import { openDataSource } from '../../database/data-source';
-import type { FilterCondition, ParsedQuery } from '../query.types';
-import { selectIncluded, selectOne, selectPage } from './apply-query';
+import type { CursorValue } from '../cursor';
+import { orderTermsFor } from '../query-plan';
+import type { FilterCondition, ParsedQuery, SortTerm, TrashedMode } from '../query.types';
+import type { RawRow } from '../resource-renderer';
+import { KeysetPage, selectIncluded, selectOne, selectPage } from './apply-query';
 import { loadIncludes } from './include-loader';
 import { TEST_SCHEMA } from './test-schema.fixture';
 
@@ -151,15 +154,104 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
     expect(await ids(query({ filters: [filter('image_id', [Number.NaN])] }))).toEqual([]);
   });
 
-  it('should sort by the asked keys with the primary key as the final tie-breaker', async () => {
+  it('should sort by the asked keys with the primary key as the final tie-breaker, in the direction of the last key', async () => {
     const sort = { image: [{ field: 'facet', direction: 'DESC' as const }] };
-    expect(await ids(query({ sort }))).toEqual([3, 5, 1, 2]);
+    expect(await ids(query({ sort }))).toEqual([5, 3, 1, 2]);
+    const ascending = { image: [{ field: 'facet', direction: 'ASC' as const }] };
+    expect(await ids(query({ sort: ascending }))).toEqual([2, 1, 3, 5]);
     const [sql] = selectPage(
       dataSource.createQueryBuilder(),
       TEST_SCHEMA,
       query({ sort: { image: 'random' } }),
     ).getQueryAndParameters();
     expect(sql).toContain('ORDER BY RANDOM()');
+  });
+
+  describe('keyset pages', () => {
+    /** Every id, page by page (size 2), each page starting after (or before) the previous one's end. */
+    const walk = async (
+      sort: SortTerm[] | undefined,
+      trashed: TrashedMode,
+      direction: KeysetPage['direction'],
+    ): Promise<number[]> => {
+      const parsed = query({
+        sort: sort === undefined ? {} : { image: sort },
+        trashed,
+        page: { size: 2, number: 1 },
+      });
+      const terms = orderTermsFor(TEST_SCHEMA, sort);
+      const seen: number[] = [];
+      let values: CursorValue[] | undefined;
+      let pageCount = 0;
+      for (let pages = 0; pages < 10; pages++) {
+        pageCount += 1;
+        const rows = await selectPage(dataSource.createQueryBuilder(), TEST_SCHEMA, parsed, {
+          direction,
+          values,
+        }).getRawMany<RawRow>();
+        const page = rows.slice(0, parsed.page.size);
+        seen.push(...page.map((row) => Number(row.image_id)));
+        if (rows.length <= parsed.page.size) {
+          // Pages of 2, and no empty page at the end: the extra row told when to stop.
+          expect(pageCount).toBe(Math.ceil(seen.length / 2));
+          return direction === 'after' ? seen : seen.reverse();
+        }
+        const end = page[page.length - 1];
+        values = terms.map((term) => end[term.column] as CursorValue);
+      }
+      throw new Error('the walk did not end');
+    };
+
+    it.each<[string, SortTerm[] | undefined, TrashedMode]>([
+      ['the default order', undefined, 'without'],
+      ['facet descending', [{ field: 'facet', direction: 'DESC' }], 'without'],
+      ['facet ascending', [{ field: 'facet', direction: 'ASC' }], 'with'],
+      ['path descending', [{ field: 'path', direction: 'DESC' }], 'with'],
+      ['deleted_at ascending (NULLs first)', [{ field: 'deleted_at', direction: 'ASC' }], 'with'],
+      ['deleted_at descending (NULLs last)', [{ field: 'deleted_at', direction: 'DESC' }], 'with'],
+      [
+        'two keys in opposite directions',
+        [
+          { field: 'facet', direction: 'DESC' },
+          { field: 'created_at', direction: 'ASC' },
+        ],
+        'with',
+      ],
+    ])(
+      'should walk %s page by page both ways, every row once, as the offset order',
+      async (_name, sort, trashed) => {
+        const parsed = query({ sort: sort === undefined ? {} : { image: sort }, trashed });
+        const all = await ids({ ...parsed, page: { size: 100, number: 1 } });
+        expect(await walk(sort, trashed, 'after')).toEqual(all);
+        expect(await walk(sort, trashed, 'before')).toEqual(all);
+      },
+    );
+
+    it('should write the position as OR/AND ranges, NULL-aware, and read backwards for before', () => {
+      const sort: SortTerm[] = [{ field: 'deleted_at', direction: 'DESC' }];
+      const [sql, parameters] = selectPage(
+        dataSource.createQueryBuilder(),
+        TEST_SCHEMA,
+        query({ sort: { image: sort }, trashed: 'with' }),
+        { direction: 'after', values: [T(5), 4] },
+      ).getQueryAndParameters();
+      expect(sql).toContain(
+        ' WHERE ((("root"."deleted_at" < ? OR "root"."deleted_at" IS NULL))' +
+          ' OR ("root"."deleted_at" = ? AND "root"."image_id" < 4))' +
+          ' ORDER BY "root"."deleted_at" DESC, "root"."image_id" DESC LIMIT 16',
+      );
+      expect(parameters).toEqual([T(5), T(5)]);
+      const [backwards] = selectPage(
+        dataSource.createQueryBuilder(),
+        TEST_SCHEMA,
+        query({ sort: { image: sort }, trashed: 'with' }),
+        { direction: 'before', values: [null, 2] },
+      ).getQueryAndParameters();
+      expect(backwards).toContain(
+        ' WHERE (("root"."deleted_at" IS NOT NULL) OR ("root"."deleted_at" IS NULL AND "root"."image_id" > 2))' +
+          ' ORDER BY "root"."deleted_at" ASC, "root"."image_id" ASC LIMIT 16',
+      );
+    });
   });
 
   it('should keep only images with a related row the include would show for filter[has]', async () => {

@@ -1,4 +1,5 @@
 import { Brackets, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { CursorDirection, CursorValue } from '../cursor';
 import {
   IncludeDefinition,
   ParsedQuery,
@@ -10,6 +11,7 @@ import {
   fieldOf,
   filtersFor,
   includesOf,
+  orderTermsFor,
   OWNER_KEY_ALIAS,
   pivotAlias,
   planFields,
@@ -19,6 +21,7 @@ import {
   dialectOf,
   fixedConditionsSql,
   foldedFiltersSql,
+  keysetSql,
   ParameterBag,
   SqlDialect,
   trashedSql,
@@ -78,6 +81,13 @@ function applySort(
     qb.addOrderBy(`${escapedAlias}.${dialect.escape(resource.primaryKey)}`, 'ASC');
 }
 
+/** A keyset page: the rows `after` or `before` a position in the sort order (none: from the start). */
+export interface KeysetPage {
+  readonly direction: CursorDirection;
+  /** One value per term of `orderTermsFor` (the primary key last); undefined for the first page. */
+  readonly values?: readonly CursorValue[];
+}
+
 /**
  * The conditions that decide which rows of an included type show: the trashed rule, its fixed
  * conditions, then its scoped and applicable unscoped filters as one parenthesised group.
@@ -129,17 +139,33 @@ function existsSql(
  * soft-delete scope, the client's filters folded inside one parenthesised group, `filter[has]` as
  * EXISTS tests, the sort with the primary key as final tie-breaker, and `LIMIT size + 1` so that the
  * caller knows whether a next page exists without counting.
+ *
+ * With `keyset`, the page starts after (or before) a position instead of at an OFFSET: the sort
+ * columns are selected too (the caller makes the next cursors from them), the position becomes a
+ * row-value comparison expanded to OR/AND (so MySQL and SQLite both read it as index ranges), and
+ * `before` reads the order backwards (the caller reverses the rows).
  */
 export function selectPage(
   qb: SelectQueryBuilder<ObjectLiteral>,
   schema: RootResourceSchema,
   query: ParsedQuery,
+  keyset?: KeysetPage,
 ): SelectQueryBuilder<ObjectLiteral> {
   const dialect = dialectOf(qb.connection);
   const bag = new ParameterBag();
   const alias = dialect.escape(ROOT_ALIAS);
+  const sort = query.sort[schema.type];
+  if (keyset !== undefined && sort === 'random') {
+    throw new Error('a random order has no keyset pages (the parser refuses page[cursor] with it)');
+  }
+  const terms = sort === 'random' ? undefined : orderTermsFor(schema, sort);
 
-  selectColumns(qb, ROOT_ALIAS, planFields(schema, query.fields[schema.type]).columns, dialect);
+  const { columns } = planFields(schema, query.fields[schema.type]);
+  const selected =
+    keyset === undefined || terms === undefined
+      ? columns
+      : [...columns, ...terms.map((term) => term.column).filter((c) => !columns.includes(c))];
+  selectColumns(qb, ROOT_ALIAS, selected, dialect);
   // Soft deletes are applied here from the schema, never by TypeORM's entity metadata.
   qb.from(schema.table, ROOT_ALIAS).withDeleted();
 
@@ -159,12 +185,23 @@ export function selectPage(
     if (tests.length > 0) qb.andWhere(new Brackets((group) => group.where(joined)));
   }
 
-  applySort(qb, ROOT_ALIAS, schema, query.sort[schema.type], dialect);
-  const offset = Math.min((query.page.number - 1) * query.page.size, MAX_OFFSET);
-  return qb
-    .limit(query.page.size + 1)
-    .offset(offset)
-    .setParameters(bag.values);
+  const backwards = keyset?.direction === 'before';
+  if (terms !== undefined && keyset?.values !== undefined) {
+    qb.andWhere(keysetSql(alias, terms, keyset.values, backwards, dialect, bag));
+  }
+  if (terms === undefined) {
+    qb.orderBy(dialect.random);
+  } else {
+    for (const term of terms) {
+      const direction = backwards ? (term.direction === 'ASC' ? 'DESC' : 'ASC') : term.direction;
+      qb.addOrderBy(`${alias}.${dialect.escape(term.column)}`, direction);
+    }
+  }
+  qb.limit(query.page.size + 1);
+  if (keyset === undefined) {
+    qb.offset(Math.min((query.page.number - 1) * query.page.size, MAX_OFFSET));
+  }
+  return qb.setParameters(bag.values);
 }
 
 /**

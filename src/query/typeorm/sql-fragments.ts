@@ -1,6 +1,7 @@
 import type { DataSource, ObjectLiteral } from 'typeorm';
 import type { FilterCondition, FilterOperator, ResourceSchema, TrashedMode } from '../query.types';
-import type { ResolvedFilter } from '../query-plan';
+import type { CursorValue } from '../cursor';
+import type { OrderTerm, ResolvedFilter } from '../query-plan';
 
 /**
  * SQL text built from the schema only. Client text never reaches it: identifiers come from the schema
@@ -157,4 +158,56 @@ export function fixedConditionsSql(
     conditions.push(`${alias}.${dialect.escape(column)} = ${bag.bind(value)}`);
   }
   return conditions;
+}
+
+/**
+ * The rows strictly beyond one column's value in the walking order (`ascending` after a `before`
+ * flip), NULLs placed as both databases sort them: first ascending, last descending. Undefined when
+ * no row can be beyond it (NULL walking descending).
+ */
+function beyondSql(
+  column: string,
+  value: CursorValue,
+  ascending: boolean,
+  nullable: boolean,
+  bag: ParameterBag,
+): string | undefined {
+  if (value === null) {
+    if (!ascending) return undefined;
+    return nullable ? `${column} IS NOT NULL` : undefined;
+  }
+  if (ascending) return `${column} > ${bag.bind(value)}`;
+  const below = `${column} < ${bag.bind(value)}`;
+  return nullable ? `(${below} OR ${column} IS NULL)` : below;
+}
+
+/**
+ * The keyset condition of a page: the rows after (or, `backwards`, before) the position `values` in
+ * the order `terms`. The row-value comparison `(a, b, id) > (:a, :b, :id)` is written out as
+ * `a > :a OR (a = :a AND b > :b) OR (a = :a AND b = :b AND id > :id)` (with each term's direction,
+ * and NULL-aware), which both MySQL/MariaDB and SQLite turn into ranges of the
+ * `(deleted_at, column, id)` index instead of scanning from the start.
+ */
+export function keysetSql(
+  alias: string,
+  terms: readonly OrderTerm[],
+  values: readonly CursorValue[],
+  backwards: boolean,
+  dialect: SqlDialect,
+  bag: ParameterBag,
+): string {
+  const branches: string[] = [];
+  const equal: string[] = [];
+  terms.forEach((term, index) => {
+    const column = `${alias}.${dialect.escape(term.column)}`;
+    const value = values[index] ?? null;
+    const ascending = (term.direction === 'ASC') !== backwards;
+    const beyond = beyondSql(column, value, ascending, term.nullable, bag);
+    if (beyond !== undefined) branches.push([...equal, beyond].join(' AND '));
+    equal.push(value === null ? `${column} IS NULL` : `${column} = ${bag.bind(value)}`);
+  });
+  if (branches.length === 0) return '1 = 0';
+  return branches.length === 1
+    ? `(${branches[0]})`
+    : `(${branches.map((b) => `(${b})`).join(' OR ')})`;
 }

@@ -21,7 +21,7 @@ const field = (
 const timestamps = [
   field('created_at', 'date', { default: false }),
   field('updated_at', 'date', { default: false }),
-  field('deleted_at', 'date', { default: false }),
+  field('deleted_at', 'date', { default: false, nullable: true }),
 ];
 
 export const TEST_SCHEMA: RootResourceSchema = {
