@@ -309,7 +309,7 @@ describeEachDatabase(
       await expectRefused(
         'nope=1',
         'nope',
-        "Unknown parameter 'nope'. Allowed parameters: include, fields[<type>], filter[...], sort or sort[<type>], page[size], page[number].",
+        "Unknown parameter 'nope'. Allowed parameters: include, fields[<type>], filter[...], sort or sort[<type>], page[size], page[number], page[cursor].",
       );
       await expectRefused(
         'include=anime&include=artists',

@@ -17,9 +17,14 @@ const MIN_SECRET_LENGTH = 32;
  * The HS256 secret used when no JWT key is configured: created once (48 random bytes, base64url) in
  * the data folder with mode 0600, and read back on every later start and by the token command.
  * Creation is exclusive (`wx`), so two processes starting at once end up with the same secret.
+ * Other generated secrets (the cursor secret) live beside it under their own `fileName`.
  */
-export function loadOrCreateGeneratedSecret(dataDir: string): string {
-  const path = join(dataDir, GENERATED_SECRET_FILE);
+export function loadOrCreateGeneratedSecret(
+  dataDir: string,
+  fileName: string = GENERATED_SECRET_FILE,
+  purpose = 'JWT secret',
+): string {
+  const path = join(dataDir, fileName);
   mkdirSync(dataDir, { recursive: true });
   try {
     const fd = openSync(path, 'wx', 0o600);
@@ -36,7 +41,7 @@ export function loadOrCreateGeneratedSecret(dataDir: string): string {
   const secret = readFileSync(path, 'utf8').trim();
   if (secret.length < MIN_SECRET_LENGTH) {
     throw new Error(
-      `${path} holds no usable JWT secret (fewer than ${MIN_SECRET_LENGTH} characters); delete it to generate a new one`,
+      `${path} holds no usable ${purpose} (fewer than ${MIN_SECRET_LENGTH} characters); delete it to generate a new one`,
     );
   }
   return secret;

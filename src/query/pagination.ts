@@ -19,7 +19,8 @@ export interface PageLinks {
 }
 
 export interface PageMeta {
-  readonly current_page: number;
+  /** null on a keyset (cursor) page: its number is not known. */
+  readonly current_page: number | null;
   readonly from: number | null;
   readonly path: string;
   readonly per_page: number;
@@ -32,6 +33,7 @@ export interface PageRequest {
 }
 
 const PAGE_NUMBER_KEY = 'page[number]';
+const PAGE_CURSOR_KEY = 'page[cursor]';
 
 function decodeKey(key: string): string {
   try {
@@ -42,29 +44,62 @@ function decodeKey(key: string): string {
 }
 
 /**
- * A link builder for one request: every parameter but `page[number]` is kept as sent, in its order,
- * with brackets in keys written plainly (`page[size]`, not `page%5Bsize%5D`); `page[number]` takes
- * its original place, or goes last when the request had none.
+ * A link builder for one request and one page parameter (`page[number]` or `page[cursor]`): every
+ * other parameter is kept as sent, in its order, with brackets in keys written plainly
+ * (`page[size]`, not `page%5Bsize%5D`); the page parameter takes its original place, or goes last
+ * when the request had none.
  */
-export function pageUrlBuilder(context: PageLinkContext): (page: number) => string {
+function linkBuilder(context: PageLinkContext, pageKey: string): (value: string) => string {
   const before: string[] = [];
   const after: string[] = [];
-  let seenPageNumber = false;
+  let seenPageKey = false;
   for (const segment of context.rawQuery.split('&')) {
     if (segment === '') continue;
     const equals = segment.indexOf('=');
     const rawKey = equals === -1 ? segment : segment.slice(0, equals);
-    if (decodeKey(rawKey) === PAGE_NUMBER_KEY) {
-      seenPageNumber = true;
+    // Percent-decoding only for keys that could spell the page parameter (most keys can't).
+    const mayBePageKey = rawKey.startsWith('page') || rawKey.includes('%');
+    if (mayBePageKey && decodeKey(rawKey) === pageKey) {
+      seenPageKey = true;
       continue;
     }
-    const plainKey = rawKey.replace(/%5B/gi, '[').replace(/%5D/gi, ']');
-    (seenPageNumber ? after : before).push(plainKey + segment.slice(rawKey.length));
+    const plainKey = rawKey.includes('%')
+      ? rawKey.replace(/%5B/gi, '[').replace(/%5D/gi, ']')
+      : rawKey;
+    (seenPageKey ? after : before).push(plainKey + segment.slice(rawKey.length));
   }
   const head =
     before.length > 0 ? `${context.baseUrl}?${before.join('&')}&` : `${context.baseUrl}?`;
   const tail = after.length > 0 ? `&${after.join('&')}` : '';
-  return (page) => `${head}${PAGE_NUMBER_KEY}=${page}${tail}`;
+  return (value) => `${head}${pageKey}=${value}${tail}`;
+}
+
+/** The links of offset pages: `page[number]` replaced, everything else as sent (`linkBuilder`). */
+export function pageUrlBuilder(context: PageLinkContext): (page: number) => string {
+  const build = linkBuilder(context, PAGE_NUMBER_KEY);
+  return (page) => build(String(page));
+}
+
+/**
+ * `links` and `meta` of a keyset page: `first` starts over (`page[cursor]=`), `prev`/`next` carry
+ * the cursors the caller made (null at the ends); `last` is null. The page's number and the
+ * positions of its rows are not known, so `current_page`, `from` and `to` are null.
+ */
+export function cursorPaginate(
+  context: PageLinkContext,
+  size: number,
+  cursors: { readonly prev: string | null; readonly next: string | null },
+): { links: PageLinks; meta: PageMeta } {
+  const url = linkBuilder(context, PAGE_CURSOR_KEY);
+  return {
+    links: {
+      first: url(''),
+      last: null,
+      prev: cursors.prev === null ? null : url(cursors.prev),
+      next: cursors.next === null ? null : url(cursors.next),
+    },
+    meta: { current_page: null, from: null, path: context.baseUrl, per_page: size, to: null },
+  };
 }
 
 /**

@@ -1,11 +1,16 @@
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { parseQuery } from './parse-query';
+import {
+  CURSOR_WITH_NUMBER_MESSAGE,
+  CURSOR_WITH_RANDOM_MESSAGE,
+  INVALID_CURSOR_MESSAGE,
+} from './parsers/page.parser';
 import { defineField } from './query-schema.helpers';
 import type { ParsedQuery, RootResourceSchema, TrashedMode } from './query.types';
 import { oneError, queryErrorBody } from './testing/query-error-body';
 
 const INDEX_PARAMETERS =
-  'Allowed parameters: include, fields[<type>], filter[...], sort or sort[<type>], page[size], page[number].';
+  'Allowed parameters: include, fields[<type>], filter[...], sort or sort[<type>], page[size], page[number], page[cursor].';
 const SHOW_PARAMETERS =
   'Allowed parameters: include, fields[<type>], filter[...] (of the included types), sort[<type>] (of the included types).';
 
@@ -88,6 +93,19 @@ describe('parseQuery', () => {
       });
     });
 
+    it.each<[string, ParsedQuery['page']]>([
+      ['page[cursor]=', { size: 15, number: 1, cursor: '' }],
+      [
+        'page[size]=5&page[cursor]=eyJ4IjoxfQ.c2ln',
+        { size: 5, number: 1, cursor: 'eyJ4IjoxfQ.c2ln' },
+      ],
+    ])(
+      'should read the keyset page of %j (the cursor is verified where it is used)',
+      (input, page) => {
+        expect(parseQuery(input, IMAGE_QUERY_SCHEMA, 'index').page).toEqual(page);
+      },
+    );
+
     it('should read a nested transport object exactly like the same query string', () => {
       const fromString = parseQuery(
         'filter[facet]=Cover&filter[anime][year]=2020&page[size]=5&include=anime&sort[anime]=-year',
@@ -165,8 +183,16 @@ describe('parseQuery', () => {
       ['a[b=1', 'a[b', `Unknown parameter 'a[b'. ${INDEX_PARAMETERS}`],
       ['filter]=1', 'filter]', `Unknown parameter 'filter]'. ${INDEX_PARAMETERS}`],
       ['limit=5', 'limit', `Unknown parameter 'limit'. ${INDEX_PARAMETERS}`],
-      ['page=2', 'page', 'Unknown page parameter: use page[size] and page[number].'],
-      ['page[offset]=2', 'page.offset', 'Unknown page parameter: use page[size] and page[number].'],
+      [
+        'page=2',
+        'page',
+        'Unknown page parameter: use page[size] with page[number] or page[cursor].',
+      ],
+      [
+        'page[offset]=2',
+        'page.offset',
+        'Unknown page parameter: use page[size] with page[number] or page[cursor].',
+      ],
       [
         'fields=path',
         'fields',
@@ -198,6 +224,11 @@ describe('parseQuery', () => {
         "filter[has-or] can't be combined with filter[has]: use one has filter.",
       ],
       ['page[size]=101', 'page.size', "page[size] must be an integer from 1 to 100; got '101'."],
+      ['page[cursor]=&page[number]=2', 'page.cursor', CURSOR_WITH_NUMBER_MESSAGE],
+      ['page[number]=1&page[cursor]=abc.def', 'page.cursor', CURSOR_WITH_NUMBER_MESSAGE],
+      ['sort=random&page[cursor]=', 'page.cursor', CURSOR_WITH_RANDOM_MESSAGE],
+      ['page[cursor]=&sort[image]=random', 'page.cursor', CURSOR_WITH_RANDOM_MESSAGE],
+      ['page[cursor]=not%20a%20cursor', 'page.cursor', INVALID_CURSOR_MESSAGE],
       [
         'page[size]=5&page[size]=6',
         'page.size',

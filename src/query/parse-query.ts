@@ -15,15 +15,19 @@ import { failFieldsShape, FIELDS_KEY, parseFieldset } from './parsers/fields.par
 import { FILTER_KEY, HAS_FILTER, parseFilterParameter } from './parsers/filter.parser';
 import { INCLUDE_KEY, parseInclude } from './parsers/include.parser';
 import {
+  CURSOR_WITH_NUMBER_MESSAGE,
+  CURSOR_WITH_RANDOM_MESSAGE,
   failPageShape,
   isPageParameter,
   PAGE_KEY,
+  parsePageCursor,
   parsePageParameter,
 } from './parsers/page.parser';
 import { parseSortParameter, SORT_KEY } from './parsers/sort.parser';
 
 const PARAMETERS_BY_MODE: Readonly<Record<QueryMode, string>> = {
-  index: 'include, fields[<type>], filter[...], sort or sort[<type>], page[size], page[number]',
+  index:
+    'include, fields[<type>], filter[...], sort or sort[<type>], page[size], page[number], page[cursor]',
   show: 'include, fields[<type>], filter[...] (of the included types), sort[<type>] (of the included types)',
 };
 
@@ -39,10 +43,21 @@ class QueryBuilder {
   readonly sort = new Map<string, SortSpec>();
   plainSortKey?: string;
   typedSortKey?: string;
-  readonly page: { size: number; number: number };
+  readonly page: { size: number; number: number; cursor?: string };
+  /** Whether `page[number]` was given (valid or not): it can't come with `page[cursor]`. */
+  pageNumberGiven = false;
 
   constructor(private readonly schema: RootResourceSchema) {
     this.page = { size: schema.page.defaultSize, number: 1 };
+  }
+
+  /** Keyset pages: no `page[number]` beside the cursor, and no cursor for a random order. */
+  checkCursor(): void {
+    if (this.page.cursor === undefined) return;
+    if (this.pageNumberGiven) failParameter(`${PAGE_KEY}.cursor`, CURSOR_WITH_NUMBER_MESSAGE);
+    if (this.sort.get(this.schema.type) === 'random') {
+      failParameter(`${PAGE_KEY}.cursor`, CURSOR_WITH_RANDOM_MESSAGE);
+    }
   }
 
   build(): ParsedQuery {
@@ -115,7 +130,13 @@ function readParameter(
       );
     }
     if (segments.length !== 1 || !isPageParameter(segments[0])) failPageShape(segments);
-    query.page[segments[0]] = parsePageParameter(segments[0], value, schema.page);
+    const parameter = segments[0];
+    if (parameter === 'cursor') {
+      query.page.cursor = parsePageCursor(value);
+    } else {
+      if (parameter === 'number') query.pageNumberGiven = true;
+      query.page[parameter] = parsePageParameter(parameter, value, schema.page);
+    }
   } else {
     const shown = parsed === undefined ? key : bracketedKey(parsed.name, parsed.segments);
     failParameter(
@@ -143,6 +164,7 @@ export function parseQuery(
   for (const [key, value] of pairs) {
     errors.capture(() => readParameter(key, value, schema, mode, query));
   }
+  errors.capture(() => query.checkCursor());
   errors.throwIfAny();
   return query.build();
 }

@@ -41,6 +41,8 @@ export interface FieldDefinition {
   readonly sortable: boolean;
   /** Columns a computed field needs loaded (e.g. `link` needs `path`). */
   readonly requires?: readonly string[];
+  /** The column may hold NULL (NULLs sort first ascending): keyset pages must step over them. */
+  readonly nullable?: boolean;
 }
 
 export interface ResourceSchema {
@@ -142,7 +144,16 @@ export interface ParsedQuery {
    * type's key is its own type name (`image`). The id tie-breaker is not included here.
    */
   readonly sort: Readonly<Record<string, SortSpec>>;
-  readonly page: { readonly size: number; readonly number: number };
+  readonly page: {
+    readonly size: number;
+    readonly number: number;
+    /**
+     * `page[cursor]` as sent (keyset pagination): `''` asks for the first page, anything else is an
+     * opaque cursor from `links.next`/`links.prev`, verified against the query where it is used.
+     * Absent: offset pagination by `number`.
+     */
+    readonly cursor?: string;
+  };
 }
 
 /** Where a query is used: the list route, or the show route (which accepts less). */

@@ -1,15 +1,19 @@
 import { oneError, queryErrorBody } from '../testing/query-error-body';
 import {
   failPageShape,
+  INVALID_CURSOR_MESSAGE,
+  MAX_CURSOR_LENGTH,
   MAX_PAGE_NUMBER,
+  PAGE_PARAMETERS,
+  parsePageCursor,
   parsePageParameter,
-  type PageParameter,
+  type PageIntegerParameter,
 } from './page.parser';
 
 const LIMITS = { defaultSize: 15, maxSize: 100 };
 
 describe('parsePageParameter', () => {
-  it.each<[PageParameter, string, number]>([
+  it.each<[PageIntegerParameter, string, number]>([
     ['size', '1', 1],
     ['size', '15', 15],
     ['size', '100', 100],
@@ -21,7 +25,7 @@ describe('parsePageParameter', () => {
     expect(parsePageParameter(parameter, value, LIMITS)).toBe(expected);
   });
 
-  it.each<[PageParameter, string]>([
+  it.each<[PageIntegerParameter, string]>([
     ['size', '0'],
     ['size', '101'],
     ['size', '-1'],
@@ -64,7 +68,31 @@ describe('parsePageParameter', () => {
     [['size', 'x'], 'page.size.x'],
   ])('should refuse page with the brackets %j with a 422 at %s', (segments, key) => {
     expect(queryErrorBody(() => failPageShape(segments))).toEqual(
-      oneError(key, 'Unknown page parameter: use page[size] and page[number].'),
+      oneError(key, 'Unknown page parameter: use page[size] with page[number] or page[cursor].'),
     );
   });
+});
+
+describe('PAGE_PARAMETERS', () => {
+  it('should declare every page parameter the list accepts, page[cursor] included', () => {
+    expect(PAGE_PARAMETERS).toEqual(['size', 'number', 'cursor']);
+  });
+});
+
+describe('parsePageCursor', () => {
+  it.each(['', 'eyJhIjoxfQ.c2lnbmF0dXJl', 'a-b_c.d', 'x'.repeat(MAX_CURSOR_LENGTH)])(
+    'should keep page[cursor]=%j as it is (its signature is checked where it is used)',
+    (value) => {
+      expect(parsePageCursor(value)).toBe(value);
+    },
+  );
+
+  it.each(['a b', 'a+b', 'a/b', 'a=b', 'é', 'x'.repeat(MAX_CURSOR_LENGTH + 1)])(
+    'should refuse page[cursor]=%j with a 422 at page.cursor',
+    (value) => {
+      expect(queryErrorBody(() => parsePageCursor(value))).toEqual(
+        oneError('page.cursor', INVALID_CURSOR_MESSAGE),
+      );
+    },
+  );
 });

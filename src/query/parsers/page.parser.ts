@@ -2,11 +2,19 @@ import { failParameter, quote } from '../query-error';
 import type { PageLimits } from '../query.types';
 
 export const PAGE_KEY = 'page';
-export type PageParameter = 'size' | 'number';
-export const PAGE_PARAMETERS: readonly PageParameter[] = ['size', 'number'];
+/** Every `page[...]` parameter the list accepts (`cursor`: keyset pagination, a string). */
+export type PageParameter = 'size' | 'number' | 'cursor';
+export const PAGE_PARAMETERS: readonly PageParameter[] = ['size', 'number', 'cursor'];
+/** The `page[...]` parameters that take an integer. */
+export type PageIntegerParameter = 'size' | 'number';
 
 /** The highest `page[number]`: keeps `(number − 1) × size` an exact integer and a sane OFFSET. */
 export const MAX_PAGE_NUMBER = 2_147_483_647;
+
+/** The longest `page[cursor]` accepted (the service's own cursors are far shorter). */
+export const MAX_CURSOR_LENGTH = 1024;
+/** What a cursor is made of: base64url text and dots; empty asks for the first page. */
+const CURSOR_TEXT = /^[A-Za-z0-9_.-]*$/;
 
 const POSITIVE_INTEGER = /^\d{1,16}$/;
 
@@ -19,7 +27,7 @@ export function isPageParameter(name: string): name is PageParameter {
  * decimal digits; anything else is a 422 at `page.size` / `page.number`.
  */
 export function parsePageParameter(
-  parameter: PageParameter,
+  parameter: PageIntegerParameter,
   value: string,
   limits: PageLimits,
 ): number {
@@ -34,10 +42,38 @@ export function parsePageParameter(
   return parsed;
 }
 
+export const INVALID_CURSOR_MESSAGE =
+  'page[cursor] is not a cursor of this service: use the links.next or links.prev of a page as they are, or page[cursor]= (empty) for the first page.';
+
+/** `page[cursor]` and `page[number]` together: a cursor page has no number. */
+export const CURSOR_WITH_NUMBER_MESSAGE =
+  "page[cursor] can't be combined with page[number]: page by cursor (links.next, links.prev) or by number, not both.";
+
+/** `page[cursor]` with `sort=random`: a random order has no position to continue from. */
+export const CURSOR_WITH_RANDOM_MESSAGE =
+  "page[cursor] can't page sort=random: a random order has no position to continue from; use page[number].";
+
+/**
+ * `page[cursor]`: empty (start keyset pagination at the first page) or an opaque cursor taken from
+ * `links.next`/`links.prev`. Only its shape is judged here; its signature and the query it belongs
+ * to are checked where it is decoded (`CursorCodec`). Anything else is a 422 at `page.cursor`.
+ */
+export function parsePageCursor(value: string): string {
+  if (value.length > MAX_CURSOR_LENGTH || !CURSOR_TEXT.test(value)) {
+    failParameter(`${PAGE_KEY}.cursor`, INVALID_CURSOR_MESSAGE);
+  }
+  return value;
+}
+
+/** Whether `page[...]` names an integer parameter (`size`, `number`). */
+export function isPageIntegerParameter(name: string): name is PageIntegerParameter {
+  return name === 'size' || name === 'number';
+}
+
 /** `page`, `page[foo]` or `page[size][x]`: always a 422. */
 export function failPageShape(segments: readonly string[]): never {
   failParameter(
     [PAGE_KEY, ...segments].join('.'),
-    'Unknown page parameter: use page[size] and page[number].',
+    'Unknown page parameter: use page[size] with page[number] or page[cursor].',
   );
 }
