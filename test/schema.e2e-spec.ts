@@ -156,6 +156,18 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
   artist_image: pivot('artist_image', 'artist_id', 'artists', [column('depth', 'int', true)]),
   studio_image: pivot('studio_image', 'studio_id', 'studios'),
   playlist_image: pivot('playlist_image', 'playlist_id', 'playlists'),
+  // Not in API.md: one row per table, bumped by every write (conditional GETs, docs/PERFORMANCE.md).
+  change_versions: {
+    columns: [
+      column('table_name', 'varchar(64)'),
+      column('version', 'bigint unsigned'),
+      column('changed_at', 'timestamp(6)'),
+    ],
+    primaryKey: ['table_name'],
+    indexes: {},
+    uniqueKeys: [],
+    foreignKeys: [],
+  },
   // Not in API.md: the transactional outbox of the domain events (docs/microservice.md).
   image_event_outbox: {
     columns: [

@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Patch,
   Post,
@@ -16,6 +17,8 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
+import { ConditionalGet } from '../common/conditional-get.interceptor';
+import type { ConditionalResult } from '../common/entity-tag';
 import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
@@ -50,22 +53,29 @@ export class ImageController {
 
   @Get()
   @ApiListImages()
+  @ConditionalGet()
   list(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery,
     @Req() request: FastifyRequest,
-  ): Promise<ImageListResponse> {
-    const baseUrl = `${apiBaseUrl(this.config, request)}/image`;
-    return this.images.list(query, { baseUrl, rawQuery: rawQueryString(request.url) });
+    @Headers('if-none-match') ifNoneMatch?: string,
+  ): Promise<ConditionalResult<ImageListResponse>> {
+    const context = {
+      baseUrl: `${apiBaseUrl(this.config, request)}/image`,
+      rawQuery: rawQueryString(request.url),
+    };
+    return this.images.listIfChanged(query, context, ifNoneMatch);
   }
 
   /** The query is parsed before the id is judged: an invalid query is 422 even for a missing id. */
   @Get(':id')
   @ApiShowImage()
+  @ConditionalGet()
   show(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
     @ImageId() id: number,
-  ): Promise<ImageResponse> {
-    return this.images.show(id, query);
+    @Headers('if-none-match') ifNoneMatch?: string,
+  ): Promise<ConditionalResult<ImageResponse>> {
+    return this.images.showIfChanged(id, query, ifNoneMatch);
   }
 
   @Post()

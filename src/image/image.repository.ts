@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { bumpChangeVersions, readDataVersion } from '../database/change-versions';
 import type { ImageEvent, NewImageEvent } from '../events/image-event';
 import { insertOutboxEvent } from '../events/outbox.repository';
 import { includesOf } from '../query/query-plan';
 import type { ParsedQuery } from '../query/query.types';
 import type { IncludedRowGroups, RawRow } from '../query/resource-renderer';
-import { selectOne, selectPage } from '../query/typeorm/apply-query';
+import { KeysetPage, selectOne, selectPage } from '../query/typeorm/apply-query';
 import { loadIncludes } from '../query/typeorm/include-loader';
 import type { ImageFacet } from './image-facet';
 import { Image } from './image.entity';
@@ -52,6 +53,9 @@ function isDeadlock(error: unknown): boolean {
 
 /** The image writes of one transaction; rows read through it are locked until it ends (MySQL). */
 export class ImageWriteTransaction {
+  /** The tables this transaction wrote: their change versions are bumped before it commits. */
+  readonly changedTables = new Set<string>();
+
   /** The domain events this transaction wrote to the outbox, in order (see `recordEvent`). */
   readonly recordedEvents: ImageEvent[] = [];
 
@@ -85,6 +89,7 @@ export class ImageWriteTransaction {
 
   /** Inserts a live image stamped `now`; returns its id. */
   async insert(values: { path: string; facet: ImageFacet }, now: string): Promise<number> {
+    this.changedTables.add('images');
     const result = await this.manager
       .createQueryBuilder()
       .insert()
@@ -95,6 +100,7 @@ export class ImageWriteTransaction {
   }
 
   async update(id: number, changes: ImageChanges): Promise<void> {
+    this.changedTables.add('images');
     await this.manager
       .createQueryBuilder()
       .update(Image)
@@ -105,6 +111,7 @@ export class ImageWriteTransaction {
 
   /** Deletes the image and, explicitly (foreign keys may be off on SQLite), its pivot rows. */
   async deleteWithPivots(id: number): Promise<void> {
+    for (const table of ['images', ...IMAGE_PIVOT_TABLES]) this.changedTables.add(table);
     for (const table of IMAGE_PIVOT_TABLES) {
       await this.manager
         .createQueryBuilder()
@@ -134,8 +141,13 @@ export class ImageRepository {
    * A page of images for the list route as raw rows, in ONE statement selecting only the needed
    * columns, with one row more than the page size when a next page exists (see `selectPage`).
    */
-  findPage(query: ParsedQuery): Promise<RawRow[]> {
-    return selectPage(this.readQuery(), IMAGE_QUERY_SCHEMA, query).getRawMany<RawRow>();
+  findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
+    return selectPage(this.readQuery(), IMAGE_QUERY_SCHEMA, query, keyset).getRawMany<RawRow>();
+  }
+
+  /** The change versions of every table the read routes render from (see change-versions.ts). */
+  dataVersion(): Promise<string> {
+    return readDataVersion(this.dataSource);
   }
 
   /** One image for the show route as a raw row, live or soft-deleted. */
@@ -175,9 +187,13 @@ export class ImageRepository {
    */
   write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
     const run = () =>
-      this.dataSource.transaction((manager) =>
-        work(new ImageWriteTransaction(manager, this.isMysql)),
-      );
+      this.dataSource.transaction(async (manager) => {
+        const transaction = new ImageWriteTransaction(manager, this.isMysql);
+        const result = await work(transaction);
+        // Last, so the version rows stay locked only for the commit (conditional GETs read them).
+        await bumpChangeVersions(manager, [...transaction.changedTables]);
+        return result;
+      });
     return this.isMysql ? this.retryOnDeadlock(run) : this.queueSqliteWrite(run);
   }
 

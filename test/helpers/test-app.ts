@@ -17,6 +17,9 @@ import {
 /** A secret only the tests use; long enough for the config rules. */
 export const TEST_JWT_SECRET = 'test-secret-of-the-image-api-e2e-suite-0123456789';
 
+/** Signs the page cursors of the test apps (none is generated into ./data). */
+export const TEST_CURSOR_SECRET = 'test-cursor-secret-of-the-image-api-e2e-suite-0123';
+
 export interface TestApp {
   readonly app: NestFastifyApplication;
   readonly config: AppConfig;
@@ -53,6 +56,7 @@ export async function createTestApp(
       DEMO_DATA: 'false',
       RATE_LIMIT_PER_MINUTE: '0',
       JWT_SECRET: TEST_JWT_SECRET,
+      CURSOR_SECRET: TEST_CURSOR_SECRET,
       IMAGE_BASE_URL: 'https://animethemes.moe/storage/images',
       ...options.env,
     }),

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Strong entity tags and `If-None-Match` (RFC 9110 sections 8.8.3 and 13.1.2), and the result a
+ * conditional read hands to the HTTP layer (`ConditionalGetInterceptor`).
+ */
+
+/** A strong tag made from the parts that decide a representation: `"<27 base64url chars>"`. */
+export function entityTag(parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\n');
+  return `"${hash.digest('base64url').slice(0, 27)}"`;
+}
+
+/**
+ * Whether an `If-None-Match` header matches `tag`: `*`, or a comma list containing it. The
+ * comparison is the weak one the RFC prescribes for If-None-Match (`W/"x"` matches `"x"`).
+ */
+export function ifNoneMatchMatches(header: string | undefined, tag: string): boolean {
+  if (header === undefined || header === '') return false;
+  if (header.trim() === '*') return true;
+  for (const candidate of header.split(',')) {
+    const trimmed = candidate.trim();
+    const opaque = trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed;
+    if (opaque === tag) return true;
+  }
+  return false;
+}
+
+/** `If-None-Match: *`: matches whatever representation exists. */
+export function isAnyTag(header: string | undefined): boolean {
+  return header !== undefined && header.trim() === '*';
+}
+
+/**
+ * What a conditional read answers: a body with its tag (200), or only the tag when the client's
+ * copy is current (304); `tag` null means the representation changes on every request (no tag, not
+ * stored by caches).
+ */
+export class ConditionalResult<T> {
+  private constructor(
+    readonly tag: string | null,
+    readonly body: T | undefined,
+  ) {}
+
+  get notModified(): boolean {
+    return this.body === undefined;
+  }
+
+  static modified<T>(tag: string | null, body: T): ConditionalResult<T> {
+    return new ConditionalResult(tag, body);
+  }
+
+  static notModified<T>(tag: string): ConditionalResult<T> {
+    return new ConditionalResult<T>(tag, undefined);
+  }
+}

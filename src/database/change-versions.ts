@@ -1,0 +1,68 @@
+import { databaseNow } from './timestamps';
+
+/**
+ * Change versions: one row per table the read routes render from, whose `version` grows by one in
+ * every transaction that writes to that table (and `changed_at` records when). They make conditional
+ * GETs cheap: a response's entity tag is derived from the versions of the tables it was rendered
+ * from, read BEFORE its rows, so a tag can be checked with one small statement, and a write racing a
+ * read can only ever cause a needless 200, never a stale 304.
+ *
+ * Whoever writes one of these tables outside the service's own transactions (the seeder, a script)
+ * bumps its version too (`bumpChangeVersions`).
+ */
+export const CHANGE_VERSIONS_TABLE = 'change_versions';
+
+/** The tables that have a row in `change_versions` (created by its migration). */
+export const VERSIONED_TABLES = [
+  'images',
+  'anime',
+  'artists',
+  'studios',
+  'playlists',
+  'anime_image',
+  'artist_image',
+  'studio_image',
+  'playlist_image',
+] as const;
+
+/** Anything that runs SQL: a DataSource, an EntityManager or a QueryRunner. */
+export interface SqlRunner {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * The versions of every versioned table in one statement, as one string
+ * (`anime=3@2024-01-15 12:00:00.123456;...`): what the entity tags of the read routes are made
+ * from. The time keeps a tag from matching again if the database is ever rebuilt and its counters
+ * start over.
+ */
+export async function readDataVersion(runner: SqlRunner): Promise<string> {
+  const rows = (await runner.query(
+    `SELECT table_name, version, changed_at FROM ${CHANGE_VERSIONS_TABLE} ORDER BY table_name`,
+  )) as { table_name: string; version: number | string; changed_at: string }[];
+  let version = '';
+  for (const row of rows) version += `${row.table_name}=${row.version}@${row.changed_at};`;
+  return version;
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/**
+ * Adds one to the version of each table. Call it inside the transaction that wrote them, after the
+ * writes: the rows stay locked until the commit, so doing it last keeps that short (and every
+ * writer takes these locks in the same order, last, so they can't deadlock on them).
+ */
+export async function bumpChangeVersions(
+  runner: SqlRunner,
+  tables: readonly string[],
+  now: string = databaseNow(),
+): Promise<void> {
+  if (tables.length === 0) return;
+  await runner.query(
+    `UPDATE ${CHANGE_VERSIONS_TABLE} SET version = version + 1, changed_at = ? ` +
+      `WHERE table_name IN (${placeholders(tables.length)})`,
+    [now, ...tables],
+  );
+}
