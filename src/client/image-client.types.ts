@@ -5,6 +5,7 @@ export type {
   ImageQueryParameters,
   ImageWriteBody,
 } from '../microservice/image-message.contract';
+export type { ImageEvent, ImageEventData, ImageEventType } from '../events/image-event';
 
 export type ImageFacetName = 'Small Cover' | 'Cover' | 'Grill';
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
+import { BODY_LIMIT_BYTES } from '../app.setup';
 import type { AppConfig } from '../config/app-config';
 import { PrefixedNatsServer } from './prefixed-nats.server';
 
@@ -25,7 +26,15 @@ export async function startMessageListeners(
   // Modules are initialised (and the event relay started) before the first message can arrive.
   await app.init();
   const tcpServer =
-    tcp === undefined ? undefined : new ServerTCP({ host: tcp.host, port: tcp.port });
+    tcp === undefined
+      ? undefined
+      : new ServerTCP({
+          host: tcp.host,
+          port: tcp.port,
+          // Like HTTP's 1 MB body limit (in characters, with room for the envelope): a bigger
+          // message closes the connection instead of filling the memory.
+          maxBufferSize: 2 * BODY_LIMIT_BYTES,
+        });
   if (tcpServer !== undefined) app.connectMicroservice({ strategy: tcpServer });
   if (nats !== undefined) {
     const natsServer = new PrefixedNatsServer(
@@ -35,6 +44,9 @@ export async function startMessageListeners(
         name: 'image-api',
         // Start-up needs the broker; once connected, the listener rides out any outage.
         maxReconnectAttempts: -1,
+        // On shutdown: stop taking requests, let those under way reply, then disconnect.
+        gracefulShutdown: true,
+        gracePeriod: 500,
       },
       subjectPrefix,
     );

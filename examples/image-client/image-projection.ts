@@ -1,0 +1,32 @@
+import type { ImageEvent, ImageResource } from '../../src/client/image-client.types';
+
+/**
+ * What a consumer keeps of the images: the latest state of each one it heard of, built from the
+ * events alone. Delivery is at least once, so it drops an event id it has already applied, and an
+ * event older (by `sequence`) than the last one it applied for that image.
+ */
+export class ImageProjection {
+  private readonly images = new Map<number, ImageResource>();
+  private readonly lastSequence = new Map<number, number>();
+  private readonly applied = new Set<string>();
+
+  /** Applies an event; false when it was a duplicate or stale and changed nothing. */
+  apply(event: ImageEvent): boolean {
+    if (this.applied.has(event.id)) return false;
+    if (event.sequence <= (this.lastSequence.get(event.image_id) ?? 0)) return false;
+    this.applied.add(event.id);
+    this.lastSequence.set(event.image_id, event.sequence);
+    if (event.type === 'image.force_deleted') this.images.delete(event.image_id);
+    else this.images.set(event.image_id, event.data.image as unknown as ImageResource);
+    return true;
+  }
+
+  /** The image as last heard of (`deleted_at` set when it is in the trash); undefined if gone. */
+  get(id: number): ImageResource | undefined {
+    return this.images.get(id);
+  }
+
+  get size(): number {
+    return this.images.size;
+  }
+}
