@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { bumpChangeVersions } from '../change-versions';
 import { BatchInserter, readInsertLimits } from './batch-inserter';
 import {
   DemoDataGenerator,
@@ -187,10 +188,14 @@ export async function seedDatabase(
       : ((await runner.query('PRAGMA cache_size')) as { cache_size: number }[])[0].cache_size;
     if (sqliteCache !== undefined) await runner.query(`PRAGMA cache_size = ${SQLITE_SEED_CACHE}`);
     try {
+      // Conditional GETs (change-versions.ts): a tag handed out while the tables fill is dropped
+      // by the second bump, once they are full.
+      await bumpChangeVersions(runner, SEED_TABLES);
       for (const [table, row] of generator.rows()) {
         if (inserter.push(table, row)) await inserter.flush(table);
       }
       await inserter.finish();
+      await bumpChangeVersions(runner, SEED_TABLES);
     } catch (error) {
       await inserter.abort();
       throw error;
