@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { ImageIndexCheckService } from './image-index-check.service';
 import { ImageLifecycleController } from './image-lifecycle.controller';
 import { ImageController } from './image.controller';
 import { ImageRepository } from './image.repository';
@@ -9,7 +10,7 @@ import { ImageService } from './image.service';
 @Module({
   imports: [AuthModule],
   controllers: [ImageController, ImageLifecycleController],
-  providers: [ImageService, ImageRepository],
+  providers: [ImageService, ImageRepository, ImageIndexCheckService],
   exports: [ImageService, ImageRepository],
 })
 export class ImageModule {}
