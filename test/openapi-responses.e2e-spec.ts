@@ -65,6 +65,19 @@ describeEachDatabase('OpenAPI document against real responses', (context) => {
     expectDocumented('GET /api/image', empty);
   });
 
+  it('should match keyset pages: the first one, and the one its links.next names', async () => {
+    const first = await context()
+      .http()
+      .get('/api/image?page[cursor]=&page[size]=2&include=artists')
+      .expect(200);
+    expect((first.body as { meta: { current_page: unknown } }).meta.current_page).toBeNull();
+    expectDocumented('GET /api/image', first);
+    const next = new URL((first.body as { links: { next: string } }).links.next);
+    const second = await context().http().get(`${next.pathname}${next.search}`).expect(200);
+    expect((second.body as { links: { prev: unknown } }).links.prev).toEqual(expect.any(String));
+    expectDocumented('GET /api/image', second);
+  });
+
   it('should match show, with every include and field, of a live and a soft-deleted image', async () => {
     for (const id of [1, 9, 11]) {
       const response = await context().http().get(`/api/image/${id}?${EVERYTHING}`).expect(200);
@@ -72,6 +85,26 @@ describeEachDatabase('OpenAPI document against real responses', (context) => {
     }
     const plain = await context().http().get('/api/image/6?include=artists').expect(200);
     expectDocumented('GET /api/image/{id}', plain);
+  });
+
+  it('should match conditional reads: ETag and Cache-Control on 200, and 304 without a body', async () => {
+    for (const [operation, url] of [
+      ['GET /api/image', '/api/image?include=anime'],
+      ['GET /api/image/{id}', '/api/image/1?include=anime'],
+    ]) {
+      // One Host for both requests: links, and so the tag, depend on it (supertest changes ports).
+      const fresh = await context().http().get(url).set('Host', 'images.test').expect(200);
+      expect(fresh.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+      expectDocumented(operation, fresh);
+      const cached = await context()
+        .http()
+        .get(url)
+        .set('Host', 'images.test')
+        .set('If-None-Match', String(fresh.headers.etag))
+        .expect(304);
+      expect(cached.text).toBe('');
+      expectDocumented(operation, cached);
+    }
   });
 
   it('should match the 404 of show and the 422s of list and show', async () => {

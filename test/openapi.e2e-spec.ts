@@ -150,9 +150,9 @@ describe('OpenAPI document (GET /docs-json)', () => {
     );
     const write = [400, 401, 403, 404, 413, 415];
     expect(statuses).toEqual({
-      'GET /api/image': [200, 422, 429, 503],
+      'GET /api/image': [200, 304, 422, 429, 503],
       'POST /api/image': [201, 400, 401, 403, 413, 415, 422, 429, 503],
-      'GET /api/image/{id}': [200, 404, 422, 429, 503],
+      'GET /api/image/{id}': [200, 304, 404, 422, 429, 503],
       'PUT /api/image/{id}': [200, ...write, 422, 429, 503],
       'PATCH /api/image/{id}': [200, ...write, 422, 429, 503],
       'DELETE /api/image/{id}': [200, ...write, 429, 503],

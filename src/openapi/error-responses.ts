@@ -14,6 +14,8 @@ export const HEADERS = {
   location: 'Location',
   wwwAuthenticate: 'WWW-Authenticate',
   retryAfter: 'Retry-After',
+  etag: 'ETag',
+  cacheControl: 'Cache-Control',
 } as const;
 
 export function headerRef(name: string): ReferenceObject {
@@ -22,18 +24,33 @@ export function headerRef(name: string): ReferenceObject {
 
 export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   [HEADERS.requestId]: {
+    required: true,
     description: "The request's id: the caller's `X-Request-Id` when it sent one, else a new one.",
     schema: { type: 'string' },
   },
   [HEADERS.location]: {
+    required: true,
     description: 'The URL of the created image.',
     schema: { type: 'string' },
   },
   [HEADERS.wwwAuthenticate]: {
+    required: true,
     description: 'Always `Bearer`.',
     schema: { type: 'string', enum: ['Bearer'] },
   },
+  [HEADERS.etag]: {
+    description:
+      'Strong entity tag of this representation; send it back in `If-None-Match` to get a 304 while it still holds. Absent with `sort=random`.',
+    schema: { type: 'string' },
+  },
+  [HEADERS.cacheControl]: {
+    required: true,
+    description:
+      '`public, max-age=0, must-revalidate` (caches may keep the answer but revalidate it), or `no-store` with `sort=random`.',
+    schema: { type: 'string' },
+  },
   [HEADERS.retryAfter]: {
+    required: true,
     description: 'Seconds until the oldest counted request leaves the one-minute window.',
     schema: { type: 'integer', minimum: 0 },
   },

@@ -110,6 +110,7 @@ function permissionNote(permission: string): string {
 export const ApiListImages = (): MethodDecorator =>
   ApiOperationDocs({
     operationId: 'listImages',
+    conditional: true,
     summary: 'List images',
     description: `One page of images (15 by default), ordered by \`image_id\` unless sorted, with the relations asked for. No COUNT is run: \`links.last\` is always null. ${QUERY_GUIDE}`,
     public: true,
@@ -128,6 +129,7 @@ export const ApiListImages = (): MethodDecorator =>
 export const ApiShowImage = (): MethodDecorator =>
   ApiOperationDocs({
     operationId: 'showImage',
+    conditional: true,
     summary: 'Show an image',
     description: `One image, even a soft-deleted one, with the relations asked for. Filters and \`sort[<type>]\` here narrow and order the included arrays only; \`page\`, \`sort\`, \`sort[image]\`, image-only filters and \`filter[has]\` are 422s. An invalid query is a 422 before a missing id is a 404. ${QUERY_GUIDE}`,
     public: true,

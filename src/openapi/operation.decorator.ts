@@ -1,6 +1,7 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import {
   ApiBody,
+  ApiHeader,
   ApiOperation,
   ApiParam,
   ApiQuery,
@@ -34,6 +35,11 @@ export interface OperationDocs {
     /** Headers besides `Request-Id` (`Location`). */
     readonly headers?: readonly string[];
   };
+  /**
+   * A conditional read: `If-None-Match` in, `ETag` and `Cache-Control` out, and `304 Not Modified`
+   * (no body) when the client's tag still matches.
+   */
+  readonly conditional?: boolean;
   /** Every error status the route can answer, and examples that differ from the defaults. */
   readonly errors: readonly ErrorStatus[];
   readonly errorExamples?: Partial<Record<ErrorStatus, Record<string, unknown>>>;
@@ -82,7 +88,22 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
   const successHeaders: Record<string, ReferenceObject> = {
     [HEADERS.requestId]: headerRef(HEADERS.requestId),
   };
-  for (const header of docs.success.headers ?? []) successHeaders[header] = headerRef(header);
+  const cacheHeaders = [HEADERS.etag, HEADERS.cacheControl];
+  const extraHeaders = [...(docs.success.headers ?? []), ...(docs.conditional ? cacheHeaders : [])];
+  for (const header of extraHeaders) successHeaders[header] = headerRef(header);
+  if (docs.conditional === true) {
+    decorators.push(
+      // The handler reads it with @Headers('if-none-match'); same name, so this replaces the
+      // parameter Nest reflects from it (which it would mark required).
+      ApiHeader({
+        name: 'if-none-match',
+        required: false,
+        description:
+          'The `ETag` of a copy you hold (or a comma list of them, or `*`): when it still matches, the answer is 304 without a body.',
+        schema: { type: 'string' },
+      }),
+    );
+  }
   decorators.push(
     ApiResponse({
       status: docs.success.status,
@@ -96,6 +117,19 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
       },
     }),
   );
+  if (docs.conditional === true) {
+    decorators.push(
+      ApiResponse({
+        status: 304,
+        description: 'Not Modified: the `If-None-Match` tag still matches; no body.',
+        headers: {
+          [HEADERS.requestId]: headerRef(HEADERS.requestId),
+          [HEADERS.etag]: headerRef(HEADERS.etag),
+          [HEADERS.cacheControl]: headerRef(HEADERS.cacheControl),
+        },
+      }),
+    );
+  }
   for (const status of docs.errors) {
     decorators.push(ApiResponse(errorResponse(status, docs.errorExamples?.[status])));
   }

@@ -157,7 +157,7 @@ export function resourceSchemas(schema: RootResourceSchema): Record<string, Sche
   schemas[PAGINATION_LINKS] = {
     type: 'object',
     description:
-      'Absolute URLs keeping every other query parameter of the request (brackets unencoded).',
+      'Absolute URLs keeping every other query parameter of the request (brackets unencoded). On keyset pages `prev` and `next` carry opaque `page[cursor]` values.',
     properties: {
       first: link('The first page.', false),
       last: link('Always null: no COUNT is run.', true),
@@ -176,11 +176,15 @@ export function resourceSchemas(schema: RootResourceSchema): Record<string, Sche
   schemas[PAGINATION_META] = {
     type: 'object',
     properties: {
-      current_page: { type: 'integer', minimum: 1 },
-      from: position('1-based position of the first item of the page; null on an empty page.'),
+      current_page: position('The page number; null on keyset pages (`page[cursor]`).'),
+      from: position(
+        '1-based position of the first item of the page; null on an empty page and on keyset pages.',
+      ),
       path: { type: 'string', description: 'The list URL without its query.' },
       per_page: { type: 'integer', minimum: 1 },
-      to: position('1-based position of the last item of the page; null on an empty page.'),
+      to: position(
+        '1-based position of the last item of the page; null on an empty page and on keyset pages.',
+      ),
     },
     required: ['current_page', 'from', 'path', 'per_page', 'to'],
     additionalProperties: false,
