@@ -500,6 +500,44 @@ describeEachDatabase(
         },
       );
 
+      /** A bare payload, without Nest's packet, as any NATS client sends it. */
+      async function requestRaw(pattern: string, payload: string): Promise<unknown> {
+        const reply = await connection.request(
+          `${subjectPrefix}${pattern}`,
+          codec.encode(payload),
+          {
+            timeout: 5000,
+          },
+        );
+        return JSON.parse(codec.decode(reply.data));
+      }
+
+      it('should take a bare JSON message as the request itself', async () => {
+        const expected = await context().http().get('/api/image?page[size]=2').expect(200);
+        expect(await requestRaw('image.list', '{"query": {"page": {"size": 2}}}')).toEqual({
+          id: expect.any(String),
+          response: expected.body,
+          isDisposed: true,
+        });
+      });
+
+      it.each(['not json', '', '{"query": ', '\u00ff'])(
+        'should answer 400 to a payload that is not JSON (%p) and keep serving',
+        async (payload) => {
+          expect(await requestRaw('image.show', payload)).toEqual({
+            id: expect.any(String),
+            err: {
+              status: 400,
+              message: 'Malformed message: the message is not JSON; image.show takes {id, query?}.',
+            },
+            isDisposed: true,
+          });
+          expect(await request('image.show', { id: 3 })).toMatchObject({
+            response: { image: { image_id: 3 } },
+          });
+        },
+      );
+
       it('should have NATS refuse an unknown pattern at once (no responders), not time out', async () => {
         await expect(request('image.purge', {})).rejects.toMatchObject({ code: '503' });
       });

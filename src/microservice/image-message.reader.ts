@@ -1,6 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { ImageIdPipe } from '../image/image-id.pipe';
+import { MalformedMessage } from './image-message.deserializer';
 
 /** The fields a message of one pattern may carry; `true` marks the ones it must carry. */
 export type MessageFields<K extends string> = Readonly<Record<K, boolean>>;
@@ -37,6 +38,7 @@ export function readMessage<K extends string>(
   pattern: string,
   fields: MessageFields<K>,
 ): Partial<Record<K, unknown>> {
+  if (payload instanceof MalformedMessage) throw malformed(pattern, fields, payload.reason);
   const message = payload ?? {};
   if (!isPlainObject(message)) throw malformed(pattern, fields, 'the message is not an object');
   for (const name of Object.keys(message)) {

@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import { BODY_LIMIT_BYTES } from '../app.setup';
 import type { AppConfig } from '../config/app-config';
+import { ImageMessageDeserializer } from './image-message.deserializer';
 import { PrefixedNatsServer } from './prefixed-nats.server';
 
 /** The listeners started next to HTTP, with where they listen. */
@@ -47,6 +48,7 @@ export async function startMessageListeners(
         // On shutdown: stop taking requests, let those under way reply, then disconnect.
         gracefulShutdown: true,
         gracePeriod: 500,
+        deserializer: new ImageMessageDeserializer(),
       },
       subjectPrefix,
     );

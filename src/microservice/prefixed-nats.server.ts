@@ -14,6 +14,25 @@ export class PrefixedNatsServer extends ServerNats {
     super(options);
   }
 
+  /**
+   * Nest's handler of a subscription, which the NATS client calls without awaiting: anything it
+   * lets through (a reply that can no longer be sent...) is logged instead of becoming an
+   * unhandled rejection that would end the process.
+   */
+  override getMessageHandler(channel: string): (error: unknown, message: unknown) => Promise<void> {
+    const handle = super.getMessageHandler(channel) as (
+      error: unknown,
+      message: unknown,
+    ) => Promise<unknown>;
+    return async (error, message) => {
+      try {
+        await handle(error, message);
+      } catch (failure) {
+        this.logger.error(failure);
+      }
+    };
+  }
+
   override bindEvents(client: NatsConnection): void {
     const prefixed = Object.create(client) as NatsConnection;
     prefixed.subscribe = (subject: string, options?: SubscriptionOptions): Subscription =>

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsumerDeserializer, IncomingEvent, IncomingRequest } from '@nestjs/microservices';
+
+/** Stands in for the data of a message that could not be read; the handler answers it with a 400. */
+export class MalformedMessage {
+  constructor(readonly reason: string) {}
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function isNestPacket(value: unknown): value is IncomingRequest | IncomingEvent {
+  const packet = value as { pattern?: unknown; data?: unknown } | null;
+  return (
+    typeof packet === 'object' &&
+    packet !== null &&
+    !Array.isArray(packet) &&
+    (packet.pattern !== undefined || packet.data !== undefined)
+  );
+}
+
+/**
+ * Reads a NATS message for the listener. Nest's packets (`{id, pattern, data}`) as Nest does; any
+ * other JSON is the message itself, sent by a client that does not speak Nest's protocol, and is
+ * a request when it has a reply subject (so `nats req image.list '{"query": "page[size]=2"}'`
+ * works). A payload that is not JSON becomes a `MalformedMessage` the handler answers with a 400,
+ * where Nest's own deserializer would throw outside any handler (no reply, an unhandled
+ * rejection).
+ */
+export class ImageMessageDeserializer implements ConsumerDeserializer {
+  deserialize(
+    value: Uint8Array,
+    options?: { channel?: string; replyTo?: string },
+  ): IncomingRequest | IncomingEvent {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(decoder.decode(value));
+    } catch {
+      decoded = new MalformedMessage('the message is not JSON');
+    }
+    if (isNestPacket(decoded)) return decoded;
+    const packet = { pattern: options?.channel, data: decoded };
+    return options?.replyTo ? { ...packet, id: randomUUID() } : packet;
+  }
+}
