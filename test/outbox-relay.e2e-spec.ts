@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { connect, JetStreamManager, NatsConnection, StringCodec } from 'nats';
 import type { DataSource } from 'typeorm';
 import type { ImageEvent } from '../src/events/image-event';
@@ -137,6 +138,7 @@ describe.each(testDatabaseKinds())('the outbox relay with NATS JetStream [%s]', 
 
   it('should keep answering writes while NATS is unreachable, then deliver every event once, in order per image', async () => {
     const { dataSource } = testApp;
+    const warn = jest.spyOn(Logger.prototype, 'warn');
     await proxy.stop();
 
     const a = await create('anime/a.jpg');
@@ -148,8 +150,16 @@ describe.each(testDatabaseKinds())('the outbox relay with NATS JetStream [%s]', 
     const c = await create('anime/c.jpg');
     await send(http().delete(`/api/forceDelete/image/${a}`)).expect(200);
     await send(http().put(`/api/image/${c}`).send({ facet: 0 })).expect(200);
-    // Nothing can have reached the broker: every event of the outage waits in the outbox.
+    // Nothing can have reached the broker: every event of the outage waits in the outbox, and the
+    // relay has tried and failed (it backs off and tries again).
     expect(await pending(dataSource)).toBe(9);
+    await waitFor('the relay to report a failed publish', () =>
+      Promise.resolve(
+        warn.mock.calls.some(([message]) =>
+          String(message).startsWith('Events stay in the outbox'),
+        ),
+      ),
+    );
 
     await proxy.start();
     await waitFor('the outbox to drain', async () => (await pending(dataSource)) === 0);
@@ -172,6 +182,7 @@ describe.each(testDatabaseKinds())('the outbox relay with NATS JetStream [%s]', 
       const sequences = events.filter((event) => event.image_id === id).map((e) => e.sequence);
       expect(sequences).toEqual([...sequences].sort((x, y) => x - y));
     }
+    warn.mockRestore();
   });
 
   it('should publish what was committed while the relay was stopped once it starts again', async () => {
@@ -190,5 +201,19 @@ describe.each(testDatabaseKinds())('the outbox relay with NATS JetStream [%s]', 
     expect(events.map((event) => event.id).sort()).toEqual(
       (await outboxEventIds(dataSource)).sort(),
     );
+  });
+
+  it('should not store an event twice when it is published again (crash between publish and stamp)', async () => {
+    const { dataSource } = testApp;
+    const relay = testApp.app.get(OutboxRelay);
+    await relay.stop();
+    const before = await readStream(manager, stream);
+    await dataSource.query('UPDATE image_event_outbox SET published_at = NULL');
+    expect(await pending(dataSource)).toBe(before.length);
+
+    relay.start();
+    await waitFor('the outbox to drain', async () => (await pending(dataSource)) === 0);
+    // Every event went out again; JetStream dropped each copy by its message id.
+    expect(await readStream(manager, stream)).toEqual(before);
   });
 });
