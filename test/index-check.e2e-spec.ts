@@ -6,6 +6,7 @@ import {
   findUnservedIndexes,
   indexRequirements,
 } from '../src/query/typeorm/index-check';
+import { insertImageRow } from './helpers/image-rows';
 import { createTestApp, describeEachDatabase } from './helpers/test-app';
 
 /**
@@ -48,6 +49,16 @@ describeEachDatabase('index check at start', (context) => {
   });
 
   it('should report and log an image column and a pivot join whose index was dropped', async () => {
+    for (let id = 1; id <= 5; id++) await insertImageRow(context().dataSource, { image_id: id });
+    // A keyset page by path before and after its index is dropped (on MySQL it names that index).
+    const keysetPage = async () => {
+      const first = await context().http().get('/api/image?sort=path&page[size]=2&page[cursor]=');
+      const next = new URL(first.body.links.next as string);
+      const page = await context().http().get(`${next.pathname}${next.search}`).expect(200);
+      return page.body.images.map((image: { image_id: number }) => image.image_id) as number[];
+    };
+    expect(await keysetPage()).toEqual([3, 4]);
+
     const runner = context().dataSource.createQueryRunner();
     try {
       await runner.dropIndex('images', 'images_deleted_at_path_index');
@@ -59,6 +70,7 @@ describeEachDatabase('index check at start', (context) => {
     } finally {
       await runner.release();
     }
+    expect(await keysetPage()).toEqual([3, 4]);
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const unserved = await context().app.get(ImageIndexCheckService).check();
     const messages = [

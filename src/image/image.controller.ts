@@ -73,9 +73,10 @@ export class ImageController {
   show(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
     @ImageId() id: number,
+    @Req() request: FastifyRequest,
     @Headers('if-none-match') ifNoneMatch?: string,
   ): Promise<ConditionalResult<ImageResponse>> {
-    return this.images.showIfChanged(id, query, ifNoneMatch);
+    return this.images.showIfChanged(id, query, rawQueryString(request.url), ifNoneMatch);
   }
 
   @Post()

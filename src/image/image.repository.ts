@@ -8,6 +8,8 @@ import { includesOf } from '../query/query-plan';
 import type { ParsedQuery } from '../query/query.types';
 import type { IncludedRowGroups, RawRow } from '../query/resource-renderer';
 import { KeysetPage, selectOne, selectPage } from '../query/typeorm/apply-query';
+import { readTableIndexes, TableIndexes } from '../query/typeorm/index-check';
+import { keysetIndexFor, withForcedIndex } from '../query/typeorm/index-hint';
 import { loadIncludes } from '../query/typeorm/include-loader';
 import type { ImageFacet } from './image-facet';
 import { Image } from './image.entity';
@@ -134,6 +136,8 @@ export class ImageWriteTransaction {
 export class ImageRepository {
   /** The tail of the SQLite write queue (see `write`). */
   private sqliteWrites: Promise<void> = Promise.resolve();
+  /** The indexes of `images`, read from the catalogue once (keyset pages name theirs on MySQL). */
+  private indexes?: Promise<TableIndexes>;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -141,8 +145,24 @@ export class ImageRepository {
    * A page of images for the list route as raw rows, in ONE statement selecting only the needed
    * columns, with one row more than the page size when a next page exists (see `selectPage`).
    */
-  findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
-    return selectPage(this.readQuery(), IMAGE_QUERY_SCHEMA, query, keyset).getRawMany<RawRow>();
+  async findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
+    const builder = selectPage(this.readQuery(), IMAGE_QUERY_SCHEMA, query, keyset);
+    if (keyset?.values === undefined || !this.isMysql) return builder.getRawMany<RawRow>();
+    // MySQL/MariaDB: a keyset page names the index of its sort (see index-hint.ts).
+    const index = keysetIndexFor(IMAGE_QUERY_SCHEMA, query, await this.imageIndexes());
+    if (index === undefined) return builder.getRawMany<RawRow>();
+    const [sql, parameters] = builder.getQueryAndParameters();
+    try {
+      return await this.dataSource.query<RawRow[]>(
+        withForcedIndex(this.dataSource, sql, IMAGE_QUERY_SCHEMA.table, index),
+        parameters,
+      );
+    } catch (error) {
+      // The index went away since the catalogue was read: read it again next time; no hint now.
+      if ((error as { code?: unknown }).code !== 'ER_KEY_DOES_NOT_EXITS') throw error;
+      this.indexes = undefined;
+      return this.dataSource.query<RawRow[]>(sql, parameters);
+    }
   }
 
   /** The change versions of every table the read routes render from (see change-versions.ts). */
@@ -168,6 +188,16 @@ export class ImageRepository {
   ): Promise<IncludedRowGroups[]> {
     const includes = includesOf(IMAGE_QUERY_SCHEMA.includes, query.include);
     return loadIncludes(this.dataSource, includes, query, imageIds);
+  }
+
+  private imageIndexes(): Promise<TableIndexes> {
+    this.indexes ??= readTableIndexes(this.dataSource, [IMAGE_QUERY_SCHEMA.table]).catch(
+      (error: unknown) => {
+        this.indexes = undefined;
+        throw error;
+      },
+    );
+    return this.indexes;
   }
 
   private readQuery(): SelectQueryBuilder<ObjectLiteral> {

@@ -132,9 +132,10 @@ export class ImageService {
   async showIfChanged(
     id: number,
     query: ParsedQuery,
+    rawQuery: string,
     ifNoneMatch: string | undefined,
   ): Promise<ConditionalResult<ImageResponse>> {
-    const tag = await this.entityTagOf(`show\n${id}\n${JSON.stringify(query)}`);
+    const tag = await this.entityTagOf(`show\n${id}?${rawQuery}`);
     const matches = ifNoneMatchMatches(ifNoneMatch, tag);
     if (matches && !isAnyTag(ifNoneMatch)) return ConditionalResult.notModified(tag);
     const response = await this.show(id, query);

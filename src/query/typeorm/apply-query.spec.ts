@@ -227,6 +227,21 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
       },
     );
 
+    it('should put a redundant bound on a first key that holds no NULL (SQLite reads it as a range)', () => {
+      const [sql, parameters] = selectPage(
+        dataSource.createQueryBuilder(),
+        TEST_SCHEMA,
+        query({ sort: { image: [{ field: 'created_at', direction: 'DESC' }] } }),
+        { direction: 'after', values: [T(3), 3] },
+      ).getQueryAndParameters();
+      expect(sql).toContain(
+        ' WHERE "root"."deleted_at" IS NULL AND ("root"."created_at" <= ? AND' +
+          ' (("root"."created_at" < ?) OR ("root"."created_at" = ? AND "root"."image_id" < 3)))' +
+          ' ORDER BY "root"."created_at" DESC, "root"."image_id" DESC LIMIT 16',
+      );
+      expect(parameters).toEqual([T(3), T(3), T(3)]);
+    });
+
     it('should write the position as OR/AND ranges, NULL-aware, and read backwards for before', () => {
       const sort: SortTerm[] = [{ field: 'deleted_at', direction: 'DESC' }];
       const [sql, parameters] = selectPage(

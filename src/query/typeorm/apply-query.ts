@@ -33,7 +33,8 @@ import {
  * resource comes from its schema. Rows are read raw (`getRawMany`), keyed by column name.
  */
 
-const ROOT_ALIAS = 'root';
+/** The alias of the root table in the statements built here. */
+export const ROOT_ALIAS = 'root';
 const PIVOT_ALIAS = 'pivot';
 const RELATED_ALIAS = 'related';
 

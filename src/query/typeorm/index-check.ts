@@ -18,8 +18,14 @@ export interface IndexRequirement {
   readonly usedFor: string;
 }
 
-/** table → the column lists of its indexes (the primary key included), in index order. */
-export type TableIndexes = ReadonlyMap<string, readonly (readonly string[])[]>;
+export interface TableIndex {
+  readonly name: string;
+  /** In index order. */
+  readonly columns: readonly string[];
+}
+
+/** table → its indexes (the primary key included, named `PRIMARY`). */
+export type TableIndexes = ReadonlyMap<string, readonly TableIndex[]>;
 
 export function indexRequirements(schema: RootResourceSchema): IndexRequirement[] {
   const requirements: IndexRequirement[] = [];
@@ -59,7 +65,7 @@ export function indexRequirements(schema: RootResourceSchema): IndexRequirement[
   return requirements;
 }
 
-function startsWith(columns: readonly string[], lead: readonly string[]): boolean {
+export function startsWith(columns: readonly string[], lead: readonly string[]): boolean {
   return lead.every((column, index) => columns[index] === column);
 }
 
@@ -70,8 +76,8 @@ export function unservedRequirements(
 ): IndexRequirement[] {
   return requirements.filter(
     (requirement) =>
-      !(indexes.get(requirement.table) ?? []).some((columns) =>
-        requirement.leads.some((lead) => startsWith(columns, lead)),
+      !(indexes.get(requirement.table) ?? []).some((index) =>
+        requirement.leads.some((lead) => startsWith(index.columns, lead)),
       ),
   );
 }
@@ -119,20 +125,20 @@ export async function readTableIndexes(
            WHERE m.type = 'table' AND m.name IN (${placeholders}) AND ti.pk > 0`,
           [...tables, ...tables],
         );
-  const byIndex = new Map<string, { table: string; columns: [number, string][] }>();
+  const byIndex = new Map<string, { table: string; name: string; columns: [number, string][] }>();
   for (const row of rows) {
     const key = `${row.table_name}\u0000${row.index_name}`;
     let index = byIndex.get(key);
     if (index === undefined) {
-      index = { table: row.table_name, columns: [] };
+      index = { table: row.table_name, name: row.index_name, columns: [] };
       byIndex.set(key, index);
     }
     index.columns.push([Number(row.position), row.column_name]);
   }
-  const indexes = new Map<string, string[][]>();
-  for (const { table, columns } of byIndex.values()) {
+  const indexes = new Map<string, TableIndex[]>();
+  for (const { table, name, columns } of byIndex.values()) {
     const ordered = columns.sort((a, b) => a[0] - b[0]).map(([, column]) => column);
-    indexes.set(table, [...(indexes.get(table) ?? []), ordered]);
+    indexes.set(table, [...(indexes.get(table) ?? []), { name, columns: ordered }]);
   }
   return indexes;
 }

@@ -185,8 +185,9 @@ function beyondSql(
  * The keyset condition of a page: the rows after (or, `backwards`, before) the position `values` in
  * the order `terms`. The row-value comparison `(a, b, id) > (:a, :b, :id)` is written out as
  * `a > :a OR (a = :a AND b > :b) OR (a = :a AND b = :b AND id > :id)` (with each term's direction,
- * and NULL-aware), which both MySQL/MariaDB and SQLite turn into ranges of the
- * `(deleted_at, column, id)` index instead of scanning from the start.
+ * and NULL-aware), behind a redundant `a >= :a`, which SQLite turns into a range of the
+ * `(deleted_at, column, id)` index instead of scanning from the start (MySQL/MariaDB need the index
+ * named as well: see index-hint.ts).
  */
 export function keysetSql(
   alias: string,
@@ -207,7 +208,14 @@ export function keysetSql(
     equal.push(value === null ? `${column} IS NULL` : `${column} = ${bag.bind(value)}`);
   });
   if (branches.length === 0) return '1 = 0';
-  return branches.length === 1
-    ? `(${branches[0]})`
-    : `(${branches.map((b) => `(${b})`).join(' OR ')})`;
+  if (branches.length === 1) return `(${branches[0]})`;
+  const anyBranch = branches.map((branch) => `(${branch})`).join(' OR ');
+  // A redundant bound on the first key (`a >= :a AND (...)`): SQLite only reads the OR form as a
+  // range of the index with it (5 ms → 0.04 ms halfway down 50k rows); NULLs would need an OR.
+  const [first] = terms;
+  const firstValue = values[0] ?? null;
+  if (first.nullable || firstValue === null) return `(${anyBranch})`;
+  const ascending = (first.direction === 'ASC') !== backwards;
+  const column = `${alias}.${dialect.escape(first.column)}`;
+  return `(${column} ${ascending ? '>=' : '<='} ${bag.bind(firstValue)} AND (${anyBranch}))`;
 }
