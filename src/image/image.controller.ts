@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Patch,
   Post,
@@ -17,8 +16,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
-import { ConditionalGet } from '../common/conditional-get.interceptor';
-import type { ConditionalResult } from '../common/entity-tag';
+import { conditionalReply } from '../common/conditional-reply';
 import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
@@ -51,32 +49,34 @@ export class ImageController {
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
+  /** With an ETag; a matching If-None-Match is answered 304 without reading a row. */
   @Get()
   @ApiListImages()
-  @ConditionalGet()
   list(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery,
     @Req() request: FastifyRequest,
-    @Headers('if-none-match') ifNoneMatch?: string,
-  ): Promise<ConditionalResult<ImageListResponse>> {
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ImageListResponse | undefined> {
     const context = {
       baseUrl: `${apiBaseUrl(this.config, request)}/image`,
       rawQuery: rawQueryString(request.url),
     };
-    return this.images.listIfChanged(query, context, ifNoneMatch);
+    const ifNoneMatch = request.headers['if-none-match'];
+    return conditionalReply(reply, this.images.listIfChanged(query, context, ifNoneMatch));
   }
 
   /** The query is parsed before the id is judged: an invalid query is 422 even for a missing id. */
   @Get(':id')
   @ApiShowImage()
-  @ConditionalGet()
   show(
     @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
     @ImageId() id: number,
     @Req() request: FastifyRequest,
-    @Headers('if-none-match') ifNoneMatch?: string,
-  ): Promise<ConditionalResult<ImageResponse>> {
-    return this.images.showIfChanged(id, query, rawQueryString(request.url), ifNoneMatch);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ImageResponse | undefined> {
+    const rawQuery = rawQueryString(request.url);
+    const ifNoneMatch = request.headers['if-none-match'];
+    return conditionalReply(reply, this.images.showIfChanged(id, query, rawQuery, ifNoneMatch));
   }
 
   @Post()

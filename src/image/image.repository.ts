@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { bumpChangeVersions, readDataVersion } from '../database/change-versions';
 import type { ImageEvent, NewImageEvent } from '../events/image-event';
 import { insertOutboxEvent } from '../events/outbox.repository';
@@ -10,6 +10,7 @@ import type { IncludedRowGroups, RawRow } from '../query/resource-renderer';
 import { KeysetPage, selectOne, selectPage } from '../query/typeorm/apply-query';
 import { readTableIndexes, TableIndexes } from '../query/typeorm/index-check';
 import { keysetIndexFor, withForcedIndex } from '../query/typeorm/index-hint';
+import { RawReader } from '../query/typeorm/raw-reader';
 import { loadIncludes } from '../query/typeorm/include-loader';
 import type { ImageFacet } from './image-facet';
 import { Image } from './image.entity';
@@ -139,45 +140,46 @@ export class ImageRepository {
   /** The indexes of `images`, read from the catalogue once (keyset pages name theirs on MySQL). */
   private indexes?: Promise<TableIndexes>;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** Runs the read statements without a TypeORM query runner each (see raw-reader.ts). */
+  private readonly reader: RawReader;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.reader = RawReader.of(dataSource);
+  }
 
   /**
    * A page of images for the list route as raw rows, in ONE statement selecting only the needed
    * columns, with one row more than the page size when a next page exists (see `selectPage`).
    */
   async findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
-    const builder = selectPage(this.readQuery(), IMAGE_QUERY_SCHEMA, query, keyset);
-    if (keyset?.values === undefined || !this.isMysql) return builder.getRawMany<RawRow>();
+    const statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
+    if (keyset?.values === undefined || !this.isMysql) return this.reader.all(statement);
     // MySQL/MariaDB: a keyset page names the index of its sort (see index-hint.ts).
     const index = keysetIndexFor(IMAGE_QUERY_SCHEMA, query, await this.imageIndexes());
-    if (index === undefined) return builder.getRawMany<RawRow>();
-    const [sql, parameters] = builder.getQueryAndParameters();
+    if (index === undefined) return this.reader.all(statement);
     try {
-      return await this.dataSource.query<RawRow[]>(
-        withForcedIndex(this.dataSource, sql, IMAGE_QUERY_SCHEMA.table, index),
-        parameters,
-      );
+      return await this.reader.all({
+        ...statement,
+        sql: withForcedIndex(this.dataSource, statement.sql, IMAGE_QUERY_SCHEMA.table, index),
+      });
     } catch (error) {
       // The index went away since the catalogue was read: read it again next time; no hint now.
       if ((error as { code?: unknown }).code !== 'ER_KEY_DOES_NOT_EXITS') throw error;
       this.indexes = undefined;
-      return this.dataSource.query<RawRow[]>(sql, parameters);
+      return this.reader.all(statement);
     }
   }
 
   /** The change versions of every table the read routes render from (see change-versions.ts). */
   dataVersion(): Promise<string> {
-    return readDataVersion(this.dataSource);
+    return readDataVersion(this.reader);
   }
 
   /** One image for the show route as a raw row, live or soft-deleted. */
   async findOne(id: number, query: ParsedQuery): Promise<RawRow | undefined> {
-    const rows = await selectOne(
-      this.readQuery(),
-      IMAGE_QUERY_SCHEMA,
-      query,
-      id,
-    ).getRawMany<RawRow>();
+    const rows = await this.reader.all(
+      selectOne(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, id),
+    );
     return rows[0];
   }
 
@@ -187,7 +189,7 @@ export class ImageRepository {
     imageIds: readonly (number | string)[],
   ): Promise<IncludedRowGroups[]> {
     const includes = includesOf(IMAGE_QUERY_SCHEMA.includes, query.include);
-    return loadIncludes(this.dataSource, includes, query, imageIds);
+    return loadIncludes(this.reader, includes, query, imageIds);
   }
 
   private imageIndexes(): Promise<TableIndexes> {
@@ -198,10 +200,6 @@ export class ImageRepository {
       },
     );
     return this.indexes;
-  }
-
-  private readQuery(): SelectQueryBuilder<ObjectLiteral> {
-    return this.dataSource.createQueryBuilder() as SelectQueryBuilder<ObjectLiteral>;
   }
 
   private get isMysql(): boolean {

@@ -6,6 +6,7 @@ import type { FilterCondition, ParsedQuery, SortTerm, TrashedMode } from '../que
 import type { RawRow } from '../resource-renderer';
 import { KeysetPage, selectIncluded, selectOne, selectPage } from './apply-query';
 import { loadIncludes } from './include-loader';
+import { RawReader } from './raw-reader';
 import { TEST_SCHEMA } from './test-schema.fixture';
 
 const T = (day: number) => `2024-01-${String(day).padStart(2, '0')} 00:00:00.000000`;
@@ -38,13 +39,15 @@ function filter(
   };
 }
 
-describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
+describe('SQL statements of a parsed query (SQLite in memory)', () => {
   let dataSource: DataSource;
+  const reader = () => RawReader.of(dataSource);
+  const dialect = () => reader().dialect;
 
   const ids = async (parsed: ParsedQuery): Promise<number[]> => {
-    const rows = await selectPage(dataSource.createQueryBuilder(), TEST_SCHEMA, parsed).getRawMany<{
+    const rows = await reader().all<{
       image_id: number;
-    }>();
+    }>(selectPage(dialect(), TEST_SCHEMA, parsed));
     return rows.map((row) => Number(row.image_id));
   };
 
@@ -95,11 +98,11 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
   });
 
   it('should select only the needed columns, scope soft deletes and fetch one row more than the page', () => {
-    const [sql, parameters] = selectPage(
-      dataSource.createQueryBuilder(),
+    const { sql: sql, parameters: parameters } = selectPage(
+      dialect(),
       TEST_SCHEMA,
       query({ fields: { image: ['link'] }, page: { size: 2, number: 3 } }),
-    ).getQueryAndParameters();
+    );
     expect(sql).toBe(
       'SELECT "root"."image_id" AS "image_id", "root"."path" AS "path" FROM "images" "root"' +
         ' WHERE "root"."deleted_at" IS NULL ORDER BY "root"."image_id" ASC LIMIT 3 OFFSET 4',
@@ -115,15 +118,12 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
         filter('image_id', [1], { operator: 'ne' }),
       ],
     });
-    const [sql, parameters] = selectPage(
-      dataSource.createQueryBuilder(),
-      TEST_SCHEMA,
-      parsed,
-    ).getQueryAndParameters();
+    const { sql: sql, parameters: parameters } = selectPage(dialect(), TEST_SCHEMA, parsed);
     expect(sql).toContain(
-      `WHERE "root"."deleted_at" IS NULL AND ((("root"."facet" = 1 OR "root"."path" LIKE ? ESCAPE '\\') AND "root"."image_id" <> 1))`,
+      `WHERE "root"."deleted_at" IS NULL AND ((("root"."facet" = ? OR "root"."path" LIKE ? ESCAPE '\\') AND "root"."image_id" <> ?))`,
     );
-    expect(parameters).toEqual(['e/%']);
+    // Positional, in the order they appear.
+    expect(parameters).toEqual([1, 'e/%', 1]);
     // (facet = Cover OR path LIKE 'e/%') AND image_id <> 1; image 4 matches but is soft-deleted.
     expect(await ids(parsed)).toEqual([5]);
   });
@@ -159,11 +159,7 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
     expect(await ids(query({ sort }))).toEqual([5, 3, 1, 2]);
     const ascending = { image: [{ field: 'facet', direction: 'ASC' as const }] };
     expect(await ids(query({ sort: ascending }))).toEqual([2, 1, 3, 5]);
-    const [sql] = selectPage(
-      dataSource.createQueryBuilder(),
-      TEST_SCHEMA,
-      query({ sort: { image: 'random' } }),
-    ).getQueryAndParameters();
+    const { sql: sql } = selectPage(dialect(), TEST_SCHEMA, query({ sort: { image: 'random' } }));
     expect(sql).toContain('ORDER BY RANDOM()');
   });
 
@@ -185,10 +181,12 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
       let pageCount = 0;
       for (let pages = 0; pages < 10; pages++) {
         pageCount += 1;
-        const rows = await selectPage(dataSource.createQueryBuilder(), TEST_SCHEMA, parsed, {
-          direction,
-          values,
-        }).getRawMany<RawRow>();
+        const rows = await reader().all<RawRow>(
+          selectPage(dialect(), TEST_SCHEMA, parsed, {
+            direction,
+            values,
+          }),
+        );
         const page = rows.slice(0, parsed.page.size);
         seen.push(...page.map((row) => Number(row.image_id)));
         if (rows.length <= parsed.page.size) {
@@ -228,42 +226,42 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
     );
 
     it('should put a redundant bound on a first key that holds no NULL (SQLite reads it as a range)', () => {
-      const [sql, parameters] = selectPage(
-        dataSource.createQueryBuilder(),
+      const { sql: sql, parameters: parameters } = selectPage(
+        dialect(),
         TEST_SCHEMA,
         query({ sort: { image: [{ field: 'created_at', direction: 'DESC' }] } }),
         { direction: 'after', values: [T(3), 3] },
-      ).getQueryAndParameters();
+      );
       expect(sql).toContain(
         ' WHERE "root"."deleted_at" IS NULL AND ("root"."created_at" <= ? AND' +
-          ' (("root"."created_at" < ?) OR ("root"."created_at" = ? AND "root"."image_id" < 3)))' +
+          ' (("root"."created_at" < ?) OR ("root"."created_at" = ? AND "root"."image_id" < ?)))' +
           ' ORDER BY "root"."created_at" DESC, "root"."image_id" DESC LIMIT 16',
       );
-      expect(parameters).toEqual([T(3), T(3), T(3)]);
+      expect(parameters).toEqual([T(3), T(3), T(3), 3]);
     });
 
     it('should write the position as OR/AND ranges, NULL-aware, and read backwards for before', () => {
       const sort: SortTerm[] = [{ field: 'deleted_at', direction: 'DESC' }];
-      const [sql, parameters] = selectPage(
-        dataSource.createQueryBuilder(),
+      const { sql: sql, parameters: parameters } = selectPage(
+        dialect(),
         TEST_SCHEMA,
         query({ sort: { image: sort }, trashed: 'with' }),
         { direction: 'after', values: [T(5), 4] },
-      ).getQueryAndParameters();
+      );
       expect(sql).toContain(
         ' WHERE ((("root"."deleted_at" < ? OR "root"."deleted_at" IS NULL))' +
-          ' OR ("root"."deleted_at" = ? AND "root"."image_id" < 4))' +
+          ' OR ("root"."deleted_at" = ? AND "root"."image_id" < ?))' +
           ' ORDER BY "root"."deleted_at" DESC, "root"."image_id" DESC LIMIT 16',
       );
-      expect(parameters).toEqual([T(5), T(5)]);
-      const [backwards] = selectPage(
-        dataSource.createQueryBuilder(),
+      expect(parameters).toEqual([T(5), T(5), 4]);
+      const { sql: backwards } = selectPage(
+        dialect(),
         TEST_SCHEMA,
         query({ sort: { image: sort }, trashed: 'with' }),
         { direction: 'before', values: [null, 2] },
-      ).getQueryAndParameters();
+      );
       expect(backwards).toContain(
-        ' WHERE (("root"."deleted_at" IS NOT NULL) OR ("root"."deleted_at" IS NULL AND "root"."image_id" > 2))' +
+        ' WHERE (("root"."deleted_at" IS NOT NULL) OR ("root"."deleted_at" IS NULL AND "root"."image_id" > ?))' +
           ' ORDER BY "root"."deleted_at" ASC, "root"."image_id" ASC LIMIT 16',
       );
     });
@@ -290,17 +288,12 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
   });
 
   it('should select one row by primary key whatever its soft-delete state', async () => {
-    const rows = await selectOne(
-      dataSource.createQueryBuilder(),
-      TEST_SCHEMA,
-      query(),
-      4,
-    ).getRawMany();
+    const rows = await reader().all(selectOne(dialect(), TEST_SCHEMA, query(), 4));
     expect(rows).toEqual([{ image_id: 4, path: 'd/4.jpg', facet: 1 }]);
   });
 
   it('should load an include with one query joined through the pivot, grouped by owner', async () => {
-    const [anime] = await loadIncludes(dataSource, [TEST_SCHEMA.includes[0]], query(), [1, 2, 3]);
+    const [anime] = await loadIncludes(reader(), [TEST_SCHEMA.includes[0]], query(), [1, 2, 3]);
     expect([...anime.byOwner.entries()]).toEqual([
       [
         1,
@@ -320,20 +313,16 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
       trashed: 'with',
       filters: [filter('year', [2020], { operator: 'ne', logic: 'and' })],
     });
-    const [sql] = selectIncluded(
-      dataSource.createQueryBuilder(),
-      TEST_SCHEMA.includes[0],
-      parsed,
-      [1],
-    ).getQueryAndParameters();
+    const { sql, parameters } = selectIncluded(dialect(), TEST_SCHEMA.includes[0], parsed, [1]);
     expect(sql).toBe(
       'SELECT "related"."anime_id" AS "anime_id", "related"."name" AS "name", "pivot"."image_id" AS "__owner_id"' +
         ' FROM "anime_image" "pivot" INNER JOIN "anime" "related" ON "related"."anime_id" = "pivot"."anime_id"' +
-        ' WHERE "pivot"."image_id" IN (?) AND ("related"."year" <> 2020)' +
+        ' WHERE "pivot"."image_id" IN (?) AND ("related"."year" <> ?)' +
         ' ORDER BY "related"."name" ASC, "related"."anime_id" ASC',
     );
+    expect(parameters).toEqual([1, 2020]);
     const [withTrashed] = await loadIncludes(
-      dataSource,
+      reader(),
       [TEST_SCHEMA.includes[0]],
       query({ trashed: 'with', sort: { anime: [{ field: 'name', direction: 'DESC' }] } }),
       [1, 3],
@@ -352,7 +341,7 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
 
   it('should carry pivot columns and never load a playlist that is not Public', async () => {
     const [artists, playlists] = await loadIncludes(
-      dataSource,
+      reader(),
       [TEST_SCHEMA.includes[1], TEST_SCHEMA.includes[2]],
       query({ trashed: 'with' }),
       [1, 2, 3],
@@ -367,7 +356,7 @@ describe('applying a parsed query to TypeORM (SQLite in memory)', () => {
   });
 
   it('should run no query for includes of an empty page', async () => {
-    const groups = await loadIncludes(dataSource, TEST_SCHEMA.includes, query(), []);
+    const groups = await loadIncludes(reader(), TEST_SCHEMA.includes, query(), []);
     expect(groups.map((group) => group.byOwner.size)).toEqual([0, 0, 0]);
   });
 });

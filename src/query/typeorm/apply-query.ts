@@ -1,4 +1,3 @@
-import { Brackets, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { CursorDirection, CursorValue } from '../cursor';
 import {
   IncludeDefinition,
@@ -18,19 +17,21 @@ import {
   trashedFor,
 } from '../query-plan';
 import {
-  dialectOf,
   fixedConditionsSql,
   foldedFiltersSql,
   keysetSql,
   ParameterBag,
   SqlDialect,
+  SqlStatement,
   trashedSql,
 } from './sql-fragments';
 
 /**
- * Applies a validated `ParsedQuery` to TypeORM select query builders: the page of a root resource, one
- * row of it, and the batch query of an included relation. Generic: everything it knows about a
- * resource comes from its schema. Rows are read raw (`getRawMany`), keyed by column name.
+ * Turns a validated `ParsedQuery` into SQL statements: the page of a root resource, one row of it,
+ * and the batch query of an included relation. Generic: everything it knows about a resource comes
+ * from its schema. The statements are plain text with positional `?` parameters in the order they
+ * appear, built by string assembly (TypeORM's query builder cost a list request more than its
+ * whole rendering), and are run by `RawReader`; rows are keyed by column name.
  */
 
 /** The alias of the root table in the statements built here. */
@@ -44,42 +45,35 @@ const RELATED_ALIAS = 'related';
  */
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
-function selectColumns(
-  qb: SelectQueryBuilder<ObjectLiteral>,
-  alias: string,
-  columns: readonly string[],
-  dialect: SqlDialect,
-): void {
+/** `"alias"."column" AS "column", ...` (the result keys are the column names). */
+function selectList(alias: string, columns: readonly string[], dialect: SqlDialect): string[] {
   const escapedAlias = dialect.escape(alias);
-  columns.forEach((column, index) => {
-    const expression = `${escapedAlias}.${dialect.escape(column)}`;
-    if (index === 0) qb.select(expression, column);
-    else qb.addSelect(expression, column);
+  return columns.map((column) => {
+    const escaped = dialect.escape(column);
+    return `${escapedAlias}.${escaped} AS ${escaped}`;
   });
 }
 
-function applySort(
-  qb: SelectQueryBuilder<ObjectLiteral>,
+/** ORDER BY of an included type: its sort, then its primary key ascending. */
+function includedOrder(
   alias: string,
   resource: ResourceSchema,
   sort: SortSpec | undefined,
   dialect: SqlDialect,
-): void {
-  if (sort === 'random') {
-    qb.orderBy(dialect.random);
-    return;
-  }
+): string[] {
+  if (sort === 'random') return [dialect.random];
   const escapedAlias = dialect.escape(alias);
+  const order: string[] = [];
   let hasPrimaryKey = false;
   for (const term of sort ?? []) {
     const column = fieldOf(resource, term.field)?.column;
     if (column === undefined) continue;
     if (column === resource.primaryKey) hasPrimaryKey = true;
-    qb.addOrderBy(`${escapedAlias}.${dialect.escape(column)}`, term.direction);
+    order.push(`${escapedAlias}.${dialect.escape(column)} ${term.direction}`);
   }
   // The primary key is always the last tie-breaker, so that equal keys page stably.
-  if (!hasPrimaryKey)
-    qb.addOrderBy(`${escapedAlias}.${dialect.escape(resource.primaryKey)}`, 'ASC');
+  if (!hasPrimaryKey) order.push(`${escapedAlias}.${dialect.escape(resource.primaryKey)} ASC`);
+  return order;
 }
 
 /** A keyset page: the rows `after` or `before` a position in the sort order (none: from the start). */
@@ -135,6 +129,10 @@ function existsSql(
   );
 }
 
+function whereClause(conditions: readonly string[]): string {
+  return conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+}
+
 /**
  * The page of a root resource (the list route) as ONE statement: only the needed columns, the
  * soft-delete scope, the client's filters folded inside one parenthesised group, `filter[has]` as
@@ -147,12 +145,11 @@ function existsSql(
  * `before` reads the order backwards (the caller reverses the rows).
  */
 export function selectPage(
-  qb: SelectQueryBuilder<ObjectLiteral>,
+  dialect: SqlDialect,
   schema: RootResourceSchema,
   query: ParsedQuery,
   keyset?: KeysetPage,
-): SelectQueryBuilder<ObjectLiteral> {
-  const dialect = dialectOf(qb.connection);
+): SqlStatement {
   const bag = new ParameterBag();
   const alias = dialect.escape(ROOT_ALIAS);
   const sort = query.sort[schema.type];
@@ -166,43 +163,43 @@ export function selectPage(
     keyset === undefined || terms === undefined
       ? columns
       : [...columns, ...terms.map((term) => term.column).filter((c) => !columns.includes(c))];
-  selectColumns(qb, ROOT_ALIAS, selected, dialect);
-  // Soft deletes are applied here from the schema, never by TypeORM's entity metadata.
-  qb.from(schema.table, ROOT_ALIAS).withDeleted();
 
+  // Soft deletes are applied here from the schema; conditions bind their values in text order.
+  const conditions: string[] = [];
   const trashed = trashedSql(alias, schema, trashedFor(query, schema), dialect);
-  if (trashed !== undefined) qb.where(trashed);
-  for (const fixed of fixedConditionsSql(alias, schema, dialect, bag)) qb.andWhere(fixed);
-
+  if (trashed !== undefined) conditions.push(trashed);
+  conditions.push(...fixedConditionsSql(alias, schema, dialect, bag));
   const filters = foldedFiltersSql(alias, filtersFor(schema, query.filters), dialect, bag);
-  if (filters !== undefined) qb.andWhere(new Brackets((group) => group.where(filters)));
-
+  if (filters !== undefined) conditions.push(`(${filters})`);
   if (query.has !== undefined && query.has.relations.length > 0) {
     const ownerColumn = `${alias}.${dialect.escape(schema.primaryKey)}`;
     const tests = includesOf(schema.includes, query.has.relations).map((include, index) =>
       existsSql(include, query, index, ownerColumn, dialect, bag),
     );
-    const joined = tests.join(query.has.logic === 'or' ? ' OR ' : ' AND ');
-    if (tests.length > 0) qb.andWhere(new Brackets((group) => group.where(joined)));
-  }
-
-  const backwards = keyset?.direction === 'before';
-  if (terms !== undefined && keyset?.values !== undefined) {
-    qb.andWhere(keysetSql(alias, terms, keyset.values, backwards, dialect, bag));
-  }
-  if (terms === undefined) {
-    qb.orderBy(dialect.random);
-  } else {
-    for (const term of terms) {
-      const direction = backwards ? (term.direction === 'ASC' ? 'DESC' : 'ASC') : term.direction;
-      qb.addOrderBy(`${alias}.${dialect.escape(term.column)}`, direction);
+    if (tests.length > 0) {
+      conditions.push(`(${tests.join(query.has.logic === 'or' ? ' OR ' : ' AND ')})`);
     }
   }
-  qb.limit(query.page.size + 1);
-  if (keyset === undefined) {
-    qb.offset(Math.min((query.page.number - 1) * query.page.size, MAX_OFFSET));
+  const backwards = keyset?.direction === 'before';
+  if (terms !== undefined && keyset?.values !== undefined) {
+    conditions.push(keysetSql(alias, terms, keyset.values, backwards, dialect, bag));
   }
-  return qb.setParameters(bag.values);
+
+  const order =
+    terms === undefined
+      ? [dialect.random]
+      : terms.map((term) => {
+          const descending = (term.direction === 'DESC') !== backwards;
+          return `${alias}.${dialect.escape(term.column)} ${descending ? 'DESC' : 'ASC'}`;
+        });
+  const offset =
+    keyset === undefined ? Math.min((query.page.number - 1) * query.page.size, MAX_OFFSET) : 0;
+  const sql =
+    `SELECT ${selectList(ROOT_ALIAS, selected, dialect).join(', ')}` +
+    ` FROM ${dialect.escape(schema.table)} ${alias}${whereClause(conditions)}` +
+    ` ORDER BY ${order.join(', ')} LIMIT ${query.page.size + 1}` +
+    (offset > 0 ? ` OFFSET ${offset}` : '');
+  return { sql, parameters: bag.values };
 }
 
 /**
@@ -210,21 +207,19 @@ export function selectPage(
  * the needed columns only. Root filters do not apply: on show they narrow included arrays only.
  */
 export function selectOne(
-  qb: SelectQueryBuilder<ObjectLiteral>,
+  dialect: SqlDialect,
   schema: RootResourceSchema,
   query: ParsedQuery,
   id: number | string,
-): SelectQueryBuilder<ObjectLiteral> {
-  const dialect = dialectOf(qb.connection);
+): SqlStatement {
   const bag = new ParameterBag();
-  selectColumns(qb, ROOT_ALIAS, planFields(schema, query.fields[schema.type]).columns, dialect);
-  const key = `${dialect.escape(ROOT_ALIAS)}.${dialect.escape(schema.primaryKey)}`;
-  return qb
-    .from(schema.table, ROOT_ALIAS)
-    .withDeleted()
-    .where(`${key} = ${bag.bind(id)}`)
-    .limit(1)
-    .setParameters(bag.values);
+  const alias = dialect.escape(ROOT_ALIAS);
+  const columns = planFields(schema, query.fields[schema.type]).columns;
+  const sql =
+    `SELECT ${selectList(ROOT_ALIAS, columns, dialect).join(', ')}` +
+    ` FROM ${dialect.escape(schema.table)} ${alias}` +
+    ` WHERE ${alias}.${dialect.escape(schema.primaryKey)} = ${bag.bind(id)} LIMIT 1`;
+  return { sql, parameters: bag.values };
 }
 
 /**
@@ -234,38 +229,37 @@ export function selectOne(
  * and the pivot columns the relation renders.
  */
 export function selectIncluded(
-  qb: SelectQueryBuilder<ObjectLiteral>,
+  dialect: SqlDialect,
   include: IncludeDefinition,
   query: ParsedQuery,
   ownerIds: readonly (number | string)[],
-): SelectQueryBuilder<ObjectLiteral> {
-  const dialect = dialectOf(qb.connection);
+): SqlStatement {
   const bag = new ParameterBag();
   const resource = include.resource;
   const pivot = dialect.escape(PIVOT_ALIAS);
   const related = dialect.escape(RELATED_ALIAS);
 
-  selectColumns(
-    qb,
+  const select = selectList(
     RELATED_ALIAS,
     planFields(resource, query.fields[resource.type]).columns,
     dialect,
   );
-  qb.addSelect(`${pivot}.${dialect.escape(include.pivotOwnerKey)}`, OWNER_KEY_ALIAS);
+  select.push(
+    `${pivot}.${dialect.escape(include.pivotOwnerKey)} AS ${dialect.escape(OWNER_KEY_ALIAS)}`,
+  );
   for (const column of include.pivotObject?.columns ?? []) {
-    qb.addSelect(`${pivot}.${dialect.escape(column)}`, pivotAlias(column));
+    select.push(`${pivot}.${dialect.escape(column)} AS ${dialect.escape(pivotAlias(column))}`);
   }
-  qb.from(include.pivotTable, PIVOT_ALIAS)
-    .withDeleted()
-    .innerJoin(
-      resource.table,
-      RELATED_ALIAS,
-      `${related}.${dialect.escape(resource.primaryKey)} = ${pivot}.${dialect.escape(include.pivotRelatedKey)}`,
-    )
-    .where(`${pivot}.${dialect.escape(include.pivotOwnerKey)} IN ${bag.bind([...ownerIds])}`);
-  for (const condition of relatedConditions(RELATED_ALIAS, include, query, dialect, bag)) {
-    qb.andWhere(condition);
-  }
-  applySort(qb, RELATED_ALIAS, resource, query.sort[resource.type], dialect);
-  return qb.setParameters(bag.values);
+  const conditions = [
+    `${pivot}.${dialect.escape(include.pivotOwnerKey)} IN ${bag.bind([...ownerIds])}`,
+    ...relatedConditions(RELATED_ALIAS, include, query, dialect, bag),
+  ];
+  const order = includedOrder(RELATED_ALIAS, resource, query.sort[resource.type], dialect);
+  const sql =
+    `SELECT ${select.join(', ')}` +
+    ` FROM ${dialect.escape(include.pivotTable)} ${pivot}` +
+    ` INNER JOIN ${dialect.escape(resource.table)} ${related}` +
+    ` ON ${related}.${dialect.escape(resource.primaryKey)} = ${pivot}.${dialect.escape(include.pivotRelatedKey)}` +
+    `${whereClause(conditions)} ORDER BY ${order.join(', ')}`;
+  return { sql, parameters: bag.values };
 }

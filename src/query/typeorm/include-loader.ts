@@ -1,8 +1,8 @@
-import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { IncludeDefinition, ParsedQuery } from '../query.types';
 import { OWNER_KEY_ALIAS } from '../query-plan';
 import type { IncludedRowGroups, RawRow } from '../resource-renderer';
 import { selectIncluded } from './apply-query';
+import type { RawReader } from './raw-reader';
 
 /**
  * Loads every included relation of a page with exactly one query per relation
@@ -10,7 +10,7 @@ import { selectIncluded } from './apply-query';
  * are independent, so they run side by side (on a pool they use separate connections).
  */
 export async function loadIncludes(
-  dataSource: DataSource,
+  reader: RawReader,
   includes: readonly IncludeDefinition[],
   query: ParsedQuery,
   ownerIds: readonly (number | string)[],
@@ -20,12 +20,9 @@ export async function loadIncludes(
   }
   return Promise.all(
     includes.map(async (include) => {
-      const rows = await selectIncluded(
-        dataSource.createQueryBuilder() as SelectQueryBuilder<ObjectLiteral>,
-        include,
-        query,
-        ownerIds,
-      ).getRawMany<RawRow>();
+      const rows = await reader.all<RawRow>(
+        selectIncluded(reader.dialect, include, query, ownerIds),
+      );
       const byOwner = new Map<number, RawRow[]>();
       for (const row of rows) {
         const owner = Number(row[OWNER_KEY_ALIAS]);

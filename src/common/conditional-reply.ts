@@ -1,0 +1,32 @@
+import type { FastifyReply } from 'fastify';
+import { ConditionalResult } from './entity-tag';
+
+/**
+ * How public reads may be cached: stored by anyone, but revalidated (If-None-Match) before every
+ * reuse, which the ETag makes cheap.
+ */
+export const PUBLIC_READ_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
+/** A representation that is different every time (sort=random): never stored. */
+export const UNCACHEABLE_CACHE_CONTROL = 'no-store';
+
+/**
+ * Turns the `ConditionalResult` of a read into HTTP: `ETag` and `Cache-Control` on every answer,
+ * and `304 Not Modified` with no body when the client's tag still matches; returns the body to
+ * send. A plain function of the handler rather than an interceptor: an interceptor costs every
+ * request an async resource and an observable (about 5 % of a list request's CPU when measured).
+ */
+export async function conditionalReply<T>(
+  reply: FastifyReply,
+  pending: Promise<ConditionalResult<T>>,
+): Promise<T | undefined> {
+  const result = await pending;
+  if (result.tag === null) {
+    void reply.header('Cache-Control', UNCACHEABLE_CACHE_CONTROL);
+    return result.body;
+  }
+  void reply.header('ETag', result.tag);
+  void reply.header('Cache-Control', PUBLIC_READ_CACHE_CONTROL);
+  if (!result.notModified) return result.body;
+  void reply.status(304);
+  return undefined;
+}

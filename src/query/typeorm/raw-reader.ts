@@ -1,0 +1,110 @@
+import type { DataSource } from 'typeorm';
+import type { RawRow } from '../resource-renderer';
+import { dialectOf, SqlDialect, SqlStatement } from './sql-fragments';
+
+/**
+ * Runs the read path's statements on the connections TypeORM opened, without a query runner per
+ * statement: on MySQL/MariaDB straight on its `mysql2` pool, on SQLite on its `better-sqlite3`
+ * handle with prepared statements kept by SQL text. A list request is 1–5 small statements, and
+ * TypeORM's query builder and runner were most of the database layer's CPU (see
+ * docs/PERFORMANCE.md). Each statement still goes through TypeORM's logger, as TypeORM would log it.
+ */
+
+interface MysqlPool {
+  query(
+    sql: string,
+    parameters: readonly unknown[],
+    callback: (error: Error | null, rows: unknown) => void,
+  ): void;
+}
+
+interface SqliteStatement {
+  all(...parameters: unknown[]): unknown[];
+}
+
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+}
+
+/** Prepared SQLite statements kept per reader; the distinct texts of valid queries are bounded. */
+const MAX_PREPARED = 512;
+
+export class RawReader {
+  readonly dialect: SqlDialect;
+  private readonly prepared = new Map<string, SqliteStatement>();
+  /** The handle the prepared statements belong to (a re-initialised data source has a new one). */
+  private preparedOn?: SqliteDatabase;
+
+  private constructor(private readonly dataSource: DataSource) {
+    this.dialect = dialectOf(dataSource);
+  }
+
+  private static readonly readers = new WeakMap<DataSource, RawReader>();
+
+  /** The reader of a data source (one per data source). */
+  static of(dataSource: DataSource): RawReader {
+    let reader = RawReader.readers.get(dataSource);
+    if (reader === undefined) {
+      reader = new RawReader(dataSource);
+      RawReader.readers.set(dataSource, reader);
+    }
+    return reader;
+  }
+
+  /** The rows of a SELECT, keyed by column name. */
+  all<T = RawRow>(statement: SqlStatement): Promise<T[]> {
+    this.dataSource.logger.logQuery(statement.sql, [...statement.parameters]);
+    const driver = this.dataSource.driver as unknown as {
+      pool?: MysqlPool;
+      databaseConnection?: SqliteDatabase;
+    };
+    if (this.dataSource.options.type === 'mysql' && driver.pool !== undefined) {
+      const pool = driver.pool;
+      return new Promise((resolve, reject) => {
+        pool.query(statement.sql, statement.parameters, (error, rows) => {
+          if (error) reject(error);
+          else resolve(rows as T[]);
+        });
+      });
+    }
+    if (driver.databaseConnection !== undefined) {
+      try {
+        const rows = this.sqliteStatement(driver.databaseConnection, statement.sql).all(
+          ...statement.parameters.map(sqliteValue),
+        );
+        return Promise.resolve(rows as T[]);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    // Any other driver: through TypeORM.
+    return this.dataSource.query<T[]>(statement.sql, [...statement.parameters]);
+  }
+
+  /** `all` for plain SQL (what `SqlRunner` callers such as the change versions use). */
+  query(sql: string, parameters: readonly unknown[] = []): Promise<RawRow[]> {
+    return this.all({ sql, parameters });
+  }
+
+  private sqliteStatement(database: SqliteDatabase, sql: string): SqliteStatement {
+    if (this.preparedOn !== database) {
+      this.prepared.clear();
+      this.preparedOn = database;
+    }
+    let statement = this.prepared.get(sql);
+    if (statement === undefined) {
+      if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
+      statement = database.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * better-sqlite3 binds every JS number as REAL; whole numbers go as BigInt (INTEGER), as TypeORM
+ * writes them into the SQL text.
+ */
+function sqliteValue(value: unknown): unknown {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
+}
