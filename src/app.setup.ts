@@ -2,8 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
+import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
 import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/config.module';
 import { setupOpenApi } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -32,11 +35,8 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
 
   const fastify = app.getHttpAdapter().getInstance();
 
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    // pino-http (a middleware on the raw request) logs with the same id Fastify gave the request.
-    (request.raw as typeof request.raw & { id?: string }).id = request.id;
-    done();
-  });
+  // One access log line per request (see logger.options.ts).
+  fastify.addHook('onResponse', accessLogHook(appLogger(app.get<AppConfig>(APP_CONFIG))));
 
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('Request-Id', request.id);

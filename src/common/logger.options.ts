@@ -1,29 +1,61 @@
-import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import pino, { type Logger, type Level } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { requestIdFor } from './request-id';
 
-/** Structured JSON logs (pino); each request's lines carry its `Request-Id` as `req.id`. */
-export function buildLoggerOptions(config: AppConfig): Params {
-  return {
-    pinoHttp: {
+/**
+ * Structured JSON logs (pino) on stdout: Nest's own log lines through nestjs-pino, and one access
+ * line per request, `request completed` with `req` (`id` = the Request-Id, method, url),
+ * `res.statusCode` and `responseTime` (ms), at `info` (`warn` for 4xx, `error` for 5xx).
+ *
+ * The access line is written by a Fastify hook with the one pino logger, not by pino-http as a
+ * Nest middleware: that middleware (through @fastify/middie, a child logger per request and an
+ * AsyncLocalStorage context that turns on promise hooks for every await) cost a list request about
+ * a tenth of its CPU (docs/PERFORMANCE.md). Lines logged while handling a request do not carry its
+ * id by themselves; the exception filter adds it to the errors it logs.
+ */
+
+const loggers = new WeakMap<AppConfig, Logger>();
+
+/** The one pino logger of an app (made once per configuration). */
+export function appLogger(config: AppConfig): Logger {
+  let logger = loggers.get(config);
+  if (logger === undefined) {
+    logger = pino({
       level: config.logLevel,
-      genReqId: (request: IncomingMessage) =>
-        (request as IncomingMessage & { id?: string }).id ?? requestIdFor(request),
       redact: ['req.headers.authorization', 'req.headers.cookie'],
-      customLogLevel: (_request, response, error) =>
-        error !== undefined || response.statusCode >= 500
-          ? 'error'
-          : response.statusCode >= 400
-            ? 'warn'
-            : 'info',
-      serializers: {
-        req: (request: { id: string; method: string; url: string }) => ({
-          id: request.id,
-          method: request.method,
-          url: request.url,
-        }),
-      },
-    },
+    });
+    loggers.set(config, logger);
+  }
+  return logger;
+}
+
+/** nestjs-pino for Nest's logger only: its per-request middleware is registered for no route. */
+export function buildLoggerOptions(config: AppConfig): Params {
+  return { pinoHttp: { logger: appLogger(config) }, forRoutes: [] };
+}
+
+/** The level of a request's access line. */
+export function accessLogLevel(statusCode: number): Level {
+  return statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+}
+
+/** A Fastify `onResponse` hook writing the access line of each request. */
+export function accessLogHook(
+  logger: Logger,
+): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
+  return (request, reply, done) => {
+    const level = accessLogLevel(reply.statusCode);
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          req: { id: request.id, method: request.method, url: request.url },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        'request completed',
+      );
+    }
+    done();
   };
 }
