@@ -1,0 +1,187 @@
+import type autocannon from 'autocannon';
+import { createConnection, RowDataPacket } from 'mysql2/promise';
+import { parseConfig } from '../src/config/app-config';
+import { CursorCodec } from '../src/query/cursor';
+import { CURSOR_SECRET, DATABASE_URL, VariantName } from './variants';
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** What every answer should be: 2xx unless said otherwise. */
+  readonly expectedStatus?: 304;
+  /** The requests each variant answers; a variant without an entry sits the scenario out. */
+  readonly requests: Partial<
+    Record<VariantName, (port: number, token: string) => Promise<autocannon.Request[]>>
+  >;
+}
+
+const get =
+  (path: string, headers: Record<string, string> = {}) =>
+  (): Promise<autocannon.Request[]> =>
+    Promise.resolve([{ method: 'GET', path, headers }]);
+
+/** Reads a fresh ETag, so that the load is answered 304 from the cheap check. */
+const conditional =
+  (path: string) =>
+  async (port: number): Promise<autocannon.Request[]> => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    const etag = response.headers.get('etag');
+    if (etag === null) throw new Error(`no ETag from port ${port} for ${path}`);
+    return [{ method: 'GET', path, headers: { 'if-none-match': etag } }];
+  };
+
+/**
+ * The path of the keyset page that starts after the row at `depth` of the default order, with the
+ * default page size: the cursor is made with the benchmark's CURSOR_SECRET for the binding the
+ * server itself hands out (read from its first page), so no 6,000-page walk is needed.
+ */
+export async function deepCursorPath(port: number, depth: number): Promise<string> {
+  const first = (await (
+    await fetch(`http://127.0.0.1:${port}/api/image?page[cursor]=`)
+  ).json()) as {
+    links: { next: string | null };
+  };
+  if (first.links.next === null) throw new Error('the data set has a single page');
+  const token = new URL(first.links.next).searchParams.get('page[cursor]') as string;
+  const [, binding] = JSON.parse(
+    Buffer.from(token.split('.')[0], 'base64url').toString('utf8'),
+  ) as [number, string];
+  const database = parseConfig({ DATABASE_URL }).database;
+  if (database.type !== 'mysql') throw new Error('the bench runs on MySQL/MariaDB');
+  const connection = await createConnection({
+    host: database.host,
+    port: database.port,
+    user: database.username,
+    password: database.password,
+    database: database.database,
+  });
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>(
+      'SELECT image_id FROM images WHERE deleted_at IS NULL ORDER BY image_id LIMIT 1 OFFSET ?',
+      [depth - 1],
+    );
+    if (rows.length === 0) throw new Error(`the data set is shallower than ${depth} rows`);
+    const cursor = new CursorCodec(CURSOR_SECRET).encode(binding, {
+      direction: 'after',
+      values: [Number(rows[0].image_id)],
+    });
+    return `/api/image?page[cursor]=${cursor}`;
+  } finally {
+    await connection.end();
+  }
+}
+
+/** The keyset page 90,000 rows deep (the depth of offset page 6,000 of 15). */
+const cursorAtDepth =
+  (depth: number) =>
+  async (port: number): Promise<autocannon.Request[]> => [
+    { method: 'GET', path: await deepCursorPath(port, depth) },
+  ];
+
+const writePair =
+  () =>
+  (_port: number, token: string): Promise<autocannon.Request[]> =>
+    Promise.resolve([
+      {
+        method: 'POST',
+        path: '/api/image',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          path: 'bench/large-cover/created-by-the-benchmark.jpg',
+          facet: 'Cover',
+        }),
+        onResponse: (status: number, body: string, context: Record<string, unknown>) => {
+          // A failed create deletes nothing (the DELETE then answers 404, counted as unexpected).
+          context.imageId =
+            status === 201
+              ? (JSON.parse(body) as { image: { image_id: number } }).image.image_id
+              : 0;
+        },
+      },
+      {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+        setupRequest: (request: autocannon.Request, context: Record<string, unknown>) => ({
+          ...request,
+          path: `/api/image/${String(context.imageId)}`,
+        }),
+      },
+    ] as autocannon.Request[]);
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'page-1',
+    description: 'GET /api/image (page 1, default fields)',
+    requests: { service: get('/api/image'), ceiling: get('/api/image'), peer: get('/api/image') },
+  },
+  {
+    name: 'page-1-include',
+    description: 'GET /api/image?include=anime,artists',
+    requests: {
+      service: get('/api/image?include=anime,artists'),
+      ceiling: get('/api/image?include=anime,artists'),
+      peer: get('/api/image/with-relations'),
+    },
+  },
+  {
+    name: 'filter-sort',
+    description: 'GET /api/image?filter[facet]=Cover&sort=-created_at',
+    requests: {
+      service: get('/api/image?filter[facet]=Cover&sort=-created_at'),
+      ceiling: get('/api/image?filter[facet]=Cover&sort=-created_at'),
+      peer: get('/api/image?filter.facet=$eq:1&sortBy=created_at:DESC'),
+    },
+  },
+  {
+    name: 'deep-offset',
+    description: 'GET /api/image?page[number]=6000 (90,000 rows deep by offset)',
+    requests: {
+      service: get('/api/image?page[number]=6000'),
+      ceiling: get('/api/image?page[number]=6000'),
+      peer: get('/api/image?page=6000'),
+    },
+  },
+  {
+    name: 'deep-cursor',
+    description: 'GET /api/image?page[cursor]=… (the same depth by keyset cursor)',
+    requests: { service: cursorAtDepth(90_000), ceiling: cursorAtDepth(90_000) },
+  },
+  {
+    name: 'show-include',
+    description: 'GET /api/image/5000?include=anime,artists,studios',
+    requests: {
+      service: get('/api/image/5000?include=anime,artists,studios'),
+      ceiling: get('/api/image/5000?include=anime,artists,studios'),
+    },
+  },
+  {
+    name: 'conditional-304',
+    description: 'GET /api/image?include=anime,artists with a matching If-None-Match (304)',
+    expectedStatus: 304,
+    requests: {
+      service: conditional('/api/image?include=anime,artists'),
+      ceiling: conditional('/api/image?include=anime,artists'),
+    },
+  },
+  {
+    name: 'write-pair',
+    description: 'POST /api/image then DELETE it (JWT-authenticated)',
+    requests: { service: writePair(), ceiling: writePair() },
+  },
+];
+
+export async function prepareScenario(
+  scenario: Scenario,
+  variant: VariantName,
+  port: number,
+  token: string,
+): Promise<autocannon.Request[] | undefined> {
+  const prepare = scenario.requests[variant];
+  if (prepare === undefined) return undefined;
+  try {
+    return await prepare(port, token);
+  } catch (error) {
+    console.warn(`   ${variant} skips ${scenario.name}: ${(error as Error).message}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,125 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The three servers of the benchmark, all on the same database: the service (`node dist/main.js`,
+ * as `npm start` runs it), the ceiling (bare node:http + mysql2) and the peer (NestJS on Express +
+ * TypeORM + nestjs-paginate). Secrets here are the benchmark's own, never a deployment's.
+ */
+
+export const ROOT = join(__dirname, '..');
+export const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/image_api_bench';
+export const JWT_SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+export const CURSOR_SECRET = 'bench-only-cursor-secret-0123456789-abcdefghijklmn';
+
+export type VariantName = 'service' | 'ceiling' | 'peer';
+
+export interface Variant {
+  readonly name: VariantName;
+  readonly port: number;
+  readonly command: string[];
+  readonly env: Record<string, string>;
+  process?: ChildProcess;
+}
+
+const serviceEnv = (port: number, logLevel: string): Record<string, string> => ({
+  PORT: String(port),
+  DATABASE_URL,
+  DB_MIGRATE: 'false',
+  RATE_LIMIT_PER_MINUTE: '0',
+  LOG_LEVEL: logLevel,
+  JWT_SECRET,
+  CURSOR_SECRET,
+  NODE_ENV: 'production',
+});
+
+/**
+ * The service runs at LOG_LEVEL=info by default, the production default (one access-log line per
+ * request, to stdout, dropped here as a log shipper would take it); `--service-log-level` changes it.
+ */
+export function variants(serviceLogLevel = 'info'): Variant[] {
+  return [
+    {
+      name: 'service',
+      port: 3100,
+      command: ['node', 'dist/main.js'],
+      env: serviceEnv(3100, serviceLogLevel),
+    },
+    {
+      name: 'ceiling',
+      port: 3101,
+      command: ['node', '-r', 'ts-node/register/transpile-only', 'bench/ceiling-server.ts'],
+      env: {
+        CEILING_PORT: '3101',
+        BENCH_DATABASE_URL: DATABASE_URL,
+        JWT_SECRET,
+        CURSOR_SECRET,
+      },
+    },
+    {
+      name: 'peer',
+      port: 3102,
+      command: ['node', '-r', 'ts-node/register/transpile-only', 'bench/peer/peer-server.ts'],
+      env: { PEER_PORT: '3102', BENCH_DATABASE_URL: DATABASE_URL },
+    },
+  ];
+}
+
+export async function waitForPort(port: number, path: string): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      if (response.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`nothing answered on port ${port}`);
+}
+
+/** Starts the variants (their stdout is dropped, stderr shown) and waits until each answers. */
+export async function startVariants(list: Variant[], extraNodeOptions = ''): Promise<void> {
+  for (const variant of list) {
+    const [command, ...args] = variant.command;
+    variant.process = spawn(command, args, {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...variant.env,
+        ...(extraNodeOptions === '' ? {} : { NODE_OPTIONS: extraNodeOptions }),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  for (const variant of list) await waitForPort(variant.port, '/api/image/1');
+}
+
+/** Stops the variants it started (SIGTERM, by their own process ids). */
+export async function stopVariants(list: Variant[]): Promise<void> {
+  await Promise.all(
+    list.map(
+      (variant) =>
+        new Promise<void>((resolve) => {
+          const child = variant.process;
+          if (child === undefined || child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+/** The resident set size of a process, in MB, from /proc (0 when it is gone). */
+export function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
