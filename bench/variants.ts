@@ -35,6 +35,14 @@ const serviceEnv = (port: number, logLevel: string): Record<string, string> => (
   NODE_ENV: 'production',
 });
 
+/** `npm start` without npm (`node --max-old-space-size=… dist/main.js`), as package.json has it. */
+function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return pkg.scripts.start.split(/\s+/);
+}
+
 /**
  * The service runs at LOG_LEVEL=info by default, the production default (one access-log line per
  * request, to stdout, dropped here as a log shipper would take it); `--service-log-level` changes it.
@@ -44,7 +52,7 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
     {
       name: 'service',
       port: 3100,
-      command: ['node', 'dist/main.js'],
+      command: startCommand(),
       env: serviceEnv(3100, serviceLogLevel),
     },
     {

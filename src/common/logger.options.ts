@@ -21,10 +21,8 @@ const loggers = new WeakMap<AppConfig, Logger>();
 export function appLogger(config: AppConfig): Logger {
   let logger = loggers.get(config);
   if (logger === undefined) {
-    logger = pino({
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    });
+    // No `redact`: no line carries request headers (tokens, cookies), and redaction cost every line.
+    logger = pino({ level: config.logLevel });
     loggers.set(config, logger);
   }
   return logger;
