@@ -134,16 +134,12 @@ async function loadIncludes(images: Record<string, unknown>[], include: string[]
   );
 }
 
-/** The change versions, read before any row (the service's readDataVersion). */
+/** The data version, read before any row (the service's readDataVersion). */
 async function dataVersion(): Promise<string> {
   const [rows] = await pool.query<Row[]>(
-    'SELECT table_name, version, changed_at FROM change_versions ORDER BY table_name',
+    'SELECT SUM(version) AS total, MAX(changed_at) AS latest FROM change_versions',
   );
-  let version = '';
-  for (const row of rows) {
-    version += `${row.table_name as string}=${row.version as number}@${row.changed_at as string};`;
-  }
-  return version;
+  return `${(rows[0].total as string | null) ?? 0}@${(rows[0].latest as string | null) ?? ''}`;
 }
 
 /** The links of a page: the query as sent, the page parameter replaced in place or appended. */
