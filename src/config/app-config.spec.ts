@@ -193,6 +193,13 @@ const VARIABLES: VariableTable[] = [
     bad: [['short', 'JWT_SECRET must be at least 32 characters long']],
   },
   {
+    variable: 'CURSOR_SECRET',
+    pick: (config) => config.cursorSecret,
+    defaultValue: undefined,
+    good: [['c'.repeat(32), 'c'.repeat(32)]],
+    bad: [['short', 'CURSOR_SECRET must be at least 32 characters long']],
+  },
+  {
     variable: 'JWT_PUBLIC_KEY',
     pick: (config) => config.jwt.publicKey,
     defaultValue: undefined,
@@ -325,7 +332,8 @@ describe('parseConfig', () => {
     const problems = problemsOf({
       DATABASE_URL: 'mysql://app:hunter2@db:3306',
       JWT_SECRET: 'short-secret',
+      CURSOR_SECRET: 'short-cursor',
     });
-    expect(problems.join(' ')).not.toMatch(/hunter2|short-secret/);
+    expect(problems.join(' ')).not.toMatch(/hunter2|short-secret|short-cursor/);
   });
 });

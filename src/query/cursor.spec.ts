@@ -1,0 +1,81 @@
+import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
+import { parseQuery } from './parse-query';
+import { INVALID_CURSOR_MESSAGE } from './parsers/page.parser';
+import { CURSOR_OTHER_QUERY_MESSAGE, cursorBinding, CursorCodec } from './cursor';
+import { oneError, queryErrorBody } from './testing/query-error-body';
+
+const binding = (query: string) =>
+  cursorBinding(IMAGE_QUERY_SCHEMA, parseQuery(query, IMAGE_QUERY_SCHEMA, 'index'));
+
+describe('cursorBinding', () => {
+  it.each([
+    ['the default order written out', '', 'sort=image_id'],
+    ['include, fields and related sorts', '', 'include=anime&fields[image]=path&sort[anime]=name'],
+    ['the spelling of a filter', 'filter[facet]=Cover', 'filter[facet-eq]=large cover'],
+  ])('should stay the same across %s', (_what, a, b) => {
+    expect(binding(a)).toBe(binding(b));
+  });
+
+  it.each([
+    ['the sort', 'sort=-image_id'],
+    ['a filter', 'filter[facet]=Cover'],
+    ['a related filter', 'filter[anime][year]=2020'],
+    ['trashed', 'filter[trashed]=with'],
+    ['a scoped trashed', 'filter[anime][trashed]=only'],
+    ['has', 'filter[has]=anime'],
+    ['the page size', 'page[size]=16'],
+  ])('should change with %s', (_what, query) => {
+    expect(binding(query)).not.toBe(binding(''));
+  });
+});
+
+describe('CursorCodec', () => {
+  const codec = new CursorCodec('a-secret-of-at-least-thirty-two-characters');
+
+  it('should give back the position it signed, both directions, NULLs and strings included', () => {
+    for (const position of [
+      { direction: 'after' as const, values: [42] },
+      { direction: 'before' as const, values: [null, 7] },
+      { direction: 'after' as const, values: ['2024-01-15 12:00:00.123456', 'a/b.jpg', 3] },
+    ]) {
+      const token = codec.encode('bound', position);
+      expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
+      expect(codec.decode(token, 'bound', position.values.length)).toEqual(position);
+    }
+  });
+
+  it.each([
+    ['no signature', (token: string) => token.split('.')[0]],
+    ['a changed payload', (token: string) => `x${token}`],
+    [
+      'a changed signature',
+      (token: string) => `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+    ],
+    [
+      'another secret',
+      () =>
+        new CursorCodec('another-secret-of-thirty-two-characters').encode('bound', {
+          direction: 'after',
+          values: [1],
+        }),
+    ],
+    ['garbage', () => 'not.acursor'],
+  ])('should refuse %s with a 422 at page.cursor', (_what, tamper) => {
+    const token = tamper(codec.encode('bound', { direction: 'after', values: [1] }));
+    expect(queryErrorBody(() => codec.decode(token, 'bound', 1))).toEqual(
+      oneError('page.cursor', INVALID_CURSOR_MESSAGE),
+    );
+  });
+
+  it('should refuse a cursor made for another binding or sort length as another query', () => {
+    const token = codec.encode('bound', { direction: 'after', values: [1] });
+    for (const [madeFor, arity] of [
+      ['other', 1],
+      ['bound', 2],
+    ] as const) {
+      expect(queryErrorBody(() => codec.decode(token, madeFor, arity))).toEqual(
+        oneError('page.cursor', CURSOR_OTHER_QUERY_MESSAGE),
+      );
+    }
+  });
+});
