@@ -22,7 +22,9 @@ export function appLogger(config: AppConfig): Logger {
   let logger = loggers.get(config);
   if (logger === undefined) {
     // No `redact`: no line carries request headers (tokens, cookies), and redaction cost every line.
-    logger = pino({ level: config.logLevel });
+    // A synchronous stdout: pino's default writes each line through the libuv thread pool, and
+    // that hand-off (a thread wake-up per line) cost a loaded request more than all of its logging.
+    logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
     loggers.set(config, logger);
   }
   return logger;
