@@ -106,17 +106,22 @@ async function settle(): Promise<void> {
     password: database.password,
   });
   try {
-    const deadline = Date.now() + 120_000;
+    // Quiet for 2 s in a row: a server still working off queued requests sends its next statement
+    // within milliseconds of the last one, so one idle sample is not enough.
+    const deadline = Date.now() + 180_000;
+    let quietSince: number | undefined;
     while (Date.now() < deadline) {
       const [rows] = await connection.query<RowDataPacket[]>(
         `SELECT COUNT(*) AS running FROM information_schema.PROCESSLIST
          WHERE DB = ? AND COMMAND <> 'Sleep' AND ID <> CONNECTION_ID()`,
         [database.database],
       );
-      if (Number(rows[0].running) === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (Number(rows[0].running) > 0) quietSince = undefined;
+      else quietSince ??= Date.now();
+      if (quietSince !== undefined && Date.now() - quietSince >= 2_000) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    console.warn('   the database did not settle within 2 minutes');
+    console.warn('   the database did not settle within 3 minutes');
   } finally {
     await connection.end();
   }

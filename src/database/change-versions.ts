@@ -3,27 +3,16 @@ import { databaseNow } from './timestamps';
 /**
  * Change versions: one row per table the read routes render from, whose `version` grows by one in
  * every transaction that writes to that table (and `changed_at` records when). They make conditional
- * GETs cheap: a response's entity tag is derived from the versions of the tables it was rendered
- * from, read BEFORE its rows, so a tag can be checked with one small statement, and a write racing a
- * read can only ever cause a needless 200, never a stale 304.
+ * GETs cheap: a response's entity tag is derived from the data version (`readDataVersion`), read
+ * BEFORE its rows, so a tag can be checked with one small statement, and a write racing a read can
+ * only ever cause a needless 200, never a stale 304.
  *
  * Whoever writes one of these tables outside the service's own transactions (the seeder, a script)
  * bumps its version too (`bumpChangeVersions`).
  */
 export const CHANGE_VERSIONS_TABLE = 'change_versions';
-
-/** The tables that have a row in `change_versions` (created by its migration). */
-export const VERSIONED_TABLES = [
-  'images',
-  'anime',
-  'artists',
-  'studios',
-  'playlists',
-  'anime_image',
-  'artist_image',
-  'studio_image',
-  'playlist_image',
-] as const;
+// Its rows (created by the migration): images, anime, artists, studios, playlists and the four
+// pivots — every table the read routes render from.
 
 /** Anything that runs SQL: a DataSource, an EntityManager or a QueryRunner. */
 export interface SqlRunner {

@@ -65,11 +65,6 @@ export function parsePageCursor(value: string): string {
   return value;
 }
 
-/** Whether `page[...]` names an integer parameter (`size`, `number`). */
-export function isPageIntegerParameter(name: string): name is PageIntegerParameter {
-  return name === 'size' || name === 'number';
-}
-
 /** `page`, `page[foo]` or `page[size][x]`: always a 422. */
 export function failPageShape(segments: readonly string[]): never {
   failParameter(
