@@ -1,8 +1,8 @@
-import type { Logger } from 'typeorm';
 import { seedDatabase } from '../src/database/seed/database-seeder';
 import { SEED_TABLES } from '../src/database/seed/demo-data.generator';
 import { seedReadFixtures } from './helpers/fixtures';
 import { describeEachDatabase } from './helpers/test-app';
+import { recordStatements } from './helpers/statement-recorder';
 import { signTestToken } from './helpers/tokens';
 
 /**
@@ -23,22 +23,12 @@ interface VersionRow {
 }
 
 describeEachDatabase('GET /api/image: ETag and If-None-Match', (context) => {
-  const statements: string[] = [];
+  let statements: string[] = [];
 
   beforeAll(async () => {
     const { dataSource } = context();
     await seedReadFixtures(dataSource);
-    const recording: Logger = {
-      logQuery: (query) => {
-        statements.push(query);
-      },
-      logQueryError: () => undefined,
-      logQuerySlow: () => undefined,
-      logSchemaBuild: () => undefined,
-      logMigration: () => undefined,
-      log: () => undefined,
-    };
-    (dataSource as { logger: Logger }).logger = recording;
+    statements = recordStatements(dataSource);
   });
 
   const token = () => signTestToken();

@@ -1,5 +1,5 @@
-import type { Logger } from 'typeorm';
 import { describeEachDatabase } from './helpers/test-app';
+import { recordStatements } from './helpers/statement-recorder';
 import { seedReadFixtures } from './helpers/fixtures';
 
 const INCLUDE_SETS = [
@@ -10,23 +10,12 @@ const INCLUDE_SETS = [
 ];
 
 describeEachDatabase('GET /api/image: SQL statements per request', (context) => {
-  const statements: string[] = [];
+  let statements: string[] = [];
 
   beforeAll(async () => {
     const { dataSource } = context();
     await seedReadFixtures(dataSource);
-    // Every statement TypeORM sends goes through its logger; record them.
-    const counting: Logger = {
-      logQuery: (query) => {
-        statements.push(query);
-      },
-      logQueryError: () => undefined,
-      logQuerySlow: () => undefined,
-      logSchemaBuild: () => undefined,
-      logMigration: () => undefined,
-      log: () => undefined,
-    };
-    (dataSource as { logger: Logger }).logger = counting;
+    statements = recordStatements(dataSource);
   });
 
   /**
