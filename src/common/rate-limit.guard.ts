@@ -10,7 +10,11 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, TokenVerifier } from '../auth/token-verifier';
+import type { AppConfig } from '../config/app-config';
+import { InjectAppConfig } from '../config/config.module';
 import { ApiError, defaultMessage } from './api-error';
+
+const ALLOWED = Promise.resolve(true);
 
 /**
  * RATE_LIMIT_PER_MINUTE per client (API.md section 8), one budget per client across all API routes.
@@ -18,13 +22,23 @@ import { ApiError, defaultMessage } from './api-error';
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  private readonly disabled: boolean;
+
   constructor(
     @Inject(getOptionsToken()) options: ThrottlerModuleOptions,
     @Inject(getStorageToken()) storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly tokens: TokenVerifier,
+    @InjectAppConfig() config: AppConfig,
   ) {
     super(options, storage, reflector);
+    // RATE_LIMIT_PER_MINUTE=0 (the module's skipIf too) is decided once, not per request: the base
+    // guard would otherwise await its skip check and read route metadata on every request.
+    this.disabled = config.rateLimitPerMinute === 0;
+  }
+
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    return this.disabled ? ALLOWED : super.canActivate(context);
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
