@@ -1,10 +1,8 @@
-import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { parseConfig } from '../src/config/app-config';
 import { bumpChangeVersions } from '../src/database/change-versions';
 import { openDataSource } from '../src/database/data-source';
 import { countRows, seedDatabase } from '../src/database/seed/database-seeder';
-import { DATABASE_URL } from './variants';
+import { benchDatabase, connectToBench, DATABASE_URL } from './variants';
 
 /**
  * The data set of the benchmark (issue 6): 100k images, 20k anime, 20k artists; each image linked
@@ -89,14 +87,8 @@ export async function describeBenchData(dataSource: DataSource): Promise<string>
  * Returns a description of the data.
  */
 export async function ensureBenchDatabase(url: string = DATABASE_URL): Promise<string> {
-  const database = parseConfig({ DATABASE_URL: url }).database;
-  if (database.type !== 'mysql') throw new Error('BENCH_DATABASE_URL must be a mysql:// URL');
-  const admin = await createConnection({
-    host: database.host,
-    port: database.port,
-    user: database.username,
-    password: database.password,
-  });
+  const database = benchDatabase(url);
+  const admin = await connectToBench(database, 'server');
   await admin.query(
     `CREATE DATABASE IF NOT EXISTS \`${database.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
   );

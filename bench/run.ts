@@ -17,13 +17,13 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sign } from 'jsonwebtoken';
-import { createConnection, RowDataPacket } from 'mysql2/promise';
-import { parseConfig } from '../src/config/app-config';
+import type { RowDataPacket } from 'mysql2/promise';
 import { ensureBenchDatabase } from './bench-data';
 import { explainListQueries } from './explain';
 import { prepareScenario, Scenario, SCENARIOS } from './scenarios';
 import {
-  DATABASE_URL,
+  benchDatabase,
+  connectToBench,
   JWT_SECRET,
   ROOT,
   rssMb,
@@ -97,14 +97,8 @@ async function load(
  * the next variant's time.
  */
 async function settle(): Promise<void> {
-  const database = parseConfig({ DATABASE_URL }).database;
-  if (database.type !== 'mysql') return;
-  const connection = await createConnection({
-    host: database.host,
-    port: database.port,
-    user: database.username,
-    password: database.password,
-  });
+  const database = benchDatabase();
+  const connection = await connectToBench(database, 'server');
   try {
     // Quiet for 2 s in a row: a server still working off queued requests sends its next statement
     // within milliseconds of the last one, so one idle sample is not enough.

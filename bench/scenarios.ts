@@ -1,8 +1,7 @@
 import type autocannon from 'autocannon';
-import { createConnection, RowDataPacket } from 'mysql2/promise';
-import { parseConfig } from '../src/config/app-config';
+import type { RowDataPacket } from 'mysql2/promise';
 import { CursorCodec } from '../src/query/cursor';
-import { CURSOR_SECRET, DATABASE_URL, VariantName } from './variants';
+import { benchDatabase, connectToBench, CURSOR_SECRET, VariantName } from './variants';
 
 export interface Scenario {
   readonly name: string;
@@ -46,15 +45,7 @@ export async function deepCursorPath(port: number, depth: number): Promise<strin
   const [, binding] = JSON.parse(
     Buffer.from(token.split('.')[0], 'base64url').toString('utf8'),
   ) as [number, string];
-  const database = parseConfig({ DATABASE_URL }).database;
-  if (database.type !== 'mysql') throw new Error('the bench runs on MySQL/MariaDB');
-  const connection = await createConnection({
-    host: database.host,
-    port: database.port,
-    user: database.username,
-    password: database.password,
-    database: database.database,
-  });
+  const connection = await connectToBench(benchDatabase());
   try {
     const [rows] = await connection.query<RowDataPacket[]>(
       'SELECT image_id FROM images WHERE deleted_at IS NULL ORDER BY image_id LIMIT 1 OFFSET ?',

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Connection, createConnection } from 'mysql2/promise';
+import { MysqlDatabaseConfig, parseConfig } from '../src/config/app-config';
 
 /**
  * The three servers of the benchmark, all on the same database: the service (`node dist/main.js`,
@@ -13,6 +15,27 @@ export const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/image_api_bench';
 export const JWT_SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const CURSOR_SECRET = 'bench-only-cursor-secret-0123456789-abcdefghijklmn';
+
+/** The bench database's settings, parsed as the service parses DATABASE_URL (MySQL/MariaDB only). */
+export function benchDatabase(url: string = DATABASE_URL): MysqlDatabaseConfig {
+  const database = parseConfig({ DATABASE_URL: url }).database;
+  if (database.type !== 'mysql') throw new Error('BENCH_DATABASE_URL must be a mysql:// URL');
+  return database;
+}
+
+/** A plain mysql2 connection to the bench server: in the bench database, or in none (`server`). */
+export function connectToBench(
+  database: MysqlDatabaseConfig,
+  scope: 'database' | 'server' = 'database',
+): Promise<Connection> {
+  return createConnection({
+    host: database.host,
+    port: database.port,
+    user: database.username,
+    password: database.password,
+    ...(scope === 'database' ? { database: database.database } : {}),
+  });
+}
 
 export type VariantName = 'service' | 'ceiling' | 'peer';
 
