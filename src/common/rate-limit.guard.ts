@@ -32,8 +32,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectAppConfig() config: AppConfig,
   ) {
     super(options, storage, reflector);
-    // RATE_LIMIT_PER_MINUTE=0 (the module's skipIf too) is decided once, not per request: the base
-    // guard would otherwise await its skip check and read route metadata on every request.
+    // RATE_LIMIT_PER_MINUTE=0 turns limiting off, decided once here rather than per request (the
+    // base guard's skip options would await a check and read route metadata on every request).
     this.disabled = config.rateLimitPerMinute === 0;
   }
 

@@ -7,7 +7,8 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /**
  * Registers the (global) throttler storage and options; `@RateLimited()` applies them. In-memory
- * storage: the budget is per process. `RATE_LIMIT_PER_MINUTE=0` turns limiting off.
+ * storage: the budget is per process. `RATE_LIMIT_PER_MINUTE=0` turns limiting off (the guard
+ * decides that once, at start).
  */
 @Module({
   imports: [
@@ -24,7 +25,6 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
             blockDuration: 0,
           },
         ],
-        skipIf: () => config.rateLimitPerMinute === 0,
       }),
     }),
   ],
