@@ -38,6 +38,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/health/ready'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # Node itself is PID 1 and handles SIGTERM: in-flight requests finish, the pool closes, exit 0.
-# As `npm start`: a heap limit keeps V8 collecting early, and a 64 MB young generation promotes less
-# of the in-flight requests' objects (peak RSS ~185-195 MB under load; docs/PERFORMANCE.md).
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "dist/main.js"]
+# As `npm start`: a heap limit keeps V8 collecting early (peak RSS ~145-160 MB under load;
+# docs/PERFORMANCE.md).
+CMD ["node", "--max-old-space-size=256", "dist/main.js"]
