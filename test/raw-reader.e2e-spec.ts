@@ -60,7 +60,9 @@ describe.each(testDatabaseKinds())('raw reader [%s]', (kind) => {
 
   if (kind === 'mysql') {
     it('should drop, not reuse, a connection the server has made read-only', async () => {
-      const single = await openDataSource({ ...database.config, poolSize: 1 });
+      const config = database.config;
+      if (config.type !== 'mysql') throw new Error('a MySQL test database was expected');
+      const single = await openDataSource({ ...config, poolSize: 1 });
       try {
         const onlyReader = RawReader.of(single);
         await onlyReader.query('CREATE TABLE read_only_probe (n INT)');
