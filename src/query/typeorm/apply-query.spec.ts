@@ -306,6 +306,28 @@ describe('SQL statements of a parsed query (SQLite in memory)', () => {
     ]);
   });
 
+  it('should bind a list as one placeholder where the driver spells lists out (mysql2)', () => {
+    const listing = { ...dialect(), bindsLists: true };
+    const parsed = query({
+      fields: { anime: ['name'] },
+      filters: [filter('year', [2020, 2021], { operator: 'ne', logic: 'and' })],
+    });
+    const { sql, parameters } = selectIncluded(listing, TEST_SCHEMA.includes[0], parsed, [1, 2, 3]);
+    expect(sql).toContain(
+      ' WHERE "pivot"."image_id" IN (?) AND "related"."deleted_at" IS NULL AND ("related"."year" NOT IN (?))',
+    );
+    expect(parameters).toEqual([
+      [1, 2, 3],
+      [2020, 2021],
+    ]);
+    // Elsewhere (better-sqlite3): one placeholder per item.
+    const expanded = selectIncluded(dialect(), TEST_SCHEMA.includes[0], parsed, [1, 2, 3]);
+    expect(expanded.sql).toContain(
+      ' IN (?, ?, ?) AND "related"."deleted_at" IS NULL AND ("related"."year" NOT IN (?, ?))',
+    );
+    expect(expanded.parameters).toEqual([1, 2, 3, 2020, 2021]);
+  });
+
   it('should apply the related sort, fields, filters and trashed rule to an include', async () => {
     const parsed = query({
       fields: { anime: ['name'] },

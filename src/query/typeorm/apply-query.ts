@@ -150,7 +150,7 @@ export function selectPage(
   query: ParsedQuery,
   keyset?: KeysetPage,
 ): SqlStatement {
-  const bag = new ParameterBag();
+  const bag = new ParameterBag(dialect);
   const alias = dialect.escape(ROOT_ALIAS);
   const sort = query.sort[schema.type];
   if (keyset !== undefined && sort === 'random') {
@@ -212,7 +212,7 @@ export function selectOne(
   query: ParsedQuery,
   id: number | string,
 ): SqlStatement {
-  const bag = new ParameterBag();
+  const bag = new ParameterBag(dialect);
   const alias = dialect.escape(ROOT_ALIAS);
   const columns = planFields(schema, query.fields[schema.type]).columns;
   const sql =
@@ -234,7 +234,7 @@ export function selectIncluded(
   query: ParsedQuery,
   ownerIds: readonly (number | string)[],
 ): SqlStatement {
-  const bag = new ParameterBag();
+  const bag = new ParameterBag(dialect);
   const resource = include.resource;
   const pivot = dialect.escape(PIVOT_ALIAS);
   const related = dialect.escape(RELATED_ALIAS);
