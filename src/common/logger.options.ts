@@ -17,40 +17,14 @@ import type { AppConfig } from '../config/app-config';
 
 const loggers = new WeakMap<AppConfig, Logger>();
 
-/** Lines are written once this many bytes are waiting… */
-export const LOG_BUFFER_BYTES = 4096;
-/** …and at least this often, whatever the traffic. */
-export const LOG_FLUSH_INTERVAL_MS = 1000;
-
-let stdoutBuffer: ReturnType<typeof pino.destination> | undefined;
-
-/**
- * stdout, written synchronously but a few kilobytes at a time, one buffer for the whole process
- * (every logger shares it): pino's default destination hands every line to the libuv thread pool
- * (a thread wake-up per line), and one `write` per line was still about 12 µs of a loaded request
- * (docs/PERFORMANCE.md). A line waits at most LOG_FLUSH_INTERVAL_MS, and what is waiting is written
- * when the process exits, a crash that reaches `exit` included; only a SIGKILL loses it.
- */
-function bufferedStdout(): ReturnType<typeof pino.destination> {
-  if (stdoutBuffer === undefined) {
-    const buffer = pino.destination({
-      dest: 1,
-      sync: true,
-      minLength: LOG_BUFFER_BYTES,
-      periodicFlush: LOG_FLUSH_INTERVAL_MS,
-    });
-    process.once('exit', () => buffer.flushSync());
-    stdoutBuffer = buffer;
-  }
-  return stdoutBuffer;
-}
-
 /** The one pino logger of an app (made once per configuration). */
 export function appLogger(config: AppConfig): Logger {
   let logger = loggers.get(config);
   if (logger === undefined) {
     // No `redact`: no line carries request headers (tokens, cookies), and redaction cost every line.
-    logger = pino({ level: config.logLevel }, bufferedStdout());
+    // A synchronous stdout: pino's default writes each line through the libuv thread pool, and
+    // that hand-off (a thread wake-up per line) cost a loaded request more than all of its logging.
+    logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
     loggers.set(config, logger);
   }
   return logger;
