@@ -49,11 +49,13 @@ describe.each(testDatabaseKinds())('raw reader [%s]', (kind) => {
   });
 
   it("should reject a failing statement with the driver's error, then read on", async () => {
-    const error = (await reader.query('SELECT n FROM no_such_table').catch((e: unknown) => e)) as {
-      code?: unknown;
-    };
-    expect(error).toBeInstanceOf(Error);
-    expect(error.code).toBe(kind === 'mysql' ? 'ER_NO_SUCH_TABLE' : 'SQLITE_ERROR');
+    const error = await reader.query('SELECT n FROM no_such_table').catch((e: unknown) => e);
+    // The driver's own error, code and all (better-sqlite3's come from another realm under Jest,
+    // so not `toBeInstanceOf(Error)`).
+    expect(error).toMatchObject({
+      code: kind === 'mysql' ? 'ER_NO_SUCH_TABLE' : 'SQLITE_ERROR',
+      message: expect.stringContaining('no_such_table') as unknown,
+    });
     expect(await reader.query('SELECT ? AS n', [7])).toEqual([{ n: 7 }]);
     if (kind === 'mysql') expect(poolCounts(dataSource)).toEqual({ all: 5, free: 5 });
   });

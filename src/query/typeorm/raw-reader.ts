@@ -84,7 +84,7 @@ export class RawReader {
         );
         return Promise.resolve(rows as T[]);
       } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        return Promise.reject(driverError(error));
       }
     }
     // Any other driver: through TypeORM.
@@ -134,10 +134,19 @@ function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise<T[]> {
         });
       } catch (error) {
         connection.release();
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(driverError(error));
       }
     });
   });
+}
+
+/**
+ * A driver's error as it was thrown, `code` and all. Not `instanceof Error` alone: better-sqlite3
+ * creates its errors from the native side, with the `Error` of the realm the addon was loaded in,
+ * which need not be the caller's (under Jest it is not).
+ */
+function driverError(error: unknown): Error {
+  return typeof error === 'object' && error !== null ? (error as Error) : new Error(String(error));
 }
 
 /**
