@@ -21,6 +21,7 @@ import { databaseNow } from '../src/database/timestamps';
 import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
 import { cursorBinding, CursorCodec, CursorValue } from '../src/query/cursor';
 import type { ParsedQuery, SortTerm } from '../src/query/query.types';
+import { MysqlPool, mysqlQuery } from '../src/query/typeorm/raw-reader';
 
 const FACETS = ['Small Cover', 'Cover', 'Grill'];
 const FACET_INPUT: Record<string, number> = {
@@ -70,25 +71,13 @@ pool.pool.on('connection', (connection) => {
 type Row = RowDataPacket;
 
 /**
- * A SELECT on a connection taken from the pool and handed back once its rows are in, as the service
- * reads (src/query/typeorm/raw-reader.ts). Not `pool.query`: on it the young generation kept and
- * promoted a quarter of what was allocated, and the collector's extra work made this ceiling lower
- * than the fastest this stack can be (docs/PERFORMANCE.md, "Garbage collection").
+ * A SELECT as the service runs one (`mysqlQuery` of src/query/typeorm/raw-reader.ts): on a connection
+ * taken from the pool and handed back once its rows are in. Not `pool.query`: on it the young
+ * generation kept and promoted a quarter of what was allocated, and the collector's extra work made
+ * this ceiling lower than the fastest this stack can be (docs/PERFORMANCE.md, "Garbage collection").
  */
 function select(sql: string, values: unknown[] = []): Promise<Row[]> {
-  return new Promise((resolve, reject) => {
-    pool.pool.getConnection((connectionError, connection) => {
-      if (connectionError) {
-        reject(connectionError);
-        return;
-      }
-      connection.query<Row[]>(sql, values, (error, rows) => {
-        connection.release();
-        if (error) reject(error);
-        else resolve(rows);
-      });
-    });
-  });
+  return mysqlQuery<Row>(pool.pool as unknown as MysqlPool, { sql, parameters: values });
 }
 
 const timestamp = (value: string | null): string | null =>

@@ -20,7 +20,7 @@ interface MysqlConnection {
   destroy(): void;
 }
 
-interface MysqlPool {
+export interface MysqlPool {
   getConnection(callback: (error: Error | null, connection: MysqlConnection) => void): void;
 }
 
@@ -118,7 +118,7 @@ export class RawReader {
  * collections, which V8 then promoted, so it ran a full collection about every 0.7 s; taking the
  * connection by hand, almost nothing survives (docs/PERFORMANCE.md, "Garbage collection").
  */
-function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise<T[]> {
+export function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise<T[]> {
   return new Promise((resolve, reject) => {
     pool.getConnection((connectionError, connection) => {
       if (connectionError) {
