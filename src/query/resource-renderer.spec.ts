@@ -1,3 +1,4 @@
+import type { FieldDefinition, ResourceSchema } from './query.types';
 import { compileIncludedRenderer, renderResource, renderWithIncludes } from './resource-renderer';
 import { TEST_SCHEMA } from './typeorm/test-schema.fixture';
 
@@ -21,6 +22,45 @@ describe('rendering raw rows through a schema', () => {
       link: 'https://cdn.test/a/b.jpg',
     });
     expect(Object.keys(rendered)).toEqual(['image_id', 'path', 'facet', 'link']);
+  });
+
+  it('should render field names that need quoting as they are, in schema order', () => {
+    const odd = (name: string): FieldDefinition => ({
+      name,
+      column: 'path',
+      type: 'string',
+      default: true,
+      filterable: false,
+      sortable: false,
+    });
+    const schema: ResourceSchema = {
+      ...TEST_SCHEMA,
+      fields: [odd('say "hi"'), odd('back\\slash'), odd('line\nbreak'), odd('2nd-field'), odd('x')],
+    };
+    const rendered = renderResource(schema, row);
+    expect(Object.keys(rendered)).toEqual([
+      'say "hi"',
+      'back\\slash',
+      'line\nbreak',
+      '2nd-field',
+      'x',
+    ]);
+    expect(Object.values(rendered)).toEqual([
+      'a/b.jpg',
+      'a/b.jpg',
+      'a/b.jpg',
+      'a/b.jpg',
+      'a/b.jpg',
+    ]);
+    expect(Object.getPrototypeOf(rendered)).toBe(Object.prototype);
+  });
+
+  it('should refuse a schema field named __proto__ rather than set the prototype of every row', () => {
+    const schema: ResourceSchema = {
+      ...TEST_SCHEMA,
+      fields: [{ ...TEST_SCHEMA.fields[1], name: '__proto__' }],
+    };
+    expect(() => renderResource(schema, row)).toThrow('A field cannot be named __proto__.');
   });
 
   it('should render only the asked fields, timestamps with six fraction digits, null dates as null', () => {
