@@ -40,20 +40,33 @@ export function accessLogLevel(statusCode: number): Level {
   return statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
 }
 
-/** A Fastify `onResponse` hook writing the access line of each request. */
+interface LineStream {
+  write(line: string): unknown;
+}
+
+/**
+ * A Fastify `onResponse` hook writing the access line of each request. The line is the one
+ * `logger[level]({ req, res, responseTime }, 'request completed')` writes, byte for byte (a test
+ * holds the two side by side), put together here and handed to the logger's own destination: pino's
+ * general serialiser walks the nested objects key by key, which was a large part of what logging
+ * cost a list request (docs/PERFORMANCE.md).
+ */
 export function accessLogHook(
   logger: Logger,
 ): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
+  const stream = (logger as unknown as Record<symbol, LineStream>)[pino.symbols.streamSym];
+  // `,"pid":…,"hostname":"…"`: the logger's bindings as pino has already serialised them.
+  const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym];
+  const levelNumbers = logger.levels.values;
   return (request, reply, done) => {
-    const level = accessLogLevel(reply.statusCode);
+    const statusCode = reply.statusCode;
+    const level = accessLogLevel(statusCode);
     if (logger.isLevelEnabled(level)) {
-      logger[level](
-        {
-          req: { id: request.id, method: request.method, url: request.url },
-          res: { statusCode: reply.statusCode },
-          responseTime: Math.round(reply.elapsedTime),
-        },
-        'request completed',
+      stream.write(
+        `{"level":${levelNumbers[level]},"time":${Date.now()}${bindings}` +
+          `,"req":{"id":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)}` +
+          `,"url":${JSON.stringify(request.url)}},"res":{"statusCode":${statusCode}}` +
+          `,"responseTime":${Math.round(reply.elapsedTime)},"msg":"request completed"}\n`,
       );
     }
     done();
