@@ -1,16 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import pino, { type Level } from 'pino';
+import pino, { type LevelWithSilent } from 'pino';
 import { accessLogHook } from './logger.options';
 
 /** A pino logger writing into an array, as the service's logger writes to stdout. */
-function capturingLogger(level: Level = 'info') {
+function capturingLogger(level: LevelWithSilent = 'info') {
   const lines: string[] = [];
   const logger = pino({ level }, { write: (line: string) => lines.push(line) });
   return { logger, lines };
 }
 
 function accessLine(
-  level: Level,
+  level: LevelWithSilent,
   request: { id: string; method: string; url: string },
   statusCode: number,
   elapsedTime: number,
