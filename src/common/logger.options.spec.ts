@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino, { type LevelWithSilent } from 'pino';
-import { accessLogHook } from './logger.options';
+import { accessLogHook, flushAccessLines } from './logger.options';
 
 /** A pino logger writing into an array, as the service's logger writes to stdout. */
 function capturingLogger(level: LevelWithSilent = 'info') {
@@ -9,12 +9,14 @@ function capturingLogger(level: LevelWithSilent = 'info') {
   return { logger, lines };
 }
 
-function accessLine(
+const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function accessLine(
   level: LevelWithSilent,
   request: { id: string; method: string; url: string },
   statusCode: number,
   elapsedTime: number,
-): string[] {
+): Promise<string[]> {
   const { logger, lines } = capturingLogger(level);
   let called = 0;
   accessLogHook(logger)(
@@ -23,6 +25,7 @@ function accessLine(
     () => called++,
   );
   expect(called).toBe(1);
+  await endOfTurn();
   return lines;
 }
 
@@ -51,7 +54,7 @@ describe('the access line', () => {
 
   const request = { id: '6c1f0e0e-8d2a-4a57-9d43-0c4b9e3f7f11', method: 'GET', url: '/api/image' };
 
-  it('should be the line pino writes, byte for byte, at the level of the status', () => {
+  it('should be the line pino writes, byte for byte, at the level of the status', async () => {
     for (const [statusCode, level] of [
       [200, 30],
       [304, 30],
@@ -59,7 +62,7 @@ describe('the access line', () => {
       [422, 40],
       [500, 50],
     ] as const) {
-      const [line] = accessLine('info', request, statusCode, 2.6);
+      const [line] = await accessLine('info', request, statusCode, 2.6);
       expect(line).toBe(pinoLine(request, statusCode, 2.6));
       expect(JSON.parse(line)).toEqual({
         level,
@@ -75,7 +78,7 @@ describe('the access line', () => {
     }
   });
 
-  it('should escape what a client put in the URL and the request id as pino does', () => {
+  it('should escape what a client put in the URL and the request id as pino does', async () => {
     const urls = [
       '/api/image?filter[path]="quoted"\\back',
       '/api/image?x=\u0001\u001f\t\n',
@@ -85,16 +88,54 @@ describe('the access line', () => {
     ];
     for (const url of urls) {
       const odd = { id: 'a"b\\c', method: 'GET', url };
-      const [line] = accessLine('info', odd, 200, 0.4);
+      const [line] = await accessLine('info', odd, 200, 0.4);
       expect(line).toBe(pinoLine(odd, 200, 0.4));
       expect(JSON.parse(line).req).toEqual(odd);
     }
   });
 
-  it('should write nothing below the logger level', () => {
-    expect(accessLine('warn', request, 200, 1)).toEqual([]);
-    expect(accessLine('error', request, 404, 1)).toEqual([]);
-    expect(accessLine('warn', request, 404, 1)).toHaveLength(1);
-    expect(accessLine('silent', request, 500, 1)).toEqual([]);
+  it('should write nothing below the logger level', async () => {
+    expect(await accessLine('warn', request, 200, 1)).toEqual([]);
+    expect(await accessLine('error', request, 404, 1)).toEqual([]);
+    expect(await accessLine('warn', request, 404, 1)).toHaveLength(1);
+    expect(await accessLine('silent', request, 500, 1)).toEqual([]);
+  });
+
+  it('should write the lines of one event-loop turn together, in order, when the turn ends', async () => {
+    const { logger, lines } = capturingLogger();
+    const hook = accessLogHook(logger);
+    const finish = (url: string, statusCode: number) =>
+      hook(
+        { ...request, url } as unknown as FastifyRequest,
+        { statusCode, elapsedTime: 1 } as unknown as FastifyReply,
+        () => undefined,
+      );
+    finish('/api/image/1', 200);
+    finish('/api/image/2', 404);
+    finish('/api/image/3', 200);
+    expect(lines).toEqual([]);
+    await endOfTurn();
+    expect(lines).toEqual([
+      pinoLine({ ...request, url: '/api/image/1' }, 200, 1) +
+        pinoLine({ ...request, url: '/api/image/2' }, 404, 1) +
+        pinoLine({ ...request, url: '/api/image/3' }, 200, 1),
+    ]);
+    finish('/api/image/4', 200);
+    await endOfTurn();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe(pinoLine({ ...request, url: '/api/image/4' }, 200, 1));
+  });
+
+  it('should write the waiting lines at once when flushed (as on process exit), and not again', async () => {
+    const { logger, lines } = capturingLogger();
+    accessLogHook(logger)(
+      request as unknown as FastifyRequest,
+      { statusCode: 200, elapsedTime: 1 } as unknown as FastifyReply,
+      () => undefined,
+    );
+    flushAccessLines();
+    expect(lines).toEqual([pinoLine(request, 200, 1)]);
+    await endOfTurn();
+    expect(lines).toHaveLength(1);
   });
 });
