@@ -4,7 +4,6 @@ import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
-import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { setupOpenApi } from './openapi/openapi-document';
@@ -29,7 +28,10 @@ export function createFastifyAdapter(): FastifyAdapter {
  */
 export function configureApp(app: NestFastifyApplication): INestApplication {
   app.useLogger(app.get(Logger));
-  app.useGlobalPipes(createValidationPipe());
+  // No global ValidationPipe: every handler takes what the client sent as it came and has it checked
+  // where the contract orders the check (ParsedQueryParam for the query, ImageId for `:id`, the
+  // service's validateBody for bodies, after the guard and the lookup). A global pipe had nothing
+  // to validate and still ran for every parameter of every request.
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool, then exit 0.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 

@@ -5,7 +5,7 @@ import { createValidationPipe } from './validation';
 const pipe = createValidationPipe();
 
 /**
- * Validates a JSON body against a DTO class with the global pipe's rules (unknown keys dropped,
+ * Validates a JSON body against a DTO class with the service's ValidationPipe (unknown keys dropped,
  * 422 keyed by field). For handlers that must answer 404 for a missing row before judging the body
  * (API.md section 6: 401 → 403 → 404 → 422), so validation cannot run as a parameter pipe.
  * No body counts as `{}`; a body that is JSON but not an object is a 422 on `body`.

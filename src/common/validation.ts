@@ -18,7 +18,10 @@ export function flattenValidationErrors(
   return result;
 }
 
-/** The global pipe for bodies: unknown keys are stripped (ignored), failures are 422. */
+/**
+ * The ValidationPipe for bodies (see validate-body.ts): unknown keys are stripped (ignored), failures
+ * are 422.
+ */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     transform: true,

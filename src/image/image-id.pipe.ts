@@ -26,7 +26,8 @@ const RawImageIdParam = createParamDecorator(
 
 /**
  * The route's `:id` as an image id (404 otherwise). A custom parameter decorator rather than
- * `@Param('id')`: the global ValidationPipe converts `@Param` values of type `number` itself, turning
- * `abc` into `NaN` before `ImageIdPipe` could name it in the 404.
+ * `@Param('id')`: a ValidationPipe with `transform` (as Nest apps commonly install globally) would
+ * convert `@Param` values of type `number` itself, turning `abc` into `NaN` before `ImageIdPipe`
+ * could name it in the 404.
  */
 export const ImageId = (): ParameterDecorator => RawImageIdParam(undefined, ImageIdPipe);

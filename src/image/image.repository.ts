@@ -12,6 +12,7 @@ import { readTableIndexes, TableIndexes } from '../query/typeorm/index-check';
 import { keysetIndexFor, withForcedIndex } from '../query/typeorm/index-hint';
 import { RawReader } from '../query/typeorm/raw-reader';
 import { loadIncludes } from '../query/typeorm/include-loader';
+import type { SqlStatement } from '../query/typeorm/sql-fragments';
 import type { ImageFacet } from './image-facet';
 import { Image } from './image.entity';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
@@ -151,10 +152,18 @@ export class ImageRepository {
    * A page of images for the list route as raw rows, in ONE statement selecting only the needed
    * columns, with one row more than the page size when a next page exists (see `selectPage`).
    */
-  async findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
+  findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
     const statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
+    // Not an async function: the common case hands the reader's promise on as it is.
     if (keyset?.values === undefined || !this.isMysql) return this.reader.all(statement);
-    // MySQL/MariaDB: a keyset page names the index of its sort (see index-hint.ts).
+    return this.findKeysetPageWithHint(query, statement);
+  }
+
+  /** MySQL/MariaDB: a keyset page after a position names the index of its sort (see index-hint.ts). */
+  private async findKeysetPageWithHint(
+    query: ParsedQuery,
+    statement: SqlStatement,
+  ): Promise<RawRow[]> {
     const index = keysetIndexFor(IMAGE_QUERY_SCHEMA, query, await this.imageIndexes());
     if (index === undefined) return this.reader.all(statement);
     try {
