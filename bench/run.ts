@@ -59,7 +59,7 @@ interface Measurement {
 
 async function load(
   variant: Variant,
-  scenario: Scenario,
+  expectedStatus: Scenario['expectedStatus'],
   requests: autocannon.Request[],
   seconds: number,
 ): Promise<Measurement> {
@@ -76,7 +76,7 @@ async function load(
   clearInterval(sampler);
   await settle();
   const statuses = result as unknown as Record<string, number>;
-  const expected = scenario.expectedStatus === 304 ? statuses['3xx'] : statuses['2xx'];
+  const expected = expectedStatus === 304 ? statuses['3xx'] : statuses['2xx'];
   const total = ['1xx', '2xx', '3xx', '4xx', '5xx'].reduce(
     (sum, key) => sum + (statuses[key] ?? 0),
     0,
@@ -145,12 +145,14 @@ function summarize(measurements: Measurement[] | undefined): Summary | undefined
   };
 }
 
-type Results = Map<string, Map<VariantName, Measurement[]>>;
+/** A variant's measurements in a scenario, or (`baseline`) the service's on the scenario's baseline. */
+type Slot = VariantName | 'baseline';
+type Results = Map<string, Map<Slot, Measurement[]>>;
 
 /** The targets of issue 6, checked against the same run. */
 function targets(results: Results): string[] {
-  const rps = (scenario: string, variant: VariantName) =>
-    summarize(results.get(scenario)?.get(variant))?.requestsPerSecond;
+  const rps = (scenario: string, slot: Slot) =>
+    summarize(results.get(scenario)?.get(slot))?.requestsPerSecond;
   const lines: string[] = [];
   const check = (label: string, value: number | undefined, goal: number) => {
     if (value === undefined) return;
@@ -176,18 +178,22 @@ function targets(results: Results): string[] {
     ratio(rps('page-1-include', 'service'), rps('page-1-include', 'peer')),
     2,
   );
+  // Against the service's own baseline loads, interleaved with these scenarios' rounds.
   check(
     'cursor page 90,000 rows deep / page 1 (service)',
-    ratio(rps('deep-cursor', 'service'), rps('page-1', 'service')),
+    ratio(rps('deep-cursor', 'service'), rps('deep-cursor', 'baseline')),
     0.8,
   );
   check(
     '304 / the same request answered 200 (service)',
-    ratio(rps('conditional-304', 'service'), rps('page-1-include', 'service')),
+    ratio(rps('conditional-304', 'service'), rps('conditional-304', 'baseline')),
     2,
   );
+  // The baseline loads ran on the service too.
   const rss = Math.max(
-    ...[...results.values()].map((perVariant) => summarize(perVariant.get('service'))?.rssMb ?? 0),
+    ...[...results.values()].flatMap((perVariant) =>
+      (['service', 'baseline'] as const).map((slot) => summarize(perVariant.get(slot))?.rssMb ?? 0),
+    ),
   );
   if (rss > 0) {
     lines.push(
@@ -208,11 +214,15 @@ function renderReport(list: Variant[], scenarios: Scenario[], results: Results):
   for (const scenario of scenarios) {
     const perVariant = results.get(scenario.name);
     if (perVariant === undefined) continue;
-    for (const variant of list) {
-      const summary = summarize(perVariant.get(variant.name));
+    const slots: [Slot, string][] = list.map((variant) => [variant.name, variant.name]);
+    if (scenario.serviceBaseline !== undefined) {
+      slots.push(['baseline', `service, baseline: ${scenario.serviceBaseline.description}`]);
+    }
+    for (const [slot, label] of slots) {
+      const summary = summarize(perVariant.get(slot));
       if (summary === undefined) continue;
       lines.push(
-        `| ${scenario.name} | ${variant.name} | ${summary.requestsPerSecond.toFixed(0)} | ${summary.p50} | ${summary.p99} | ${summary.rssMb.toFixed(0)} | ${summary.unexpected} |`,
+        `| ${scenario.name} | ${label} | ${summary.requestsPerSecond.toFixed(0)} | ${summary.p50} | ${summary.p99} | ${summary.rssMb.toFixed(0)} | ${summary.unexpected} |`,
       );
     }
     const service = summarize(perVariant.get('service'));
@@ -290,21 +300,31 @@ async function main(): Promise<void> {
         const requests = await prepareScenario(scenario, variant.name, variant.port, token);
         if (requests !== undefined) prepared.set(variant.name, requests);
       }
-      const perVariant = new Map<VariantName, Measurement[]>();
-      results.set(scenario.name, perVariant);
-      console.log(`== ${scenario.name}: ${scenario.description}`);
+      // Each round loads the variants, then the service's baseline (if any), in that order.
+      const service = list.find((variant) => variant.name === 'service');
+      const loads: { slot: Slot; variant: Variant; requests: autocannon.Request[] }[] = [];
       for (const variant of list) {
         const requests = prepared.get(variant.name);
-        if (requests !== undefined && WARMUP > 0) await load(variant, scenario, requests, WARMUP);
+        if (requests !== undefined) loads.push({ slot: variant.name, variant, requests });
+      }
+      if (scenario.serviceBaseline !== undefined && service !== undefined) {
+        const requests = await scenario.serviceBaseline.requests(service.port, token);
+        loads.push({ slot: 'baseline', variant: service, requests });
+      }
+      const expectedOf = (slot: Slot) =>
+        slot === 'baseline' ? undefined : scenario.expectedStatus;
+      const perVariant = new Map<Slot, Measurement[]>();
+      results.set(scenario.name, perVariant);
+      console.log(`== ${scenario.name}: ${scenario.description}`);
+      for (const { slot, variant, requests } of loads) {
+        if (WARMUP > 0) await load(variant, expectedOf(slot), requests, WARMUP);
       }
       for (let round = 0; round < ROUNDS; round++) {
-        for (const variant of list) {
-          const requests = prepared.get(variant.name);
-          if (requests === undefined) continue;
-          const m = await load(variant, scenario, requests, DURATION);
-          perVariant.set(variant.name, [...(perVariant.get(variant.name) ?? []), m]);
+        for (const { slot, variant, requests } of loads) {
+          const m = await load(variant, expectedOf(slot), requests, DURATION);
+          perVariant.set(slot, [...(perVariant.get(slot) ?? []), m]);
           console.log(
-            `   round ${round + 1} ${variant.name.padEnd(8)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  rss ${m.rssMb.toFixed(0)} MB${m.unexpected ? `  unexpected ${m.unexpected}` : ''}${m.errors ? `  errors ${m.errors}` : ''}`,
+            `   round ${round + 1} ${slot.padEnd(8)} ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  rss ${m.rssMb.toFixed(0)} MB${m.unexpected ? `  unexpected ${m.unexpected}` : ''}${m.errors ? `  errors ${m.errors}` : ''}`,
           );
         }
       }

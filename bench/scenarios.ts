@@ -12,6 +12,16 @@ export interface Scenario {
   readonly requests: Partial<
     Record<VariantName, (port: number, token: string) => Promise<autocannon.Request[]>>
   >;
+  /**
+   * A target that compares the service with itself on another request (a cursor page against page
+   * 1, a 304 against the same request answered 200): that request, loaded on the service in every
+   * round right after the scenario's own loads, so that the two are measured side by side like the
+   * variants and not minutes apart in different scenarios. Expected answers: 2xx.
+   */
+  readonly serviceBaseline?: {
+    readonly description: string;
+    readonly requests: (port: number, token: string) => Promise<autocannon.Request[]>;
+  };
 }
 
 const get =
@@ -136,6 +146,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'deep-cursor',
     description: 'GET /api/image?page[cursor]=… (the same depth by keyset cursor)',
     requests: { service: cursorAtDepth(90_000), ceiling: cursorAtDepth(90_000) },
+    serviceBaseline: { description: 'page 1 (GET /api/image)', requests: get('/api/image') },
   },
   {
     name: 'show-include',
@@ -152,6 +163,10 @@ export const SCENARIOS: Scenario[] = [
     requests: {
       service: conditional('/api/image?include=anime,artists'),
       ceiling: conditional('/api/image?include=anime,artists'),
+    },
+    serviceBaseline: {
+      description: 'the same request answered 200 (no If-None-Match)',
+      requests: get('/api/image?include=anime,artists'),
     },
   },
   {
