@@ -126,6 +126,24 @@ describe('the access line', () => {
     expect(lines[1]).toBe(pinoLine({ ...request, url: '/api/image/4' }, 200, 1));
   });
 
+  it('should drop the lines, not throw, when the destination fails to write them', async () => {
+    const failing = pino(
+      { level: 'info' },
+      {
+        write: () => {
+          throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        },
+      },
+    );
+    accessLogHook(failing)(
+      request as unknown as FastifyRequest,
+      { statusCode: 200, elapsedTime: 1 } as unknown as FastifyReply,
+      () => undefined,
+    );
+    expect(() => flushAccessLines()).not.toThrow();
+    await endOfTurn();
+  });
+
   it('should write the waiting lines at once when flushed (as on process exit), and not again', async () => {
     const { logger, lines } = capturingLogger();
     accessLogHook(logger)(

@@ -69,7 +69,12 @@ class LineBuffer {
     const lines = this.pending;
     this.pending = '';
     LineBuffer.waiting.delete(this);
-    this.stream.write(lines);
+    try {
+      this.stream.write(lines);
+    } catch {
+      // stdout failed (pino already turns EPIPE into a no-op): the lines have nowhere to go, and
+      // an exception here, outside any request, would take the process down.
+    }
   }
 
   /** Writes every buffer's waiting lines now (the destination is synchronous). */
