@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino, { type LevelWithSilent } from 'pino';
-import { accessLogHook, flushAccessLines } from './logger.options';
+import { accessLogHook, accessLogLevel, flushAccessLines } from './logger.options';
 
 /** A pino logger writing into an array, as the service's logger writes to stdout. */
 function capturingLogger(level: LevelWithSilent = 'info') {
@@ -36,8 +36,7 @@ function pinoLine(
   elapsedTime: number,
 ): string {
   const { logger, lines } = capturingLogger('trace');
-  const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
-  logger[level](
+  logger[accessLogLevel(statusCode)](
     {
       req: { id: request.id, method: request.method, url: request.url },
       res: { statusCode },
