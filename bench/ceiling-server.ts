@@ -10,7 +10,7 @@
  * service.
  *
  *   CEILING_PORT=3101 BENCH_DATABASE_URL=mysql://root@127.0.0.1:3306/image_api_bench \
- *   JWT_SECRET=... CURSOR_SECRET=... npx ts-node --transpile-only bench/ceiling-server.ts
+ *   JWT_SECRET=... CURSOR_SECRET=... node dist-bench/bench/ceiling-server.js   (npm run build:bench)
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';

@@ -8,12 +8,11 @@
  * those normalised, their statuses and headers as they are.
  */
 import 'reflect-metadata';
-import { execSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { sign } from 'jsonwebtoken';
 import { ensureBenchDatabase } from './bench-data';
 import { deepCursorPath } from './scenarios';
-import { JWT_SECRET, ROOT, startVariants, stopVariants, variants } from './variants';
+import { buildServers, JWT_SECRET, startVariants, stopVariants, variants } from './variants';
 
 interface Answer {
   status: number;
@@ -90,7 +89,7 @@ const READS = [
 ];
 
 async function main(): Promise<void> {
-  execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
+  buildServers();
   await ensureBenchDatabase();
   const [service, ceiling] = variants('warn');
   const both = [service, ceiling];

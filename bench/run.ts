@@ -23,6 +23,7 @@ import { explainListQueries } from './explain';
 import { prepareScenario, Scenario, SCENARIOS } from './scenarios';
 import {
   benchDatabase,
+  buildServers,
   connectToBench,
   JWT_SECRET,
   ROOT,
@@ -275,8 +276,8 @@ function writeReport(header: string, body: string): void {
 }
 
 async function main(): Promise<void> {
-  console.log('== building the service');
-  execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
+  console.log('== building the service, the ceiling and the peer');
+  buildServers();
   console.log('== bench data');
   const data = await ensureBenchDatabase();
   const plans = await explainListQueries();

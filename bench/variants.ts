@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
@@ -7,7 +7,10 @@ import { MysqlDatabaseConfig, parseConfig } from '../src/config/app-config';
 /**
  * The three servers of the benchmark, all on the same database: the service (`node dist/main.js`,
  * as `npm start` runs it), the ceiling (bare node:http + mysql2) and the peer (NestJS on Express +
- * TypeORM + nestjs-paginate). Secrets here are the benchmark's own, never a deployment's.
+ * TypeORM + nestjs-paginate). All three run compiled JavaScript (`buildServers`): under ts-node a
+ * process also loads `node:repl`, which turns on `domain` for every EventEmitter, and holds the
+ * TypeScript compiler in its heap — about 5 % of the ceiling's CPU per request, a handicap the
+ * service does not carry. Secrets here are the benchmark's own, never a deployment's.
  */
 
 export const ROOT = join(__dirname, '..');
@@ -58,6 +61,11 @@ const serviceEnv = (port: number, logLevel: string): Record<string, string> => (
   NODE_ENV: 'production',
 });
 
+/** Compiles the service (`dist/`) and the ceiling and peer (`dist-bench/`, tsconfig.bench.json). */
+export function buildServers(): void {
+  execSync('npm run build && npm run build:bench', { cwd: ROOT, stdio: 'inherit' });
+}
+
 /** `npm start` without npm (`node --max-old-space-size=… dist/main.js`), as package.json has it. */
 function startCommand(): string[] {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -81,7 +89,7 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
     {
       name: 'ceiling',
       port: 3101,
-      command: ['node', '-r', 'ts-node/register/transpile-only', 'bench/ceiling-server.ts'],
+      command: ['node', 'dist-bench/bench/ceiling-server.js'],
       env: {
         CEILING_PORT: '3101',
         BENCH_DATABASE_URL: DATABASE_URL,
@@ -92,7 +100,7 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
     {
       name: 'peer',
       port: 3102,
-      command: ['node', '-r', 'ts-node/register/transpile-only', 'bench/peer/peer-server.ts'],
+      command: ['node', 'dist-bench/bench/peer/peer-server.js'],
       env: { PEER_PORT: '3102', BENCH_DATABASE_URL: DATABASE_URL },
     },
   ];

@@ -4,7 +4,7 @@
  * `nestjs-paginate` for paging, filtering and sorting. It is not part of the service.
  *
  *   PEER_PORT=3102 BENCH_DATABASE_URL=mysql://root@127.0.0.1:3306/image_api_bench \
- *     npx ts-node --transpile-only bench/peer/peer-server.ts
+ *     node dist-bench/bench/peer/peer-server.js   (after npm run build:bench)
  */
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
