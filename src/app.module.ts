@@ -23,7 +23,7 @@ export class AppModule {
         LoggerModule.forRoot(buildLoggerOptions(config)),
         DatabaseModule,
         HealthModule,
-        RateLimitModule,
+        RateLimitModule.forRoot(config),
         ImageModule,
         // The resource routes live under API_PREFIX; health and docs stay outside it.
         RouterModule.register([{ path: config.apiPrefix, module: ImageModule }]),

@@ -1,4 +1,4 @@
-import { ExecutionContext, HttpStatus, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { ExecutionContext, HttpStatus, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   getOptionsToken,
@@ -10,35 +10,39 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, TokenVerifier } from '../auth/token-verifier';
-import type { AppConfig } from '../config/app-config';
-import { InjectAppConfig } from '../config/config.module';
 import { ApiError, defaultMessage } from './api-error';
 
+const RATE_LIMITED = 'image-api:rate-limited';
 const ALLOWED = Promise.resolve(true);
 
 /**
  * RATE_LIMIT_PER_MINUTE per client (API.md section 8), one budget per client across all API routes.
  * A client is the `sub` of a valid bearer token, otherwise the caller's IP address.
+ *
+ * A global guard that `RateLimitModule.forRoot` registers only when limiting is on, and that limits
+ * the HTTP routes of controllers marked `@RateLimited()`. With `RATE_LIMIT_PER_MINUTE=0` no guard
+ * exists at all: a guard that only said yes still cost every request Nest's guard pipeline (an
+ * execution context and three awaited promises).
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly disabled: boolean;
-
   constructor(
     @Inject(getOptionsToken()) options: ThrottlerModuleOptions,
     @Inject(getStorageToken()) storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly tokens: TokenVerifier,
-    @InjectAppConfig() config: AppConfig,
   ) {
     super(options, storage, reflector);
-    // RATE_LIMIT_PER_MINUTE=0 turns limiting off, decided once here rather than per request (the
-    // base guard's skip options would await a check and read route metadata on every request).
-    this.disabled = config.rateLimitPerMinute === 0;
   }
 
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    return this.disabled ? ALLOWED : super.canActivate(context);
+    const limited =
+      context.getType() === 'http' &&
+      this.reflector.getAllAndOverride<boolean | undefined>(RATE_LIMITED, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true;
+    return limited ? super.canActivate(context) : ALLOWED;
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
@@ -67,5 +71,5 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
-/** Puts a controller's routes under the per-client rate limit. */
-export const RateLimited = (): ClassDecorator & MethodDecorator => UseGuards(RateLimitGuard);
+/** Puts a controller's routes under the per-client rate limit (when it is on). */
+export const RateLimited = (): ClassDecorator & MethodDecorator => SetMetadata(RATE_LIMITED, true);
