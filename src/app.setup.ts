@@ -40,9 +40,12 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   // One access log line per request (see logger.options.ts).
   fastify.addHook('onResponse', accessLogHook(appLogger(app.get<AppConfig>(APP_CONFIG))));
 
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  // Request-Id on every answer, set as the request comes in: error answers keep headers set before
+  // them (Fastify drops only Content-Type and Content-Length), and an onRequest hook joins the one
+  // Nest's adapter already has, where an onSend hook cost every response a hook run of its own.
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('Request-Id', request.id);
-    done(null, payload);
+    done();
   });
 
   // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed).
