@@ -143,6 +143,7 @@ export class ImageRepository {
 
   /** Runs the read statements without a TypeORM query runner each (see raw-reader.ts). */
   private readonly reader: RawReader;
+  private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.reader = RawReader.of(dataSource);
@@ -153,10 +154,25 @@ export class ImageRepository {
    * columns, with one row more than the page size when a next page exists (see `selectPage`).
    */
   findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
-    const statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
     // Not an async function: the common case hands the reader's promise on as it is.
-    if (keyset?.values === undefined || !this.isMysql) return this.reader.all(statement);
+    if (keyset === undefined) return this.reader.all(this.offsetPageStatement(query));
+    const statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
+    if (keyset.values === undefined || !this.isMysql) return this.reader.all(statement);
     return this.findKeysetPageWithHint(query, statement);
+  }
+
+  /**
+   * The statement of an offset page, built once per query object: a query string seen before comes
+   * back as the same (frozen) ParsedQuery (`ParsedQueryCache`), so its statement is reused; the
+   * entry goes when the query object does.
+   */
+  private offsetPageStatement(query: ParsedQuery): SqlStatement {
+    let statement = this.offsetPages.get(query);
+    if (statement === undefined) {
+      statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query);
+      this.offsetPages.set(query, statement);
+    }
+    return statement;
   }
 
   /** MySQL/MariaDB: a keyset page after a position names the index of its sort (see index-hint.ts). */

@@ -3,7 +3,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
-import { ParsedQueryParam, rawQueryOf } from './query.decorator';
+import { parseQuery } from './parse-query';
+import { ParsedQueryCache, ParsedQueryParam, rawQueryOf } from './query.decorator';
 import type { ParsedQuery } from './query.types';
 
 describe('rawQueryOf', () => {
@@ -15,6 +16,64 @@ describe('rawQueryOf', () => {
     ['the parsed query without a URL', { query: { include: 'anime' } }, { include: 'anime' }],
   ])('should read %s', (_what, request, expected) => {
     expect(rawQueryOf(request)).toEqual(expected);
+  });
+});
+
+describe('ParsedQueryCache', () => {
+  const cacheOf = (capacity?: number) => new ParsedQueryCache(IMAGE_QUERY_SCHEMA, 'index', capacity);
+
+  it('should hand out the parse of a string seen before as the same, deeply frozen object', () => {
+    const cache = cacheOf();
+    const first = cache.parse('include=anime&filter[facet]=Cover&page[size]=5');
+    expect(first).toEqual(
+      parseQuery('include=anime&filter[facet]=Cover&page[size]=5', IMAGE_QUERY_SCHEMA, 'index'),
+    );
+    expect(cache.parse('include=anime&filter[facet]=Cover&page[size]=5')).toBe(first);
+    expect(cache.size).toBe(1);
+    expect([
+      Object.isFrozen(first),
+      Object.isFrozen(first.page),
+      Object.isFrozen(first.filters),
+      Object.isFrozen(first.filters[0]),
+      Object.isFrozen(first.filters[0].values),
+      Object.isFrozen(first.include),
+    ]).toEqual([true, true, true, true, true, true]);
+    expect(() => {
+      (first.page as { size: number }).size = 100;
+    }).toThrow(TypeError);
+  });
+
+  it('should parse strings that differ in any character apart, and a parsed object as it is', () => {
+    const cache = cacheOf();
+    expect(cache.parse('page[number]=2').page.number).toBe(2);
+    expect(cache.parse('page[number]=3').page.number).toBe(3);
+    expect(cache.parse({ page: { number: '4' } }).page.number).toBe(4);
+    expect(cache.size).toBe(2);
+  });
+
+  it('should judge a bad query every time and keep nothing of it', () => {
+    const cache = cacheOf();
+    expect(() => cache.parse('page[size]=0')).toThrow();
+    expect(() => cache.parse('page[size]=0')).toThrow();
+    expect(cache.size).toBe(0);
+  });
+
+  it('should not keep keyset pages, whose cursors make every string unique', () => {
+    const cache = cacheOf();
+    const first = cache.parse('page[cursor]=');
+    expect(first.page.cursor).toBe('');
+    expect(cache.parse('page[cursor]=')).not.toBe(first);
+    expect(cache.size).toBe(0);
+  });
+
+  it('should keep at most its capacity, dropping the oldest entry first', () => {
+    const cache = cacheOf(2);
+    const one = cache.parse('page[number]=1');
+    const two = cache.parse('page[number]=2');
+    cache.parse('page[number]=3');
+    expect(cache.size).toBe(2);
+    expect(cache.parse('page[number]=2')).toBe(two);
+    expect(cache.parse('page[number]=1')).not.toBe(one);
   });
 });
 

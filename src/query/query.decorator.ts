@@ -1,10 +1,57 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { parseQuery } from './parse-query';
-import type { QueryMode, RootResourceSchema } from './query.types';
+import type { ParsedQuery, QueryMode, RootResourceSchema } from './query.types';
+
+/** How many parsed query strings each route keeps (see `ParsedQueryCache`). */
+export const PARSED_QUERY_CACHE_SIZE = 1000;
+
+/**
+ * The parsed queries of one route by raw query string. Clients repeat a handful of query strings
+ * (the first page, a filter, the next page numbers), and parsing and judging one anew cost a list
+ * request more than the rest of its own code did (docs/PERFORMANCE.md). Only what parsed is kept —
+ * a bad query is judged (422) every time — and not keyset pages, whose cursor makes every string
+ * unique. The entries are deeply frozen: one object serves many requests, so no code may change
+ * it. At most `capacity` entries, the oldest going first: a client sending ever new strings only
+ * costs itself and others a parse, as if there were no cache.
+ */
+export class ParsedQueryCache {
+  private readonly entries = new Map<string, ParsedQuery>();
+
+  constructor(
+    private readonly schema: RootResourceSchema,
+    private readonly mode: QueryMode,
+    private readonly capacity = PARSED_QUERY_CACHE_SIZE,
+  ) {}
+
+  /** `parseQuery(input, schema, mode)`, from the cache when the same string was parsed before. */
+  parse(input: unknown): ParsedQuery {
+    if (typeof input !== 'string') return parseQuery(input, this.schema, this.mode);
+    const cached = this.entries.get(input);
+    if (cached !== undefined) return cached;
+    const parsed = parseQuery(input, this.schema, this.mode);
+    if (parsed.page.cursor !== undefined) return parsed;
+    if (this.entries.size >= this.capacity) {
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+    this.entries.set(input, deepFreeze(parsed));
+    return parsed;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
 
 interface ParsedQueryParamOptions {
-  readonly schema: RootResourceSchema;
-  readonly mode: QueryMode;
+  readonly cache: ParsedQueryCache;
 }
 
 /** The parts of a Fastify (or Node) request the query is read from. */
@@ -28,17 +75,14 @@ export function rawQueryOf(request: RequestWithQuery): unknown {
 
 const parsedQueryParam = createParamDecorator(
   (options: ParsedQueryParamOptions, context: ExecutionContext) =>
-    parseQuery(
-      rawQueryOf(context.switchToHttp().getRequest<RequestWithQuery>()),
-      options.schema,
-      options.mode,
-    ),
+    options.cache.parse(rawQueryOf(context.switchToHttp().getRequest<RequestWithQuery>())),
 );
 
 /**
  * Hands a handler the request's query parsed and validated against `schema` for the route `mode`
- * (`index` or `show`), as a typed ParsedQuery; a bad query is a 422 before the handler runs:
+ * (`index` or `show`), as a typed ParsedQuery (from the route's `ParsedQueryCache` when the same
+ * query string came before); a bad query is a 422 before the handler runs:
  * `list(@ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery)`.
  */
 export const ParsedQueryParam = (schema: RootResourceSchema, mode: QueryMode): ParameterDecorator =>
-  parsedQueryParam({ schema, mode });
+  parsedQueryParam({ cache: new ParsedQueryCache(schema, mode) });
