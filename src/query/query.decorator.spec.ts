@@ -20,7 +20,8 @@ describe('rawQueryOf', () => {
 });
 
 describe('ParsedQueryCache', () => {
-  const cacheOf = (capacity?: number) => new ParsedQueryCache(IMAGE_QUERY_SCHEMA, 'index', capacity);
+  const cacheOf = (capacity?: number) =>
+    new ParsedQueryCache(IMAGE_QUERY_SCHEMA, 'index', capacity);
 
   it('should hand out the parse of a string seen before as the same, deeply frozen object', () => {
     const cache = cacheOf();
