@@ -24,7 +24,12 @@ import {
 } from '../query/pagination';
 import { OrderTerm, orderTermsFor } from '../query/query-plan';
 import type { ParsedQuery } from '../query/query.types';
-import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
+import {
+  IncludedRowGroups,
+  RawRow,
+  RenderedResource,
+  renderWithIncludes,
+} from '../query/resource-renderer';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
 import { imageNotFoundMessage } from './image-id.pipe';
@@ -111,7 +116,10 @@ export class ImageService {
       return ConditionalResult.modified(null, await this.readList(query, context, keyset));
     }
     // The links of a list repeat its query string as sent, so the tag covers it as sent.
-    const tag = await this.entityTagOf(`list\n${context.baseUrl}?${context.rawQuery}`);
+    const tag = this.entityTagOf(
+      await this.images.dataVersion(),
+      `list\n${context.baseUrl}?${context.rawQuery}`,
+    );
     if (ifNoneMatchMatches(ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
     return ConditionalResult.modified(tag, await this.readList(query, context, keyset));
   }
@@ -120,7 +128,8 @@ export class ImageService {
   async show(id: number, query: ParsedQuery): Promise<ImageResponse> {
     const row = await this.images.findOne(id, query);
     if (row === undefined) throw new NotFoundError(imageNotFoundMessage(id));
-    const [image] = await this.renderRead([row], query);
+    const rendered = this.renderRead([row], query);
+    const [image] = Array.isArray(rendered) ? rendered : await rendered;
     return { image };
   }
 
@@ -135,7 +144,7 @@ export class ImageService {
     rawQuery: string,
     ifNoneMatch: string | undefined,
   ): Promise<ConditionalResult<ImageResponse>> {
-    const tag = await this.entityTagOf(`show\n${id}?${rawQuery}`);
+    const tag = this.entityTagOf(await this.images.dataVersion(), `show\n${id}?${rawQuery}`);
     const matches = ifNoneMatchMatches(ifNoneMatch, tag);
     if (matches && !isAnyTag(ifNoneMatch)) return ConditionalResult.notModified(tag);
     const response = await this.show(id, query);
@@ -245,13 +254,13 @@ export class ImageService {
   }
 
   /**
-   * The entity tag of a read: the change versions of the tables it renders from, read before any
-   * of its rows (so a write racing the read can only cost a needless 200, never a stale 304), what
-   * was asked (`key`), and what else shapes the body (the image base URL, the representation).
+   * The entity tag of a read: the data version (the change versions of the tables it renders from,
+   * which the caller reads before any of its rows, so a write racing the read can only cost a
+   * needless 200, never a stale 304), what was asked (`key`), and what else shapes the body (the
+   * image base URL, the representation).
    */
-  private async entityTagOf(key: string): Promise<string> {
-    const version = await this.images.dataVersion();
-    return entityTag([REPRESENTATION_VERSION, this.config.imageBaseUrl, version, key]);
+  private entityTagOf(dataVersion: string, key: string): string {
+    return entityTag([REPRESENTATION_VERSION, this.config.imageBaseUrl, dataVersion, key]);
   }
 
   private get cursors(): CursorCodec {
@@ -281,8 +290,9 @@ export class ImageService {
     // The page is fetched with one row more than its size: that row only says a next page exists.
     const hasMore = rows.length > query.page.size;
     const page = hasMore ? rows.slice(0, query.page.size) : rows;
-    const images = await this.renderRead(page, query);
-    return { images, ...paginate(context, query.page, page.length, hasMore) };
+    const { links, meta } = paginate(context, query.page, page.length, hasMore);
+    const images = this.renderRead(page, query);
+    return { images: Array.isArray(images) ? images : await images, links, meta };
   }
 
   /**
@@ -316,19 +326,32 @@ export class ImageService {
       towards === direction ? hasMore : keyset.position !== undefined;
     const next = goesOn('after') ? cursorAt(page.at(-1), 'after') : null;
     const prev = goesOn('before') ? cursorAt(page[0], 'before') : null;
-    const images = await this.renderRead(page, query);
-    return { images, ...cursorPaginate(context, size, { prev, next }) };
+    const { links, meta } = cursorPaginate(context, size, { prev, next });
+    const images = this.renderRead(page, query);
+    return { images: Array.isArray(images) ? images : await images, links, meta };
   }
 
   /** Raw rows of the read path, rendered with `fields[...]` and their included arrays. */
-  private async renderRead(rows: RawRow[], query: ParsedQuery): Promise<RenderedResource[]> {
-    const included =
-      query.include.length === 0 || rows.length === 0
-        ? []
-        : await this.images.findIncluded(
-            query,
-            rows.map((row) => row.image_id as number | string),
-          );
+  private renderRead(
+    rows: RawRow[],
+    query: ParsedQuery,
+  ): RenderedResource[] | Promise<RenderedResource[]> {
+    // Without includes the rows render at once, and the callers take the array without an await
+    // (even awaiting a plain value costs a turn of the microtask queue).
+    if (query.include.length === 0 || rows.length === 0) return this.renderRows(rows, query, []);
+    return this.images
+      .findIncluded(
+        query,
+        rows.map((row) => row.image_id as number | string),
+      )
+      .then((included) => this.renderRows(rows, query, included));
+  }
+
+  private renderRows(
+    rows: readonly RawRow[],
+    query: ParsedQuery,
+    included: readonly IncludedRowGroups[],
+  ): RenderedResource[] {
     const renderImageRow = compileImageRenderer(this.config.imageBaseUrl, query.fields.image);
     return renderWithIncludes(rows, renderImageRow, 'image_id', included, query.fields);
   }
