@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { parseQuery } from './parse-query';
-import { ParsedQueryCache, ParsedQueryParam, rawQueryOf } from './query.decorator';
+import { ParsedQueryCache, ParsedQueryParam, rawQueryOf, withoutCursor } from './query.decorator';
 import type { ParsedQuery } from './query.types';
 
 describe('rawQueryOf', () => {
@@ -59,13 +59,65 @@ describe('ParsedQueryCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('should not keep keyset pages, whose cursors make every string unique', () => {
+  it('should keep a keyset page without its cursor, and hand each request its own cursor', () => {
     const cache = cacheOf();
-    const first = cache.parse('page[cursor]=');
-    expect(first.page.cursor).toBe('');
-    expect(cache.parse('page[cursor]=')).not.toBe(first);
+    const raw = (cursor: string) => `sort=-path&page[cursor]=${cursor}&page[size]=5`;
+    const first = cache.parse(raw('abc.DEF_-1'));
+    expect(first).toEqual(parseQuery(raw('abc.DEF_-1'), IMAGE_QUERY_SCHEMA, 'index'));
+    const second = cache.parse(raw('xyz.2'));
+    expect(second.page).toEqual({ size: 5, number: 1, cursor: 'xyz.2' });
+    expect(first.page.cursor).toBe('abc.DEF_-1');
+    expect(second.sort).toBe(first.sort);
+    expect(cache.size).toBe(1);
+    // The first keyset page is the kept entry itself.
+    expect(cache.parse(raw(''))).toBe(cache.parse(raw('')));
+    expect(cache.parse(raw('')).page.cursor).toBe('');
+    expect(cache.size).toBe(1);
+  });
+
+  it('should judge a cursor it does not take apart as the parser does', () => {
+    const cache = cacheOf();
+    for (const raw of [
+      'page[cursor]=a%2Eb', // percent-encoded: parsed whole
+      `page[cursor]=${'a'.repeat(1025)}`, // too long: 422
+      'page[cursor]=a&page[cursor]=b', // twice: 422
+      'page[cursor]=a&page[number]=2', // with a page number: 422
+    ]) {
+      let expected: unknown;
+      try {
+        expected = parseQuery(raw, IMAGE_QUERY_SCHEMA, 'index');
+      } catch (error) {
+        expected = error;
+      }
+      if (expected instanceof Error) {
+        expect(() => cache.parse(raw)).toThrow(expected);
+      } else {
+        expect(cache.parse(raw)).toEqual(expected);
+      }
+    }
     expect(cache.size).toBe(0);
   });
+});
+
+describe('withoutCursor', () => {
+  it.each<[string, { rest: string; cursor: string } | undefined]>([
+    ['page[cursor]=abc.d', { rest: 'page[cursor]=', cursor: 'abc.d' }],
+    ['a=1&page%5Bcursor%5D=x_y-z&b=2', { rest: 'a=1&page%5Bcursor%5D=&b=2', cursor: 'x_y-z' }],
+    ['page%5bcursor%5d=q', { rest: 'page%5bcursor%5d=', cursor: 'q' }],
+    ['page[cursor]=', undefined],
+    ['page[cursor]=a%2Eb', undefined],
+    ['page[cursor]=a+b', undefined],
+    ['page[cursor]=a&page[cursor]=b', undefined],
+    ['page[size]=5', undefined],
+    ['page[cursor]', undefined],
+  ])('%s', (raw, expected) => {
+    expect(withoutCursor(raw)).toEqual(expected);
+  });
+});
+
+describe('ParsedQueryCache capacity', () => {
+  const cacheOf = (capacity?: number) =>
+    new ParsedQueryCache(IMAGE_QUERY_SCHEMA, 'index', capacity);
 
   it('should keep at most its capacity, dropping the oldest entry first', () => {
     const cache = cacheOf(2);

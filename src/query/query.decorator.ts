@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { parseQuery } from './parse-query';
+import { isPlainCursor } from './parsers/page.parser';
 import type { ParsedQuery, QueryMode, RootResourceSchema } from './query.types';
 
 /** How many parsed query strings each route keeps (see `ParsedQueryCache`). */
@@ -9,10 +10,11 @@ export const PARSED_QUERY_CACHE_SIZE = 1000;
  * The parsed queries of one route by raw query string. Clients repeat a handful of query strings
  * (the first page, a filter, the next page numbers), and parsing and judging one anew cost a list
  * request more than the rest of its own code did (docs/PERFORMANCE.md). Only what parsed is kept —
- * a bad query is judged (422) every time — and not keyset pages, whose cursor makes every string
- * unique. The entries are deeply frozen: one object serves many requests, so no code may change
- * it. At most `capacity` entries, the oldest going first: a client sending ever new strings only
- * costs itself and others a parse, as if there were no cache.
+ * a bad query is judged (422) every time. A keyset page is looked up with its cursor left out
+ * (`page[cursor]=` in its place): the cursor makes every string unique, and nothing else the parser
+ * judges depends on its value. The entries are deeply frozen: one object serves many requests, so
+ * no code may change it. At most `capacity` entries, the oldest going first: a client sending ever
+ * new strings only costs itself and others a parse, as if there were no cache.
  */
 export class ParsedQueryCache {
   private readonly entries = new Map<string, ParsedQuery>();
@@ -28,18 +30,52 @@ export class ParsedQueryCache {
     if (typeof input !== 'string') return parseQuery(input, this.schema, this.mode);
     const cached = this.entries.get(input);
     if (cached !== undefined) return cached;
+    const keyset = withoutCursor(input);
+    if (keyset === undefined) return this.parseAndKeep(input);
+    const parsed = this.entries.get(keyset.rest) ?? this.parseAndKeep(keyset.rest);
+    return { ...parsed, page: { ...parsed.page, cursor: keyset.cursor } };
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private parseAndKeep(input: string): ParsedQuery {
     const parsed = parseQuery(input, this.schema, this.mode);
-    if (parsed.page.cursor !== undefined) return parsed;
+    // A cursor spelt in a way `withoutCursor` leaves alone (percent-encoded, say): not kept.
+    if (parsed.page.cursor !== undefined && parsed.page.cursor !== '') return parsed;
     if (this.entries.size >= this.capacity) {
       this.entries.delete(this.entries.keys().next().value as string);
     }
     this.entries.set(input, deepFreeze(parsed));
     return parsed;
   }
+}
 
-  get size(): number {
-    return this.entries.size;
+const CURSOR_KEYS = new Set(['page[cursor]', 'page%5Bcursor%5D', 'page%5bcursor%5d']);
+
+/**
+ * A raw query string with one non-empty `page[cursor]` taken out of it (`page[cursor]=` left in its
+ * place), when the key is spelt plainly and the value is one `parsePageCursor` takes as it is; else
+ * undefined (the string is parsed whole: a repeated or odd cursor gets the parser's own answer).
+ */
+export function withoutCursor(raw: string): { rest: string; cursor: string } | undefined {
+  const segments = raw.split('&');
+  let found = -1;
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index];
+    const equals = segment.indexOf('=');
+    if (equals === -1 || !CURSOR_KEYS.has(segment.slice(0, equals))) continue;
+    if (found !== -1) return undefined;
+    found = index;
   }
+  if (found === -1) return undefined;
+  const segment = segments[found];
+  const equals = segment.indexOf('=');
+  const cursor = segment.slice(equals + 1);
+  if (cursor === '' || !isPlainCursor(cursor)) return undefined;
+  segments[found] = segment.slice(0, equals + 1);
+  return { rest: segments.join('&'), cursor };
 }
 
 function deepFreeze<T>(value: T): T {

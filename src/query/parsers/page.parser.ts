@@ -16,6 +16,11 @@ export const MAX_CURSOR_LENGTH = 1024;
 /** What a cursor is made of: base64url text and dots; empty asks for the first page. */
 const CURSOR_TEXT = /^[A-Za-z0-9_.-]*$/;
 
+/** Whether `parsePageCursor` takes `value` as it is (no 422). */
+export function isPlainCursor(value: string): boolean {
+  return value.length <= MAX_CURSOR_LENGTH && CURSOR_TEXT.test(value);
+}
+
 const POSITIVE_INTEGER = /^\d{1,16}$/;
 
 export function isPageParameter(name: string): name is PageParameter {
@@ -59,9 +64,7 @@ export const CURSOR_WITH_RANDOM_MESSAGE =
  * to are checked where it is decoded (`CursorCodec`). Anything else is a 422 at `page.cursor`.
  */
 export function parsePageCursor(value: string): string {
-  if (value.length > MAX_CURSOR_LENGTH || !CURSOR_TEXT.test(value)) {
-    failParameter(`${PAGE_KEY}.cursor`, INVALID_CURSOR_MESSAGE);
-  }
+  if (!isPlainCursor(value)) failParameter(`${PAGE_KEY}.cursor`, INVALID_CURSOR_MESSAGE);
   return value;
 }
 
