@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { failParameter } from './query-error';
 import { INVALID_CURSOR_MESSAGE, PAGE_KEY } from './parsers/page.parser';
 import { orderTermsFor } from './query-plan';
@@ -66,7 +66,7 @@ export function cursorBinding(schema: RootResourceSchema, query: ParsedQuery): s
     query.has ?? null,
     query.page.size,
   ]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, BINDING_CHARS);
+  return hash('sha256', canonical, 'base64url').slice(0, BINDING_CHARS);
 }
 
 function isCursorValue(value: unknown): value is CursorValue {
