@@ -24,12 +24,7 @@ import {
 } from '../query/pagination';
 import { OrderTerm, orderTermsFor } from '../query/query-plan';
 import type { ParsedQuery } from '../query/query.types';
-import {
-  IncludedRowGroups,
-  RawRow,
-  RenderedResource,
-  renderWithIncludes,
-} from '../query/resource-renderer';
+import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
 import { imageNotFoundMessage } from './image-id.pipe';
@@ -128,8 +123,7 @@ export class ImageService {
   async show(id: number, query: ParsedQuery): Promise<ImageResponse> {
     const row = await this.images.findOne(id, query);
     if (row === undefined) throw new NotFoundError(imageNotFoundMessage(id));
-    const rendered = this.renderRead([row], query);
-    const [image] = Array.isArray(rendered) ? rendered : await rendered;
+    const [image] = await this.renderRead([row], query);
     return { image };
   }
 
@@ -291,8 +285,7 @@ export class ImageService {
     const hasMore = rows.length > query.page.size;
     const page = hasMore ? rows.slice(0, query.page.size) : rows;
     const { links, meta } = paginate(context, query.page, page.length, hasMore);
-    const images = this.renderRead(page, query);
-    return { images: Array.isArray(images) ? images : await images, links, meta };
+    return { images: await this.renderRead(page, query), links, meta };
   }
 
   /**
@@ -327,31 +320,18 @@ export class ImageService {
     const next = goesOn('after') ? cursorAt(page.at(-1), 'after') : null;
     const prev = goesOn('before') ? cursorAt(page[0], 'before') : null;
     const { links, meta } = cursorPaginate(context, size, { prev, next });
-    const images = this.renderRead(page, query);
-    return { images: Array.isArray(images) ? images : await images, links, meta };
+    return { images: await this.renderRead(page, query), links, meta };
   }
 
   /** Raw rows of the read path, rendered with `fields[...]` and their included arrays. */
-  private renderRead(
-    rows: RawRow[],
-    query: ParsedQuery,
-  ): RenderedResource[] | Promise<RenderedResource[]> {
-    // Without includes the rows render at once, and the callers take the array without an await
-    // (even awaiting a plain value costs a turn of the microtask queue).
-    if (query.include.length === 0 || rows.length === 0) return this.renderRows(rows, query, []);
-    return this.images
-      .findIncluded(
-        query,
-        rows.map((row) => row.image_id as number | string),
-      )
-      .then((included) => this.renderRows(rows, query, included));
-  }
-
-  private renderRows(
-    rows: readonly RawRow[],
-    query: ParsedQuery,
-    included: readonly IncludedRowGroups[],
-  ): RenderedResource[] {
+  private async renderRead(rows: RawRow[], query: ParsedQuery): Promise<RenderedResource[]> {
+    const included =
+      query.include.length === 0 || rows.length === 0
+        ? []
+        : await this.images.findIncluded(
+            query,
+            rows.map((row) => row.image_id as number | string),
+          );
     const renderImageRow = compileImageRenderer(this.config.imageBaseUrl, query.fields.image);
     return renderWithIncludes(rows, renderImageRow, 'image_id', included, query.fields);
   }
