@@ -61,21 +61,17 @@ const CURSOR_KEYS = new Set(['page[cursor]', 'page%5Bcursor%5D', 'page%5bcursor%
  */
 export function withoutCursor(raw: string): { rest: string; cursor: string } | undefined {
   const segments = raw.split('&');
-  let found = -1;
+  let found: { index: number; key: string; cursor: string } | undefined;
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index];
     const equals = segment.indexOf('=');
     if (equals === -1 || !CURSOR_KEYS.has(segment.slice(0, equals))) continue;
-    if (found !== -1) return undefined;
-    found = index;
+    if (found !== undefined) return undefined;
+    found = { index, key: segment.slice(0, equals + 1), cursor: segment.slice(equals + 1) };
   }
-  if (found === -1) return undefined;
-  const segment = segments[found];
-  const equals = segment.indexOf('=');
-  const cursor = segment.slice(equals + 1);
-  if (cursor === '' || !isPlainCursor(cursor)) return undefined;
-  segments[found] = segment.slice(0, equals + 1);
-  return { rest: segments.join('&'), cursor };
+  if (found === undefined || found.cursor === '' || !isPlainCursor(found.cursor)) return undefined;
+  segments[found.index] = found.key;
+  return { rest: segments.join('&'), cursor: found.cursor };
 }
 
 function deepFreeze<T>(value: T): T {
