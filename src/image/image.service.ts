@@ -23,6 +23,7 @@ import {
   paginate,
 } from '../query/pagination';
 import { OrderTerm, orderTermsFor } from '../query/query-plan';
+import { cursorlessQueryOf } from '../query/query.decorator';
 import type { ParsedQuery } from '../query/query.types';
 import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
 import { CreateImageDto } from './dto/create-image.dto';
@@ -43,10 +44,14 @@ import { compileImageRenderer, renderImage } from './image.serializer';
  */
 const REPRESENTATION_VERSION = '1';
 
-/** A keyset page to read: its sort, its binding, and where it starts (none: the first page). */
-interface KeysetRequest {
+/** What all pages of a keyset walk share: the sort terms and the binding of their cursors. */
+interface KeysetWalk {
   readonly terms: readonly OrderTerm[];
   readonly binding: string;
+}
+
+/** A keyset page to read: its walk, and where it starts (none: the first page). */
+interface KeysetRequest extends KeysetWalk {
   readonly position?: CursorPosition;
 }
 
@@ -80,6 +85,7 @@ export interface ImageListResponse {
 @Injectable()
 export class ImageService {
   private cursorCodec?: CursorCodec;
+  private readonly keysetWalks = new WeakMap<ParsedQuery, KeysetWalk>();
 
   constructor(
     private readonly images: ImageRepository,
@@ -267,11 +273,27 @@ export class ImageService {
   private keysetRequestOf(query: ParsedQuery): KeysetRequest | undefined {
     const token = query.page.cursor;
     if (token === undefined) return undefined;
-    const sort = query.sort[IMAGE_QUERY_SCHEMA.type];
-    const terms = orderTermsFor(IMAGE_QUERY_SCHEMA, sort === 'random' ? undefined : sort);
-    const binding = cursorBinding(IMAGE_QUERY_SCHEMA, query);
+    const { terms, binding } = this.keysetWalkOf(query);
     if (token === '') return { terms, binding };
     return { terms, binding, position: this.cursors.decode(token, binding, terms.length) };
+  }
+
+  /**
+   * The sort terms and the cursor binding of a keyset walk, worked out once per walk: every page of
+   * it comes with the same cursorless query (`cursorlessQueryOf`), and neither depends on the cursor.
+   */
+  private keysetWalkOf(query: ParsedQuery): KeysetWalk {
+    const walkQuery = cursorlessQueryOf(query);
+    let walk = this.keysetWalks.get(walkQuery);
+    if (walk === undefined) {
+      const sort = walkQuery.sort[IMAGE_QUERY_SCHEMA.type];
+      walk = {
+        terms: orderTermsFor(IMAGE_QUERY_SCHEMA, sort === 'random' ? undefined : sort),
+        binding: cursorBinding(IMAGE_QUERY_SCHEMA, walkQuery),
+      };
+      this.keysetWalks.set(walkQuery, walk);
+    }
+    return walk;
   }
 
   private async readList(

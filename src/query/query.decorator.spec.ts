@@ -4,7 +4,13 @@ import { Test } from '@nestjs/testing';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { parseQuery } from './parse-query';
-import { ParsedQueryCache, ParsedQueryParam, rawQueryOf, withoutCursor } from './query.decorator';
+import {
+  cursorlessQueryOf,
+  ParsedQueryCache,
+  ParsedQueryParam,
+  rawQueryOf,
+  withoutCursor,
+} from './query.decorator';
 import type { ParsedQuery } from './query.types';
 
 describe('rawQueryOf', () => {
@@ -73,6 +79,24 @@ describe('ParsedQueryCache', () => {
     expect(cache.parse(raw(''))).toBe(cache.parse(raw('')));
     expect(cache.parse(raw('')).page.cursor).toBe('');
     expect(cache.size).toBe(1);
+  });
+
+  it('should name the kept query as the cursorless query of every page of a keyset walk', () => {
+    const cache = cacheOf();
+    const raw = (cursor: string) => `filter[facet]=Cover&page[cursor]=${cursor}`;
+    const walk = cache.parse(raw(''));
+    const pages = [cache.parse(raw('abc.1')), cache.parse(raw('def.2'))];
+    for (const page of pages) {
+      expect(page).not.toBe(walk);
+      expect(cursorlessQueryOf(page)).toBe(walk);
+      expect({ ...page, page: { ...page.page, cursor: '' } }).toEqual(walk);
+    }
+    expect(cursorlessQueryOf(walk)).toBe(walk);
+    // Not from a cache, or a cursor the cache parsed whole: the query itself.
+    const parsed = parseQuery(raw('abc.1'), IMAGE_QUERY_SCHEMA, 'index');
+    expect(cursorlessQueryOf(parsed)).toBe(parsed);
+    const whole = cache.parse('page[cursor]=a%2Eb');
+    expect(cursorlessQueryOf(whole)).toBe(whole);
   });
 
   it('should judge a cursor it does not take apart as the parser does', () => {

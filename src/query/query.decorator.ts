@@ -33,7 +33,9 @@ export class ParsedQueryCache {
     const keyset = withoutCursor(input);
     if (keyset === undefined) return this.parseAndKeep(input);
     const parsed = this.entries.get(keyset.rest) ?? this.parseAndKeep(keyset.rest);
-    return { ...parsed, page: { ...parsed.page, cursor: keyset.cursor } };
+    const page: ParsedQuery = { ...parsed, page: { ...parsed.page, cursor: keyset.cursor } };
+    keysetPageQueries.set(page, parsed);
+    return page;
   }
 
   get size(): number {
@@ -50,6 +52,19 @@ export class ParsedQueryCache {
     this.entries.set(input, deepFreeze(parsed));
     return parsed;
   }
+}
+
+/** Each keyset page's query, made by a `ParsedQueryCache`, with the cached query it was copied from. */
+const keysetPageQueries = new WeakMap<ParsedQuery, ParsedQuery>();
+
+/**
+ * The query every page of a keyset walk shares: for a keyset page's query from a
+ * `ParsedQueryCache`, the cached (frozen) query it was copied from, which differs from it in
+ * `page.cursor` only (it is `''`); otherwise the query itself. What depends on everything but the
+ * cursor (the cursor binding, the sort terms) can be worked out once per walk by keying on it.
+ */
+export function cursorlessQueryOf(query: ParsedQuery): ParsedQuery {
+  return keysetPageQueries.get(query) ?? query;
 }
 
 const CURSOR_KEYS = new Set(['page[cursor]', 'page%5Bcursor%5D', 'page%5bcursor%5d']);
