@@ -2,7 +2,7 @@
  * `npm run bench`: seeds a MariaDB database with realistic data (bench-data.ts), starts the service,
  * the ceiling (bare node:http + mysql2) and the peer (NestJS on Express + TypeORM +
  * nestjs-paginate) on it, and load-tests them with autocannon, the variants interleaved round-robin
- * so that noise hits all alike. Prints req/s, p50, p99 and peak RSS per variant and scenario, the
+ * (the order rotated each round) so that noise hits all alike. Prints req/s, p50, p99 and peak RSS per variant and scenario, the
  * ratios, and writes them with the machine, the date and the plans of the list statements to
  * docs/PERFORMANCE.md (between the `bench:results` markers).
  *
@@ -301,7 +301,9 @@ async function main(): Promise<void> {
         const requests = await prepareScenario(scenario, variant.name, variant.port, token);
         if (requests !== undefined) prepared.set(variant.name, requests);
       }
-      // Each round loads the variants, then the service's baseline (if any), in that order.
+      // Each round loads the variants and the service's baseline (if any) one after the other, the
+      // order rotated by one each round: no load always follows the same other (the peer's heavy
+      // loads, say) or always comes first after the warm-up.
       const service = list.find((variant) => variant.name === 'service');
       const loads: { slot: Slot; variant: Variant; requests: autocannon.Request[] }[] = [];
       for (const variant of list) {
@@ -321,7 +323,8 @@ async function main(): Promise<void> {
         if (WARMUP > 0) await load(variant, expectedOf(slot), requests, WARMUP);
       }
       for (let round = 0; round < ROUNDS; round++) {
-        for (const { slot, variant, requests } of loads) {
+        for (let turn = 0; turn < loads.length; turn++) {
+          const { slot, variant, requests } = loads[(turn + round) % loads.length];
           const m = await load(variant, expectedOf(slot), requests, DURATION);
           perVariant.set(slot, [...(perVariant.get(slot) ?? []), m]);
           console.log(
@@ -342,7 +345,7 @@ async function main(): Promise<void> {
     '',
     `${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${mariadb}.`,
     `Load average before / after: ${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)} (other work on the machine skews absolute numbers; the ratios are same-run).`,
-    `${CONNECTIONS} connections, ${WARMUP} s warm-up, ${ROUNDS} round(s) of ${DURATION} s per variant, interleaved; service at LOG_LEVEL=${SERVICE_LOG_LEVEL}.`,
+    `${CONNECTIONS} connections, ${WARMUP} s warm-up, ${ROUNDS} round(s) of ${DURATION} s per variant, interleaved (the order rotated each round); service at LOG_LEVEL=${SERVICE_LOG_LEVEL}.`,
     `Data: ${data}.`,
   ].join('\n');
   const report = `${renderReport(list, scenarios, results)}\n### Plans of the list statements on this data\n\n${plans}\n`;
