@@ -302,8 +302,9 @@ async function main(): Promise<void> {
         if (requests !== undefined) prepared.set(variant.name, requests);
       }
       // Each round loads the variants and the service's baseline (if any) one after the other, the
-      // order rotated by one each round: no load always follows the same other (the peer's heavy
-      // loads, say) or always comes first after the warm-up.
+      // order rotated by one each round, so each load takes each place in a round once (with three
+      // rounds of three) and none is always the first after the warm-up. A rotation keeps the cycle:
+      // each load still follows the same other.
       const service = list.find((variant) => variant.name === 'service');
       const loads: { slot: Slot; variant: Variant; requests: autocannon.Request[] }[] = [];
       for (const variant of list) {
