@@ -2,9 +2,9 @@
  * `npm run bench`: seeds a MariaDB database with realistic data (bench-data.ts), starts the service,
  * the ceiling (bare node:http + mysql2) and the peer (NestJS on Express + TypeORM +
  * nestjs-paginate) on it, and load-tests them with autocannon, the variants interleaved round-robin
- * (the order rotated each round) so that noise hits all alike. Prints req/s, p50, p99 and peak RSS per variant and scenario, the
- * ratios, and writes them with the machine, the date and the plans of the list statements to
- * docs/PERFORMANCE.md (between the `bench:results` markers).
+ * (the order rotated each round) so that noise hits all alike. Prints req/s, p50, p99 and peak RSS
+ * per variant and scenario, the ratios, and writes them with the machine, the date and the plans of
+ * the list statements to docs/PERFORMANCE.md (between the `bench:results` markers).
  *
  * Options (after `npm run bench --`): --duration S (15), --rounds N (3), --warmup S (5),
  * --connections N (50), --only scenario1,scenario2, --service-log-level L (info), --no-write

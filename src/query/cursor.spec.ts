@@ -1,7 +1,7 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { parseQuery } from './parse-query';
 import { INVALID_CURSOR_MESSAGE } from './parsers/page.parser';
-import { createHmac, randomBytes } from 'node:crypto';
 import { CURSOR_OTHER_QUERY_MESSAGE, cursorBinding, CursorCodec, Sha256Hmac } from './cursor';
 import { oneError, queryErrorBody } from './testing/query-error-body';
 
