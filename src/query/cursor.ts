@@ -80,6 +80,8 @@ function isCursorValue(value: unknown): value is CursorValue {
 /** SHA-256 reads its input in blocks of this many bytes (RFC 2104's B). */
 const SHA256_BLOCK_BYTES = 64;
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /**
  * HMAC-SHA256 (RFC 2104) for one key, as two one-shot `crypto.hash` calls over the key's inner and
  * outer pads: `H((K ^ opad) || H((K ^ ipad) || message))`, the same bytes `createHmac` gives (a
@@ -101,19 +103,14 @@ export class Sha256Hmac {
 
   /** The MAC of `message` (UTF-8, as `Hmac.update(string)` reads it). */
   digest(message: string): Buffer {
-    const bytes = isAscii(message)
-      ? Buffer.from(this.innerPad + message, 'latin1')
-      : Buffer.concat([Buffer.from(this.innerPad, 'latin1'), Buffer.from(message, 'utf8')]);
+    // ASCII (every cursor payload) is the same bytes in latin1 as in UTF-8: one string, one buffer.
+    const bytes = NON_ASCII.test(message)
+      ? Buffer.concat([Buffer.from(this.innerPad, 'latin1'), Buffer.from(message, 'utf8')])
+      : Buffer.from(this.innerPad + message, 'latin1');
     const inner = hash('sha256', bytes, 'binary');
     const outer = hash('sha256', Buffer.from(this.outerPad + inner, 'latin1'), 'binary');
     return Buffer.from(outer, 'latin1');
   }
-}
-
-const NON_ASCII = /[\u0080-\uffff]/;
-
-function isAscii(text: string): boolean {
-  return !NON_ASCII.test(text);
 }
 
 /** Signs and verifies cursors with one secret. */
