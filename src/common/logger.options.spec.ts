@@ -1,6 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino, { type LevelWithSilent } from 'pino';
-import { accessLogHook, accessLogLevel, flushAccessLines } from './logger.options';
+import {
+  ACCESS_LINE_DELAY_MS,
+  ACCESS_LINES_MAX_WAITING,
+  accessLogHook,
+  accessLogLevel,
+  flushAccessLines,
+} from './logger.options';
 
 /** A pino logger writing into an array, as the service's logger writes to stdout. */
 function capturingLogger(level: LevelWithSilent = 'info') {
@@ -9,7 +15,8 @@ function capturingLogger(level: LevelWithSilent = 'info') {
   return { logger, lines };
 }
 
-const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** Long enough for waiting access lines to be written. */
+const afterDelay = () => new Promise((resolve) => setTimeout(resolve, ACCESS_LINE_DELAY_MS + 5));
 
 async function accessLine(
   level: LevelWithSilent,
@@ -25,7 +32,7 @@ async function accessLine(
     () => called++,
   );
   expect(called).toBe(1);
-  await endOfTurn();
+  await afterDelay();
   return lines;
 }
 
@@ -100,7 +107,7 @@ describe('the access line', () => {
     expect(await accessLine('silent', request, 500, 1)).toEqual([]);
   });
 
-  it('should write the lines of one event-loop turn together, in order, when the turn ends', async () => {
+  it('should write the lines that come within the delay together, in order, after it', async () => {
     const { logger, lines } = capturingLogger();
     const hook = accessLogHook(logger);
     const finish = (url: string, statusCode: number) =>
@@ -110,19 +117,39 @@ describe('the access line', () => {
         () => undefined,
       );
     finish('/api/image/1', 200);
+    await new Promise((resolve) => setImmediate(resolve));
     finish('/api/image/2', 404);
     finish('/api/image/3', 200);
     expect(lines).toEqual([]);
-    await endOfTurn();
+    await afterDelay();
     expect(lines).toEqual([
       pinoLine({ ...request, url: '/api/image/1' }, 200, 1) +
         pinoLine({ ...request, url: '/api/image/2' }, 404, 1) +
         pinoLine({ ...request, url: '/api/image/3' }, 200, 1),
     ]);
     finish('/api/image/4', 200);
-    await endOfTurn();
+    await afterDelay();
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe(pinoLine({ ...request, url: '/api/image/4' }, 200, 1));
+  });
+
+  it('should write the waiting lines at once when they reach the size limit', () => {
+    const { logger, lines } = capturingLogger();
+    const hook = accessLogHook(logger);
+    const long = { ...request, url: `/api/image?filter[path]=${'a'.repeat(1000)}` };
+    const line = pinoLine(long, 200, 1);
+    const fit = Math.ceil(ACCESS_LINES_MAX_WAITING / line.length);
+    for (let count = 1; count <= fit; count++) {
+      hook(
+        long as unknown as FastifyRequest,
+        { statusCode: 200, elapsedTime: 1 } as unknown as FastifyReply,
+        () => undefined,
+      );
+      // Nothing is written before the limit is reached, and everything when it is.
+      expect(lines).toEqual(count < fit ? [] : [line.repeat(fit)]);
+    }
+    flushAccessLines();
+    expect(lines).toHaveLength(1);
   });
 
   it('should drop the lines, not throw, when the destination fails to write them', async () => {
@@ -140,7 +167,7 @@ describe('the access line', () => {
       () => undefined,
     );
     expect(() => flushAccessLines()).not.toThrow();
-    await endOfTurn();
+    await afterDelay();
   });
 
   it('should write the waiting lines at once when flushed (as on process exit), and not again', async () => {
@@ -152,7 +179,7 @@ describe('the access line', () => {
     );
     flushAccessLines();
     expect(lines).toEqual([pinoLine(request, 200, 1)]);
-    await endOfTurn();
+    await afterDelay();
     expect(lines).toHaveLength(1);
   });
 });

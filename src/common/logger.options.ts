@@ -44,14 +44,21 @@ interface LineStream {
   write(line: string): unknown;
 }
 
+/** How long an access line may wait to be written with the lines that follow it. */
+export const ACCESS_LINE_DELAY_MS = 10;
+/** Waiting lines beyond this many characters are written at once. */
+export const ACCESS_LINES_MAX_WAITING = 64 * 1024;
+
 /**
- * Access lines finished in one turn of the event loop, written together at its end (`setImmediate`)
- * with one `write`: under load several responses finish per turn, and a write to stdout is a
- * system call each. A line waits at most for the rest of its turn; on `process.exit` (a shutdown,
- * a failed start) what waits is written before the process goes.
+ * Access lines written together, with one `write` (a system call each): a line waits at most
+ * `ACCESS_LINE_DELAY_MS` for the lines that follow it, and no longer once `ACCESS_LINES_MAX_WAITING`
+ * characters wait; on `process.exit` (a shutdown, a failed start) what waits is written before the
+ * process goes. Flushed once per event-loop turn, a line cost a `write` of its own whenever its
+ * request had the turn to itself, as it does at any moderate load (docs/PERFORMANCE.md).
  */
 class LineBuffer {
   private pending = '';
+  private timer?: NodeJS.Timeout;
   private static readonly waiting = new Set<LineBuffer>();
 
   constructor(private readonly stream: LineStream) {}
@@ -59,12 +66,16 @@ class LineBuffer {
   add(line: string): void {
     if (this.pending === '') {
       LineBuffer.waiting.add(this);
-      setImmediate(() => this.flush());
+      // unref: waiting lines never keep the process alive; the exit handler writes them.
+      this.timer = setTimeout(() => this.flush(), ACCESS_LINE_DELAY_MS).unref();
     }
     this.pending += line;
+    if (this.pending.length >= ACCESS_LINES_MAX_WAITING) this.flush();
   }
 
   flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.pending === '') return;
     const lines = this.pending;
     this.pending = '';
@@ -88,9 +99,9 @@ process.on('exit', () => LineBuffer.flushAll());
 /**
  * A Fastify `onResponse` hook writing the access line of each request. The line is the one
  * `logger[level]({ req, res, responseTime }, 'request completed')` writes, byte for byte (a test
- * holds the two side by side), put together here and handed to the logger's own destination at the
- * end of the event-loop turn: pino's general serialiser walked the nested objects key by key, and
- * one write per line was a system call per request (docs/PERFORMANCE.md).
+ * holds the two side by side), put together here and handed to the logger's own destination a few
+ * lines at a time (`LineBuffer`): pino's general serialiser walked the nested objects key by key,
+ * and one write per line was a system call per request (docs/PERFORMANCE.md).
  */
 export function accessLogHook(
   logger: Logger,
@@ -116,7 +127,7 @@ export function accessLogHook(
   };
 }
 
-/** Writes the access lines still waiting for the end of their event-loop turn. */
+/** Writes the access lines still waiting, now. */
 export function flushAccessLines(): void {
   LineBuffer.flushAll();
 }
