@@ -7,6 +7,7 @@ import type { RawRow } from '../resource-renderer';
 import { KeysetPage, selectIncluded, selectOne, selectPage } from './apply-query';
 import { loadIncludes } from './include-loader';
 import { RawReader } from './raw-reader';
+import { MARIADB_NO_MATERIALIZATION } from './sql-fragments';
 import { TEST_SCHEMA } from './test-schema.fixture';
 
 const T = (day: number) => `2024-01-${String(day).padStart(2, '0')} 00:00:00.000000`;
@@ -284,6 +285,41 @@ describe('SQL statements of a parsed query (SQLite in memory)', () => {
     ).toEqual([1]);
     expect(await ids(query({ has: { relations: ['artists', 'playlists'], logic: 'or' } }))).toEqual(
       [1, 2],
+    );
+  });
+
+  it("should start a page with filter[has] with the dialect's prefix, and only such a page", () => {
+    const mysqlLike = { ...dialect(), hasTestsPrefix: MARIADB_NO_MATERIALIZATION };
+    const has = query({ has: { relations: ['anime'], logic: 'and' } });
+    const { sql } = selectPage(mysqlLike, TEST_SCHEMA, has);
+    expect(sql.startsWith(`${MARIADB_NO_MATERIALIZATION}SELECT "root"."image_id"`)).toBe(true);
+    expect(sql).toContain(' AND (EXISTS (SELECT 1 FROM "anime_image" "has_pivot_0"');
+    expect(selectPage(mysqlLike, TEST_SCHEMA, query()).sql).toMatch(/^SELECT /);
+    // A test narrowed on the related type keeps the database's own plan.
+    const narrowed = [
+      query({ ...has, filters: [filter('name', ['Alpha'], { scope: 'anime' })] }),
+      query({ ...has, trashedByType: { anime: 'only' } }),
+      query({
+        has: { relations: ['anime', 'artists'], logic: 'or' },
+        filters: [filter('name', ['Alpha'], { scope: 'artist' })],
+      }),
+    ];
+    for (const parsed of narrowed) {
+      expect(selectPage(mysqlLike, TEST_SCHEMA, parsed).sql).toMatch(/^SELECT .*\(EXISTS \(/);
+    }
+    // Filters on the images alone, or the related rows' trashed ones too, leave it broad.
+    const broad = [
+      query({ ...has, filters: [filter('facet', [1])] }),
+      query({ ...has, trashedByType: { anime: 'with' } }),
+    ];
+    for (const parsed of broad) {
+      expect(selectPage(mysqlLike, TEST_SCHEMA, parsed).sql).toMatch(/^\/\*M!100102 /);
+    }
+    // SQLite's dialect has none.
+    expect(selectPage(dialect(), TEST_SCHEMA, has).sql).toMatch(/^SELECT /);
+    // MySQL reads the prefix as a comment; only MariaDB runs what it holds.
+    expect(MARIADB_NO_MATERIALIZATION).toBe(
+      "/*M!100102 SET STATEMENT optimizer_switch='materialization=off' FOR */ ",
     );
   });
 

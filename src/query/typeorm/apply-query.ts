@@ -129,6 +129,20 @@ function existsSql(
   );
 }
 
+/**
+ * Whether a `filter[has]` test asks only for some related row the include would show, with no
+ * filter of the client's on the related type and not only its soft-deleted rows: most images pass
+ * it, so reading images in order and stopping with the page is cheap, and materialising the whole
+ * relation first is not. A test the client narrowed may match few images, and then the database's
+ * own choice (which materialises the few related rows) is the one to keep (docs/PERFORMANCE.md).
+ */
+function isBroadHasTest(include: IncludeDefinition, query: ParsedQuery): boolean {
+  return (
+    trashedFor(query, include.resource) !== 'only' &&
+    filtersFor(include.resource, query.filters).length === 0
+  );
+}
+
 function whereClause(conditions: readonly string[]): string {
   return conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
 }
@@ -171,13 +185,18 @@ export function selectPage(
   conditions.push(...fixedConditionsSql(alias, schema, dialect, bag));
   const filters = foldedFiltersSql(alias, filtersFor(schema, query.filters), dialect, bag);
   if (filters !== undefined) conditions.push(`(${filters})`);
+  let prefix = '';
   if (query.has !== undefined && query.has.relations.length > 0) {
     const ownerColumn = `${alias}.${dialect.escape(schema.primaryKey)}`;
-    const tests = includesOf(schema.includes, query.has.relations).map((include, index) =>
+    const includes = includesOf(schema.includes, query.has.relations);
+    const tests = includes.map((include, index) =>
       existsSql(include, query, index, ownerColumn, dialect, bag),
     );
     if (tests.length > 0) {
       conditions.push(`(${tests.join(query.has.logic === 'or' ? ' OR ' : ' AND ')})`);
+      if (includes.every((include) => isBroadHasTest(include, query))) {
+        prefix = dialect.hasTestsPrefix;
+      }
     }
   }
   const backwards = keyset?.direction === 'before';
@@ -195,7 +214,7 @@ export function selectPage(
   const offset =
     keyset === undefined ? Math.min((query.page.number - 1) * query.page.size, MAX_OFFSET) : 0;
   const sql =
-    `SELECT ${selectList(ROOT_ALIAS, selected, dialect).join(', ')}` +
+    `${prefix}SELECT ${selectList(ROOT_ALIAS, selected, dialect).join(', ')}` +
     ` FROM ${dialect.escape(schema.table)} ${alias}${whereClause(conditions)}` +
     ` ORDER BY ${order.join(', ')} LIMIT ${query.page.size + 1}` +
     (offset > 0 ? ` OFFSET ${offset}` : '');
