@@ -9,10 +9,9 @@
  */
 import 'reflect-metadata';
 import { request as httpRequest } from 'node:http';
-import { sign } from 'jsonwebtoken';
 import { ensureBenchDatabase } from './bench-data';
 import { deepCursorPath } from './scenarios';
-import { buildServers, JWT_SECRET, startVariants, stopVariants, variants } from './variants';
+import { benchToken, buildServers, startVariants, stopVariants, variants } from './variants';
 
 interface Answer {
   status: number;
@@ -143,14 +142,7 @@ async function main(): Promise<void> {
     }
 
     // Writes: the same statuses, headers and bodies up to ids and timestamps.
-    const token = sign(
-      { sub: 'bench', permissions: ['create image', 'delete image'] },
-      JWT_SECRET,
-      {
-        algorithm: 'HS256',
-        expiresIn: '10m',
-      },
-    );
+    const token = benchToken('10m');
     const normalise = (body: string) =>
       body
         .replace(/"image_id":\d+/g, '"image_id":0')

@@ -21,13 +21,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { sign } from 'jsonwebtoken';
 import { ensureBenchDatabase } from './bench-data';
 import { CpuProfile, timeByGroup, TimeWindow } from './profile-attribution';
 import { prepareScenario, Scenario, SCENARIOS } from './scenarios';
 import {
   buildServers,
-  JWT_SECRET,
+  benchToken,
+  cliOption,
   startVariants,
   stopVariants,
   Variant,
@@ -35,11 +35,7 @@ import {
   variants,
 } from './variants';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
-};
+const option = cliOption;
 const SCENARIO = option('scenario', 'page-1');
 const RATE = Number(option('rate', '1000'));
 const DURATION = Number(option('duration', '10'));
@@ -137,10 +133,7 @@ async function main(): Promise<void> {
   }
   buildServers();
   await ensureBenchDatabase();
-  const token = sign({ sub: 'bench', permissions: ['create image', 'delete image'] }, JWT_SECRET, {
-    algorithm: 'HS256',
-    expiresIn: '4h',
-  });
+  const token = benchToken('4h');
   const root = mkdtempSync(join(tmpdir(), 'image-api-profile-'));
   // `--cpu-prof` is not allowed in NODE_OPTIONS: it goes on each command, one directory each.
   const list = variants()

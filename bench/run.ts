@@ -16,7 +16,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { sign } from 'jsonwebtoken';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ensureBenchDatabase } from './bench-data';
 import { explainListQueries } from './explain';
@@ -25,7 +24,8 @@ import {
   benchDatabase,
   buildServers,
   connectToBench,
-  JWT_SECRET,
+  benchToken,
+  cliOption,
   ROOT,
   rssMb,
   startVariants,
@@ -35,18 +35,14 @@ import {
   variants,
 } from './variants';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
-};
+const option = cliOption;
 const DURATION = Number(option('duration', '15'));
 const ROUNDS = Number(option('rounds', '3'));
 const WARMUP = Number(option('warmup', '5'));
 const CONNECTIONS = Number(option('connections', '50'));
 const ONLY = option('only', '').split(',').filter(Boolean);
 const SERVICE_LOG_LEVEL = option('service-log-level', 'info');
-const WRITE_REPORT = !args.includes('--no-write');
+const WRITE_REPORT = !process.argv.slice(2).includes('--no-write');
 
 interface Measurement {
   requestsPerSecond: number;
@@ -290,11 +286,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0];
   await startVariants(list);
   try {
-    const token = sign(
-      { sub: 'bench', permissions: ['create image', 'delete image'] },
-      JWT_SECRET,
-      { algorithm: 'HS256', expiresIn: '4h' },
-    );
+    const token = benchToken('4h');
     for (const scenario of scenarios) {
       const prepared = new Map<VariantName, autocannon.Request[]>();
       for (const variant of list) {

@@ -1,6 +1,7 @@
 import { ChildProcess, execSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sign } from 'jsonwebtoken';
 import { Connection, createConnection } from 'mysql2/promise';
 import { MysqlDatabaseConfig, parseConfig } from '../src/config/app-config';
 
@@ -18,6 +19,21 @@ export const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/image_api_bench';
 export const JWT_SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const CURSOR_SECRET = 'bench-only-cursor-secret-0123456789-abcdefghijklmn';
+
+/** The value after `--name` among the command's arguments, or `fallback`. */
+export function cliOption(name: string, fallback: string): string {
+  const args = process.argv.slice(2);
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
+}
+
+/** A token that may create and delete images on the bench's servers, for `lifetime`. */
+export function benchToken(lifetime: '10m' | '4h'): string {
+  return sign({ sub: 'bench', permissions: ['create image', 'delete image'] }, JWT_SECRET, {
+    algorithm: 'HS256',
+    expiresIn: lifetime,
+  });
+}
 
 /** The bench database's settings, parsed as the service parses DATABASE_URL (MySQL/MariaDB only). */
 export function benchDatabase(url: string = DATABASE_URL): MysqlDatabaseConfig {
