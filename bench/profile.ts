@@ -35,14 +35,13 @@ import {
   variants,
 } from './variants';
 
-const option = cliOption;
-const SCENARIO = option('scenario', 'page-1');
-const RATE = Number(option('rate', '1000'));
-const DURATION = Number(option('duration', '10'));
-const ROUNDS = Number(option('rounds', '3'));
-const WARMUP = Number(option('warmup', '5'));
-const CONNECTIONS = Number(option('connections', '20'));
-const TOP = Number(option('top', '25'));
+const SCENARIO = cliOption('scenario', 'page-1');
+const RATE = Number(cliOption('rate', '1000'));
+const DURATION = Number(cliOption('duration', '10'));
+const ROUNDS = Number(cliOption('rounds', '3'));
+const WARMUP = Number(cliOption('warmup', '5'));
+const CONNECTIONS = Number(cliOption('connections', '20'));
+const TOP = Number(cliOption('top', '25'));
 const PROFILED: readonly VariantName[] = ['service', 'ceiling'];
 
 /** The monotonic clock in µs, the clock of a CPU profile's timestamps. */

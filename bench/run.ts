@@ -25,6 +25,7 @@ import {
   buildServers,
   connectToBench,
   benchToken,
+  cliFlag,
   cliOption,
   ROOT,
   rssMb,
@@ -35,14 +36,13 @@ import {
   variants,
 } from './variants';
 
-const option = cliOption;
-const DURATION = Number(option('duration', '15'));
-const ROUNDS = Number(option('rounds', '3'));
-const WARMUP = Number(option('warmup', '5'));
-const CONNECTIONS = Number(option('connections', '50'));
-const ONLY = option('only', '').split(',').filter(Boolean);
-const SERVICE_LOG_LEVEL = option('service-log-level', 'info');
-const WRITE_REPORT = !process.argv.slice(2).includes('--no-write');
+const DURATION = Number(cliOption('duration', '15'));
+const ROUNDS = Number(cliOption('rounds', '3'));
+const WARMUP = Number(cliOption('warmup', '5'));
+const CONNECTIONS = Number(cliOption('connections', '50'));
+const ONLY = cliOption('only', '').split(',').filter(Boolean);
+const SERVICE_LOG_LEVEL = cliOption('service-log-level', 'info');
+const WRITE_REPORT = !cliFlag('no-write');
 
 interface Measurement {
   requestsPerSecond: number;

@@ -27,6 +27,11 @@ export function cliOption(name: string, fallback: string): string {
   return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
 }
 
+/** Whether `--name` is among the command's arguments. */
+export function cliFlag(name: string): boolean {
+  return process.argv.slice(2).includes(`--${name}`);
+}
+
 /** A token that may create and delete images on the bench's servers, for `lifetime`. */
 export function benchToken(lifetime: '10m' | '4h'): string {
   return sign({ sub: 'bench', permissions: ['create image', 'delete image'] }, JWT_SECRET, {
