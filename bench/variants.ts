@@ -127,8 +127,8 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
   ];
 }
 
-export async function waitForPort(port: number, path: string): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt++) {
+export async function waitForPort(port: number, path: string, timeoutMs = 60_000): Promise<void> {
+  for (let attempt = 0; attempt < timeoutMs / 500; attempt++) {
     try {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
       if (response.status < 500) return;
@@ -140,8 +140,15 @@ export async function waitForPort(port: number, path: string): Promise<void> {
   throw new Error(`nothing answered on port ${port}`);
 }
 
-/** Starts the variants (their stdout is dropped, stderr shown) and waits until each answers. */
-export async function startVariants(list: Variant[], extraNodeOptions = ''): Promise<void> {
+/**
+ * Starts the variants (their stdout is dropped, stderr shown) and waits until each answers, for at
+ * most `timeoutMs` each.
+ */
+export async function startVariants(
+  list: Variant[],
+  extraNodeOptions = '',
+  timeoutMs?: number,
+): Promise<void> {
   for (const variant of list) {
     const [command, ...args] = variant.command;
     variant.process = spawn(command, args, {
@@ -154,7 +161,7 @@ export async function startVariants(list: Variant[], extraNodeOptions = ''): Pro
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
-  for (const variant of list) await waitForPort(variant.port, '/api/image/1');
+  for (const variant of list) await waitForPort(variant.port, '/api/image/1', timeoutMs);
 }
 
 /** Stops the variants it started (SIGTERM, by their own process ids). */

@@ -1,0 +1,188 @@
+/**
+ * `npm run bench:instructions`: the instructions the service's process executes per request, next to
+ * the ceiling's, counted by valgrind's callgrind. Unlike req/s and CPU time, a count does not move
+ * with what else the machine is doing: the same build, data and requests give the same count to a
+ * few tenths of a percent, so a change of 1 % in the cost of a request shows in one run, where the
+ * throughput runs need several runs to see 10 % (docs/PERFORMANCE.md).
+ *
+ * Each server runs alone under `valgrind --tool=callgrind` (about 50 × slower), is sent `--warmup`
+ * requests (until its code is optimised: V8 compiles for tens of thousands of requests), then the
+ * count is zeroed, `--requests` more are sent and the count is dumped. Per thread: the main thread
+ * (JavaScript, the event loop, the sockets' user side) and V8's helper threads (concurrent
+ * compilation and garbage collection). `--no-memory-reducer` for both: under valgrind the
+ * allocation rate looks idle to V8, which would then start full collections a real load never
+ * sees. System calls are the kernel's and not counted.
+ *
+ * Options (after `npm run bench:instructions --`): --scenario a,b (page-1,page-1-include; any GET
+ * scenario both servers answer), --warmup N (25000), --requests N (5000), --connections N (4),
+ * --keep (keep callgrind's dump files, for `callgrind_annotate`).
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { ensureBenchDatabase } from './bench-data';
+import { callgrindTotal, firstDumpFiles } from './instruction-count';
+import { prepareScenario, Scenario, SCENARIOS } from './scenarios';
+import {
+  benchToken,
+  buildServers,
+  cliFlag,
+  cliOption,
+  startVariants,
+  stopVariants,
+  Variant,
+  variants,
+} from './variants';
+
+const SCENARIO_NAMES = cliOption('scenario', 'page-1,page-1-include').split(',');
+const WARMUP = Number(cliOption('warmup', '25000'));
+const REQUESTS = Number(cliOption('requests', '5000'));
+const CONNECTIONS = Number(cliOption('connections', '4'));
+/** Keeps callgrind's dump files (for `callgrind_annotate`) and prints where they are. */
+const KEEP = cliFlag('keep');
+/** Starting node's JIT under valgrind takes a while. */
+const START_TIMEOUT_MS = 10 * 60_000;
+
+interface Count {
+  readonly main: number;
+  readonly helpers: number;
+}
+
+/**
+ * `--warmup` requests, then `--requests` counted ones, on the same connections: the count is zeroed
+ * when the last warm-up answer arrives (the few requests then in flight count, of thousands) and
+ * dumped after the last answer. Closing connections between the two would make V8 throw away
+ * code that depended on the closed sockets and compile it again inside the counted window.
+ */
+async function sendCounted(
+  variant: Variant,
+  pid: string,
+  requests: autocannon.Request[],
+  expectedStatus: Scenario['expectedStatus'],
+): Promise<void> {
+  const amount = WARMUP + REQUESTS;
+  let answered = 0;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const options = {
+      url: `http://127.0.0.1:${variant.port}`,
+      connections: CONNECTIONS,
+      amount,
+      requests,
+      timeout: 60,
+    };
+    const instance = autocannon(options, (error: unknown, done: autocannon.Result) => {
+      if (error === null || error === undefined) resolve(done);
+      else reject(error instanceof Error ? error : new Error('autocannon failed'));
+    });
+    instance.on('response', () => {
+      answered += 1;
+      if (answered === WARMUP) execFileSync('callgrind_control', ['-z', pid], { stdio: 'ignore' });
+    });
+  });
+  execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' });
+  const statuses = result as unknown as Record<string, number>;
+  const expected = statuses[expectedStatus === 304 ? '3xx' : '2xx'] ?? 0;
+  const unexpected = result.requests.total - expected + result.errors + result.timeouts;
+  if (unexpected > 0 || result.requests.total < amount) {
+    throw new Error(
+      `${variant.name}: ${unexpected} of ${result.requests.total} answers unexpected (${amount} sent)`,
+    );
+  }
+}
+
+/** One server under callgrind, one scenario: instructions per request, main thread and helpers. */
+async function count(variant: Variant, scenario: Scenario, directory: string): Promise<Count> {
+  const outFile = join(directory, `${variant.name}-${scenario.name}.out`);
+  const [node, ...rest] = variant.command;
+  const measured: Variant = {
+    ...variant,
+    command: [
+      'valgrind',
+      '--tool=callgrind',
+      '--quiet',
+      '--smc-check=all-non-file',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${outFile}`,
+      node,
+      '--no-memory-reducer',
+      ...rest,
+    ],
+  };
+  await startVariants([measured], '', START_TIMEOUT_MS);
+  const pid = String(measured.process!.pid);
+  try {
+    const requests = await prepareScenario(scenario, variant.name, variant.port, benchToken('4h'));
+    if (requests === undefined) throw new Error(`${variant.name} does not answer ${scenario.name}`);
+    await sendCounted(measured, pid, requests, scenario.expectedStatus);
+  } finally {
+    await stopVariants([measured]);
+  }
+  const files = firstDumpFiles(outFile, readdirSync(directory));
+  const total = (name: string) => callgrindTotal(readFileSync(join(directory, name), 'utf8'));
+  return {
+    main: total(files.main) / REQUESTS,
+    helpers: files.others.reduce((sum, name) => sum + total(name), 0) / REQUESTS,
+  };
+}
+
+function report(scenario: Scenario, service: Count, ceiling: Count): string {
+  const thousands = (value: number) => `${(value / 1000).toFixed(1)} k`;
+  const row = (label: string, s: number, c: number) =>
+    `| ${label} | ${thousands(s)} | ${thousands(c)} | ${(s / c).toFixed(3)} |`;
+  return [
+    `${scenario.description}: ${REQUESTS} requests counted after ${WARMUP}`,
+    '',
+    '| instructions per request | service | ceiling | service / ceiling |',
+    '| --- | ---: | ---: | ---: |',
+    row('**whole process**', service.main + service.helpers, ceiling.main + ceiling.helpers),
+    row('main thread', service.main, ceiling.main),
+    row("V8's helper threads", service.helpers, ceiling.helpers),
+  ].join('\n');
+}
+
+function valgrindVersion(): string {
+  try {
+    return execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
+  }
+}
+
+async function main(): Promise<void> {
+  const scenarios = SCENARIO_NAMES.map((name) => {
+    const scenario = SCENARIOS.find((candidate) => candidate.name === name);
+    if (scenario === undefined || scenario.requests.service === undefined) {
+      throw new Error(`no scenario ${name}: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    }
+    return scenario;
+  });
+  console.log(`   ${valgrindVersion()}`);
+  buildServers();
+  await ensureBenchDatabase();
+  const directory = mkdtempSync(join(tmpdir(), 'image-api-instructions-'));
+  const [service, ceiling] = ['service', 'ceiling'].map((name) =>
+    variants().find((variant) => variant.name === name)!,
+  );
+  try {
+    for (const scenario of scenarios) {
+      console.log(`== ${scenario.description}`);
+      const counted = [];
+      for (const variant of [service, ceiling]) {
+        counted.push(await count(variant, scenario, directory));
+        console.log(`   ${variant.name} counted`);
+      }
+      console.log(`\n${report(scenario, counted[0], counted[1])}\n`);
+    }
+  } finally {
+    if (KEEP) console.log(`   callgrind's dump files are in ${directory}`);
+    else rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
