@@ -3,10 +3,14 @@
  * between `callgrind_control -z` (zero) and `callgrind_control -d` (dump), one file per thread.
  */
 
-/** The `totals:` line of a callgrind dump (`summary:` in older writers): instructions (Ir). */
+/**
+ * The instructions (Ir) of a callgrind dump: its `summary:` line, the figure `callgrind_annotate`
+ * reports as the program's total; the `totals:` line at the end of a dump when there is none.
+ * (Both are written; `totals:` sums the cost lines and came out up to 0.6 % higher here.)
+ */
 export function callgrindTotal(dump: string): number {
-  const match = /^(?:totals|summary):\s+(\d+)/m.exec(dump);
-  if (match === null) throw new Error('no totals or summary line in the callgrind dump');
+  const match = /^summary:\s+(\d+)/m.exec(dump) ?? /^totals:\s+(\d+)/m.exec(dump);
+  if (match === null) throw new Error('no summary or totals line in the callgrind dump');
   return Number(match[1]);
 }
 
