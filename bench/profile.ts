@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ensureBenchDatabase } from './bench-data';
 import { CpuProfile, timeByGroup, TimeWindow } from './profile-attribution';
-import { prepareScenario, Scenario, SCENARIOS } from './scenarios';
+import { assertExpectedAnswers, prepareScenario, Scenario, SCENARIOS } from './scenarios';
 import {
   buildServers,
   benchToken,
@@ -67,14 +67,7 @@ async function loadAtRate(
     requests,
   });
   const window = { start, end: nowUs() };
-  const statuses = result as unknown as Record<string, number>;
-  const expected = statuses[expectedStatus === 304 ? '3xx' : '2xx'] ?? 0;
-  const unexpected = result.requests.total - expected + result.errors + result.timeouts;
-  if (unexpected > 0) {
-    throw new Error(
-      `${variant.name}: ${unexpected} of ${result.requests.total} answers unexpected`,
-    );
-  }
+  assertExpectedAnswers(variant.name, result, expectedStatus);
   return { window, requests: result.requests.total };
 }
 

@@ -176,6 +176,24 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * Fails a load of a scenario in which an answer was not the expected one (2xx, or the scenario's
+ * `expectedStatus`), or a request erred or timed out: a tool that reads costs per request must not
+ * average in error answers.
+ */
+export function assertExpectedAnswers(
+  variantName: VariantName,
+  result: autocannon.Result,
+  expectedStatus: Scenario['expectedStatus'],
+): void {
+  const statuses = result as unknown as Record<string, number>;
+  const expected = statuses[expectedStatus === 304 ? '3xx' : '2xx'] ?? 0;
+  const unexpected = result.requests.total - expected + result.errors + result.timeouts;
+  if (unexpected > 0) {
+    throw new Error(`${variantName}: ${unexpected} of ${result.requests.total} answers unexpected`);
+  }
+}
+
 export async function prepareScenario(
   scenario: Scenario,
   variant: VariantName,
