@@ -1,0 +1,73 @@
+import { ConfigError, parseConfig } from './app-config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env, '/srv');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`parseConfig accepted ${JSON.stringify(env)}`);
+}
+
+const server = (env: Record<string, string>) => parseConfig(env, '/srv').server;
+
+describe('the server settings', () => {
+  it('should default to a 10 s shutdown, no write origins and the automatic log format', () => {
+    expect(server({})).toEqual({ shutdownTimeoutMs: 10_000, corsOrigins: [], logFormat: 'auto' });
+    expect(server({ SHUTDOWN_TIMEOUT_MS: ' ', CORS_ORIGINS: '', LOG_FORMAT: ' ' })).toEqual(
+      server({}),
+    );
+  });
+
+  it.each([
+    ['0', 0],
+    ['2500', 2500],
+    ['600000', 600_000],
+  ])('should read SHUTDOWN_TIMEOUT_MS=%j', (value, expected) => {
+    expect(server({ SHUTDOWN_TIMEOUT_MS: value }).shutdownTimeoutMs).toBe(expected);
+  });
+
+  it.each(['-1', '600001', '10s', '1.5'])('should refuse SHUTDOWN_TIMEOUT_MS=%j', (value) => {
+    expect(problemsOf({ SHUTDOWN_TIMEOUT_MS: value })).toEqual([
+      `SHUTDOWN_TIMEOUT_MS must be an integer from 0 to 600000 (got "${value}")`,
+    ]);
+  });
+
+  it.each<[string, readonly string[] | '*']>([
+    ['https://app.example.com', ['https://app.example.com']],
+    [
+      ' https://app.example.com/ , http://localhost:5173,',
+      ['https://app.example.com', 'http://localhost:5173'],
+    ],
+    ['*', '*'],
+  ])('should read CORS_ORIGINS=%j', (value, expected) => {
+    expect(server({ CORS_ORIGINS: value }).corsOrigins).toEqual(expected);
+  });
+
+  it.each([
+    ['app.example.com', 'app.example.com'],
+    ['https://app.example.com/path', 'https://app.example.com/path'],
+    ['ftp://files.example.com', 'ftp://files.example.com'],
+    ['https://ok.example.com,null', 'null'],
+    ['https://a.example.com,*', '*'],
+  ])('should refuse CORS_ORIGINS=%j naming the bad entries', (value, bad) => {
+    expect(problemsOf({ CORS_ORIGINS: value })).toEqual([
+      `CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path; got "${bad}")`,
+    ]);
+  });
+
+  it.each([
+    ['json', 'json'],
+    ['PRETTY', 'pretty'],
+    ['auto', 'auto'],
+  ])('should read LOG_FORMAT=%j', (value, expected) => {
+    expect(server({ LOG_FORMAT: value }).logFormat).toBe(expected);
+  });
+
+  it('should refuse an unknown LOG_FORMAT', () => {
+    expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual([
+      'LOG_FORMAT must be one of auto, json, pretty (got "xml")',
+    ]);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * How the HTTP server runs in production (API.md section 10): shutdown, CORS, the log format.
+ * The request, header and keep-alive time limits are fixed by the contract (app.setup.ts).
+ */
+export interface ServerConfig {
+  /** How long SIGTERM waits for in-flight requests before it closes what is left. */
+  readonly shutdownTimeoutMs: number;
+  /**
+   * Origins whose browsers may send writes (`https://app.example.com`), or `'*'` for any origin.
+   * Reads are open to every origin whatever this says.
+   */
+  readonly corsOrigins: readonly string[] | '*';
+  /** `pretty` (pino-pretty), `json` (one JSON line per entry), or `auto`: pretty on a terminal. */
+  readonly logFormat: LogFormat;
+}
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+
+/**
+ * Reads the server variables with the helpers of `parseConfig` (`read` gives a trimmed value or
+ * undefined; `integer` validates a range), adding one problem per bad variable.
+ */
+export function parseServerConfig(
+  read: (name: string) => string | undefined,
+  integer: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): ServerConfig {
+  const logFormat = (read('LOG_FORMAT') ?? 'auto').toLowerCase() as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) {
+    problems.push(
+      `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got "${read('LOG_FORMAT')}")`,
+    );
+  }
+  return {
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    corsOrigins: parseCorsOrigins(read('CORS_ORIGINS'), problems),
+    logFormat: LOG_FORMATS.includes(logFormat) ? logFormat : 'auto',
+  };
+}
+
+/** `https://a.example.com,http://localhost:5173` (a trailing slash is dropped), or `*`. */
+function parseCorsOrigins(raw: string | undefined, problems: string[]): readonly string[] | '*' {
+  if (raw === undefined) return [];
+  if (raw === '*') return '*';
+  const origins: string[] = [];
+  const bad: string[] = [];
+  for (const entry of raw.split(',').map((origin) => origin.trim())) {
+    if (entry === '') continue;
+    const origin = entry.replace(/\/$/, '');
+    let valid = false;
+    try {
+      const url = new URL(origin);
+      valid = (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin;
+    } catch {
+      valid = false;
+    }
+    if (valid) origins.push(origin);
+    else bad.push(entry);
+  }
+  if (bad.length > 0) {
+    problems.push(
+      `CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path; got "${bad.join(', ')}")`,
+    );
+  }
+  return origins;
+}
