@@ -312,7 +312,7 @@ describeEachDatabase('POST /api/image', (context) => {
     '.hidden/a..b/c..d.jpg',
     'dir/.../file.jpg',
     'アニメ/カバー 1.jpg',
-    'with space/and%20percent.jpg',
+    'with space/and+plus.jpg',
   ])('should accept the valid relative path %j', async (path) => {
     const response = await create({ path, facet: 'Cover' }).expect(201);
     const row = await readImageRow(context().dataSource, response.body.image.image_id as number);

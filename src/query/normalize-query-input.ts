@@ -21,9 +21,9 @@ export const QUERY_INPUT_LIMITS = {
 /** Names that could reach an object's prototype if anything downstream used them as a key. */
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-// C0 control characters (NUL included) and DEL: never part of a valid parameter.
+// C0 control characters (NUL included), DEL and C1 (U+0080–U+009F): never part of a valid parameter.
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 type Pairs = [string, string][];
 

@@ -11,6 +11,10 @@ describe('imagePathProblem', () => {
     'アニメ/カバー.jpg',
     'a/./b.jpg',
     'trailing/',
+    // Length counts code points (as varchar(255) in utf8mb4 does): 255 emoji fit.
+    '😀'.repeat(255),
+    `${'a'.repeat(254)}😀`,
+    'cover/Pokémon.jpg',
   ])('should accept %j', (path) => {
     expect(imagePathProblem(path)).toBeNull();
   });
@@ -34,6 +38,22 @@ describe('imagePathProblem', () => {
     ['http://x/a.jpg', 'The path field must be a relative path, not a URL.'],
     ['data:image/png;base64,AAAA', 'The path field must be a relative path, not a URL.'],
     ['C:/images/a.jpg', 'The path field must be a relative path, not a URL.'],
+    ['😀'.repeat(256), 'The path field must not be greater than 255 characters.'],
+    ['a\u0080b.jpg', 'The path field must not contain control characters.'],
+    ['a\u009fb.jpg', 'The path field must not contain control characters.'],
+    ['%2E%2E/%2E%2E/admin', 'The path field must not contain %, ? or #.'],
+    ['.%2e/x', 'The path field must not contain %, ? or #.'],
+    ['a%00.jpg', 'The path field must not contain %, ? or #.'],
+    ['?x=1', 'The path field must not contain %, ? or #.'],
+    ['a.jpg?v=2', 'The path field must not contain %, ? or #.'],
+    ['#frag', 'The path field must not contain %, ? or #.'],
+    ['\ud800', 'The path field must be valid Unicode (it contains an unpaired surrogate).'],
+    ['a\udc00b.jpg', 'The path field must be valid Unicode (it contains an unpaired surrogate).'],
+    ['\udc00\ud800', 'The path field must be valid Unicode (it contains an unpaired surrogate).'],
+    [
+      `${'😀'.repeat(10)}\ud83d`,
+      'The path field must be valid Unicode (it contains an unpaired surrogate).',
+    ],
   ])('should refuse %j: %s', (path, problem) => {
     expect(imagePathProblem(path)).toBe(problem);
   });

@@ -6,15 +6,34 @@ import { IMAGE_FACET_ALIASES, IMAGE_FACET_NAMES, ImageFacet } from '../image-fac
 
 export const MAX_PATH_LENGTH = 255;
 
+// A surrogate half without its partner: not a character (String#isWellFormed is ES2024).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Length in Unicode code points, as `varchar(255)` in utf8mb4 counts it (an emoji is one). */
+function codePointLength(value: string): number {
+  let length = 0;
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    // The high half of a pair counts; its low half does not (the string is well-formed here).
+    if (code < 0xdc00 || code > 0xdfff) length += 1;
+  }
+  return length;
+}
+
 /**
- * What is wrong with a proposed image path, or null when it is a valid relative storage path:
- * 1–255 characters, no leading `/`, no `..` segment, no backslash, no control characters, no URL
- * scheme. `field` names the field in the message.
+ * What is wrong with a proposed image path, or null when it is a valid relative storage path
+ * (API.md sections 5 and 10): valid Unicode, 1–255 code points, no leading `/`, no `..` segment,
+ * no backslash, no control characters (C0, DEL, C1), no `%`, `?` or `#` (so no encoded `..` and
+ * nothing that would end the path of its `link`), no URL scheme. `field` names the field in the
+ * message.
  */
 export function imagePathProblem(value: unknown, field = 'path'): string | null {
   if (typeof value !== 'string') return `The ${field} field must be a string.`;
   if (value.length === 0) return `The ${field} field must not be empty.`;
-  if (value.length > MAX_PATH_LENGTH) {
+  if (LONE_SURROGATE.test(value)) {
+    return `The ${field} field must be valid Unicode (it contains an unpaired surrogate).`;
+  }
+  if (codePointLength(value) > MAX_PATH_LENGTH) {
     return `The ${field} field must not be greater than ${MAX_PATH_LENGTH} characters.`;
   }
   // eslint-disable-next-line no-control-regex
@@ -22,6 +41,7 @@ export function imagePathProblem(value: unknown, field = 'path'): string | null 
     return `The ${field} field must not contain control characters.`;
   }
   if (value.includes('\\')) return `The ${field} field must not contain a backslash.`;
+  if (/[%?#]/.test(value)) return `The ${field} field must not contain %, ? or #.`;
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) {
     return `The ${field} field must be a relative path, not a URL.`;
   }
@@ -95,7 +115,7 @@ export function ImagePathField(options: FieldOptions): PropertyDecorator {
     maxLength: MAX_PATH_LENGTH,
     example: 'anime/bakemonogatari/cover.jpg',
     description:
-      'Relative storage path: no leading /, no .. segment, no backslash, no control characters, no URL scheme.',
+      'Relative storage path of 1–255 Unicode characters: no leading /, no .. segment, no backslash, no control characters, no %, ? or #, no URL scheme.',
   };
   return applyDecorators(
     options.required ? ApiProperty(doc) : ApiPropertyOptional(doc),
