@@ -12,6 +12,7 @@ import { ImageAliasModule } from './image/image-alias.module';
 import { ImageModule } from './image/image.module';
 import { ImageEventsModule, OutboxRelayModule } from './events/image-events.module';
 import { ImageMicroserviceModule } from './microservice/image-microservice.module';
+import { MetricsModule } from './metrics';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,8 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         LoggerModule.forRoot(buildLoggerOptions(config)),
         DatabaseModule,
+        // GET /metrics, and the registry the other modules report into.
+        MetricsModule,
         HealthModule,
         RateLimitModule.forRoot(config),
         ImageModule,

@@ -1,21 +1,57 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
+import { isValidHostHeader } from './common/host-header';
+import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
+import { exceedsJsonDepth } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
+import { corsOptionsFor, HELMET_OPTIONS } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
+import { httpMetricsHook, MetricsService } from './metrics';
 import { setupOpenApi } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * Time limits of the HTTP server (API.md section 10). Node checks them every
+ * `connectionsCheckingInterval`, so a limit is kept to within a second.
+ */
+export const HTTP_TIME_LIMITS = {
+  /** The request line and headers must have arrived within this; then 408 and close. */
+  headersTimeoutMs: 10_000,
+  /** The whole request (its body included) must have arrived within this; then 408 and close. */
+  requestTimeoutMs: 30_000,
+  /** A kept-alive connection with no request closes after this. */
+  keepAliveTimeoutMs: 72_000,
+  connectionsCheckingIntervalMs: 1_000,
+} as const;
+
+/** Node's limit on a request's head (request line and headers): 16 KiB. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
 /** The Fastify adapter with the server-level options of the contract. */
-export function createFastifyAdapter(): FastifyAdapter {
+export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Any path parameter that fits in a request reaches its route, which answers 404 for an id
+    // that names nothing; the router's own 414 never happens (frameworkErrors maps it to 404).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_HEADER_BYTES },
+    http: {
+      headersTimeout: HTTP_TIME_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_TIME_LIMITS.requestTimeoutMs,
+      connectionsCheckingInterval: HTTP_TIME_LIMITS.connectionsCheckingIntervalMs,
+      maxHeaderSize: MAX_HEADER_BYTES,
+    },
+    requestTimeout: HTTP_TIME_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: HTTP_TIME_LIMITS.keepAliveTimeoutMs,
+    clientErrorHandler: clientErrorHandler(appLogger(config)),
+    frameworkErrors: frameworkErrorHandler,
     // Graceful shutdown: stop keep-alive connections from holding the server open.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -24,21 +60,19 @@ export function createFastifyAdapter(): FastifyAdapter {
 
 /**
  * Everything that turns a created Nest application into this service: pipes, error handling, hooks,
- * body parsing, logging, shutdown. `main.ts` and the tests both call it.
+ * security headers, CORS, body parsing, logging, metrics. `main.ts` and the tests both call it.
  */
-export function configureApp(app: NestFastifyApplication): INestApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   // No global ValidationPipe: every handler takes what the client sent as it came and has it checked
   // where the contract orders the check (ParsedQueryParam for the query, ImageId for `:id`, the
   // service's validateBody for bodies, after the guard and the lookup). A global pipe had nothing
   // to validate and still ran for every parameter of every request.
-  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool, then exit 0.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  // SIGTERM/SIGINT: main.ts (handleShutdownSignals).
 
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const logger = appLogger(config);
   const fastify = app.getHttpAdapter().getInstance();
-
-  // One access log line per request (see logger.options.ts).
-  fastify.addHook('onResponse', accessLogHook(appLogger(app.get<AppConfig>(APP_CONFIG))));
 
   // Request-Id on every answer, set as the request comes in: error answers keep headers set before
   // them (Fastify drops only Content-Type and Content-Length), and an onRequest hook joins the one
@@ -48,9 +82,43 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     done();
   });
 
+  // Security headers and CORS on every answer (see security-headers.ts).
+  await app.register(fastifyHelmet, HELMET_OPTIONS);
+  await app.register(fastifyCors, { delegator: corsOptionsFor(config.server.corsOrigins) });
+
+  // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain
+  // host[:port], or a link could point anywhere.
+  if (config.publicUrl === undefined) {
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      if (isValidHostHeader(request.headers.host)) done();
+      else
+        done(
+          new ApiError(
+            400,
+            'The Host header must be a host name or address, with an optional port.',
+          ),
+        );
+    });
+  }
+
+  // One access log line per request (see logger.options.ts), and the request metrics.
+  fastify.addHook('onResponse', accessLogHook(logger));
+  fastify.addHook('onResponse', httpMetricsHook(app.get(MetricsService)));
+
+  // A client that hangs up before its answer (an upload it gave up on, a read it stopped waiting
+  // for) is its own doing: one line at info, no stack trace.
+  fastify.addHook('onRequestAbort', (request, done) => {
+    logger.info(
+      { req: { id: request.id, method: request.method, url: request.url } },
+      'request aborted: the client closed the connection',
+    );
+    done();
+  });
+
   // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed).
   // Fastify's own JSON parser (with prototype-poisoning protection) does the parsing; an empty body
-  // counts as no body, and a body that is not JSON is the contract's 400.
+  // counts as no body, and a body that is not JSON, or nests deeper than 32 levels, is the
+  // contract's 400.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
@@ -58,6 +126,9 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
     (request, body, done) => {
       if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+      if (exceedsJsonDepth(body as string)) {
+        return done(new ApiError(400, 'Malformed JSON body.'), undefined);
+      }
       void parseJson(request, body as string, (error, value) => {
         if (error) done(new ApiError(400, 'Malformed JSON body.'), undefined);
         else done(null, value);

@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter } from './app.setup';
+import { handleShutdownSignals } from './common/graceful-shutdown';
+import { appLogger } from './common/logger.options';
 import { ConfigError } from './config/app-config';
 import { loadConfigFromEnvironment } from './config/load-env';
 import { startMessageListeners } from './microservice/message-listeners';
@@ -11,12 +13,14 @@ async function bootstrap(): Promise<void> {
   const config = loadConfigFromEnvironment();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    createFastifyAdapter(),
+    createFastifyAdapter(config),
     // Logs wait for pino; a failed start prints only the one line below. `bodyParser: false`: Nest
     // would otherwise add its own JSON and urlencoded parsers at init, over configureApp's.
     { bufferLogs: true, abortOnError: false, logger: false, bodyParser: false },
   );
-  configureApp(app);
+  await configureApp(app);
+  // SIGTERM/SIGINT: stop accepting, drain for at most SHUTDOWN_TIMEOUT_MS, close the rest, exit 0.
+  handleShutdownSignals(app, config.server.shutdownTimeoutMs, appLogger(config));
   // TCP (MICROSERVICE_PORT) and NATS (NATS_URL) listeners, when configured, in the same process.
   await startMessageListeners(app, config);
   await app.listen(config.port, '0.0.0.0');

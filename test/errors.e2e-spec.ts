@@ -44,6 +44,8 @@ describeEachDatabase('health', (context) => {
       info: { database: { status: 'up' } },
       error: {},
       details: { database: { status: 'up' } },
+      broker: { status: 'disabled' },
+      outbox: { backlog: 0, oldest_event_age_seconds: 0 },
     });
   });
 });

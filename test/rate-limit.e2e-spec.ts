@@ -12,10 +12,16 @@ describeEachDatabase(
     const token = (sub: string) => bearer(signTestToken({ sub }));
 
     it('should count anonymous reads per IP, say what is left, then answer 429 with Retry-After', async () => {
+      const nowSeconds = () => Math.floor(Date.now() / 1000);
+      const started = nowSeconds();
       for (let request = 1; request <= LIMIT; request += 1) {
         const response = await context().http().get('/api/image').expect(200);
         expect(response.headers['x-ratelimit-limit']).toBe(String(LIMIT));
         expect(response.headers['x-ratelimit-remaining']).toBe(String(LIMIT - request));
+        // Epoch seconds (API.md section 10), not the throttler's seconds-from-now.
+        const reset = Number(response.headers['x-ratelimit-reset']);
+        expect(reset).toBeGreaterThanOrEqual(started);
+        expect(reset).toBeLessThanOrEqual(nowSeconds() + 61);
       }
       const refused = await context().http().get('/api/image').expect(429);
       expect(refused.body).toEqual(TOO_MANY);
@@ -26,6 +32,10 @@ describeEachDatabase(
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);
+      // The 429 says when (epoch seconds) the budget has room again: Retry-After from now.
+      const reset = Number(refused.headers['x-ratelimit-reset']);
+      expect(Number.isInteger(reset)).toBe(true);
+      expect(Math.abs(reset - (nowSeconds() + retryAfter))).toBeLessThanOrEqual(1);
     });
 
     it('should answer 429 before 401: an exhausted IP without a token is refused before auth', async () => {

@@ -35,6 +35,8 @@ describe('Swagger UI in Chromium', () => {
   let userDataDir: string;
   let browser: BrowserContext;
   let page: Page;
+  /** What Chromium reported against the page's Content-Security-Policy (API.md section 10). */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     testApp = await createTestApp('sqlite', { env: { PUBLIC_URL } });
@@ -50,6 +52,9 @@ describe('Swagger UI in Chromium', () => {
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -92,7 +97,8 @@ describe('Swagger UI in Chromium', () => {
   }
 
   it('should open /docs with every image operation listed', async () => {
-    await page.goto(`${baseUrl}/docs`);
+    const answer = await page.goto(`${baseUrl}/docs`);
+    expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('.swagger-ui .info .title').waitFor();
     expect(await page.locator('.swagger-ui .info .title').innerText()).toContain('Image API');
     const operations = await page
@@ -190,5 +196,9 @@ describe('Swagger UI in Chromium', () => {
         deleted_at: null,
       },
     ]);
+  });
+
+  it('should have done all of that under the Content-Security-Policy, with no violation', () => {
+    expect(cspViolations).toEqual([]);
   });
 });

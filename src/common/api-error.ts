@@ -21,6 +21,7 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {
   415: 'Unsupported Media Type: send the body as application/json.',
   422: 'The given data was invalid.',
   429: 'Too Many Attempts.',
+  431: 'Request Header Fields Too Large.',
   500: 'Server Error.',
   503: 'Service Unavailable.',
 };

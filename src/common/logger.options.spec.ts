@@ -6,6 +6,7 @@ import {
   accessLogHook,
   accessLogLevel,
   flushAccessLines,
+  prettyLogs,
 } from './logger.options';
 
 /** A pino logger writing into an array, as the service's logger writes to stdout. */
@@ -181,5 +182,16 @@ describe('the access line', () => {
     expect(lines).toEqual([pinoLine(request, 200, 1)]);
     await afterDelay();
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe('prettyLogs', () => {
+  it('should pretty-print on a terminal with LOG_FORMAT=auto, and as forced otherwise', () => {
+    expect([
+      prettyLogs('auto', true),
+      prettyLogs('auto', false),
+      prettyLogs('json', true),
+      prettyLogs('pretty', false),
+    ]).toEqual([true, false, false, true]);
   });
 });

@@ -1,10 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import pino, { type Logger, type Level } from 'pino';
+import pino, { type DestinationStream, type Logger, type Level } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config';
+import type { LogFormat } from '../config/server-config';
 
 /**
- * Structured JSON logs (pino) on stdout: Nest's own log lines through nestjs-pino, and one access
+ * Structured logs (pino) on stdout, JSON lines, or pretty-printed (pino-pretty) on a terminal
+ * (`LOG_FORMAT`): Nest's own log lines through nestjs-pino, and one access
  * line per request, `request completed` with `req` (`id` = the Request-Id, method, url),
  * `res.statusCode` and `responseTime` (ms), at `info` (`warn` for 4xx, `error` for 5xx).
  *
@@ -17,14 +20,33 @@ import type { AppConfig } from '../config/app-config';
 
 const loggers = new WeakMap<AppConfig, Logger>();
 
+/** Whether log lines are pretty-printed: `LOG_FORMAT=pretty`, or `auto` with stdout a terminal. */
+export function prettyLogs(format: LogFormat, stdoutIsTerminal: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTerminal);
+}
+
+function logDestination(config: AppConfig): DestinationStream {
+  // A synchronous stdout: pino's default writes each line through the libuv thread pool, and
+  // that hand-off (a thread wake-up per line) cost a loaded request more than all of its logging.
+  if (!prettyLogs(config.server.logFormat, process.stdout.isTTY === true)) {
+    return pino.destination({ dest: 1, sync: true });
+  }
+  // For a person at a terminal: the same entries, one readable line each (the JSON lines are
+  // parsed back by pino-pretty, access lines written in batches included).
+  return pinoPretty({
+    destination: 1,
+    sync: true,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+  });
+}
+
 /** The one pino logger of an app (made once per configuration). */
 export function appLogger(config: AppConfig): Logger {
   let logger = loggers.get(config);
   if (logger === undefined) {
     // No `redact`: no line carries request headers (tokens, cookies), and redaction cost every line.
-    // A synchronous stdout: pino's default writes each line through the libuv thread pool, and
-    // that hand-off (a thread wake-up per line) cost a loaded request more than all of its logging.
-    logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
+    logger = pino({ level: config.logLevel }, logDestination(config));
     loggers.set(config, logger);
   }
   return logger;

@@ -61,14 +61,35 @@ export class RateLimitGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
+  /**
+   * The throttler writes `X-RateLimit-Reset` as seconds from now; the contract's is the moment,
+   * in epoch seconds (API.md section 10), when the client's budget has room again.
+   */
+  protected override setResponseHeader(
+    reply: Record<string, unknown>,
+    name: string,
+    value: string | number,
+  ): void {
+    const header = name === 'X-RateLimit-Reset' ? resetAt(Number(value)) : value;
+    void (reply as unknown as FastifyReply).header(name, header);
+  }
+
   protected override throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    void reply.header('X-RateLimit-Limit', detail.limit).header('X-RateLimit-Remaining', 0);
+    void reply
+      .header('X-RateLimit-Limit', detail.limit)
+      .header('X-RateLimit-Remaining', 0)
+      .header('X-RateLimit-Reset', resetAt(detail.timeToBlockExpire));
     throw new ApiError(HttpStatus.TOO_MANY_REQUESTS, defaultMessage(HttpStatus.TOO_MANY_REQUESTS));
   }
+}
+
+/** Epoch seconds `secondsFromNow` seconds from now, rounded up. */
+function resetAt(secondsFromNow: number): number {
+  return Math.ceil(Date.now() / 1000 + Math.max(0, secondsFromNow));
 }
 
 /** Puts a controller's routes under the per-client rate limit (when it is on). */

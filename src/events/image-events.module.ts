@@ -2,8 +2,10 @@ import { Global, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ImageModule } from '../image/image.module';
+import { MetricsService } from '../metrics';
 import { ImageEventNotifier } from './image-event.notifier';
 import { JetStreamEventPublisher } from './jetstream-event.publisher';
+import { OutboxMetrics, reportingPublisher } from './outbox-metrics';
 import { IMAGE_EVENT_PUBLISHER, OutboxRelay } from './outbox-relay';
 
 /** The in-process notification of committed events, for the image service and the relay. */
@@ -22,13 +24,17 @@ export class ImageEventsModule {}
   imports: [ImageModule],
   providers: [
     OutboxRelay,
+    OutboxMetrics,
     {
       provide: IMAGE_EVENT_PUBLISHER,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
+      inject: [APP_CONFIG, MetricsService],
+      useFactory: (config: AppConfig, metrics: MetricsService) =>
         config.messaging.nats === undefined
           ? null
-          : new JetStreamEventPublisher(config.messaging.nats.servers, config.messaging),
+          : reportingPublisher(
+              new JetStreamEventPublisher(config.messaging.nats.servers, config.messaging),
+              metrics,
+            ),
     },
   ],
   exports: [OutboxRelay],

@@ -82,3 +82,16 @@ export async function purgePublishedOutboxEvents(
     .where('published_at IS NOT NULL AND published_at < :cutoff', { cutoff })
     .execute();
 }
+
+/** How many events wait to be published, and when the oldest of them occurred (null: none). */
+export async function pendingOutboxSummary(
+  manager: EntityManager,
+): Promise<{ count: number; oldestOccurredAt: string | null }> {
+  const row = await manager
+    .createQueryBuilder(ImageEventOutboxRow, 'outbox')
+    .select('COUNT(*)', 'count')
+    .addSelect('MIN(outbox.occurredAt)', 'oldest')
+    .where('outbox.publishedAt IS NULL')
+    .getRawOne<{ count: number | string; oldest: string | null }>();
+  return { count: Number(row?.count ?? 0), oldestOccurredAt: row?.oldest ?? null };
+}

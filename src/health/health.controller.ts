@@ -1,14 +1,32 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
+import { type BrokerStatus, MetricsService } from '../metrics';
+
+/** How long readiness waits for the database's answer to a ping. */
+export const READINESS_PING_TIMEOUT_MS = 2000;
+
+type IndicatorResult = Record<string, { status: 'up' | 'down'; message?: string }>;
+
+export interface ReadinessBody {
+  status: 'ok' | 'error';
+  info: IndicatorResult;
+  error: IndicatorResult;
+  details: IndicatorResult;
+  /** Whether the outbox relay reached the event broker on its last attempt (not part of readiness). */
+  broker: { status: BrokerStatus };
+  /** Events waiting to be published; null when the database did not answer. */
+  outbox: { backlog: number | null; oldest_event_age_seconds: number | null };
+}
 
 /** Operational routes: left out of the OpenAPI document, which describes the Image API. */
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Liveness: the process answers; the database is not consulted. */
@@ -17,10 +35,31 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database answers a ping. */
+  /**
+   * Readiness: 200 when the database answers a ping within 2 s, 503 otherwise. The body also says
+   * how the event broker and the outbox are doing; they do not decide readiness, since requests
+   * are served (and events kept) without a broker.
+   */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);
+  @Header('Cache-Control', 'no-store')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessBody> {
+    const [database, outbox] = await Promise.all([
+      this.database.pingCheck('database', { timeout: READINESS_PING_TIMEOUT_MS }),
+      this.metrics.outboxSnapshot(),
+    ]);
+    const up = database.database?.status === 'up';
+    void reply.status(up ? 200 : 503);
+    return {
+      status: up ? 'ok' : 'error',
+      info: up ? database : {},
+      error: up ? {} : database,
+      details: database,
+      broker: { status: this.metrics.brokerStatus },
+      outbox: {
+        backlog: outbox?.backlog ?? null,
+        oldest_event_age_seconds:
+          outbox === null ? null : Math.round((outbox.oldestAgeSeconds ?? 0) * 1000) / 1000,
+      },
+    };
   }
 }

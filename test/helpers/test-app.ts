@@ -65,12 +65,15 @@ export async function createTestApp(
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config)],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), {
-    logger: false,
-    // As in main.ts: configureApp's body parsers, not Nest's.
-    bodyParser: false,
-  });
-  configureApp(app);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createFastifyAdapter(config),
+    {
+      logger: false,
+      // As in main.ts: configureApp's body parsers, not Nest's.
+      bodyParser: false,
+    },
+  );
+  await configureApp(app);
   const listeners = options.listeners === true ? await startMessageListeners(app, config) : {};
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -1,0 +1,42 @@
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-body';
+
+const nestedArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const nestedObjects = (depth: number) => `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+
+describe('exceedsJsonDepth', () => {
+  it('should allow 32 levels and refuse 33, for arrays, objects and a mix', () => {
+    expect(MAX_JSON_DEPTH).toBe(32);
+    for (const build of [nestedArrays, nestedObjects]) {
+      expect(exceedsJsonDepth(build(32))).toBe(false);
+      expect(exceedsJsonDepth(build(33))).toBe(true);
+      expect(JSON.parse(build(32))).toBeDefined();
+    }
+    // 1 + 2 x 15 = 31 levels, then one and two more.
+    const mixed = `{"path":${'[{"x":'.repeat(15)}1${'}]'.repeat(15)}}`;
+    expect(exceedsJsonDepth(mixed)).toBe(false);
+    expect(exceedsJsonDepth(`[${mixed}]`)).toBe(false);
+    expect(exceedsJsonDepth(`[[${mixed}]]`)).toBe(true);
+  });
+
+  it('should count levels, not brackets: siblings do not add up', () => {
+    const wide = `[${Array.from({ length: 1000 }, () => '[[1]]').join(',')}]`;
+    expect(exceedsJsonDepth(wide, 3)).toBe(false);
+    expect(exceedsJsonDepth(wide, 2)).toBe(true);
+  });
+
+  it('should ignore brackets inside strings, escaped quotes included', () => {
+    const text = JSON.stringify({ path: '[[[[{{{{', note: 'a \\" [[[[ " {{{{', k: '\\' });
+    expect(exceedsJsonDepth(text, 1)).toBe(false);
+    expect(exceedsJsonDepth(JSON.stringify({ '[[[[': '"]]]]' }), 1)).toBe(false);
+  });
+
+  it('should take scalars and an empty text as depth 0', () => {
+    expect(exceedsJsonDepth('"x"', 0)).toBe(false);
+    expect(exceedsJsonDepth('', 0)).toBe(false);
+    expect(exceedsJsonDepth('{}', 0)).toBe(true);
+  });
+
+  it('should scan a 1 MB body nested a million deep without recursion', () => {
+    expect(exceedsJsonDepth('['.repeat(1024 * 1024))).toBe(true);
+  });
+});

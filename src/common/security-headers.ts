@@ -1,0 +1,105 @@
+import type { FastifyCorsOptions, FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * Security headers (`@fastify/helmet`) and CORS (`@fastify/cors`), API.md section 10.
+ *
+ * One Content-Security-Policy for every answer, made for Swagger UI at `/docs` (its scripts and
+ * styles are files of this origin; it uses inline styles and `data:` images); a JSON answer is
+ * not affected by it. No framing at all (`frame-ancestors 'none'`, `X-Frame-Options: DENY`).
+ * `Cross-Origin-Resource-Policy: cross-origin`: the reads are public and meant to be used from
+ * other origins. No `upgrade-insecure-requests`: over plain HTTP (a local run) it would send the
+ * page's own assets to an HTTPS port that is not there.
+ */
+export const HELMET_OPTIONS: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'self'"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'", 'data:'],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      imgSrc: ["'self'", 'data:'],
+      objectSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+  frameguard: { action: 'deny' },
+};
+
+const READ_METHODS = ['GET', 'HEAD'];
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Headers a browser may send: on reads, and on writes. */
+const READ_REQUEST_HEADERS = ['Authorization', 'If-None-Match', 'X-Request-Id'];
+const WRITE_REQUEST_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'If-Match',
+  'Idempotency-Key',
+  'X-Request-Id',
+];
+/** Answer headers a script may read (besides the CORS-safelisted ones). */
+const EXPOSED_HEADERS = [
+  'ETag',
+  'Location',
+  'Request-Id',
+  'Retry-After',
+  'X-RateLimit-Limit',
+  'X-RateLimit-Remaining',
+  'X-RateLimit-Reset',
+];
+/** How long a browser may reuse a preflight answer. */
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+function methodAsked(request: FastifyRequest): string | undefined {
+  if (request.method !== 'OPTIONS') return request.method;
+  const asked = request.headers['access-control-request-method'];
+  return typeof asked === 'string' ? asked.toUpperCase() : undefined;
+}
+
+/**
+ * The CORS options of each request: reads (GET, HEAD, and their preflights) from any origin
+ * (`Access-Control-Allow-Origin: *`, no credentials: tokens travel in `Authorization`, never in
+ * cookies); writes and their preflights only from `writeOrigins` (the request's `Origin` is echoed
+ * when listed, otherwise no CORS header is sent and the browser keeps the answer from the page).
+ * Preflights are answered 204 by the plugin; an `OPTIONS` request that is no preflight (no
+ * `Origin` or no `Access-Control-Request-Method`) gets no CORS treatment and is a 404 like any
+ * unknown route.
+ */
+export function corsOptionsFor(
+  writeOrigins: readonly string[] | '*',
+): FastifyCorsOptionsDelegateCallback {
+  const common = {
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+    strictPreflight: false,
+  };
+  const reads: FastifyCorsOptions = {
+    ...common,
+    origin: '*',
+    methods: READ_METHODS,
+    allowedHeaders: READ_REQUEST_HEADERS,
+  };
+  const writes: FastifyCorsOptions = {
+    ...common,
+    origin: writeOrigins === '*' ? '*' : [...writeOrigins],
+    methods: [...READ_METHODS, ...WRITE_METHODS],
+    allowedHeaders: WRITE_REQUEST_HEADERS,
+  };
+  const none: FastifyCorsOptions = { origin: false };
+  return (request, callback) => {
+    const method = methodAsked(request);
+    if (request.method === 'OPTIONS' && (request.headers.origin === undefined || !method)) {
+      callback(null, none);
+    } else {
+      callback(null, method !== undefined && READ_METHODS.includes(method) ? reads : writes);
+    }
+  };
+}

@@ -1,0 +1,58 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { MetricsService } from '../metrics';
+import type { ImageEvent } from './image-event';
+import type { ImageEventPublisher } from './jetstream-event.publisher';
+import { pendingOutboxSummary } from './outbox.repository';
+
+/** Seconds from a database timestamp (`2024-01-15 12:00:00.123456`, UTC) to now. */
+function ageInSeconds(timestamp: string, now: number): number {
+  const millis = Date.parse(`${timestamp.replace(' ', 'T').replace(/Z$/, '')}Z`);
+  return Number.isNaN(millis) ? 0 : Math.max(0, (now - millis) / 1000);
+}
+
+/** Hands the metrics (and readiness) how to read the outbox's backlog. */
+@Injectable()
+export class OutboxMetrics implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.observeOutbox(async () => {
+      const { count, oldestOccurredAt } = await pendingOutboxSummary(this.dataSource.manager);
+      return {
+        backlog: count,
+        oldestAgeSeconds:
+          oldestOccurredAt === null ? null : ageInSeconds(oldestOccurredAt, Date.now()),
+      };
+    });
+  }
+}
+
+/** A publisher that reports each event published and whether the broker answered. */
+export function reportingPublisher(
+  publisher: ImageEventPublisher,
+  metrics: MetricsService,
+): ImageEventPublisher {
+  const observe = async <T>(attempt: Promise<T>): Promise<T> => {
+    try {
+      const result = await attempt;
+      metrics.brokerStatus = 'up';
+      return result;
+    } catch (error) {
+      metrics.brokerStatus = 'down';
+      throw error;
+    }
+  };
+  return {
+    ready: () => observe(publisher.ready()),
+    publish: async (event: ImageEvent) => {
+      await observe(publisher.publish(event));
+      metrics.eventsPublished.inc();
+    },
+    close: () => publisher.close(),
+  };
+}

@@ -1,0 +1,347 @@
+import { Permission } from '../src/auth/permissions';
+import { countRows, insertImageRow, readImageRow } from './helpers/image-rows';
+import { freePortInRange } from './helpers/ports';
+import { rawHttp } from './helpers/raw-http';
+import { describeEachDatabase, TestApp } from './helpers/test-app';
+import { bearer, tokenWith } from './helpers/tokens';
+
+/**
+ * Issue 19's hostile inputs (API.md section 10), each of which answered 500, hung, leaked the
+ * framework's own error shape, or was stored when it should not have been: now each is a clear
+ * 4xx in the contract's shape with a `Request-Id`, and nothing is written.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MALFORMED_JSON = { message: 'Malformed JSON body.' };
+
+/** Starts the test app's HTTP server on a port of the hardening range; returns the port. */
+async function listen(testApp: TestApp): Promise<number> {
+  const port = await freePortInRange();
+  await testApp.app.listen(port, '127.0.0.1');
+  return port;
+}
+
+const deepArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+/** `{"path": {"a": {"a": ... 1}}, "facet": 1}`: `depth` levels in all. */
+const deepBody = (depth: number) =>
+  `{"path":${'{"a":'.repeat(depth - 1)}1${'}'.repeat(depth - 1)},"facet":1}`;
+
+describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
+  const writer = () => bearer(tokenWith(Permission.CreateImage, Permission.UpdateImage));
+  const post = (body: string) =>
+    context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', writer())
+      .set('Content-Type', 'application/json')
+      .send(body);
+
+  it('should answer 400 Malformed JSON body for 2,500 levels of nesting (was 500), and store nothing', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    for (const body of [
+      deepBody(2500),
+      deepArrays(2500),
+      `{"path":"a","facet":${deepArrays(2500)}}`,
+    ]) {
+      const response = await post(body).expect(400);
+      expect(response.body).toEqual(MALFORMED_JSON);
+      expect(response.headers['request-id']).toMatch(UUID);
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+  });
+
+  it('should take 32 levels as JSON (judged by the validator: 422) and refuse 33 (400)', async () => {
+    const at32 = await post(deepBody(32)).expect(422);
+    expect(at32.body).toEqual({
+      message: 'The path field must be a string.',
+      errors: { path: ['The path field must be a string.'] },
+    });
+    expect((await post(deepBody(33)).expect(400)).body).toEqual(MALFORMED_JSON);
+  });
+
+  it('should refuse a deep body on PUT and PATCH too, and change nothing', async () => {
+    const row = await insertImageRow(context().dataSource);
+    for (const method of ['put', 'patch'] as const) {
+      const response = await context()
+        .http()
+        [method](`/api/image/${row.image_id}`)
+        .set('Authorization', writer())
+        .set('Content-Type', 'application/json')
+        .send(deepBody(3000))
+        .expect(400);
+      expect(response.body).toEqual(MALFORMED_JSON);
+    }
+    expect(await readImageRow(context().dataSource, row.image_id)).toEqual(row);
+  });
+
+  it('should not be fooled by brackets inside strings', async () => {
+    const path = `${'['.repeat(40)}/cover.jpg`;
+    const response = await post(JSON.stringify({ path, facet: 'Cover' })).expect(201);
+    expect(response.body.image.path).toBe(path);
+  });
+});
+
+describeEachDatabase('hostile paths (findings 4 and 8)', (context) => {
+  const writer = () => bearer(tokenWith(Permission.CreateImage, Permission.UpdateImage));
+  const create = (body: string | object) =>
+    context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', writer())
+      .set('Content-Type', 'application/json')
+      .send(body);
+  const pathError = (message: string) => ({ message, errors: { path: [message] } });
+  const NO_PERCENT = 'The path field must not contain %, ? or #.';
+  const UNPAIRED = 'The path field must be valid Unicode (it contains an unpaired surrogate).';
+
+  it.each([
+    '%2E%2E/%2E%2E/admin',
+    '.%2e/x',
+    '%2e%2e%2fadmin',
+    'cover/a%20b.jpg',
+    '?x=1',
+    'cover.jpg?x=1',
+    '#frag',
+    'cover/#/a.jpg',
+  ])(
+    'should refuse the path %j with 422 (it was stored, its link escaping the storage)',
+    async (path) => {
+      const before = await countRows(context().dataSource, 'images');
+      const response = await create({ path, facet: 'Cover' }).expect(422);
+      expect(response.body).toEqual(pathError(NO_PERCENT));
+      expect(await countRows(context().dataSource, 'images')).toBe(before);
+    },
+  );
+
+  it('should count the length in code points: 255 emoji are stored whole, 256 are a 422', async () => {
+    const path = '😀'.repeat(255);
+    const response = await create({ path, facet: 'Cover' }).expect(201);
+    const row = await readImageRow(context().dataSource, response.body.image.image_id as number);
+    expect(row?.path).toBe(path);
+    expect(response.body.image.link).toBe(`https://animethemes.moe/storage/images/${path}`);
+
+    expect((await create({ path: '😀'.repeat(256), facet: 'Cover' }).expect(422)).body).toEqual(
+      pathError('The path field must not be greater than 255 characters.'),
+    );
+  });
+
+  it.each(['\\ud800', 'a\\udc00b.jpg', 'cover/\\ud83d.jpg', '\\udfff\\ud800'])(
+    'should refuse an unpaired surrogate (%s) with 422 (it was stored as U+FFFD)',
+    async (escaped) => {
+      const before = await countRows(context().dataSource, 'images');
+      const response = await create(`{"path":"${escaped}","facet":"Cover"}`).expect(422);
+      expect(response.body).toEqual(pathError(UNPAIRED));
+      expect(await countRows(context().dataSource, 'images')).toBe(before);
+    },
+  );
+
+  it('should refuse the same paths on update, leaving the row as it was', async () => {
+    const row = await insertImageRow(context().dataSource);
+    for (const [body, message] of [
+      ['{"path":"%2e%2e/x.jpg"}', NO_PERCENT],
+      ['{"path":"x.jpg\\udc00"}', UNPAIRED],
+      [
+        JSON.stringify({ path: '😀'.repeat(256) }),
+        'The path field must not be greater than 255 characters.',
+      ],
+    ]) {
+      const response = await context()
+        .http()
+        .patch(`/api/image/${row.image_id}`)
+        .set('Authorization', writer())
+        .set('Content-Type', 'application/json')
+        .send(body)
+        .expect(422);
+      expect(response.body).toEqual(pathError(message));
+    }
+    expect(await readImageRow(context().dataSource, row.image_id)).toEqual(row);
+  });
+
+  it('should refuse C1 control characters in a path', async () => {
+    const response = await create({ path: 'cover/a\u0085b.jpg', facet: 'Cover' }).expect(422);
+    expect(response.body).toEqual(pathError('The path field must not contain control characters.'));
+  });
+});
+
+describeEachDatabase('C1 control characters in query values (finding 9)', (context) => {
+  it.each(['%C2%80', '%C2%85', '%C2%9F', 'a%C2%9Bb'])(
+    'should refuse filter[path]=%s with 422, as C0 characters are',
+    async (value) => {
+      const response = await context().http().get(`/api/image?filter[path]=${value}`).expect(422);
+      const message =
+        'The value of filter[path] contains a control character (such as NUL) or invalid unicode.';
+      expect(response.body).toEqual({ message, errors: { 'filter.path': [message] } });
+    },
+  );
+
+  it('should still take characters just above C1 (U+00A0, é)', async () => {
+    await context().http().get('/api/image?filter[path]=%C2%A0').expect(200);
+    await context().http().get('/api/image?filter[path]=%C3%A9').expect(200);
+  });
+});
+
+describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
+  let port: number;
+  beforeAll(async () => {
+    port = await listen(context());
+  });
+
+  const expectContractError = (
+    answer: { status: number; headers: Record<string, string>; body: string },
+    status: number,
+    message: string,
+  ) => {
+    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+      status,
+      body: { message },
+    });
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(answer.headers['request-id']).toMatch(UUID);
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+  };
+
+  it('should answer an id of 101 digits with 404 in the contract shape (was 414 FST_ERR_MAX_PARAM_LENGTH)', async () => {
+    const id = '1'.repeat(101);
+    const response = await context().http().get(`/api/image/${id}`).expect(404);
+    expect(response.body).toEqual({ message: `Image ${id} not found.` });
+    expect(response.headers['request-id']).toMatch(UUID);
+  });
+
+  it('should answer an over-long id on a write route with 404 after the token check', async () => {
+    const id = '9'.repeat(5000);
+    await context().http().delete(`/api/image/${id}`).expect(401);
+    const response = await context()
+      .http()
+      .delete(`/api/image/${id}`)
+      .set('Authorization', bearer(tokenWith(Permission.DeleteImage)))
+      .expect(404);
+    expect(response.body).toEqual({ message: `Image ${id} not found.` });
+  });
+
+  it('should answer a URI of 100 KB with 414 and close the connection (was 431 in Fastify shape)', async () => {
+    const answer = await rawHttp(
+      port,
+      `GET /api/image?filter[path]=${'a'.repeat(100_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+    );
+    expectContractError(answer, 414, 'URI Too Long.');
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.closedByServer).toBe(true);
+  });
+
+  it('should answer headers of 20 KB with 431', async () => {
+    const answer = await rawHttp(
+      port,
+      `GET /api/image HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'b'.repeat(20_000)}\r\n\r\n`,
+    );
+    expectContractError(answer, 431, 'Request Header Fields Too Large.');
+    expect(answer.closedByServer).toBe(true);
+  });
+
+  it.each([
+    [
+      'a request line with junk after the version',
+      'GET /api/image HTTP/1.1 junk\r\nHost: x\r\n\r\n',
+    ],
+    ['an unknown HTTP version', 'GET /api/image HTTP/9.9\r\nHost: x\r\n\r\n'],
+    ['an unknown method token', 'G(T /api/image HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a header without a colon', 'GET /api/image HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n'],
+    [
+      'a control character in a header',
+      'GET /api/image HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n',
+    ],
+    ['a bad Content-Length', 'POST /api/image HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n'],
+    ['a space before the colon', 'GET /api/image HTTP/1.1\r\nHost : x\r\n\r\n'],
+  ])(
+    'should answer %s with 400 in the contract shape (was Fastify\'s "Client Error")',
+    async (_what, request) => {
+      const answer = await rawHttp(port, request);
+      expectContractError(answer, 400, 'Malformed HTTP request.');
+      expect(answer.closedByServer).toBe(true);
+    },
+  );
+
+  it('should answer a malformed percent escape in the path with 400 (was FST_ERR_BAD_URL)', async () => {
+    const answer = await rawHttp(
+      port,
+      'GET /api/image/%ZZ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    );
+    expectContractError(answer, 400, 'Malformed URL.');
+  });
+
+  it('should keep answering on the same port after all of that', async () => {
+    await context().http().get('/api/image').expect(200);
+  });
+});
+
+describeEachDatabase('the Host header without PUBLIC_URL (finding 6)', (context) => {
+  let port: number;
+  beforeAll(async () => {
+    port = await listen(context());
+  });
+
+  it.each([
+    'evil.com/path?x=',
+    'evil.com?x=1',
+    'evil.com#x',
+    'user@evil.com',
+    'a b',
+    'host:99999',
+    'host:',
+  ])('should refuse Host: %s with 400, without reflecting it', async (host) => {
+    const answer = await rawHttp(
+      port,
+      `GET /api/image HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({
+      message: 'The Host header must be a host name or address, with an optional port.',
+    });
+    expect(answer.headers['request-id']).toMatch(UUID);
+    expect(answer.text).not.toContain('evil');
+  });
+
+  it('should build links and Location from a valid Host', async () => {
+    const list = await context()
+      .http()
+      .get('/api/image?page[size]=1')
+      .set('Host', 'images.example.org:8443')
+      .expect(200);
+    expect(list.body.meta.path).toBe('http://images.example.org:8443/api/image');
+    const created = await context()
+      .http()
+      .post('/api/image')
+      .set('Host', '[::1]:3000')
+      .set('Authorization', bearer(tokenWith(Permission.CreateImage)))
+      .send({ path: 'host/valid.jpg', facet: 'Cover' })
+      .expect(201);
+    expect(created.headers.location).toBe(
+      `http://[::1]:3000/api/image/${created.body.image.image_id}`,
+    );
+  });
+});
+
+describeEachDatabase(
+  'the Host header with PUBLIC_URL set (finding 6)',
+  (context) => {
+    it('should never reflect Host: links and Location come from PUBLIC_URL', async () => {
+      const list = await context()
+        .http()
+        .get('/api/image?page[size]=1')
+        .set('Host', 'evil.com/path?x=')
+        .expect(200);
+      expect(list.body.meta.path).toBe('https://api.example.net/api/image');
+      expect(JSON.stringify(list.body)).not.toContain('evil');
+      const created = await context()
+        .http()
+        .post('/api/image')
+        .set('Host', 'evil.com')
+        .set('Authorization', bearer(tokenWith(Permission.CreateImage)))
+        .send({ path: 'host/public-url.jpg', facet: 'Cover' })
+        .expect(201);
+      expect(created.headers.location).toBe(
+        `https://api.example.net/api/image/${created.body.image.image_id}`,
+      );
+    });
+  },
+  { env: { PUBLIC_URL: 'https://api.example.net' } },
+);
