@@ -1,0 +1,28 @@
+import { once } from 'node:events';
+import { connect, createServer, Server, Socket } from 'node:net';
+import { freePortInRange } from './ports';
+
+/** A TCP echo server on a port of the hardening range, to prove the fault proxy against. */
+export async function startEchoServer(): Promise<{ port: number; server: Server }> {
+  const server = createServer((socket) => socket.pipe(socket));
+  const port = await freePortInRange();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return { port, server };
+}
+
+/** A connected client socket collecting what it receives. */
+export async function echoClient(
+  port: number,
+): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return { socket, received: () => text, closed: () => closed };
+}
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
