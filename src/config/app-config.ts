@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { MessagingConfig, parseMessagingConfig } from './messaging-config';
+import { parseStorageConfig, StorageConfig } from './storage-config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -60,6 +61,8 @@ export interface AppConfig {
   readonly rateLimitPerMinute: number;
   /** The TCP/NATS message listeners and the event relay (docs/microservice.md). */
   readonly messaging: MessagingConfig;
+  /** Image files: the storage driver, upload limit and pruning (docs/storage.md). */
+  readonly storage: StorageConfig;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +170,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     logLevel,
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 90, 0, 1_000_000),
     messaging: parseMessagingConfig(read, integer, problems),
+    storage: parseStorageConfig({ read, integer, boolean, httpUrl }, dataDir, cwd, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
