@@ -26,13 +26,15 @@ function hsl(hue: number, saturation: number, lightness: number): [number, numbe
 export function demoPicture(seed: number): Buffer {
   const hue = (seed * 47) % 360;
   const [cx, cy, radius] = [WIDTH * 0.5, HEIGHT * 0.42, WIDTH * 0.28];
-  return encodePng(WIDTH, HEIGHT, (x, y) => {
-    const inDisc = (x - cx) ** 2 + (y - cy) ** 2 < radius ** 2;
-    const t = (x + y) / (WIDTH + HEIGHT);
-    return inDisc
-      ? hsl((hue + 180) % 360, 0.7, 0.85)
-      : hsl((hue + t * 60) % 360, 0.65, 0.3 + t * 0.3);
+  const disc = hsl((hue + 180) % 360, 0.7, 0.85);
+  // The gradient depends on x + y only: one colour per diagonal.
+  const diagonals = Array.from({ length: WIDTH + HEIGHT }, (_, sum) => {
+    const t = sum / (WIDTH + HEIGHT);
+    return hsl((hue + t * 60) % 360, 0.65, 0.3 + t * 0.3);
   });
+  return encodePng(WIDTH, HEIGHT, (x, y) =>
+    (x - cx) ** 2 + (y - cy) ** 2 < radius ** 2 ? disc : diagonals[x + y],
+  );
 }
 
 /** The image's path with a `.png` extension: the file is a PNG now. */
