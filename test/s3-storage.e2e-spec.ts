@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { createS3Client, FileTooLargeError, S3_PART_SIZE, S3StorageDriver } from '../src/storage';
-import { InvalidStoragePathError } from '../src/storage/storage-driver';
+import { FileTooLargeError, InvalidStoragePathError } from '../src/storage';
+import { createS3Client, S3_PART_SIZE, S3StorageDriver } from '../src/storage/s3.storage-driver';
 import { pngFile, TEXT_FILE } from '../src/storage/testing/image-files';
 import { S3RVER_CREDENTIALS, S3TestServer } from './helpers/s3-server';
 

@@ -1,7 +1,11 @@
 import { Readable } from 'node:stream';
+
 // file-type 21 is an ES module (the last line for Node 20): Node >= 20.19 loads it with require(),
-// and jest transforms it to CommonJS (package.json "jest"); docs/storage.md#file-types.
-import { fileTypeFromBuffer } from 'file-type';
+// and jest transforms it to CommonJS (package.json "jest"); docs/storage.md#file-types. Loaded on
+// first use: a service that never reads a file's type never pays for it.
+type FileTypeModule = typeof import('file-type');
+let fileTypeModule: Promise<FileTypeModule> | undefined;
+const loadFileType = (): Promise<FileTypeModule> => (fileTypeModule ??= import('file-type'));
 
 /** A file type the service stores and serves as an image. */
 export interface ImageType {
@@ -35,6 +39,7 @@ export const SNIFF_BYTES = 4100;
 /** The image type the first bytes of a file show (magic bytes), or undefined for anything else. */
 export async function detectImageType(head: Uint8Array): Promise<ImageType | undefined> {
   if (head.length === 0) return undefined;
+  const { fileTypeFromBuffer } = await loadFileType();
   const detected = await fileTypeFromBuffer(head.subarray(0, SNIFF_BYTES));
   return detected === undefined ? undefined : ACCEPTED[detected.ext];
 }

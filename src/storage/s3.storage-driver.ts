@@ -81,6 +81,10 @@ export class S3StorageDriver implements StorageDriver {
     return file;
   }
 
+  close(): void {
+    this.client.destroy();
+  }
+
   async delete(path: string): Promise<void> {
     if (!isStoragePath(path)) return;
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: path }));

@@ -38,6 +38,8 @@ export interface StorageDriver {
   stat(path: string): Promise<StoredFile | undefined>;
   /** The file opened for reading, or undefined when there is none. */
   read(path: string): Promise<OpenedFile | undefined>;
+  /** Lets go of connections, at shutdown. */
+  close?(): void;
 }
 
 /** Injects the configured `StorageDriver`. */
