@@ -192,7 +192,11 @@ describe('a good start on the embedded database, then SIGTERM', () => {
   beforeAll(async () => {
     port = await freePort();
     dataDir = tempDir();
-    service = startService({ PORT: String(port), DATA_DIR: dataDir });
+    service = startService({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      IMAGE_BASE_URL: `http://127.0.0.1:${port}/storage/images`,
+    });
     await waitUntilReady(service, port);
   });
 
@@ -222,6 +226,30 @@ describe('a good start on the embedded database, then SIGTERM', () => {
     } finally {
       database.close();
     }
+  });
+
+  it("should serve the first image's link as a picture (a generated demo PNG)", async () => {
+    const page = await httpGet(port, '/api/image?page%5Bsize%5D=1');
+    const [first] = (page.body as { images: { link: string }[] }).images;
+    const link = new URL(first.link);
+    expect(link.origin).toBe(`http://127.0.0.1:${port}`);
+    const picture = await new Promise<{ status: number; type?: string; bytes: Buffer }>(
+      (done, fail) => {
+        get({ host: '127.0.0.1', port, path: link.pathname, agent: false }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            done({
+              status: response.statusCode ?? 0,
+              type: response.headers['content-type'],
+              bytes: Buffer.concat(chunks),
+            }),
+          );
+        }).on('error', fail);
+      },
+    );
+    expect(picture).toMatchObject({ status: 200, type: 'image/png' });
+    expect(picture.bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 
   it('should finish an in-flight request after SIGTERM, stop accepting, then exit 0', async () => {

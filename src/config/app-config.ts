@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { FleetConfig, parseFleetConfig } from './fleet-config';
 import { MessagingConfig, parseMessagingConfig } from './messaging-config';
+import { parseStorageConfig, StorageConfig } from './storage-config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -63,6 +64,8 @@ export interface AppConfig {
   readonly messaging: MessagingConfig;
   /** Read replicas and Redis, for several instances behind a load balancer (docs/scaling.md). */
   readonly fleet: FleetConfig;
+  /** Image files: the storage driver, upload limit and pruning (docs/storage.md). */
+  readonly storage: StorageConfig;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +182,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
       { database, jwt, cursorSecret },
       problems,
     ),
+    storage: parseStorageConfig({ read, integer, boolean, httpUrl }, dataDir, cwd, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
