@@ -13,6 +13,7 @@ import { ImageModule } from './image/image.module';
 import { ImageEventsModule, OutboxRelayModule } from './events/image-events.module';
 import { ImageMicroserviceModule } from './microservice/image-microservice.module';
 import { MetricsModule } from './metrics';
+import { StorageModule } from './storage';
 
 @Module({})
 export class AppModule {
@@ -37,6 +38,8 @@ export class AppModule {
         // Domain events: committed with each write in the outbox, published by the relay.
         ImageEventsModule,
         OutboxRelayModule,
+        // Image files: the storage driver, and GET /storage/images/<path> with the local driver.
+        StorageModule.forRoot(config.storage),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -14,6 +14,7 @@ import {
   SEED_TABLES,
   SeedTable,
 } from '../src/database/seed/demo-data.generator';
+import { DEMO_FILE_COUNT } from '../src/database/seed/demo-files';
 import { createTestApp } from './helpers/test-app';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 
@@ -204,6 +205,44 @@ describe.each(testDatabaseKinds())('demo data at start-up [%s]', (kind) => {
     const app = await createTestApp(kind, { env: { DEMO_DATA: 'false' } });
     try {
       expect((await countRows(app.dataSource)).images).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('demo files at start-up [sqlite]', () => {
+  it('should give the first page of demo images real PNGs in storage, which their links open', async () => {
+    const app = await createTestApp('sqlite', {
+      env: { DEMO_DATA: 'true', IMAGE_BASE_URL: 'http://localhost:3000/storage/images' },
+    });
+    try {
+      const page = await app.http().get('/api/image').expect(200);
+      const images = (page.body as { images: { image_id: number; path: string; link: string }[] })
+        .images;
+      expect(images).toHaveLength(DEMO_FILE_COUNT);
+      const generated = new Map<number, string>();
+      for (const [table, row] of new DemoDataGenerator(DEMO_DATA_OPTIONS).rows()) {
+        if (table === 'images' && generated.size < 100)
+          generated.set(row[0] as number, row[1] as string);
+      }
+      for (const image of images) {
+        // The generated path, with the extension of the file it now has.
+        expect(image.path).toBe(generated.get(image.image_id)!.replace(/\.[a-z]+$/, '.png'));
+        expect(image.link).toBe(`http://localhost:3000/storage/images/${image.path}`);
+        const file = await app.http().get(`/storage/images/${image.path}`).buffer(true).expect(200);
+        expect(file.headers['content-type']).toBe('image/png');
+        const png = file.body as Buffer;
+        expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]));
+        expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([240, 336]);
+      }
+      // Only those: the next image keeps its generated path, and has no file.
+      const [next] = await app.dataSource.query<{ image_id: number; path: string }[]>(
+        'SELECT image_id, path FROM images WHERE image_id > ? ORDER BY image_id LIMIT 1',
+        [images.at(-1)!.image_id],
+      );
+      expect(next.path).toBe(generated.get(next.image_id));
+      await app.http().get(`/storage/images/${next.path}`).expect(404);
     } finally {
       await app.close();
     }

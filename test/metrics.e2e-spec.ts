@@ -77,6 +77,8 @@ describeEachDatabase('GET /metrics', (context) => {
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     // No NATS_URL: no broker gauge at all.
     expect(samples(text, 'event_broker_up')).toEqual([]);
+    // prom-client's default registry is served too (the rate limiter's Redis failures).
+    expect(sample(text, 'image_api_rate_limit_store_failures_total')).toBeGreaterThanOrEqual(0);
   });
 
   it('should show the outbox backlog and its oldest event, in /metrics and /health/ready', async () => {

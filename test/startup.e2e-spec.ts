@@ -1,22 +1,64 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { AddressInfo, connect, createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { planDemoData, DEMO_DATA_OPTIONS } from '../src/database/seed/demo-data.generator';
-import {
-  cleanUpServices,
-  httpGet,
-  ServiceProcess,
-  startService,
-  tempDir,
-  waitUntilReady,
-} from './helpers/service-process';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 
 /**
  * Start-up and shutdown of the real process (`src/main.ts`, compiled on the fly), as `npm start`
  * runs it: configuration errors, an unreachable database, a good start, SIGTERM.
  */
+const ROOT = resolve(__dirname, '..');
+
+interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly output: { stdout: string; stderr: string };
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: ServiceProcess[] = [];
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'image-api-startup-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/**
+ * Runs the service from an empty working directory (no `.env` to pick up) with only the given
+ * variables, so the developer's environment can't leak in.
+ */
+function startService(env: Record<string, string>): ServiceProcess {
+  const child = spawn(
+    process.execPath,
+    ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'src/main.ts')],
+    {
+      cwd: tempDir(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => done({ code, signal })),
+  );
+  const service = { child, output, exited };
+  started.push(service);
+  return service;
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -26,6 +68,44 @@ async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+function httpGet(port: number, path: string): Promise<HttpAnswer> {
+  return new Promise((done, fail) => {
+    const request = get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () =>
+        done({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: JSON.parse(text),
+        }),
+      );
+    });
+    request.on('error', fail);
+  });
+}
+
+/** Polls until the service answers GET /health/ready (or fails if the process ends first). */
+async function waitUntilReady(service: ServiceProcess, port: number): Promise<void> {
+  let exited = false;
+  void service.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`the service exited during start-up: ${service.output.stderr}`);
+    try {
+      await httpGet(port, '/health/ready');
+      return;
+    } catch {
+      await new Promise((wait) => setTimeout(wait, 100));
+    }
+  }
 }
 
 /** Resolves once a new TCP connection to the port is refused: the server stopped accepting. */
@@ -57,7 +137,15 @@ function readUntil(socket: Socket, pattern: RegExp): Promise<string> {
   });
 }
 
-afterAll(cleanUpServices);
+afterAll(async () => {
+  for (const service of started) {
+    if (service.child.exitCode === null && service.child.signalCode === null) {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+  }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('start-up with a bad configuration or database', () => {
   const failures: Record<string, ServiceProcess> = {};
@@ -104,7 +192,11 @@ describe('a good start on the embedded database, then SIGTERM', () => {
   beforeAll(async () => {
     port = await freePort();
     dataDir = tempDir();
-    service = startService({ PORT: String(port), DATA_DIR: dataDir });
+    service = startService({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      IMAGE_BASE_URL: `http://127.0.0.1:${port}/storage/images`,
+    });
     await waitUntilReady(service, port);
   });
 
@@ -136,6 +228,30 @@ describe('a good start on the embedded database, then SIGTERM', () => {
     } finally {
       database.close();
     }
+  });
+
+  it("should serve the first image's link as a picture (a generated demo PNG)", async () => {
+    const page = await httpGet(port, '/api/image?page%5Bsize%5D=1');
+    const [first] = (page.body as { images: { link: string }[] }).images;
+    const link = new URL(first.link);
+    expect(link.origin).toBe(`http://127.0.0.1:${port}`);
+    const picture = await new Promise<{ status: number; type?: string; bytes: Buffer }>(
+      (done, fail) => {
+        get({ host: '127.0.0.1', port, path: link.pathname, agent: false }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            done({
+              status: response.statusCode ?? 0,
+              type: response.headers['content-type'],
+              bytes: Buffer.concat(chunks),
+            }),
+          );
+        }).on('error', fail);
+      },
+    );
+    expect(picture).toMatchObject({ status: 200, type: 'image/png' });
+    expect(picture.bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 
   it('should finish an in-flight request after SIGTERM, stop accepting, then exit 0', async () => {

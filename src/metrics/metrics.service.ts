@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
@@ -80,9 +80,13 @@ export class MetricsService {
     if (this.broker !== 'disabled') this.registerBroker();
   }
 
-  /** The answer of `GET /metrics`. */
+  /**
+   * The answer of `GET /metrics`: this app's registry, and prom-client's default one, where
+   * module-level metrics live (the rate limiter's Redis failures).
+   */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const merged = Registry.merge([this.registry, register]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
   }
 
   get brokerStatus(): BrokerStatus {

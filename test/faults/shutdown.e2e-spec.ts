@@ -1,16 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DatabaseConfig } from '../../src/config/app-config';
 import { storedPaths } from '../helpers/outage-scenario';
 import { freePortInRange } from '../helpers/ports';
 import { rawHttp } from '../helpers/raw-http';
-import {
-  cleanUpServices,
-  ServiceProcess,
-  startService,
-  tempDir,
-  waitUntilReady,
-} from '../helpers/service-process';
+import { ServiceProcess } from '../helpers/service-process';
 import { TEST_JWT_SECRET } from '../helpers/test-app';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from '../helpers/test-database';
 import { signTestToken } from '../helpers/tokens';
@@ -33,10 +29,10 @@ interface Write {
   readonly answeredAfterSignalMs: number;
 }
 
-afterAll(cleanUpServices);
-
 describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
   let database: TestDatabase | undefined;
+  let service: ServiceProcess | undefined;
+  const sqliteDir = mkdtempSync(join(tmpdir(), 'image-api-shutdown-'));
   let databaseConfig: DatabaseConfig;
   let databaseUrl: string;
 
@@ -50,14 +46,16 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
       databaseUrl = `mysql://${credentials}@${host}:${port}/${name}`;
       databaseConfig = database.config;
     } else {
-      const path = join(tempDir(), 'shutdown.sqlite');
+      const path = join(sqliteDir, 'shutdown.sqlite');
       databaseUrl = `sqlite:${path}`;
       databaseConfig = { type: 'sqlite', path };
     }
   });
 
   afterAll(async () => {
+    await service?.close();
     await database?.drop();
+    rmSync(sqliteDir, { recursive: true, force: true });
   });
 
   async function committedPaths(ids: readonly number[]): Promise<Map<number, string>> {
@@ -76,10 +74,8 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
 
   it(`should drain the writes, close two stalled uploads and exit 0 within ${SHUTDOWN_TIMEOUT_MS} ms + 1 s`, async () => {
     const port = await freePortInRange();
-    const service: ServiceProcess = startService({
-      PORT: String(port),
+    const running = new ServiceProcess(`service [${kind}]`, port, {
       DATABASE_URL: databaseUrl,
-      DATA_DIR: tempDir(),
       DEMO_DATA: 'false',
       JWT_SECRET: TEST_JWT_SECRET,
       RATE_LIMIT_PER_MINUTE: '0',
@@ -87,7 +83,8 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
-    await waitUntilReady(service, port);
+    service = running;
+    await running.ready();
     const token = signTestToken({ sub: 'shutdown-tester' });
     const upload = (contentLength: number, sent: string) =>
       'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
@@ -137,8 +134,7 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
     expect(writes.filter((write) => write.status === 201).length).toBeGreaterThanOrEqual(100);
 
     signalledAt = Date.now();
-    service.child.kill('SIGTERM');
-    const exit = await service.exited;
+    const exit = await running.kill('SIGTERM');
     const exitedAfterMs = Date.now() - signalledAt;
     writing = false;
     await Promise.all(load);
@@ -146,7 +142,7 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
 
     process.stdout.write(
       `${kind}: exited ${exitedAfterMs} ms after SIGTERM; ` +
-        service.output.stdout
+        running.output.stdout
           .split('\n')
           .filter((line) => /shut|abort/.test(line))
           .map((line) => {
@@ -178,12 +174,12 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
     expect(lost).toEqual([]);
 
     // The log: JSON lines, nothing at error, no stack trace; the hang-up at info.
-    const lines = service.output.stdout
+    const lines = running.output.stdout
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as { level: number; msg?: string });
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
-    expect(service.output.stdout).not.toMatch(/"stack"|\n\s+at /);
+    expect(running.output.stdout).not.toMatch(/"stack"|\n\s+at /);
     expect(
       lines.some(
         (line) =>
@@ -191,6 +187,6 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
       ),
     ).toBe(true);
     expect(lines.some((line) => line.msg === 'shutdown complete')).toBe(true);
-    expect(service.output.stderr).toBe('');
+    expect(running.output.stderr).toBe('');
   });
 });

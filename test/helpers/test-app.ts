@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
@@ -50,6 +53,8 @@ export async function createTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(kind));
+  // Stored files go to a folder of this app's own (the env may name another), never ./data.
+  const storageDir = mkdtempSync(join(tmpdir(), 'image-api-storage-'));
   const config: AppConfig = {
     ...parseConfig({
       LOG_LEVEL: 'silent',
@@ -58,6 +63,7 @@ export async function createTestApp(
       JWT_SECRET: TEST_JWT_SECRET,
       CURSOR_SECRET: TEST_CURSOR_SECRET,
       IMAGE_BASE_URL: 'https://animethemes.moe/storage/images',
+      STORAGE_DIR: storageDir,
       ...options.env,
     }),
     database: database.config,
@@ -87,6 +93,7 @@ export async function createTestApp(
     http: () => request(app.getHttpServer()),
     close: async () => {
       await app.close();
+      rmSync(storageDir, { recursive: true, force: true });
       if (options.database === undefined) await database.drop();
     },
   };

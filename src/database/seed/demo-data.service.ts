@@ -1,9 +1,11 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { InjectAppConfig } from '../../config/config.module';
+import { STORAGE_DRIVER, type StorageDriver } from '../../storage';
 import { isDatabaseEmpty, seedDatabase } from './database-seeder';
 import { DEMO_DATA_OPTIONS } from './demo-data.generator';
+import { storeDemoFiles } from './demo-files';
 
 /**
  * Fills an empty embedded (SQLite) database with generated demo data at start-up (about 5,600 rows
@@ -17,6 +19,7 @@ export class DemoDataService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,5 +38,16 @@ export class DemoDataService implements OnApplicationBootstrap {
         `${artists} artists, ${studios} studios, ${playlists} playlists ` +
         `(${result.totalRows} rows in ${Math.round(result.seconds * 1000)} ms)`,
     );
+    // Real files for the first page of images (docs/storage.md#demo-files); the data is usable
+    // without them, so a storage that can't take them only costs a warning.
+    try {
+      const files = await storeDemoFiles(this.dataSource, this.storage);
+      this.logger.log(
+        `Stored ${files} generated demo PNGs (${this.storage.name} storage); with IMAGE_BASE_URL=` +
+          `http://localhost:${this.config.port}/storage/images their links open them`,
+      );
+    } catch (error) {
+      this.logger.warn(`No demo files: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

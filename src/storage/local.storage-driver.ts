@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { entityTag } from '../common/entity-tag';
+import { ByteLimit } from './byte-limit';
+import { detectImageType, SNIFF_BYTES, UNKNOWN_CONTENT_TYPE } from './image-type';
+import type { OpenedFile, PutOptions, StorageDriver, StoredFile } from './storage-driver';
+import { assertStoragePath, isStoragePath } from './storage-path';
+
+/** Where puts write before their rename; a dot folder, which no storage path can name. */
+export const UPLOADS_FOLDER = '.uploads';
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP';
+}
+
+/**
+ * Files in a folder (`STORAGE_DIR`). A put writes a temporary file in `.uploads/` and renames it
+ * into place, so a file appears whole or not at all and every version of it is a new inode. Paths
+ * are checked (`storagePathProblem`) and resolved inside the folder; a file or folder reached
+ * through a symbolic link that leads out of the folder counts as missing.
+ */
+export class LocalStorageDriver implements StorageDriver {
+  readonly name = 'local' as const;
+  private rootReal?: Promise<string>;
+
+  constructor(readonly root: string) {}
+
+  async put(path: string, content: Readable, options: PutOptions): Promise<StoredFile> {
+    assertStoragePath(path);
+    const target = join(this.root, path);
+    const temporary = join(this.root, UPLOADS_FOLDER, `${randomUUID()}.part`);
+    // Piped at once, so that an error of `content` is handled even while the folders are made.
+    const limited = new ByteLimit(options.maxBytes);
+    const reading = pipeline(content, limited);
+    reading.catch(() => undefined);
+    let output: WriteStream | undefined;
+    try {
+      await mkdir(dirname(temporary), { recursive: true });
+      output = createWriteStream(temporary, { flags: 'wx', mode: 0o644, flush: true });
+      await Promise.all([reading, pipeline(limited, output)]);
+      await mkdir(dirname(target), { recursive: true });
+      // The folder the file goes to must be inside the root even through symbolic links.
+      if (!(await this.isInside(await realpath(dirname(target))))) {
+        throw new Error(`The folder of "${path}" leads out of the storage folder.`);
+      }
+      await rename(temporary, target);
+    } catch (error) {
+      content.destroy();
+      limited.destroy();
+      // The temporary file may only be created once the stream has opened it: wait for its close.
+      if (output !== undefined && !output.closed) {
+        await new Promise<void>((resolve) => output!.destroy().once('close', () => resolve()));
+      }
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    const file = await this.stat(path);
+    if (file === undefined) throw new Error(`"${path}" vanished right after it was stored.`);
+    return file;
+  }
+
+  async delete(path: string): Promise<void> {
+    if (!isStoragePath(path)) return;
+    await rm(join(this.root, path), { force: true });
+  }
+
+  async stat(path: string): Promise<StoredFile | undefined> {
+    const handle = await this.openInside(path);
+    if (handle === undefined) return undefined;
+    try {
+      return await this.describe(path, handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async read(path: string): Promise<OpenedFile | undefined> {
+    const handle = await this.openInside(path);
+    if (handle === undefined) return undefined;
+    try {
+      const file = await this.describe(path, handle);
+      // The stream closes the handle when it ends or is destroyed.
+      return { file, body: handle.createReadStream({ start: 0 }) };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** The regular file at `path`, opened, when it is inside the folder; undefined otherwise. */
+  private async openInside(path: string): Promise<FileHandle | undefined> {
+    if (!isStoragePath(path)) return undefined;
+    let real: string;
+    try {
+      real = await realpath(join(this.root, path));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    if (!(await this.isInside(real))) return undefined;
+    let handle: FileHandle;
+    try {
+      handle = await open(real, 'r');
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      throw error;
+    }
+    const info = await handle.stat().catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    if (!info.isFile()) {
+      await handle.close();
+      return undefined;
+    }
+    return handle;
+  }
+
+  /**
+   * Size, times, and the type from the first bytes. The tag rests on the inode, size and
+   * nanosecond mtime: a put always makes a new inode (rename), so other bytes mean another tag.
+   */
+  private async describe(path: string, handle: FileHandle): Promise<StoredFile> {
+    const info = await handle.stat({ bigint: true });
+    const head = Buffer.alloc(Math.min(SNIFF_BYTES, Number(info.size)));
+    if (head.length > 0) await handle.read(head, 0, head.length, 0);
+    const type = await detectImageType(head);
+    return {
+      path,
+      size: Number(info.size),
+      contentType: type?.contentType ?? UNKNOWN_CONTENT_TYPE,
+      etag: entityTag([
+        'file',
+        String(info.dev),
+        String(info.ino),
+        String(info.size),
+        String(info.mtimeNs),
+      ]),
+      lastModified: new Date(Number(info.mtimeMs)),
+    };
+  }
+
+  private async isInside(real: string): Promise<boolean> {
+    this.rootReal ??= mkdir(this.root, { recursive: true }).then(() => realpath(this.root));
+    const root = await this.rootReal;
+    return real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import type { S3StorageConfig } from '../config/storage-config';
+import { ByteLimit } from './byte-limit';
+import { UNKNOWN_CONTENT_TYPE } from './image-type';
+import type { OpenedFile, PutOptions, StorageDriver, StoredFile } from './storage-driver';
+import { assertStoragePath, isStoragePath } from './storage-path';
+
+/** S3's smallest part: a file up to this size is one PutObject, a larger one a multipart upload. */
+export const S3_PART_SIZE = 5 * 1024 * 1024;
+/** Parts uploaded at once; an upload holds at most this many parts in memory. */
+const S3_QUEUE_SIZE = 2;
+
+function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.name === 'NotFound' ||
+      error.name === 'NoSuchKey' ||
+      error.$metadata.httpStatusCode === 404)
+  );
+}
+
+/** The client for a bucket on AWS S3 or any S3-compatible store; credentials from the AWS chain. */
+export function createS3Client(config: S3StorageConfig, overrides: S3ClientConfig = {}): S3Client {
+  return new S3Client({
+    region: config.region,
+    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+    forcePathStyle: config.forcePathStyle,
+    // Checksums only where S3 requires them: S3-compatible stores differ in the newer
+    // (CRC32, aws-chunked) ones, and every put is checked by its length anyway.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...overrides,
+  });
+}
+
+/**
+ * Files as objects of one bucket, keyed by their path. A put streams the content: up to 5 MiB as
+ * one PutObject, more as a multipart upload of 5 MiB parts (`@aws-sdk/lib-storage`), aborted, with
+ * its parts, when it fails or goes over the limit.
+ */
+export class S3StorageDriver implements StorageDriver {
+  readonly name = 's3' as const;
+
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async put(path: string, content: Readable, options: PutOptions): Promise<StoredFile> {
+    assertStoragePath(path);
+    const limited = new ByteLimit(options.maxBytes);
+    // The limit's error reaches the upload through the stream it reads.
+    content.once('error', (error) => limited.destroy(error));
+    content.pipe(limited);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: path, Body: limited, ContentType: options.contentType },
+      partSize: S3_PART_SIZE,
+      queueSize: S3_QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      content.destroy();
+      limited.destroy();
+      throw limited.errored ?? error;
+    }
+    const file = await this.stat(path);
+    if (file === undefined)
+      throw new Error(`"${path}" is not in the bucket right after its upload.`);
+    return file;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+
+  async delete(path: string): Promise<void> {
+    if (!isStoragePath(path)) return;
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: path }));
+  }
+
+  async stat(path: string): Promise<StoredFile | undefined> {
+    if (!isStoragePath(path)) return undefined;
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: path }),
+      );
+      return this.describe(path, head);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(path: string): Promise<OpenedFile | undefined> {
+    if (!isStoragePath(path)) return undefined;
+    try {
+      const object = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: path }),
+      );
+      return { file: this.describe(path, object), body: object.Body as Readable };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private describe(
+    path: string,
+    object: { ContentLength?: number; ContentType?: string; ETag?: string; LastModified?: Date },
+  ): StoredFile {
+    return {
+      path,
+      size: object.ContentLength ?? 0,
+      contentType: object.ContentType ?? UNKNOWN_CONTENT_TYPE,
+      etag: object.ETag ?? '""',
+      lastModified: object.LastModified ?? new Date(0),
+    };
+  }
+}
