@@ -188,5 +188,5 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
     ).toBe(true);
     expect(lines.some((line) => line.msg === 'shutdown complete')).toBe(true);
     expect(running.output.stderr).toBe('');
-  });
+  }, 240_000); // Start-up compiles the app with ts-node: up to a minute on a loaded machine.
 });
