@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -64,6 +65,10 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
       });
     },
   );
+
+  // multipart/form-data for file uploads (POST /api/image, docs/storage.md): parsed by the handler
+  // that takes it, after the guards; limits are set per read (image-upload.reader.ts).
+  void fastify.register(multipart);
 
   // GET /docs (Swagger UI) and /docs-json, outside API_PREFIX and the rate limit.
   setupOpenApi(app);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ImageIndexCheckService } from './image-index-check.service';
 import { ImageLifecycleController } from './image-lifecycle.controller';
+import { ImageUploadService } from './image-upload.service';
 import { ImageController } from './image.controller';
 import { ImageRepository } from './image.repository';
 import { ImageService } from './image.service';
@@ -10,7 +11,7 @@ import { ImageService } from './image.service';
 @Module({
   imports: [AuthModule],
   controllers: [ImageController, ImageLifecycleController],
-  providers: [ImageService, ImageRepository, ImageIndexCheckService],
+  providers: [ImageService, ImageRepository, ImageIndexCheckService, ImageUploadService],
   exports: [ImageService, ImageRepository],
 })
 export class ImageModule {}
