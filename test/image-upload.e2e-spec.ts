@@ -151,12 +151,12 @@ describeEachDatabase(
       expect(storedFiles()).toEqual(filesBefore);
     });
 
-    it.each([
+    it.each<[string, number, string | null, Record<string, string>]>([
       ['no token', 401, null, { message: 'Unauthenticated.' }],
       [
         'a token without create image',
-        tokenWith(Permission.UpdateImage),
         403,
+        tokenWith(Permission.UpdateImage),
         { message: 'This action is unauthorized.' },
       ],
     ])(
