@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ImageIndexCheckService } from './image-index-check.service';
+import { ImageFileCleanup } from './image-file-cleanup';
 import { ImageLifecycleController } from './image-lifecycle.controller';
 import { ImageUploadService } from './image-upload.service';
 import { ImageController } from './image.controller';
@@ -11,7 +12,13 @@ import { ImageService } from './image.service';
 @Module({
   imports: [AuthModule],
   controllers: [ImageController, ImageLifecycleController],
-  providers: [ImageService, ImageRepository, ImageIndexCheckService, ImageUploadService],
-  exports: [ImageService, ImageRepository],
+  providers: [
+    ImageService,
+    ImageRepository,
+    ImageIndexCheckService,
+    ImageUploadService,
+    ImageFileCleanup,
+  ],
+  exports: [ImageService, ImageRepository, ImageFileCleanup],
 })
 export class ImageModule {}
