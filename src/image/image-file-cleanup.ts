@@ -68,9 +68,9 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     transaction.afterCommit(() => void this.wake());
   }
 
-  onApplicationBootstrap(): void {
-    // Rows a stopped instance left (it died, or the store was down when it stopped).
-    this.arm(0);
+  /** Rows a stopped instance left (it died, or the store was down), before requests are served. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.wake();
   }
 
   async onApplicationShutdown(): Promise<void> {
