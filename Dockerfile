@@ -15,6 +15,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# The npm workspace of @image-api/client: `npm ci` links it and builds it (the root's `prepare`).
+COPY packages/client/package.json packages/client/tsconfig*.json ./packages/client/
+COPY packages/client/src ./packages/client/src
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
@@ -28,6 +31,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/packages/client/package.json ./packages/client/package.json
+COPY --from=build --chown=node:node /app/packages/client/dist ./packages/client/dist
 COPY --from=build --chown=node:node /app/dist ./dist
 # The embedded database and a generated JWT secret live here: mount a volume to keep them.
 RUN mkdir -p /app/data && chown node:node /app/data

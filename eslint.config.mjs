@@ -4,7 +4,7 @@ import prettierRecommended from 'eslint-plugin-prettier/recommended';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'data/', 'eslint.config.mjs', '**/*.js'] },
+  { ignores: ['dist/', 'dist-bench/', 'packages/*/dist/', 'test/**/*.fixture.ts', 'node_modules/', 'coverage/', 'data/', 'eslint.config.mjs', '**/*.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettierRecommended,

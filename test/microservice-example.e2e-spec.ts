@@ -5,7 +5,7 @@ import { CatalogService } from '../examples/image-client/catalog.service';
 import { ImageEventsSubscriber } from '../examples/image-client/image-events.subscriber';
 import { ImageProjection } from '../examples/image-client/image-projection';
 import { Permission } from '../src/auth/permissions';
-import type { ImageEvent } from '../src/client/image-client.types';
+import type { ImageApiEvent } from '@image-api/client';
 import { seedReadFixtures } from './helpers/fixtures';
 import { deleteStream, TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
 import { describeEachDatabase } from './helpers/test-app';
@@ -57,13 +57,14 @@ describeEachDatabase(
 
     it('should build the state of the images from their events, ignoring repeats', async () => {
       const projection = new ImageProjection();
-      const heard: ImageEvent[] = [];
+      const heard: ImageApiEvent[] = [];
       let changed!: () => void;
       const settled = new Promise<void>((resolve) => (changed = resolve));
       await example.get(ImageEventsSubscriber).start(
         {
-          servers: TEST_NATS_URL,
-          subjectPrefix,
+          nats: { servers: TEST_NATS_URL },
+          // Without its final dot: the prefix joins the subjects with one (msvc.images.events.>).
+          subjectPrefix: subjectPrefix.slice(0, -1),
           stream,
           durableName: `catalog_${context().database.kind}`,
         },
@@ -106,4 +107,7 @@ describeEachDatabase(
   },
 );
 
-afterAll(() => deleteStream(stream));
+afterAll(async () => {
+  await deleteStream(stream);
+  await deleteStream(`${stream}_DEAD_LETTER`);
+});

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ImageClientModule, ImageClientOptions } from '../../src/client/image-client.module';
+import type { ImageClientOptions } from '@image-api/client';
+import { ImageClientModule } from '@image-api/client/nest';
 import { CatalogService } from './catalog.service';
 import { ImageEventsSubscriber } from './image-events.subscriber';
 

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ImageClient } from '../../src/client/image-client';
-import { ImageClientError } from '../../src/client/image-client.error';
-import type { ImageResource } from '../../src/client/image-client.types';
+import { type Image, ImageClient, ImageClientError } from '@image-api/client';
 
 /** A service of another team that shows covers and fixes paths, through the Image API. */
 @Injectable()
@@ -9,10 +7,10 @@ export class CatalogService {
   constructor(private readonly images: ImageClient) {}
 
   /** The newest covers, with their anime. */
-  async latestCovers(count: number): Promise<ImageResource[]> {
+  async latestCovers(count: number): Promise<Image[]> {
     const page = await this.images.list({
       filter: { facet: 'Cover' },
-      include: 'anime',
+      include: ['anime'],
       sort: '-created_at',
       page: { size: count },
     });
@@ -20,7 +18,7 @@ export class CatalogService {
   }
 
   /** Moves an image to a new path; null when it does not exist (any other error is thrown). */
-  async movePath(token: string, id: number, path: string): Promise<ImageResource | null> {
+  async movePath(token: string, id: number, path: string): Promise<Image | null> {
     try {
       return (await this.images.update(token, id, { path })).image;
     } catch (error) {

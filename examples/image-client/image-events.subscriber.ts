@@ -1,69 +1,33 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
-  AckPolicy,
-  connect,
-  ConsumerMessages,
-  DeliverPolicy,
-  NatsConnection,
-  StringCodec,
-} from 'nats';
-import type { ImageEvent } from '../../src/client/image-client.types';
-
-export interface ImageEventsOptions {
-  readonly servers: string | string[];
-  /** The Image API's `NATS_SUBJECT_PREFIX` (empty by default). */
-  readonly subjectPrefix?: string;
-  /** The Image API's `NATS_EVENTS_STREAM` (`IMAGE_EVENTS` by default). */
-  readonly stream?: string;
-  /** The durable consumer of this service: it resumes where it left off after a restart. */
-  readonly durableName: string;
-}
-
-const codec = StringCodec();
+  consumeImageEvents,
+  type ImageApiEvent,
+  type ImageEventConsumer,
+  type ImageEventConsumerOptions,
+} from '@image-api/client';
 
 /**
- * Follows the Image API's events with a durable JetStream consumer: every event of the stream, in
- * order, acknowledged once handled (unacknowledged ones come again). The handler must cope with a
- * repeated event (see `ImageProjection`).
+ * Follows the Image API's events with the package's durable JetStream consumer: every event in
+ * stream order, acknowledged once handled; a failing handler gets the event again later, and
+ * after `maxDeliver` deliveries it goes to the dead-letter subject. The consumer rides out broker
+ * outages by itself. The handler must cope with a repeated event (see `ImageProjection`).
  */
 @Injectable()
 export class ImageEventsSubscriber implements OnModuleDestroy {
   private readonly logger = new Logger('ImageEvents');
-  private connection?: NatsConnection;
-  private messages?: ConsumerMessages;
-  private done?: Promise<void>;
+  private consumer?: ImageEventConsumer;
 
-  async start(options: ImageEventsOptions, handle: (event: ImageEvent) => void): Promise<void> {
-    const stream = options.stream ?? 'IMAGE_EVENTS';
-    this.connection = await connect({ servers: options.servers, name: options.durableName });
-    const manager = await this.connection.jetstreamManager();
-    await manager.consumers.add(stream, {
-      durable_name: options.durableName,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: `${options.subjectPrefix ?? ''}images.events.>`,
-    });
-    const consumer = await this.connection.jetstream().consumers.get(stream, options.durableName);
-    const messages = await consumer.consume();
-    this.messages = messages;
-    this.done = (async () => {
-      for await (const message of messages) {
-        try {
-          handle(JSON.parse(codec.decode(message.data)) as ImageEvent);
-          message.ack();
-        } catch (error) {
-          this.logger.error(error);
-          message.nak();
-        }
-      }
-    })();
+  /** Starts following; resolves once the durable consumer is set up. */
+  async start(
+    options: Omit<ImageEventConsumerOptions, 'logger'>,
+    handle: (event: ImageApiEvent) => void | Promise<void>,
+  ): Promise<void> {
+    this.consumer = await consumeImageEvents({ ...options, logger: this.logger }, handle);
   }
 
   async stop(): Promise<void> {
-    await this.messages?.close();
-    await this.done;
-    await this.connection?.close();
-    this.connection = undefined;
+    await this.consumer?.stop();
+    this.consumer = undefined;
   }
 
   async onModuleDestroy(): Promise<void> {

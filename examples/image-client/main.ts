@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { ImageClientOptions } from '../../src/client/image-client.module';
+import type { ImageClientOptions } from '@image-api/client';
 import { CatalogModule } from './catalog.module';
 import { CatalogService } from './catalog.service';
 import { ImageEventsSubscriber } from './image-events.subscriber';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
           host: env.IMAGE_API_TCP_HOST ?? '127.0.0.1',
           port: Number(env.IMAGE_API_TCP_PORT),
         }
-      : { transport: 'nats', servers: natsUrl, subjectPrefix: env.NATS_SUBJECT_PREFIX };
+      : { nats: { servers: natsUrl }, subjectPrefix: env.NATS_SUBJECT_PREFIX };
 
   const app = await NestFactory.createApplicationContext(CatalogModule.forRoot(imageApi), {
     logger: ['error', 'warn'],
@@ -35,10 +35,12 @@ async function main(): Promise<void> {
       const subscriber = app.get(ImageEventsSubscriber);
       await subscriber.start(
         {
-          servers: natsUrl,
+          nats: { servers: natsUrl },
           subjectPrefix: env.NATS_SUBJECT_PREFIX,
           stream: env.NATS_EVENTS_STREAM,
           durableName: env.DURABLE_NAME ?? 'catalog-example',
+          // A new durable starts with the events already in the stream.
+          startAt: 'all',
         },
         (event) => {
           if (projection.apply(event)) {

@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { FleetConfig, parseFleetConfig } from './fleet-config';
 import { MessagingConfig, parseMessagingConfig } from './messaging-config';
 import { parseStorageConfig, StorageConfig } from './storage-config';
 
@@ -61,6 +62,8 @@ export interface AppConfig {
   readonly rateLimitPerMinute: number;
   /** The TCP/NATS message listeners and the event relay (docs/microservice.md). */
   readonly messaging: MessagingConfig;
+  /** Read replicas and Redis, for several instances behind a load balancer (docs/scaling.md). */
+  readonly fleet: FleetConfig;
   /** Image files: the storage driver, upload limit and pruning (docs/storage.md). */
   readonly storage: StorageConfig;
 }
@@ -170,6 +173,15 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     logLevel,
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 90, 0, 1_000_000),
     messaging: parseMessagingConfig(read, integer, problems),
+    fleet: parseFleetConfig(
+      {
+        read,
+        integer,
+        mysqlUrl: (name, raw) => parseMysqlUrl(name, raw, poolSize, problems),
+      },
+      { database, jwt, cursorSecret },
+      problems,
+    ),
     storage: parseStorageConfig({ read, integer, boolean, httpUrl }, dataDir, cwd, problems),
   };
 
@@ -202,25 +214,37 @@ function parseDatabaseUrl(
     }
     return { type: 'sqlite', path: path === ':memory:' ? path : resolveFrom(cwd, path) };
   }
+  return parseMysqlUrl('DATABASE_URL', raw, poolSize, problems) ?? fallback;
+}
+
+/** A `mysql://` (or `mariadb://`) URL of the variable `name`; undefined (and a problem) if bad. */
+function parseMysqlUrl(
+  name: string,
+  raw: string,
+  poolSize: number,
+  problems: string[],
+): MysqlDatabaseConfig | undefined {
+  // Only DATABASE_URL may name an SQLite file instead.
+  const orSqlite = name === 'DATABASE_URL';
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     problems.push(
-      'DATABASE_URL must look like mysql://user:password@host:3306/database or sqlite:./data/file.sqlite',
+      `${name} must look like mysql://user:password@host:3306/database${orSqlite ? ' or sqlite:./data/file.sqlite' : ''}`,
     );
-    return fallback;
+    return undefined;
   }
   if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
     problems.push(
-      `DATABASE_URL must use mysql:// (or mariadb://) or sqlite: (got "${url.protocol}//")`,
+      `${name} must use mysql:// (or mariadb://)${orSqlite ? ' or sqlite:' : ''} (got "${url.protocol}//")`,
     );
-    return fallback;
+    return undefined;
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
-    problems.push('DATABASE_URL must name a database: mysql://user:password@host:3306/database');
-    return fallback;
+    problems.push(`${name} must name a database: mysql://user:password@host:3306/database`);
+    return undefined;
   }
   return {
     type: 'mysql',

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { buildDataSourceOptions } from './database-options';
 import { pinUtcSessions } from './data-source';
+import { runMigrationsOnce } from './migration-lock';
 import { DemoDataService } from './seed/demo-data.service';
 
 @Module({
@@ -21,9 +22,11 @@ import { DemoDataService } from './seed/demo-data.service';
         manualInitialization: false,
       }),
       dataSourceFactory: async (options) => {
-        const dataSource = new DataSource(options!);
+        // Migrations run after initialising, under a lock that instances starting together share.
+        const dataSource = new DataSource({ ...options!, migrationsRun: false });
         await dataSource.initialize();
         await pinUtcSessions(dataSource);
+        if (options!.migrationsRun === true) await runMigrationsOnce(dataSource);
         return dataSource;
       },
     }),

@@ -1,0 +1,413 @@
+import {
+  AckPolicy,
+  ConsumerConfig,
+  ConsumerMessages,
+  DeliverPolicy,
+  headers as natsHeaders,
+  JsMsg,
+  nanos,
+  NatsConnection,
+  NatsError,
+  StorageType,
+} from 'nats';
+import {
+  backoffDelay,
+  BackoffOptions,
+  describeError,
+  ImageClientLogger,
+  loggerOf,
+  sleep,
+} from '../backoff';
+import { subjectMatches } from '../wire/subjects';
+import { NatsConnectionKeeper, NatsConnectionOptions } from '../transport/nats-connection';
+import type { ImageApiEvent, ImageEventType } from '../wire/events';
+import {
+  DEFAULT_IMAGE_EVENTS_STREAM,
+  imageEventsWildcardSubject,
+  imageEventSubject,
+  joinSubject,
+} from '../wire/subjects';
+
+/** Where a new durable consumer starts (an existing one resumes where it left off). */
+export type EventStartPosition =
+  /** Only events published after the consumer is created (the default). */
+  | 'new'
+  /** Every event the stream still holds. */
+  | 'all'
+  /** From this stream sequence on (`EventContext.streamSequence` of a message). */
+  | { readonly sequence: number }
+  /** From the first event stored at or after this instant. */
+  | { readonly time: Date | string };
+
+export interface ImageEventConsumerOptions extends NatsConnectionOptions {
+  /** The durable consumer: a restarted process resumes after what it acknowledged. */
+  readonly durableName: string;
+  /** The service's `NATS_EVENTS_STREAM` (default `IMAGE_EVENTS`). */
+  readonly stream?: string;
+  /** The service's `NATS_SUBJECT_PREFIX` (see `joinSubject`). */
+  readonly subjectPrefix?: string;
+  /** Only these event types reach the handler (default: all); others are acknowledged unseen. */
+  readonly types?: readonly ImageEventType[];
+  /** Where a new durable starts (default `'new'`); ignored when the durable exists. */
+  readonly startAt?: EventStartPosition;
+  /** Deliveries of one event before it goes to the dead-letter subject (default 5). */
+  readonly maxDeliver?: number;
+  /** Redelivery delay after a failed handler: 1 s doubling up to 60 s, jittered. */
+  readonly retryDelay?: Partial<BackoffOptions>;
+  /** How long a handler may run before the broker redelivers its event (default 30 000 ms). */
+  readonly ackWaitMs?: number;
+  /** Events fetched ahead of the handler (default 20). */
+  readonly batchSize?: number;
+  readonly deadLetter?: {
+    /** Default `<prefix>images.dead_letter.<durableName>`. */
+    readonly subject?: string;
+    /**
+     * The stream that keeps dead letters, created when missing with the subjects
+     * `<prefix>images.dead_letter.>` (default `<stream>_DEAD_LETTER`); `false`: the subject is
+     * already captured by a stream of yours.
+     */
+    readonly stream?: string | false;
+  };
+}
+
+/** What the handler learns about a delivery besides the event. */
+export interface EventContext {
+  readonly subject: string;
+  /** The event's position in the stream (a `startAt: {sequence}` to start again from it). */
+  readonly streamSequence: number;
+  /** 1 on the first delivery. */
+  readonly deliveryCount: number;
+}
+
+/** Handles one event; throwing (or rejecting) has it delivered again later. */
+export type ImageEventHandler = (event: ImageApiEvent, context: EventContext) => unknown;
+
+/** The headers a dead letter carries besides the event itself. */
+export const DEAD_LETTER_HEADERS = {
+  stream: 'Image-Api-Stream',
+  streamSequence: 'Image-Api-Stream-Sequence',
+  subject: 'Image-Api-Subject',
+  consumer: 'Image-Api-Consumer',
+  deliveries: 'Image-Api-Deliveries',
+  error: 'Image-Api-Error',
+} as const;
+
+/** Dead letters go below `<prefix>images.dead_letter`, one subject per durable. */
+export const DEAD_LETTER_SUBJECT_ROOT = 'images.dead_letter';
+
+const decoder = new TextDecoder();
+const STREAM_NOT_FOUND = 10059;
+const CONSUMER_NOT_FOUND = 10014;
+const SETUP_RETRY: BackoffOptions = { minDelayMs: 250, maxDelayMs: 5000 };
+
+/**
+ * Follows the Image API's events with a JetStream durable pull consumer:
+ * - each event goes to the handler in stream order and is acknowledged once the handler is done;
+ * - a handler that throws has the event delivered again after a growing delay (a `nak`), and
+ *   after `maxDeliver` deliveries the event is published to the dead-letter subject (with the
+ *   `DEAD_LETTER_HEADERS`) and dropped from the consumer;
+ * - it rides out broker outages: the connection reconnects forever and consuming resumes where
+ *   it stopped; a consumer or stream that disappears is set up again;
+ * - it logs when it starts, when it resumes after a failure, and when it stops, with why.
+ *
+ * Delivery is at least once: deduplicate by `event.id` (and use `sequence` to ignore older
+ * events of an image).
+ */
+export class ImageEventConsumer {
+  private readonly logger: ImageClientLogger;
+  private readonly keeper: NatsConnectionKeeper;
+  private readonly stream: string;
+  private readonly filterSubject: string;
+  private readonly deadLetterSubject: string;
+  private readonly deadLetterStream: string | false;
+  /** What a dead-letter stream this consumer creates captures. */
+  private readonly deadLetterStreamSubject: string;
+  private readonly maxDeliver: number;
+  private readonly retryDelay: BackoffOptions;
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private stopping = false;
+  private handled = 0;
+  private deadLettered = 0;
+  private started?: { resolve(): void; reject(error: unknown): void };
+  private wake?: () => void;
+
+  constructor(
+    private readonly options: ImageEventConsumerOptions,
+    private readonly handler: ImageEventHandler,
+  ) {
+    if (!/^[A-Za-z0-9_-]+$/.test(options.durableName)) {
+      throw new TypeError(
+        `durableName must be letters, digits, _ or - (got "${options.durableName}")`,
+      );
+    }
+    this.logger = loggerOf(options.logger);
+    this.keeper = new NatsConnectionKeeper(options, `image-api-events-${options.durableName}`);
+    this.stream = options.stream ?? DEFAULT_IMAGE_EVENTS_STREAM;
+    const types = options.types ?? [];
+    this.filterSubject =
+      types.length === 1
+        ? imageEventSubject(options.subjectPrefix, types[0])
+        : imageEventsWildcardSubject(options.subjectPrefix);
+    this.deadLetterSubject =
+      options.deadLetter?.subject ??
+      joinSubject(options.subjectPrefix, `${DEAD_LETTER_SUBJECT_ROOT}.${options.durableName}`);
+    this.deadLetterStreamSubject =
+      options.deadLetter?.subject ??
+      joinSubject(options.subjectPrefix, `${DEAD_LETTER_SUBJECT_ROOT}.>`);
+    this.deadLetterStream =
+      options.deadLetter?.stream === undefined
+        ? `${this.stream}_DEAD_LETTER`
+        : options.deadLetter.stream;
+    this.maxDeliver = options.maxDeliver ?? 5;
+    this.retryDelay = { minDelayMs: 1000, maxDelayMs: 60_000, ...options.retryDelay };
+  }
+
+  /** The subject dead letters are published on. */
+  get deadLetterSubjectName(): string {
+    return this.deadLetterSubject;
+  }
+
+  /**
+   * Starts consuming; resolves once the durable is set up and the first pull is out. While the
+   * broker cannot be reached it keeps trying (and logs), so it may take a while; it rejects only
+   * if `stop()` is called first or the set-up is refused for good (an existing durable with
+   * another filter).
+   */
+  start(): Promise<void> {
+    if (this.loop !== undefined) throw new Error('The consumer is already started.');
+    const started = new Promise<void>((resolve, reject) => {
+      this.started = { resolve, reject };
+    });
+    this.loop = this.run();
+    return started;
+  }
+
+  /** Stops after the event being handled (if any); closes the connection it opened. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.messages?.close();
+    await this.loop;
+    await this.keeper.close();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let reason = 'stop() was called';
+    while (!this.stopping) {
+      try {
+        const nc = await this.keeper.get();
+        const resumed = await this.setUp(nc);
+        if (this.stopping) break;
+        const consumer = await nc.jetstream().consumers.get(this.stream, this.options.durableName);
+        const messages = await consumer.consume({ max_messages: this.options.batchSize ?? 20 });
+        this.messages = messages;
+        if (failures > 0) {
+          this.logger.log(`${this.name}: consuming again after ${failures} failed attempt(s)`);
+        } else {
+          this.logger.log(
+            `${this.name}: ${resumed ? 'resuming' : 'started'} on ${this.filterSubject}, dead letters to ${this.deadLetterSubject}`,
+          );
+        }
+        failures = 0;
+        this.started?.resolve();
+        this.started = undefined;
+        for await (const message of messages) {
+          await this.handle(nc, message);
+          if (this.stopping) break;
+        }
+        if (!this.stopping)
+          this.logger.warn(`${this.name}: the subscription ended; subscribing again`);
+      } catch (error) {
+        if (this.stopping) break;
+        if (error instanceof ConsumerConfigurationError) {
+          reason = error.message;
+          this.started?.reject(error);
+          this.started = undefined;
+          break;
+        }
+        failures += 1;
+        const delay = backoffDelay(failures - 1, SETUP_RETRY);
+        if (failures === 1 || failures % 20 === 0) {
+          this.logger.warn(
+            `${this.name}: cannot consume (${failures}x, next attempt in ${delay} ms): ${describeError(error)}`,
+          );
+        }
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void sleep(delay).then(resolve);
+        });
+        this.wake = undefined;
+      }
+    }
+    this.messages = undefined;
+    this.started?.reject(new Error(`${this.name} stopped before it started: ${reason}`));
+    this.started = undefined;
+    this.logger.log(
+      `${this.name}: stopped (${reason}) after ${this.handled} event(s), ${this.deadLettered} dead-lettered`,
+    );
+  }
+
+  private get name(): string {
+    return `Image events consumer ${this.stream}/${this.options.durableName}`;
+  }
+
+  /** Creates the durable (and the dead-letter stream) if missing; true when the durable existed. */
+  private async setUp(nc: NatsConnection): Promise<boolean> {
+    const manager = await nc.jetstreamManager();
+    if (this.deadLetterStream !== false) {
+      const name = this.deadLetterStream;
+      const subjects = await manager.streams.info(name).then(
+        (info) => info.config.subjects ?? [],
+        async (error: unknown) => {
+          if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error;
+          const added = await manager.streams.add({
+            name,
+            subjects: [this.deadLetterStreamSubject],
+            storage: StorageType.File,
+          });
+          this.logger.log(`${this.name}: created the dead-letter stream ${name}`);
+          return added.config.subjects ?? [];
+        },
+      );
+      if (!subjects.some((pattern) => subjectMatches(pattern, this.deadLetterSubject))) {
+        throw new ConsumerConfigurationError(
+          `the dead-letter stream ${name} does not capture ${this.deadLetterSubject} (its subjects: ${subjects.join(', ')})`,
+        );
+      }
+    }
+    try {
+      const info = await manager.consumers.info(this.stream, this.options.durableName);
+      if ((info.config.filter_subject ?? '') !== this.filterSubject) {
+        throw new ConsumerConfigurationError(
+          `the durable ${this.options.durableName} exists with the filter "${info.config.filter_subject ?? ''}", not "${this.filterSubject}": delete it or use another durableName`,
+        );
+      }
+      return true;
+    } catch (error) {
+      if (apiErrorCode(error) !== CONSUMER_NOT_FOUND) throw error;
+    }
+    await manager.consumers.add(this.stream, this.consumerConfig());
+    return false;
+  }
+
+  private consumerConfig(): Partial<ConsumerConfig> {
+    const start = this.options.startAt ?? 'new';
+    const position: Partial<ConsumerConfig> =
+      start === 'new'
+        ? { deliver_policy: DeliverPolicy.New }
+        : start === 'all'
+          ? { deliver_policy: DeliverPolicy.All }
+          : 'sequence' in start
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.sequence }
+            : {
+                deliver_policy: DeliverPolicy.StartTime,
+                opt_start_time: new Date(start.time).toISOString(),
+              };
+    return {
+      durable_name: this.options.durableName,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      // The consumer itself counts deliveries and dead-letters; the broker never drops one.
+      max_deliver: -1,
+      filter_subject: this.filterSubject,
+      ...position,
+    };
+  }
+
+  private async handle(nc: NatsConnection, message: JsMsg): Promise<void> {
+    const deliveries = message.info.deliveryCount;
+    let event: ImageApiEvent;
+    try {
+      event = JSON.parse(decoder.decode(message.data)) as ImageApiEvent;
+    } catch {
+      await this.deadLetter(nc, message, 'the event is not JSON');
+      return;
+    }
+    const types = this.options.types;
+    if (types !== undefined && types.length > 1 && !types.includes(event.type)) {
+      message.ack();
+      return;
+    }
+    if (deliveries > this.maxDeliver) {
+      await this.deadLetter(
+        nc,
+        message,
+        `delivered ${deliveries} times without an acknowledgement`,
+      );
+      return;
+    }
+    // A long handler tells the broker it is still working, so the event is not sent again meanwhile.
+    const ackWaitMs = this.options.ackWaitMs ?? 30_000;
+    const working = setInterval(() => message.working(), Math.max(1000, ackWaitMs / 2));
+    try {
+      await this.handler(event, {
+        subject: message.subject,
+        streamSequence: message.seq,
+        deliveryCount: deliveries,
+      });
+    } catch (error) {
+      if (deliveries >= this.maxDeliver) {
+        await this.deadLetter(nc, message, describeError(error));
+      } else {
+        const delay = backoffDelay(deliveries - 1, this.retryDelay);
+        this.logger.warn(
+          `${this.name}: the handler failed on ${event.type} ${event.id} (delivery ${deliveries} of ${this.maxDeliver}, again in ${delay} ms): ${describeError(error)}`,
+        );
+        message.nak(delay);
+      }
+      return;
+    } finally {
+      clearInterval(working);
+    }
+    message.ack();
+    this.handled += 1;
+  }
+
+  /** Publishes the event to the dead-letter subject (stored), then drops it from the consumer. */
+  private async deadLetter(nc: NatsConnection, message: JsMsg, why: string): Promise<void> {
+    const headers = natsHeaders();
+    headers.set(DEAD_LETTER_HEADERS.stream, message.info.stream);
+    headers.set(DEAD_LETTER_HEADERS.streamSequence, String(message.seq));
+    headers.set(DEAD_LETTER_HEADERS.subject, message.subject);
+    headers.set(DEAD_LETTER_HEADERS.consumer, this.options.durableName);
+    headers.set(DEAD_LETTER_HEADERS.deliveries, String(message.info.deliveryCount));
+    headers.set(DEAD_LETTER_HEADERS.error, why.replace(/[\r\n]+/g, ' ').slice(0, 1024));
+    try {
+      await nc.jetstream().publish(this.deadLetterSubject, message.data, {
+        headers,
+        msgID: `${message.info.stream}:${this.options.durableName}:${message.seq}`,
+      });
+    } catch (error) {
+      const delay = backoffDelay(0, this.retryDelay);
+      this.logger.error(
+        `${this.name}: could not publish stream sequence ${message.seq} to the dead-letter subject ${this.deadLetterSubject} (again in ${delay} ms): ${describeError(error)}`,
+      );
+      message.nak(delay);
+      return;
+    }
+    message.term();
+    this.deadLettered += 1;
+    this.logger.error(
+      `${this.name}: moved stream sequence ${message.seq} to ${this.deadLetterSubject} after ${message.info.deliveryCount} deliveries: ${why}`,
+    );
+  }
+}
+
+/** A set-up that retrying cannot fix. */
+class ConsumerConfigurationError extends Error {}
+
+function apiErrorCode(error: unknown): number | undefined {
+  return error instanceof NatsError ? error.api_error?.err_code : undefined;
+}
+
+/** Starts an `ImageEventConsumer`; resolves once it consumes. */
+export async function consumeImageEvents(
+  options: ImageEventConsumerOptions,
+  handler: ImageEventHandler,
+): Promise<ImageEventConsumer> {
+  const consumer = new ImageEventConsumer(options, handler);
+  await consumer.start();
+  return consumer;
+}

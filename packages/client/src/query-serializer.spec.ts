@@ -1,0 +1,51 @@
+import { pageQueryOfLink, toWireQuery } from './query-serializer';
+
+describe('toWireQuery', () => {
+  it('should send a raw query string as it is', () => {
+    expect(toWireQuery('?include=anime&page[size]=2')).toBe('?include=anime&page[size]=2');
+  });
+
+  it('should join lists with commas, keep the key order and leave undefined entries out', () => {
+    expect(
+      toWireQuery({
+        include: ['anime', 'artists'],
+        fields: { image: ['image_id', 'path'], anime: 'name' },
+        filter: { 'facet-not': ['Grill', 'Small Cover'], year: 2000, facet: undefined },
+        sort: ['-created_at', 'facet'],
+        page: { size: 5, number: 2 },
+      }),
+    ).toEqual({
+      include: 'anime,artists',
+      fields: { image: 'image_id,path', anime: 'name' },
+      filter: { 'facet-not': 'Grill,Small Cover', year: 2000 },
+      sort: '-created_at,facet',
+      page: { size: 5, number: 2 },
+    });
+  });
+
+  it('should escape the commas of list entries so each stays one value', () => {
+    expect(toWireQuery({ filter: { name: ['Hello, World', 'Plain'] } })).toEqual({
+      filter: { name: 'Hello\\, World,Plain' },
+    });
+  });
+
+  it('should send a Date as its ISO text in UTC', () => {
+    const at = new Date(Date.UTC(2024, 0, 15, 12, 0, 0, 500));
+    expect(
+      toWireQuery({ filter: { 'created_at-gte': at, image: { 'updated_at-not': [at] } } }),
+    ).toEqual({
+      filter: {
+        'created_at-gte': '2024-01-15T12:00:00.500Z',
+        image: { 'updated_at-not': '2024-01-15T12:00:00.500Z' },
+      },
+    });
+  });
+});
+
+describe('pageQueryOfLink', () => {
+  it('should take the query of a pagination link', () => {
+    expect(pageQueryOfLink('http://localhost:3000/api/image?page[size]=2&page[cursor]=abc')).toBe(
+      '?page[size]=2&page[cursor]=abc',
+    );
+  });
+});

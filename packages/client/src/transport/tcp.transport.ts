@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { connect, Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { describeError } from '../backoff';
+import { ImageClientError, ImageClientUnavailableError } from '../errors';
+import type { ReplyPacket, RequestPacket } from '../wire/messages';
+import { ImageTransport, readReplyPacket, RequestOptions } from './transport';
+
+export interface TcpTransportOptions {
+  readonly host?: string;
+  readonly port: number;
+  /** Milliseconds to establish the connection (default 5000). */
+  readonly connectTimeoutMs?: number;
+}
+
+interface Pending {
+  resolve(packet: ReplyPacket): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Nest's TCP protocol (`MICROSERVICE_PORT`): JSON packets framed as `<length>#<json>`, the length
+ * in UTF-16 code units. One connection, opened on first use and again after it drops; a call
+ * under way when it drops fails with a 503.
+ */
+export class TcpTransport implements ImageTransport {
+  private socket?: Socket;
+  private connecting?: Promise<Socket>;
+  private readonly pending = new Map<string, Pending>();
+  private closed = false;
+
+  constructor(private readonly options: TcpTransportOptions) {}
+
+  async request<T>(pattern: string, data: unknown, options: RequestOptions): Promise<T> {
+    const socket = await this.connect();
+    const packet: RequestPacket = { id: randomUUID(), pattern, data };
+    const json = JSON.stringify(packet);
+    const reply = await new Promise<ReplyPacket>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(packet.id);
+        reject(
+          new ImageClientUnavailableError(
+            504,
+            `The Image API did not answer within ${options.timeoutMs} ms.`,
+          ),
+        );
+      }, options.timeoutMs);
+      this.pending.set(packet.id, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      socket.write(`${json.length}#${json}`);
+    });
+    return readReplyPacket<T>(reply);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const socket = this.socket ?? (await this.connecting?.catch(() => undefined));
+    socket?.destroy();
+    this.failAll('the client is closed');
+  }
+
+  private connect(): Promise<Socket> {
+    if (this.closed) return Promise.reject(unavailable('the client is closed'));
+    if (this.socket !== undefined) return Promise.resolve(this.socket);
+    this.connecting ??= new Promise<Socket>((resolve, reject) => {
+      const socket = connect(this.options.port, this.options.host ?? '127.0.0.1');
+      socket.setTimeout(this.options.connectTimeoutMs ?? 5000, () =>
+        socket.destroy(new Error('connect timeout')),
+      );
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        this.socket = socket;
+        this.listen(socket);
+        resolve(socket);
+      });
+      socket.once('error', (error) => {
+        if (this.socket !== socket) reject(unavailable(describeError(error), error));
+      });
+    }).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private listen(socket: Socket): void {
+    const decoder = new StringDecoder('utf8');
+    let buffer = '';
+    let length: number | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      buffer += decoder.write(chunk);
+      for (;;) {
+        if (length === undefined) {
+          const hash = buffer.indexOf('#');
+          if (hash === -1) return;
+          length = Number(buffer.slice(0, hash));
+          buffer = buffer.slice(hash + 1);
+          if (!Number.isSafeInteger(length)) {
+            socket.destroy(new Error('a corrupted reply frame'));
+            return;
+          }
+        }
+        if (buffer.length < length) return;
+        const frame = buffer.slice(0, length);
+        buffer = buffer.slice(length);
+        length = undefined;
+        this.deliver(frame);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+      this.failAll('the connection was lost during the call');
+    });
+  }
+
+  private deliver(frame: string): void {
+    let packet: ReplyPacket;
+    try {
+      packet = JSON.parse(frame) as ReplyPacket;
+    } catch {
+      return;
+    }
+    const pending = this.pending.get(packet.id);
+    // A reply packet without `response` or `err` only closes a stream that already answered.
+    if (
+      pending === undefined ||
+      (!('response' in packet) && !('err' in packet) && !packet.isDisposed)
+    ) {
+      return;
+    }
+    this.pending.delete(packet.id);
+    pending.resolve(packet);
+  }
+
+  private failAll(reason: string): void {
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(unavailable(reason));
+    }
+  }
+}
+
+function unavailable(detail: string, cause?: unknown): ImageClientError {
+  return new ImageClientUnavailableError(
+    503,
+    `The Image API could not be reached: ${detail}.`,
+    cause,
+  );
+}

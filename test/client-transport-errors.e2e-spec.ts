@@ -1,0 +1,112 @@
+import { createServer, Server } from 'node:net';
+import { once } from 'node:events';
+import { ImageClient, ImageClientUnavailableError } from '@image-api/client';
+import { connect, NatsConnection } from 'nats';
+import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
+
+/**
+ * The failures of `@image-api/client` that are not the API's answers, against real servers: a
+ * reply that never comes is a 504 after the timeout; a broker or a TCP listener that is not there
+ * is a 503 at once, and the client keeps trying on later calls.
+ */
+const { subjectPrefix } = uniqueNatsNames();
+/** A port of w21-client's range with nothing listening. */
+const CLOSED_PORT = 42399;
+
+describe('@image-api/client transport failures', () => {
+  let silent: NatsConnection;
+
+  beforeAll(async () => {
+    // Takes image.list requests and never answers them.
+    silent = await connect({ servers: TEST_NATS_URL });
+    silent.subscribe(`${subjectPrefix}image.list`);
+    await silent.flush();
+  });
+
+  afterAll(async () => {
+    await silent.close();
+  });
+
+  it('should fail with a 504 ImageClientUnavailableError when the reply does not come in time', async () => {
+    const client = new ImageClient({
+      nats: { servers: TEST_NATS_URL },
+      subjectPrefix,
+      timeoutMs: 300,
+      logger: false,
+    });
+    try {
+      const started = Date.now();
+      const error: unknown = await client.list().catch((failure: unknown) => failure);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(error).toBeInstanceOf(ImageClientUnavailableError);
+      expect(error).toMatchObject({
+        status: 504,
+        message: 'The Image API did not answer within 300 ms.',
+      });
+      // A per-call timeout instead of the client's.
+      await expect(client.list(undefined, { timeoutMs: 100 })).rejects.toMatchObject({
+        status: 504,
+        message: 'The Image API did not answer within 100 ms.',
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('should fail at once with a 503 while the broker cannot be reached, and try again later', async () => {
+    const client = new ImageClient({
+      nats: { servers: `nats://127.0.0.1:${CLOSED_PORT}` },
+      timeoutMs: 5000,
+      reconnect: { minDelayMs: 50, maxDelayMs: 50 },
+      logger: false,
+    });
+    try {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const started = Date.now();
+        const error: unknown = await client.show(1).catch((failure: unknown) => failure);
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(error).toBeInstanceOf(ImageClientUnavailableError);
+        expect(error).toMatchObject({ status: 503 });
+        expect((error as Error).message).toMatch(
+          /^The Image API could not be reached: NATS is unreachable: /,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+    } finally {
+      await client.close();
+    }
+    await expect(client.show(1)).rejects.toMatchObject({
+      status: 503,
+      message: 'The Image API could not be reached: the client is closed.',
+    });
+  });
+
+  it('should fail with a 503 over TCP when nothing listens, and connect once something does', async () => {
+    const client = new ImageClient({ transport: 'tcp', port: CLOSED_PORT, timeoutMs: 500 });
+    let server: Server | undefined;
+    try {
+      const error: unknown = await client.show(1).catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(ImageClientUnavailableError);
+      expect(error).toMatchObject({ status: 503 });
+
+      // A listener that answers Nest's framing: `<length>#{"id", "response", "isDisposed"}`.
+      server = createServer((socket) => {
+        socket.on('data', (chunk: Buffer) => {
+          const packet = JSON.parse(chunk.toString().replace(/^\d+#/, '')) as { id: string };
+          const reply = JSON.stringify({
+            id: packet.id,
+            response: { image: 'é' },
+            isDisposed: true,
+          });
+          socket.write(`${reply.length}#${reply}`);
+        });
+      });
+      server.listen(CLOSED_PORT, '127.0.0.1');
+      await once(server, 'listening');
+      expect(await client.show(1)).toEqual({ image: 'é' });
+    } finally {
+      await client.close();
+      server?.close();
+    }
+  });
+});
