@@ -213,6 +213,28 @@ describeEachDatabase(
       }
     });
 
+    it('should keep the file of a soft-deleted image, and still serve it after a restore', async () => {
+      const created = await upload(context(), [
+        { name: 'facet', value: 'Grill' },
+        { name: 'file', content: pngFile(12, 12) },
+      ]);
+      const image = (created.body as { image: { image_id: number; path: string } }).image;
+      const auth = `Bearer ${signTestToken()}`;
+      await context()
+        .http()
+        .delete(`/api/image/${image.image_id}`)
+        .set('Authorization', auth)
+        .expect(200);
+      expect(storedFiles()).toContain(image.path);
+      await context().http().get(`/storage/images/${image.path}`).expect(200);
+      await context()
+        .http()
+        .patch(`/api/restore/image/${image.image_id}`)
+        .set('Authorization', auth)
+        .expect(200);
+      expect(readFileSync(join(storageDir(), image.path)).equals(pngFile(12, 12))).toBe(true);
+    });
+
     it('should remove the stored file when the insert fails', async () => {
       const database = context().dataSource;
       const isMysql = database.options.type === 'mysql';
