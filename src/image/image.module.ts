@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ImageIndexCheckService } from './image-index-check.service';
 import { ImageFileCleanup } from './image-file-cleanup';
 import { ImageLifecycleController } from './image-lifecycle.controller';
+import { ImagePruneService } from './image-prune.service';
 import { ImageUploadService } from './image-upload.service';
 import { ImageController } from './image.controller';
 import { ImageRepository } from './image.repository';
@@ -18,7 +19,8 @@ import { ImageService } from './image.service';
     ImageIndexCheckService,
     ImageUploadService,
     ImageFileCleanup,
+    ImagePruneService,
   ],
-  exports: [ImageService, ImageRepository, ImageFileCleanup],
+  exports: [ImageService, ImageRepository, ImageFileCleanup, ImagePruneService],
 })
 export class ImageModule {}
