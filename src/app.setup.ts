@@ -1,5 +1,6 @@
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -135,6 +136,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
       });
     },
   );
+
+  // multipart/form-data for file uploads (POST /api/image, docs/storage.md): parsed by the handler
+  // that takes it, after the guards; limits are set per read (image-upload.reader.ts).
+  await app.register(multipart);
 
   // GET /docs (Swagger UI) and /docs-json, outside API_PREFIX and the rate limit.
   setupOpenApi(app);

@@ -141,6 +141,41 @@ describe('OpenAPI document (GET /docs-json)', () => {
     });
   });
 
+  it('should document both bodies of POST /api/image: JSON and a multipart form with file and facet', () => {
+    const body = document.paths['/api/image'].post?.requestBody as {
+      required: boolean;
+      content: Record<string, { schema: unknown; encoding?: unknown }>;
+    };
+    expect(body.required).toBe(true);
+    expect(Object.keys(body.content)).toEqual(['application/json', 'multipart/form-data']);
+    expect(body.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CreateImageDto',
+    });
+    expect(body.content['multipart/form-data']).toEqual({
+      schema: {
+        type: 'object',
+        required: ['facet', 'file'],
+        properties: {
+          facet: {
+            type: 'string',
+            enum: ['Cover', 'Small Cover', 'Grill', 'Large Cover'],
+            description: 'Display name (case-insensitive; Large Cover = Cover), or 0, 1, 2.',
+            example: 'Cover',
+          },
+          file: {
+            type: 'string',
+            format: 'binary',
+            description:
+              'The image: JPEG, PNG, GIF, WebP or AVIF, told by its bytes (not its name or type); at most UPLOAD_MAX_BYTES.',
+          },
+        },
+      },
+      encoding: {
+        file: { contentType: 'image/jpeg, image/png, image/gif, image/webp, image/avif' },
+      },
+    });
+  });
+
   it('should declare every status each route can answer', () => {
     const statuses = Object.fromEntries(
       operationsOf(document).map(([route, operation]) => [

@@ -187,6 +187,23 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
     uniqueKeys: [['event_id']],
     foreignKeys: [],
   },
+  // Not in API.md: stored files to remove after a force delete commits (docs/storage.md).
+  storage_deletions: {
+    columns: [
+      id('storage_deletion_id'),
+      column('path', 'varchar(255)'),
+      column('attempts', 'int'),
+      column('next_attempt_at', 'timestamp(6)'),
+      column('last_error', 'varchar(255)', true),
+      column('created_at', 'timestamp(6)'),
+    ],
+    primaryKey: ['storage_deletion_id'],
+    indexes: {
+      storage_deletions_next_attempt_at_index: ['next_attempt_at', 'storage_deletion_id'],
+    },
+    uniqueKeys: [],
+    foreignKeys: [],
+  },
 };
 
 const sortKeys = (shape: TableShape): TableShape => ({

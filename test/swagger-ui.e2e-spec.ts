@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { runTokenCommand } from '../src/auth/token.command';
+import { pngFile } from '../src/storage/testing/image-files';
 import { IMAGES, imageJson, PUBLIC_URL, seedReadFixtures } from './helpers/fixtures';
 import { createTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
@@ -22,6 +23,9 @@ const CHROMIUM_ARGS = [
 const SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui.png');
 const PARAMETERS_SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui-parameters.png');
 const STEP_TIMEOUT_MS = 15_000;
+/** A port of this project's test range (w22-storage), so that IMAGE_BASE_URL can name the app. */
+const PORT = 35120;
+const IMAGE_BASE_URL = `http://127.0.0.1:${PORT}/storage/images`;
 
 /**
  * A person's path through Swagger UI, in a real browser against the real app (SQLite, fixture
@@ -39,9 +43,9 @@ describe('Swagger UI in Chromium', () => {
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
-    testApp = await createTestApp('sqlite', { env: { PUBLIC_URL } });
+    testApp = await createTestApp('sqlite', { env: { PUBLIC_URL, IMAGE_BASE_URL } });
     await seedReadFixtures(testApp.dataSource);
-    await testApp.app.listen(0, '127.0.0.1');
+    await testApp.app.listen(PORT, '127.0.0.1');
     baseUrl = await testApp.app.getUrl();
     userDataDir = mkdtempSync(join(tmpdir(), 'image-api-chromium-'));
     browser = await chromium.launchPersistentContext(userDataDir, {
@@ -145,7 +149,10 @@ describe('Swagger UI in Chromium', () => {
     expect(answer.url).toBe(`${baseUrl}/api/image?page%5Bsize%5D=5&filter%5Bfacet%5D=Cover`);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      images: covers.slice(0, 5).map((row) => imageJson(row.image_id)),
+      images: covers.slice(0, 5).map((row) => ({
+        ...imageJson(row.image_id),
+        link: `${IMAGE_BASE_URL}/${row.path}`,
+      })),
       links: {
         first: `${links}&page[number]=1`,
         last: null,
@@ -179,7 +186,7 @@ describe('Swagger UI in Chromium', () => {
         image_id: created.image_id,
         path: 'anime/swagger-ui/cover.jpg',
         facet: 'Cover',
-        link: 'https://animethemes.moe/storage/images/anime/swagger-ui/cover.jpg',
+        link: `${IMAGE_BASE_URL}/anime/swagger-ui/cover.jpg`,
         created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
         updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
       },
@@ -196,6 +203,49 @@ describe('Swagger UI in Chromium', () => {
         deleted_at: null,
       },
     ]);
+  });
+
+  it('should upload a real PNG as multipart/form-data, then open its link as a picture', async () => {
+    const block = page.locator('#operations-image-createImage');
+    await block.locator('.opblock-section-request-body select').selectOption('multipart/form-data');
+    await block.locator('tr[data-property-name="facet"] select').selectOption('Grill');
+    // The answer of the JSON create is still shown: clear it, so that the next one is read.
+    await block.locator('button.btn-clear').click();
+    await block.locator('.live-responses-table').waitFor({ state: 'detached' });
+    const picture = pngFile(32, 24);
+    await block
+      .locator('tr[data-property-name="file"] input[type="file"]')
+      .setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: picture });
+    const answer = await execute(block);
+
+    expect(answer.status).toBe(201);
+    const created = (answer.body as { image: { image_id: number; path: string; link: string } })
+      .image;
+    expect(created.path).toMatch(/^grill\/[A-Za-z0-9]{40}\.png$/);
+    expect(answer.body).toEqual({
+      image: {
+        image_id: created.image_id,
+        path: created.path,
+        facet: 'Grill',
+        link: `${IMAGE_BASE_URL}/${created.path}`,
+        created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+        updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+      },
+    });
+
+    // The link, opened in the browser: the stored bytes, shown as a 32x24 picture.
+    const opened = await page.goto(created.link);
+    expect(opened?.status()).toBe(200);
+    expect(opened?.headers()['content-type']).toBe('image/png');
+    expect((await opened!.body()).equals(picture)).toBe(true);
+    const size = await page.locator('img').evaluate((image) => {
+      const { naturalWidth, naturalHeight } = image as unknown as {
+        naturalWidth: number;
+        naturalHeight: number;
+      };
+      return [naturalWidth, naturalHeight];
+    });
+    expect(size).toEqual([32, 24]);
   });
 
   it('should have done all of that under the Content-Security-Policy, with no violation', () => {

@@ -16,7 +16,9 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
+import { ApiError } from '../common/api-error';
 import { conditionalReply } from '../common/conditional-reply';
+import { JsonBodyOnly } from '../common/json-body.guard';
 import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
@@ -33,6 +35,7 @@ import { rawQueryString } from '../query/pagination';
 import { ParsedQueryParam } from '../query/query.decorator';
 import type { ParsedQuery } from '../query/query.types';
 import { ImageId } from './image-id.pipe';
+import { ImageUploadService } from './image-upload.service';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 import { ImageListResponse, ImageResponse, ImageService } from './image.service';
 
@@ -46,6 +49,7 @@ import { ImageListResponse, ImageResponse, ImageService } from './image.service'
 export class ImageController {
   constructor(
     private readonly images: ImageService,
+    private readonly uploads: ImageUploadService,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -89,13 +93,23 @@ export class ImageController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImageResponse> {
-    const created = await this.images.create(body, user.sub);
+    // JSON `{path, facet}` (API.md section 5), or a file with its facet (section 12).
+    const created = request.isMultipart()
+      ? await this.uploads.create(request, user.sub).catch((error: unknown) => {
+          // Over the limit the client may still be sending: do not read the rest to keep the connection.
+          if (error instanceof ApiError && error.getStatus() === 413) {
+            void reply.header('Connection', 'close');
+          }
+          throw error;
+        })
+      : await this.images.create(body, user.sub);
     void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
     return created.response;
   }
 
   @Put(':id')
   @RequirePermission(Permission.UpdateImage)
+  @JsonBodyOnly()
   @ApiReplaceImage()
   replace(
     @ImageId() id: number,
@@ -107,6 +121,7 @@ export class ImageController {
 
   @Patch(':id')
   @RequirePermission(Permission.UpdateImage)
+  @JsonBodyOnly()
   @ApiUpdateImage()
   update(
     @ImageId() id: number,

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ImageIndexCheckService } from './image-index-check.service';
+import { ImageFileCleanup } from './image-file-cleanup';
 import { ImageLifecycleController } from './image-lifecycle.controller';
+import { ImagePruneService } from './image-prune.service';
+import { ImageUploadService } from './image-upload.service';
 import { ImageController } from './image.controller';
 import { ImageRepository } from './image.repository';
 import { ImageService } from './image.service';
@@ -10,7 +13,14 @@ import { ImageService } from './image.service';
 @Module({
   imports: [AuthModule],
   controllers: [ImageController, ImageLifecycleController],
-  providers: [ImageService, ImageRepository, ImageIndexCheckService],
-  exports: [ImageService, ImageRepository],
+  providers: [
+    ImageService,
+    ImageRepository,
+    ImageIndexCheckService,
+    ImageUploadService,
+    ImageFileCleanup,
+    ImagePruneService,
+  ],
+  exports: [ImageService, ImageRepository, ImageFileCleanup, ImagePruneService],
 })
 export class ImageModule {}

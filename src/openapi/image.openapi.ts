@@ -1,4 +1,4 @@
-import type { ExampleObject } from '@nestjs/swagger';
+import type { ExampleObject, OpenAPIObject } from '@nestjs/swagger';
 import { ValidationFailedError } from '../common/api-error';
 import { CreateImageDto } from '../image/dto/create-image.dto';
 import { UpdateImageDto } from '../image/dto/update-image.dto';
@@ -145,12 +145,20 @@ export const ApiShowImage = (): MethodDecorator =>
     errorExamples: { 422: queryErrorExample('page[size]=5', 'show') },
   });
 
+const CREATE_IMAGE = 'createImage';
+
 /** `POST /api/image` */
 export const ApiCreateImage = (): MethodDecorator =>
   ApiOperationDocs({
-    operationId: 'createImage',
+    operationId: CREATE_IMAGE,
     summary: 'Create an image',
-    description: `Stores a new image record (the file itself is uploaded to storage separately). ${permissionNote('create image')}`,
+    description:
+      'Two bodies. **JSON** `{"path", "facet"}` creates the record of a file stored elsewhere. ' +
+      '**multipart/form-data** with `file` and `facet` stores the file too: its type comes from its ' +
+      'bytes (JPEG, PNG, GIF, WebP, AVIF; anything else is a 422), it is stored as ' +
+      '`<facet in kebab case>/<40 random letters and digits>.<extension>`, and that becomes `path` ' +
+      '(a `path` field is a 422). A file over `UPLOAD_MAX_BYTES` (10 MiB by default) is a 413. ' +
+      permissionNote('create image'),
     public: false,
     body: { type: CreateImageDto, description: '`path` and `facet`, both required.' },
     success: {
@@ -253,3 +261,51 @@ export const ApiForceDeleteImage = (): MethodDecorator =>
 
 /** The component name of an image (`Image`), for tests and the document builder. */
 export const IMAGE_SCHEMA_NAME = componentName(IMAGE_QUERY_SCHEMA.type);
+
+/** The facet of an upload form: a choice of names (numbers 0, 1, 2 are accepted too). */
+const UPLOAD_FACET = {
+  type: 'string',
+  enum: ['Cover', 'Small Cover', 'Grill', 'Large Cover'],
+  description: 'Display name (case-insensitive; Large Cover = Cover), or 0, 1, 2.',
+  example: 'Cover',
+};
+
+/**
+ * Adds the multipart body of `POST /api/image` beside its JSON body (API.md section 12): the
+ * decorators describe one body per operation, so the document gets the second one here.
+ */
+export function documentUploadBody(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    const operation = item.post;
+    if (operation?.operationId !== CREATE_IMAGE) continue;
+    const body = operation.requestBody;
+    if (body === undefined || !('content' in body)) continue;
+    body.description = 'JSON `{path, facet}`, or a form with the image `file` and its `facet`.';
+    body.content['multipart/form-data'] = {
+      schema: {
+        type: 'object',
+        required: ['facet', 'file'],
+        properties: {
+          facet: UPLOAD_FACET,
+          file: {
+            type: 'string',
+            format: 'binary',
+            description:
+              'The image: JPEG, PNG, GIF, WebP or AVIF, told by its bytes (not its name or type); at most UPLOAD_MAX_BYTES.',
+          },
+        },
+      },
+      encoding: {
+        file: { contentType: 'image/jpeg, image/png, image/gif, image/webp, image/avif' },
+      },
+    };
+    const responses = operation.responses as Record<string, { description?: string }>;
+    if (responses['413'] !== undefined) {
+      responses['413'].description = 'A JSON body over 1 MB, or a file over `UPLOAD_MAX_BYTES`.';
+    }
+    if (responses['415'] !== undefined) {
+      responses['415'].description =
+        'The body is neither `application/json` nor `multipart/form-data`.';
+    }
+  }
+}

@@ -13,7 +13,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { errorSchemas, HEADER_COMPONENTS } from './error-responses';
-import { IMAGE_TAG, MESSAGE_RESPONSE } from './image.openapi';
+import { documentUploadBody, IMAGE_TAG, MESSAGE_RESPONSE } from './image.openapi';
 import { resourceSchemas } from './resource-schemas';
 
 /** `GET /docs` (Swagger UI) and `GET /docs-json` (the document), outside API_PREFIX. */
@@ -126,6 +126,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     headers: { ...document.components?.headers, ...HEADER_COMPONENTS },
   };
   distinguishUnprefixedAliases(document, config.apiPrefix);
+  documentUploadBody(document);
   return document;
 }
 

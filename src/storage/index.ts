@@ -3,6 +3,7 @@
 export { FileTooLargeError, InvalidStoragePathError, STORAGE_DRIVER } from './storage-driver';
 export type { OpenedFile, PutOptions, StorageDriver, StoredFile } from './storage-driver';
 export { isStoragePath, storagePathProblem } from './storage-path';
+export { ByteLimit } from './byte-limit';
 export { detectImageType, peekHead, SNIFF_BYTES, type ImageType } from './image-type';
 export { LocalStorageDriver } from './local.storage-driver';
 export { createStorageDriver, StorageModule } from './storage.module';

@@ -64,6 +64,8 @@ export async function createTestApp(
       CURSOR_SECRET: TEST_CURSOR_SECRET,
       IMAGE_BASE_URL: 'https://animethemes.moe/storage/images',
       STORAGE_DIR: storageDir,
+      // No daily prune in the middle of a test (fixtures hold images trashed long ago).
+      PRUNE_TRASHED_AFTER_DAYS: '0',
       ...options.env,
     }),
     database: database.config,

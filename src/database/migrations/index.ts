@@ -1,10 +1,12 @@
 import { InitialSchema1732700000000 } from './1732700000000-initial-schema';
 import { ChangeVersions1732900000000 } from './1732900000000-change-versions';
 import { ImageEventOutbox1733000000000 } from './1733000000000-image-event-outbox';
+import { StorageDeletions1733600000000 } from './1733600000000-storage-deletions';
 
 /** Every migration, in order. Listed as classes so the same list works from `src` and `dist`. */
 export const MIGRATIONS = [
   InitialSchema1732700000000,
   ChangeVersions1732900000000,
   ImageEventOutbox1733000000000,
+  StorageDeletions1733600000000,
 ];

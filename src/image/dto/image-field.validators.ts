@@ -67,6 +67,11 @@ export function parseImageFacet(value: unknown): ImageFacet | undefined {
 
 const FACET_CHOICES = `${Object.values(IMAGE_FACET_NAMES).join(', ')} (or ${Object.keys(IMAGE_FACET_NAMES).join(', ')})`;
 
+/** The 422 message of a facet that is none of the accepted spellings. */
+export function invalidFacetMessage(field = 'facet'): string {
+  return `The ${field} field must be one of: ${FACET_CHOICES}.`;
+}
+
 function IsImagePathValue(): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
@@ -89,8 +94,7 @@ function IsImageFacetValue(): PropertyDecorator {
       propertyName: propertyName as string,
       validator: {
         validate: (value: unknown) => typeof value === 'number' && value in IMAGE_FACET_NAMES,
-        defaultMessage: (args?: ValidationArguments) =>
-          `The ${args?.property ?? 'facet'} field must be one of: ${FACET_CHOICES}.`,
+        defaultMessage: (args?: ValidationArguments) => invalidFacetMessage(args?.property),
       },
     });
 }

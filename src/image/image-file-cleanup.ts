@@ -1,0 +1,161 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { InjectAppConfig } from '../config/config.module';
+import { databaseNow, formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
+import { isStoragePath, STORAGE_DRIVER, type StorageDriver } from '../storage';
+
+export const STORAGE_DELETIONS_TABLE = 'storage_deletions';
+
+/** What `schedule` needs of the transaction that removes the image: SQL, and a commit hook. */
+export interface DeletionTransaction {
+  execute(sql: string, parameters?: readonly unknown[]): Promise<unknown>;
+  afterCommit(listener: () => void): void;
+}
+
+interface DueDeletion {
+  storage_deletion_id: number | string;
+  path: string;
+  attempts: number | string;
+}
+
+/** Rows handled per pass. */
+const BATCH = 50;
+const FIRST_RETRY_MS = 500;
+
+/**
+ * Removes the files of force-deleted images, after the commit and until the store answers: the
+ * transaction that deletes the row also writes a `storage_deletions` row (`schedule`), and this
+ * worker deletes the file, then the row. While the store fails, a row waits longer each time
+ * (0.5 s doubling up to `OUTBOX_RETRY_MAX_MS`), so the file goes soon after the store is back. The
+ * rows survive restarts: each start, each force delete and each prune looks at every due row, so
+ * any instance finishes what another left (deleting a file twice is harmless).
+ * A file whose path another image still names is left alone (paths are not unique, and JSON
+ * creates may share one).
+ */
+@Injectable()
+export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ImageFileCleanup.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  /** The soonest retry a pass put off (ms from its end); the next pass is no later. */
+  private soonestRetryMs = Infinity;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Records, in `transaction`, that the file at `path` goes once it commits. */
+  async schedule(transaction: DeletionTransaction, path: string): Promise<void> {
+    // A path no stored file can have (a JSON create's `a//b.png`) has no file to remove.
+    if (!isStoragePath(path)) return;
+    const now = databaseNow();
+    await transaction.execute(
+      `INSERT INTO ${STORAGE_DELETIONS_TABLE} (path, attempts, next_attempt_at, last_error, created_at) ` +
+        'VALUES (?, 0, ?, NULL, ?)',
+      [path, now, now],
+    );
+    transaction.afterCommit(() => void this.wake());
+  }
+
+  /** Rows a stopped instance left (it died, or the store was down), before requests are served. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Runs a pass now (or right after the running one); resolves when it is done. */
+  wake(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running !== undefined) {
+      this.again = true;
+      return this.running;
+    }
+    clearTimeout(this.timer);
+    this.running = this.pass()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'File clean-up pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.wake();
+        } else if (this.soonestRetryMs !== Infinity) {
+          // Only while files wait for the store: an idle service runs no statement of its own.
+          this.arm(this.soonestRetryMs);
+        }
+      });
+    return this.running;
+  }
+
+  private arm(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.wake(), delayMs);
+    this.timer.unref();
+  }
+
+  /** Every due row, oldest first, a batch at a time. */
+  private async pass(): Promise<void> {
+    this.soonestRetryMs = Infinity;
+    for (;;) {
+      const due = await this.dataSource.query<DueDeletion[]>(
+        `SELECT storage_deletion_id, path, attempts FROM ${STORAGE_DELETIONS_TABLE} ` +
+          'WHERE next_attempt_at <= ? ORDER BY next_attempt_at, storage_deletion_id LIMIT ?',
+        [databaseNow(), BATCH],
+      );
+      for (const row of due) await this.remove(row);
+      if (due.length < BATCH || this.stopped) return;
+    }
+  }
+
+  private async remove(row: DueDeletion): Promise<void> {
+    const id = row.storage_deletion_id;
+    try {
+      const [named] = await this.dataSource.query<unknown[]>(
+        'SELECT 1 AS named FROM images WHERE path = ? LIMIT 1',
+        [row.path],
+      );
+      if (named === undefined) await this.storage.delete(row.path);
+      await this.dataSource.query(
+        `DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`,
+        [id],
+      );
+    } catch (error) {
+      const attempts = Number(row.attempts) + 1;
+      const waitMs = Math.min(
+        FIRST_RETRY_MS * 2 ** Math.min(attempts - 1, 20),
+        this.config.messaging.outbox.retryMaxMs,
+      );
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(
+        `Could not remove stored file "${row.path}" (attempt ${attempts}); next try in ${waitMs} ms: ${message}`,
+      );
+      await this.dataSource.query(
+        `UPDATE ${STORAGE_DELETIONS_TABLE} SET attempts = ?, next_attempt_at = ?, last_error = ? ` +
+          'WHERE storage_deletion_id = ?',
+        [
+          attempts,
+          formatDatabaseTimestamp(nowMicros() + BigInt(waitMs) * 1000n),
+          message.slice(0, 255),
+          id,
+        ],
+      );
+      this.soonestRetryMs = Math.min(this.soonestRetryMs, waitMs);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NotFoundError } from '../common/api-error';
+import type { AppConfig } from '../config/app-config';
+import { InjectAppConfig } from '../config/config.module';
+import { formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
+import { ImageService } from './image.service';
+
+/** The actor of the domain events of pruned images. */
+export const PRUNE_ACTOR = 'image-api:prune';
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The first scheduled prune, after start-up (then every day). */
+const FIRST_RUN_DELAY_MS = 5 * 60 * 1000;
+const BATCH = 100;
+
+export interface PruneResult {
+  /** Images force-deleted by this run. */
+  readonly pruned: number;
+  /** Trashed before this (UTC, the database's format) was old enough; null when pruning is off. */
+  readonly cutoff: string | null;
+}
+
+/**
+ * Force-deletes the images that have been in the trash for more than `PRUNE_TRASHED_AFTER_DAYS`
+ * days (0: never), as AnimeThemes prunes: each through the force delete of the API (pivot rows,
+ * the `image.force_deleted` event with actor `image-api:prune`, the file after the commit). Daily,
+ * first five minutes after start; `npm run prune` runs it once.
+ */
+@Injectable()
+export class ImagePruneService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ImagePruneService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly images: ImageService,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.storage.pruneTrashedAfterDays === 0) return;
+    const run = (delay: number) => {
+      this.timer = setTimeout(() => {
+        void this.prune()
+          .then(({ pruned }) => {
+            if (pruned > 0) this.logger.log(`Pruned ${pruned} images from the trash`);
+          })
+          .catch((error: unknown) => this.logger.error({ err: error }, 'Pruning failed'))
+          .finally(() => run(DAY_MS));
+      }, delay);
+      this.timer.unref();
+    };
+    run(FIRST_RUN_DELAY_MS);
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** One run: every image trashed before the cutoff, oldest ids first, a batch at a time. */
+  async prune(): Promise<PruneResult> {
+    const days = this.config.storage.pruneTrashedAfterDays;
+    if (days === 0) return { pruned: 0, cutoff: null };
+    const cutoff = formatDatabaseTimestamp(nowMicros() - BigInt(days) * BigInt(DAY_MS) * 1000n);
+    let pruned = 0;
+    let after = 0;
+    for (;;) {
+      const rows = await this.dataSource.query<{ image_id: number | string }[]>(
+        'SELECT image_id FROM images WHERE deleted_at IS NOT NULL AND deleted_at < ? AND image_id > ? ' +
+          'ORDER BY image_id LIMIT ?',
+        [cutoff, after, BATCH],
+      );
+      for (const row of rows) {
+        after = Number(row.image_id);
+        try {
+          await this.images.forceDelete(after, PRUNE_ACTOR);
+          pruned += 1;
+        } catch (error) {
+          // Gone meanwhile (a force delete, another instance's prune): nothing left to do.
+          if (!(error instanceof NotFoundError)) throw error;
+        }
+      }
+      if (rows.length < BATCH) return { pruned, cutoff };
+    }
+  }
+}

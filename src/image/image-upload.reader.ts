@@ -1,0 +1,192 @@
+import '@fastify/multipart';
+import { randomInt, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import { ApiError, ValidationFailedError } from '../common/api-error';
+import {
+  ByteLimit,
+  detectImageType,
+  FileTooLargeError,
+  peekHead,
+  type ImageType,
+  type StorageDriver,
+  type StoredFile,
+} from '../storage';
+import { invalidFacetMessage, parseImageFacet } from './dto/image-field.validators';
+import { IMAGE_FACET_NAMES, ImageFacet } from './image-facet';
+
+export const UPLOAD_MESSAGES = {
+  fileRequired: 'The file field is required.',
+  notAnImage: 'The file must be an image.',
+  oneFile: 'The file field must be a single file.',
+  pathNotAccepted: 'The path field is not accepted with a file upload: the service names the file.',
+  facetRequired: 'The facet field is required.',
+  malformed: 'Malformed multipart body.',
+  tooManyParts: 'The form has too many fields.',
+} as const;
+
+/** The 413 of an upload over `UPLOAD_MAX_BYTES`. */
+export function fileTooLargeMessage(maxBytes: number): string {
+  return `The file must not be larger than ${maxBytes} bytes.`;
+}
+
+/** An upload stored at its final path. */
+export interface ReceivedUpload {
+  readonly facet: ImageFacet;
+  readonly path: string;
+  readonly file: StoredFile;
+}
+
+const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `<facet in kebab case>/<40 random letters and digits>.<extension>` (API.md section 12). */
+export function uploadPath(facet: ImageFacet, type: ImageType): string {
+  const folder = IMAGE_FACET_NAMES[facet].toLowerCase().replace(/\s+/g, '-');
+  let name = '';
+  for (let i = 0; i < 40; i++) name += NAME_ALPHABET[randomInt(NAME_ALPHABET.length)];
+  return `${folder}/${name}.${type.extension}`;
+}
+
+/** A file part kept on disk until the facet, which names its folder, has been read. */
+interface SpooledFile {
+  readonly type: ImageType;
+  readonly location: string;
+}
+
+/** What the parts said, in the order the contract's errors are keyed. */
+interface FormState {
+  file: 'absent' | 'stored' | 'spooled' | 'not-an-image';
+  facetValue?: string;
+  facetSeen: boolean;
+  pathSeen: boolean;
+  stored?: { readonly path: string; readonly file: StoredFile };
+  spooled?: SpooledFile;
+}
+
+/** Multipart's own errors (`@fastify/multipart`, busboy) as the contract's answers. */
+function multipartError(error: unknown, maxBytes: number): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof FileTooLargeError) return new ApiError(413, fileTooLargeMessage(maxBytes));
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new ApiError(413, fileTooLargeMessage(maxBytes));
+  if (code === 'FST_FILES_LIMIT') return ValidationFailedError.of('file', UPLOAD_MESSAGES.oneFile);
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return new ApiError(413, UPLOAD_MESSAGES.tooManyParts);
+  }
+  if (
+    code === 'FST_PROTO_VIOLATION' ||
+    code === 'FST_MP_PREMATURE_CLOSE' ||
+    code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' ||
+    (error instanceof Error && /multipart|boundary|part|form/i.test(error.message))
+  ) {
+    return new ApiError(400, UPLOAD_MESSAGES.malformed);
+  }
+  return undefined;
+}
+
+/** Reads a stream to its end, keeping nothing. */
+async function drain(stream: Readable): Promise<void> {
+  for await (const chunk of stream) void chunk;
+}
+
+/**
+ * `POST /api/image` with `multipart/form-data`: reads `file` and `facet` (in either order; other
+ * fields are ignored like unknown JSON keys, `path` is refused), takes the file's type from its
+ * bytes, and stores it through `storage` at `uploadPath(facet, type)`. When the facet came first the
+ * file streams straight to the store; otherwise it waits in a temporary file (`spoolDirectory`)
+ * until the facet is known. Memory holds at most a few chunks either way.
+ *
+ * Answers like a JSON create: 422 with every field's error (`file`, `facet`, `path`), 413 over
+ * `maxBytes`, 400 for a malformed body; on any error nothing stays stored. The caller removes the
+ * stored file if what follows (the insert) fails.
+ */
+export async function receiveImageUpload(
+  request: FastifyRequest,
+  storage: StorageDriver,
+  maxBytes: number,
+  spoolDirectory: string = tmpdir(),
+): Promise<ReceivedUpload> {
+  const state: FormState = { file: 'absent', facetSeen: false, pathSeen: false };
+  try {
+    const parts = request.parts({
+      // One byte over the limit reaches the store, which refuses it: a truncated file is never
+      // stored as if it were whole.
+      limits: { fileSize: maxBytes + 1, files: 1, fields: 20, parts: 21, fieldSize: 1024 },
+    });
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (part.fieldname === 'facet' && !state.facetSeen) {
+          state.facetSeen = true;
+          state.facetValue = part.valueTruncated ? '' : String(part.value);
+        } else if (part.fieldname === 'path') {
+          state.pathSeen = true;
+        }
+        continue;
+      }
+      if (part.fieldname !== 'file') {
+        await drain(part.file);
+        continue;
+      }
+      await receiveFile(part.file, state, storage, maxBytes, spoolDirectory);
+    }
+    const facet = state.facetValue === undefined ? undefined : parseImageFacet(state.facetValue);
+    const errors: Record<string, string[]> = {};
+    if (state.file === 'absent') errors.file = [UPLOAD_MESSAGES.fileRequired];
+    if (state.file === 'not-an-image') errors.file = [UPLOAD_MESSAGES.notAnImage];
+    if (!state.facetSeen) errors.facet = [UPLOAD_MESSAGES.facetRequired];
+    else if (facet === undefined) errors.facet = [invalidFacetMessage()];
+    if (state.pathSeen) errors.path = [UPLOAD_MESSAGES.pathNotAccepted];
+    if (Object.keys(errors).length > 0 || facet === undefined) {
+      throw new ValidationFailedError(errors);
+    }
+    if (state.stored !== undefined) return { facet, ...state.stored };
+    const spooled = state.spooled!;
+    const path = uploadPath(facet, spooled.type);
+    const file = await storage.put(path, createReadStream(spooled.location), {
+      maxBytes,
+      contentType: spooled.type.contentType,
+    });
+    return { facet, path, file };
+  } catch (error) {
+    if (state.stored !== undefined) await storage.delete(state.stored.path).catch(() => undefined);
+    throw multipartError(error, maxBytes) ?? error;
+  } finally {
+    if (state.spooled !== undefined) await rm(state.spooled.location, { force: true });
+  }
+}
+
+/** The `file` part: sniffed, then stored (facet known and good) or spooled, or drained (no image). */
+async function receiveFile(
+  stream: Readable,
+  state: FormState,
+  storage: StorageDriver,
+  maxBytes: number,
+  spoolDirectory: string,
+): Promise<void> {
+  const { head, content } = await peekHead(stream);
+  const type = await detectImageType(head);
+  if (type === undefined) {
+    state.file = 'not-an-image';
+    // Read to the end all the same: the fields after it still count, and the limit still holds.
+    const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+    await pipeline(content, new ByteLimit(maxBytes), discard);
+    return;
+  }
+  const facet = state.facetValue === undefined ? undefined : parseImageFacet(state.facetValue);
+  if (facet !== undefined && !state.pathSeen) {
+    const path = uploadPath(facet, type);
+    const file = await storage.put(path, content, { maxBytes, contentType: type.contentType });
+    state.stored = { path, file };
+    state.file = 'stored';
+    return;
+  }
+  const location = join(spoolDirectory, `image-api-upload-${randomUUID()}.part`);
+  state.spooled = { type, location };
+  await pipeline(content, new ByteLimit(maxBytes), createWriteStream(location, { flags: 'wx' }));
+  state.file = 'spooled';
+}

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { formatDatabaseTimestamp, nowMicros } from '../src/database/timestamps';
+import { ImagePruneService, PRUNE_ACTOR } from '../src/image/image-prune.service';
+import { attachEveryRelation, insertImageRow, pivotCounts } from './helpers/image-rows';
+import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
+
+const DAY_MICROS = 86_400_000_000n;
+const daysAgo = (days: number): string =>
+  formatDatabaseTimestamp(nowMicros() - BigInt(Math.round(days * 1000)) * (DAY_MICROS / 1000n));
+
+/** Images trashed at several ages (and a live one), each with a row in every pivot. */
+async function trashAtAges(testApp: TestApp): Promise<Record<string, number>> {
+  const ids: Record<string, number> = {};
+  const ages: [string, number | null][] = [
+    ['live', null],
+    ['sixDays', 6],
+    ['eightDays', 8],
+    ['monthOld', 30],
+  ];
+  for (const [name, age] of ages) {
+    const row = await insertImageRow(testApp.dataSource, {
+      path: `prune/${name}.png`,
+      deleted_at: age === null ? null : daysAgo(age),
+    });
+    await attachEveryRelation(testApp.dataSource, row.image_id, 1);
+    ids[name] = row.image_id;
+  }
+  return ids;
+}
+
+const remainingIds = async (testApp: TestApp): Promise<number[]> =>
+  (
+    await testApp.dataSource.query<{ image_id: number | string }[]>(
+      "SELECT image_id FROM images WHERE path LIKE 'prune/%' ORDER BY image_id",
+    )
+  ).map((row) => Number(row.image_id));
+
+/**
+ * Pruning by age (API.md section 12): images trashed more than PRUNE_TRASHED_AFTER_DAYS ago are
+ * force-deleted with their links and a domain event each; younger trash and live images stay.
+ */
+describeEachDatabase(
+  'pruning the trash (PRUNE_TRASHED_AFTER_DAYS=7)',
+  (context) => {
+    it('should force-delete only images trashed more than 7 days ago, with their links and events', async () => {
+      const ids = await trashAtAges(context());
+      const result = await context().app.get(ImagePruneService).prune();
+      expect(result).toEqual({ pruned: 2, cutoff: expect.any(String) });
+      expect(await remainingIds(context())).toEqual([ids.live, ids.sixDays]);
+      for (const gone of [ids.eightDays, ids.monthOld]) {
+        expect(Object.values(await pivotCounts(context().dataSource, gone))).toEqual([0, 0, 0, 0]);
+      }
+      expect(Object.values(await pivotCounts(context().dataSource, ids.sixDays))).toEqual([
+        1, 1, 1, 1,
+      ]);
+      const events = await context().dataSource.query<{ event_type: string; actor: string }[]>(
+        'SELECT event_type, actor FROM image_event_outbox WHERE actor = ? ORDER BY outbox_id',
+        [PRUNE_ACTOR],
+      );
+      expect(events).toEqual([
+        { event_type: 'image.force_deleted', actor: PRUNE_ACTOR },
+        { event_type: 'image.force_deleted', actor: PRUNE_ACTOR },
+      ]);
+      // A second run finds nothing more to do.
+      await expect(context().app.get(ImagePruneService).prune()).resolves.toMatchObject({
+        pruned: 0,
+      });
+    });
+  },
+  { env: { PRUNE_TRASHED_AFTER_DAYS: '7' } },
+);
+
+describe('pruning turned off (PRUNE_TRASHED_AFTER_DAYS=0)', () => {
+  it('should force-delete nothing', async () => {
+    const testApp = await createTestApp('sqlite', { env: { PRUNE_TRASHED_AFTER_DAYS: '0' } });
+    try {
+      const ids = await trashAtAges(testApp);
+      await expect(testApp.app.get(ImagePruneService).prune()).resolves.toEqual({
+        pruned: 0,
+        cutoff: null,
+      });
+      expect(await remainingIds(testApp)).toEqual(Object.values(ids));
+    } finally {
+      await testApp.close();
+    }
+  });
+});
+
+describe('npm run prune', () => {
+  it('should prune the configured database once and say how many images it removed', async () => {
+    const testApp = await createTestApp('sqlite');
+    try {
+      const ids = await trashAtAges(testApp);
+      const database = testApp.config.database;
+      if (database.type !== 'sqlite') throw new Error('sqlite expected');
+      const root = join(__dirname, '..');
+      const child = spawn(
+        process.execPath,
+        [
+          '-r',
+          require.resolve('ts-node/register/transpile-only'),
+          join(root, 'src/image/prune.command.ts'),
+        ],
+        {
+          cwd: testApp.config.storage.directory,
+          env: {
+            PATH: process.env.PATH ?? '',
+            TS_NODE_PROJECT: join(root, 'tsconfig.json'),
+            DATABASE_URL: `sqlite:${database.path}`,
+            DATA_DIR: testApp.config.storage.directory,
+            JWT_SECRET: 'prune-command-test-secret-0123456789abcdef',
+            PRUNE_TRASHED_AFTER_DAYS: '7',
+            LOG_LEVEL: 'warn',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toMatch(
+        /^Pruned 2 images trashed before \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6} UTC \(PRUNE_TRASHED_AFTER_DAYS=7\)\.\n$/,
+      );
+      expect(await remainingIds(testApp)).toEqual([ids.live, ids.sixDays]);
+    } finally {
+      await testApp.close();
+    }
+  }, 120_000);
+});
