@@ -28,6 +28,7 @@ import type { ParsedQuery } from '../query/query.types';
 import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
+import { ImageFileCleanup } from './image-file-cleanup';
 import { imageNotFoundMessage } from './image-id.pipe';
 import {
   ImageChanges,
@@ -91,6 +92,7 @@ export class ImageService {
     private readonly images: ImageRepository,
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly events: ImageEventNotifier,
+    private readonly files: ImageFileCleanup,
   ) {}
 
   /**
@@ -198,11 +200,12 @@ export class ImageService {
     return this.render(row);
   }
 
-  /** Removes a live or trashed image and its pivot rows for good. */
+  /** Removes a live or trashed image and its pivot rows for good; its file goes after the commit. */
   async forceDelete(id: number, actor: string): Promise<MessageResponse> {
     const path = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: true });
       await transaction.deleteWithPivots(id);
+      await this.files.schedule(transaction, current.path);
       await transaction.recordEvent(
         imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
       );
