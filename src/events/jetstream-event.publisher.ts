@@ -50,9 +50,10 @@ const CONNECT_TIMEOUT_MS = 2000;
 /**
  * Publishes events to NATS JetStream, on `<prefix>images.events.<type>`, into the stream
  * `NATS_EVENTS_STREAM` (created when missing, file storage, a 2-minute duplicate window), with the
- * event id as the message id (`Nats-Msg-Id`). Once connected, the NATS client reconnects by
- * itself; while it is disconnected `publish` fails at once, so the relay backs off instead of
- * piling up publishes.
+ * event id as the message id (`Nats-Msg-Id`). The stream must capture the prefix's event subjects
+ * (`EventStreamMismatchError` otherwise). Once connected, the NATS client reconnects by itself;
+ * while it is disconnected `publish` fails at once, so the relay backs off instead of piling up
+ * publishes, and once it is back the `onReconnect` listeners (the relay) are told.
  */
 export class JetStreamEventPublisher implements ImageEventPublisher {
   private readonly logger = new Logger('OutboxRelay');
