@@ -1,3 +1,4 @@
+import type { MessageResponse } from '@image-api/client';
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../common/api-error';
 import { ConditionalResult, entityTag, ifNoneMatchMatches, isAnyTag } from '../common/entity-tag';
@@ -68,9 +69,8 @@ export interface ImageResponse {
   image: Record<string, unknown>;
 }
 
-export interface MessageResponse {
-  message: string;
-}
+// `{message}` of force delete: the client package's wire type.
+export type { MessageResponse };
 
 export interface ImageListResponse {
   images: RenderedResource[];
