@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --replicas`, or `npm run bench:replicas` (issue 20, docs/scaling.md): list and show throughput with the reads on a
  * read replica next to the reads on the primary. Starts a MariaDB primary and a replica of its own
- * joined by binlog replication (ports 33150/33151, a temporary folder), seeds the benchmark's data
+ * joined by binlog replication (ports 33170/33171, a temporary folder), seeds the benchmark's data
  * set on the primary (bench-data.ts; it reaches the replica through the binlog), and runs two
  * service processes on it: `primary` (DATABASE_URL only) and `replica` (DATABASE_REPLICA_URLS set
  * too). They are loaded in turn with autocannon, the order rotated each round. Prints req/s, p50
@@ -34,7 +34,7 @@ const ROUNDS = Number(cliOption('rounds', '3'));
 const WARMUP = Number(cliOption('warmup', '3'));
 const CONNECTIONS = Number(cliOption('connections', '50'));
 const ONLY = cliOption('only', '').split(',').filter(Boolean);
-const PORTS = { primary: 33150, replica: 33151, readsOnPrimary: 33160, readsOnReplica: 33161 };
+const PORTS = { primary: 33170, replica: 33171, readsOnPrimary: 33180, readsOnReplica: 33181 };
 const DATABASE = 'image_api_bench';
 /** The read scenarios of `npm run bench` (the ones replicas serve). */
 const READ_SCENARIOS = [
