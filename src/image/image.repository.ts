@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { bumpChangeVersions, readDataVersion } from '../database/change-versions';
+import { ReadReplicas } from '../database/read-replicas';
 import type { ImageEvent, NewImageEvent } from '../events/image-event';
 import { insertOutboxEvent } from '../events/outbox.repository';
 import { includesOf } from '../query/query-plan';
@@ -158,20 +159,31 @@ export class ImageRepository {
   private readonly reader: RawReader;
   private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicas: ReadReplicas,
+  ) {
     this.reader = RawReader.of(dataSource);
+  }
+
+  /**
+   * Runs the statements of one read request on one server (read-replicas.ts): `work` gets the
+   * reader of a replica within the lag bound, else of the primary, for all its reads.
+   */
+  reading<T>(work: (reader: RawReader) => Promise<T>): Promise<T> {
+    return this.replicas.run((source) => work(RawReader.of(source)));
   }
 
   /**
    * A page of images for the list route as raw rows, in ONE statement selecting only the needed
    * columns, with one row more than the page size when a next page exists (see `selectPage`).
    */
-  findPage(query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
+  findPage(query: ParsedQuery, keyset?: KeysetPage, reader = this.reader): Promise<RawRow[]> {
     // Not an async function: the common case hands the reader's promise on as it is.
-    if (keyset === undefined) return this.reader.all(this.offsetPageStatement(query));
-    const statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
-    if (keyset.values === undefined || !this.isMysql) return this.reader.all(statement);
-    return this.findKeysetPageWithHint(query, statement);
+    if (keyset === undefined) return reader.all(this.offsetPageStatement(query));
+    const statement = selectPage(reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
+    if (keyset.values === undefined || !this.isMysql) return reader.all(statement);
+    return this.findKeysetPageWithHint(query, statement, reader);
   }
 
   /**
@@ -192,11 +204,12 @@ export class ImageRepository {
   private async findKeysetPageWithHint(
     query: ParsedQuery,
     statement: SqlStatement,
+    reader: RawReader,
   ): Promise<RawRow[]> {
     const index = keysetIndexFor(IMAGE_QUERY_SCHEMA, query, await this.imageIndexes());
-    if (index === undefined) return this.reader.all(statement);
+    if (index === undefined) return reader.all(statement);
     try {
-      return await this.reader.all({
+      return await reader.all({
         ...statement,
         sql: withForcedIndex(this.dataSource, statement.sql, IMAGE_QUERY_SCHEMA.table, index),
       });
@@ -204,20 +217,18 @@ export class ImageRepository {
       // The index went away since the catalogue was read: read it again next time; no hint now.
       if ((error as { code?: unknown }).code !== 'ER_KEY_DOES_NOT_EXITS') throw error;
       this.indexes = undefined;
-      return this.reader.all(statement);
+      return reader.all(statement);
     }
   }
 
   /** The change versions of every table the read routes render from (see change-versions.ts). */
-  dataVersion(): Promise<string> {
-    return readDataVersion(this.reader);
+  dataVersion(reader = this.reader): Promise<string> {
+    return readDataVersion(reader);
   }
 
   /** One image for the show route as a raw row, live or soft-deleted. */
-  async findOne(id: number, query: ParsedQuery): Promise<RawRow | undefined> {
-    const rows = await this.reader.all(
-      selectOne(this.reader.dialect, IMAGE_QUERY_SCHEMA, query, id),
-    );
+  async findOne(id: number, query: ParsedQuery, reader = this.reader): Promise<RawRow | undefined> {
+    const rows = await reader.all(selectOne(reader.dialect, IMAGE_QUERY_SCHEMA, query, id));
     return rows[0];
   }
 
@@ -225,9 +236,10 @@ export class ImageRepository {
   findIncluded(
     query: ParsedQuery,
     imageIds: readonly (number | string)[],
+    reader = this.reader,
   ): Promise<IncludedRowGroups[]> {
     const includes = includesOf(IMAGE_QUERY_SCHEMA.includes, query.include);
-    return loadIncludes(this.reader, includes, query, imageIds);
+    return loadIncludes(reader, includes, query, imageIds);
   }
 
   private imageIndexes(): Promise<TableIndexes> {

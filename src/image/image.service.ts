@@ -27,6 +27,7 @@ import { OrderTerm, orderTermsFor } from '../query/query-plan';
 import { cursorlessQueryOf } from '../query/query.decorator';
 import type { ParsedQuery } from '../query/query.types';
 import { RawRow, RenderedResource, renderWithIncludes } from '../query/resource-renderer';
+import type { RawReader } from '../query/typeorm/raw-reader';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
 import { ImageFileCleanup } from './image-file-cleanup';
@@ -101,7 +102,8 @@ export class ImageService {
    * `page[cursor]` the page is a keyset page (a bad cursor is a 422 at `page.cursor`).
    */
   async list(query: ParsedQuery, context: PageLinkContext): Promise<ImageListResponse> {
-    return this.readList(query, context, this.keysetRequestOf(query));
+    const keyset = this.keysetRequestOf(query);
+    return this.images.reading((reader) => this.readList(reader, query, context, keyset));
   }
 
   /**
@@ -115,24 +117,27 @@ export class ImageService {
   ): Promise<ConditionalResult<ImageListResponse>> {
     // A bad cursor is a 422 even for `If-None-Match: *`.
     const keyset = this.keysetRequestOf(query);
-    if (query.sort[IMAGE_QUERY_SCHEMA.type] === 'random') {
-      return ConditionalResult.modified(null, await this.readList(query, context, keyset));
-    }
-    // The links of a list repeat its query string as sent, so the tag covers it as sent.
-    const tag = this.entityTagOf(
-      await this.images.dataVersion(),
-      `list\n${context.baseUrl}?${context.rawQuery}`,
-    );
-    if (ifNoneMatchMatches(ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-    return ConditionalResult.modified(tag, await this.readList(query, context, keyset));
+    // The tag and the page are read on one server (a replica or the primary).
+    return this.images.reading(async (reader) => {
+      if (query.sort[IMAGE_QUERY_SCHEMA.type] === 'random') {
+        return ConditionalResult.modified(
+          null,
+          await this.readList(reader, query, context, keyset),
+        );
+      }
+      // The links of a list repeat its query string as sent, so the tag covers it as sent.
+      const tag = this.entityTagOf(
+        await this.images.dataVersion(reader),
+        `list\n${context.baseUrl}?${context.rawQuery}`,
+      );
+      if (ifNoneMatchMatches(ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
+      return ConditionalResult.modified(tag, await this.readList(reader, query, context, keyset));
+    });
   }
 
   /** `GET /image/:id`: the image (even a soft-deleted one) with its included relations. */
   async show(id: number, query: ParsedQuery): Promise<ImageResponse> {
-    const row = await this.images.findOne(id, query);
-    if (row === undefined) throw new NotFoundError(imageNotFoundMessage(id));
-    const [image] = await this.renderRead([row], query);
-    return { image };
+    return this.images.reading((reader) => this.readOne(reader, id, query));
   }
 
   /**
@@ -146,11 +151,23 @@ export class ImageService {
     rawQuery: string,
     ifNoneMatch: string | undefined,
   ): Promise<ConditionalResult<ImageResponse>> {
-    const tag = this.entityTagOf(await this.images.dataVersion(), `show\n${id}?${rawQuery}`);
-    const matches = ifNoneMatchMatches(ifNoneMatch, tag);
-    if (matches && !isAnyTag(ifNoneMatch)) return ConditionalResult.notModified(tag);
-    const response = await this.show(id, query);
-    return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, response);
+    return this.images.reading(async (reader) => {
+      const version = await this.images.dataVersion(reader);
+      const tag = this.entityTagOf(version, `show\n${id}?${rawQuery}`);
+      const matches = ifNoneMatchMatches(ifNoneMatch, tag);
+      if (matches && !isAnyTag(ifNoneMatch)) return ConditionalResult.notModified(tag);
+      const response = await this.readOne(reader, id, query);
+      return matches
+        ? ConditionalResult.notModified(tag)
+        : ConditionalResult.modified(tag, response);
+    });
+  }
+
+  private async readOne(reader: RawReader, id: number, query: ParsedQuery): Promise<ImageResponse> {
+    const row = await this.images.findOne(id, query, reader);
+    if (row === undefined) throw new NotFoundError(imageNotFoundMessage(id));
+    const [image] = await this.renderRead(reader, [row], query);
+    return { image };
   }
 
   /** The writes take the `sub` of the caller's token: the actor of their domain event. */
@@ -300,17 +317,18 @@ export class ImageService {
   }
 
   private async readList(
+    reader: RawReader,
     query: ParsedQuery,
     context: PageLinkContext,
     keyset: KeysetRequest | undefined,
   ): Promise<ImageListResponse> {
-    if (keyset !== undefined) return this.readKeysetPage(query, context, keyset);
-    const rows = await this.images.findPage(query);
+    if (keyset !== undefined) return this.readKeysetPage(reader, query, context, keyset);
+    const rows = await this.images.findPage(query, undefined, reader);
     // The page is fetched with one row more than its size: that row only says a next page exists.
     const hasMore = rows.length > query.page.size;
     const page = hasMore ? rows.slice(0, query.page.size) : rows;
     const { links, meta } = paginate(context, query.page, page.length, hasMore);
-    return { images: await this.renderRead(page, query), links, meta };
+    return { images: await this.renderRead(reader, page, query), links, meta };
   }
 
   /**
@@ -319,16 +337,18 @@ export class ImageService {
    * row. Going backwards, the rows come nearest-first and are put back in order.
    */
   private async readKeysetPage(
+    reader: RawReader,
     query: ParsedQuery,
     context: PageLinkContext,
     keyset: KeysetRequest,
   ): Promise<ImageListResponse> {
     const size = query.page.size;
     const direction = keyset.position?.direction ?? 'after';
-    const rows = await this.images.findPage(query, {
-      direction,
-      values: keyset.position?.values,
-    });
+    const rows = await this.images.findPage(
+      query,
+      { direction, values: keyset.position?.values },
+      reader,
+    );
     const hasMore = rows.length > size;
     const page = hasMore ? rows.slice(0, size) : rows;
     if (direction === 'before') page.reverse();
@@ -345,17 +365,22 @@ export class ImageService {
     const next = goesOn('after') ? cursorAt(page.at(-1), 'after') : null;
     const prev = goesOn('before') ? cursorAt(page[0], 'before') : null;
     const { links, meta } = cursorPaginate(context, size, { prev, next });
-    return { images: await this.renderRead(page, query), links, meta };
+    return { images: await this.renderRead(reader, page, query), links, meta };
   }
 
   /** Raw rows of the read path, rendered with `fields[...]` and their included arrays. */
-  private async renderRead(rows: RawRow[], query: ParsedQuery): Promise<RenderedResource[]> {
+  private async renderRead(
+    reader: RawReader,
+    rows: RawRow[],
+    query: ParsedQuery,
+  ): Promise<RenderedResource[]> {
     const included =
       query.include.length === 0 || rows.length === 0
         ? []
         : await this.images.findIncluded(
             query,
             rows.map((row) => row.image_id as number | string),
+            reader,
           );
     const renderImageRow = compileImageRenderer(this.config.imageBaseUrl, query.fields.image);
     return renderWithIncludes(rows, renderImageRow, 'image_id', included, query.fields);
