@@ -283,7 +283,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
     });
     return new Counter({
       name: 'db_reads_total',
-      help: 'Read requests (list, show and their conditional GETs) by the server that answered.',
+      help: 'Read requests (list, show, their conditional GETs) by the server they were sent to.',
       labelNames: ['server'] as const,
       registers: [metrics.registry],
     });
