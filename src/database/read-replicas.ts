@@ -41,7 +41,7 @@ const CONNECTION_ERROR_CODES = new Set([
   'ER_CON_COUNT_ERROR',
 ]);
 
-export function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown): boolean {
   const failed = error as
     | { fatal?: unknown; code?: unknown; driverError?: { fatal?: unknown; code?: unknown } }
     | null
@@ -68,7 +68,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly replicas: Replica[];
   private readonly maxLagMs: number;
   /** A quarter of the bound: a replica in step is measured well within it. */
-  readonly checkIntervalMs: number;
+  private readonly checkIntervalMs: number;
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private next = 0;
