@@ -41,7 +41,7 @@ const CONNECTION_ERROR_CODES = new Set([
   'ER_CON_COUNT_ERROR',
 ]);
 
-export function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown): boolean {
   const failed = error as
     | { fatal?: unknown; code?: unknown; driverError?: { fatal?: unknown; code?: unknown } }
     | null
@@ -68,7 +68,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly replicas: Replica[];
   private readonly maxLagMs: number;
   /** A quarter of the bound: a replica in step is measured well within it. */
-  readonly checkIntervalMs: number;
+  private readonly checkIntervalMs: number;
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private next = 0;
@@ -189,37 +189,46 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  /**
+   * Measures a replica, waiting at most the bound: a replica that has not answered by then is taken
+   * out, and not asked again until that answer comes (so a hung server gets one check at a time).
+   */
   private async check(replica: Replica): Promise<void> {
     if (replica.checking) return;
     replica.checking = true;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${this.maxLagMs} ms`)),
-          this.maxLagMs,
-        );
+    const measuredAt = performance.now();
+    const measuring = this.measure(replica)
+      .then(
+        (lagMs) => this.measured(replica, lagMs, measuredAt),
+        (error: unknown) => this.takeOut(replica, error),
+      )
+      .finally(() => {
+        replica.checking = false;
       });
-      const measuredAt = performance.now();
-      const lagMs = await Promise.race([this.measure(replica), timeout]);
-      replica.lagMs = lagMs;
-      replica.measuredAt = measuredAt;
-      if (this.usable(replica, performance.now())) {
-        if (replica.state !== 'in-use') {
-          this.logger.log(`${replica.name} serves reads (${lagMs} ms behind the primary)`);
-        }
-        replica.state = 'in-use';
-      } else {
-        if (replica.state !== 'lagging') {
-          this.logger.warn(`${replica.name} is skipped: ${lagMs} ms behind the primary`);
-        }
-        replica.state = 'lagging';
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.takeOut(replica, new Error(`no answer within ${this.maxLagMs} ms`));
+        resolve();
+      }, this.maxLagMs);
+    });
+    await Promise.race([measuring, timedOut]);
+    clearTimeout(timer);
+  }
+
+  private measured(replica: Replica, lagMs: number, measuredAt: number): void {
+    replica.lagMs = lagMs;
+    replica.measuredAt = measuredAt;
+    if (this.usable(replica, performance.now())) {
+      if (replica.state !== 'in-use') {
+        this.logger.log(`${replica.name} serves reads (${lagMs} ms behind the primary)`);
       }
-    } catch (error) {
-      this.takeOut(replica, error);
-    } finally {
-      clearTimeout(timer);
-      replica.checking = false;
+      replica.state = 'in-use';
+    } else {
+      if (replica.state !== 'lagging') {
+        this.logger.warn(`${replica.name} is skipped: ${lagMs} ms behind the primary`);
+      }
+      replica.state = 'lagging';
     }
   }
 
@@ -274,7 +283,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
     });
     return new Counter({
       name: 'db_reads_total',
-      help: 'Read requests (list, show and their conditional GETs) by the server that answered.',
+      help: 'Read requests (list, show, their conditional GETs) by the server they were sent to.',
       labelNames: ['server'] as const,
       registers: [metrics.registry],
     });

@@ -22,7 +22,8 @@ type Mode = 'forwarding' | 'cut' | 'dropping';
  * - `restore()`: back to forwarding; after a drop, what was held back is delivered (as TCP
  *   retransmits once a partition heals) and connections accepted meanwhile reach the server.
  *
- * It listens on a port of the hardening range (`freePortInRange`), the same one after a cut.
+ * It listens on the port it is given, or one of the hardening range (`freePortInRange`); the same
+ * one after a cut.
  */
 export class FaultProxy {
   private server?: Server;
@@ -33,7 +34,11 @@ export class FaultProxy {
   constructor(
     private readonly upstreamHost: string,
     private readonly upstreamPort: number,
-  ) {}
+    /** A port of the caller's own range; 0: a free one of the hardening range. */
+    port = 0,
+  ) {
+    this.listeningPort = port;
+  }
 
   get port(): number {
     return this.listeningPort;
