@@ -23,6 +23,7 @@ import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { IdempotencyClaim, Idempotent, IdempotencyOf } from '../idempotency';
 import {
   ApiCreateImage,
   ApiDeleteImage,
@@ -86,23 +87,25 @@ export class ImageController {
   @Post()
   @HttpCode(201)
   @RequirePermission(Permission.CreateImage)
+  @Idempotent()
   @ApiCreateImage()
   async create(
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
+    @IdempotencyOf() idempotency: IdempotencyClaim | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImageResponse> {
     // JSON `{path, facet}` (API.md section 5), or a file with its facet (section 12).
     const created = request.isMultipart()
-      ? await this.uploads.create(request, user.sub).catch((error: unknown) => {
+      ? await this.uploads.create(request, user.sub, idempotency).catch((error: unknown) => {
           // Over the limit the client may still be sending: do not read the rest to keep the connection.
           if (error instanceof ApiError && error.getStatus() === 413) {
             void reply.header('Connection', 'close');
           }
           throw error;
         })
-      : await this.images.create(body, user.sub);
+      : await this.images.create(body, user.sub, idempotency);
     void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
     return created.response;
   }

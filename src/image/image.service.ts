@@ -7,6 +7,7 @@ import { InjectAppConfig } from '../config/config.module';
 import { databaseNow } from '../database/timestamps';
 import { IMAGE_EVENT_TYPES, ImageEvent, imageEvent, ImageEventType } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
+import type { IdempotencyClaim } from '../idempotency';
 import {
   cursorBinding,
   CursorCodec,
@@ -65,6 +66,11 @@ function cursorValue(value: unknown): CursorValue {
 
 export interface ImageResponse {
   image: Record<string, unknown>;
+}
+
+export interface CreatedImage {
+  id: number;
+  response: ImageResponse;
 }
 
 export interface MessageResponse {
@@ -151,14 +157,34 @@ export class ImageService {
     return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, response);
   }
 
-  /** The writes take the `sub` of the caller's token: the actor of their domain event. */
-  async create(body: unknown, actor: string): Promise<{ id: number; response: ImageResponse }> {
+  /**
+   * The writes take the `sub` of the caller's token: the actor of their domain event. With an
+   * `Idempotency-Key`, a retry gets the first answer and writes nothing (API.md section 10).
+   */
+  async create(
+    body: unknown,
+    actor: string,
+    idempotency?: IdempotencyClaim,
+  ): Promise<CreatedImage> {
     const input = await validateBody(CreateImageDto, body);
-    const row = await this.write(async (transaction) => {
-      const id = await transaction.insert({ path: input.path, facet: input.facet }, databaseNow());
-      return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
-    });
-    return { id: row.image_id, response: this.render(row) };
+    try {
+      return await this.write(async (transaction) => {
+        const recorded = await idempotency?.recorded<CreatedImage>(transaction);
+        if (recorded !== undefined) return recorded;
+        const id = await transaction.insert(
+          { path: input.path, facet: input.facet },
+          databaseNow(),
+        );
+        const row = await this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
+        const created = { id: row.image_id, response: this.render(row) };
+        await idempotency?.record(transaction, created);
+        return created;
+      });
+    } catch (error) {
+      const recorded = await idempotency?.recordedMeanwhile<CreatedImage>(error);
+      if (recorded === undefined) throw error;
+      return recorded;
+    }
   }
 
   /** PUT and PATCH: `updated_at` moves only when a value actually changes. */
