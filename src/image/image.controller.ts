@@ -18,6 +18,7 @@ import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { ApiError } from '../common/api-error';
 import { conditionalReply } from '../common/conditional-reply';
+import { IfMatch } from '../common/if-match.decorator';
 import { JsonBodyOnly } from '../common/json-body.guard';
 import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
@@ -118,8 +119,9 @@ export class ImageController {
     @ImageId() id: number,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.update(id, body, user.sub);
+    return this.images.update(id, body, user.sub, ifMatch);
   }
 
   @Patch(':id')
@@ -130,8 +132,9 @@ export class ImageController {
     @ImageId() id: number,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.update(id, body, user.sub);
+    return this.images.update(id, body, user.sub, ifMatch);
   }
 
   @Delete(':id')
@@ -140,7 +143,8 @@ export class ImageController {
   softDelete(
     @ImageId() id: number,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.softDelete(id, user.sub);
+    return this.images.softDelete(id, user.sub, ifMatch);
   }
 }

@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/api-error';
-import { ConditionalResult, entityTag, ifNoneMatchMatches, isAnyTag } from '../common/entity-tag';
+import { ApiError, NotFoundError } from '../common/api-error';
+import {
+  ConditionalResult,
+  entityTag,
+  ifMatchMatches,
+  ifNoneMatchMatches,
+  isAnyTag,
+} from '../common/entity-tag';
 import { validateBody } from '../common/validate-body';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { readDataVersion } from '../database/change-versions';
 import { databaseNow } from '../database/timestamps';
 import { IMAGE_EVENT_TYPES, ImageEvent, imageEvent, ImageEventType } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
@@ -187,10 +194,13 @@ export class ImageService {
     }
   }
 
-  /** PUT and PATCH: `updated_at` moves only when a value actually changes. */
-  async update(id: number, body: unknown, actor: string): Promise<ImageResponse> {
+  /**
+   * PUT and PATCH: `updated_at` moves only when a value actually changes. The writes take the
+   * request's `If-Match` (none from the message transports): see `lockOrFail`.
+   */
+  async update(id: number, body: unknown, actor: string, ifMatch?: string): Promise<ImageResponse> {
     const row = await this.write(async (transaction) => {
-      const current = await this.lockOrFail(transaction, id, { withTrashed: false });
+      const current = await this.lockOrFail(transaction, id, { withTrashed: false }, ifMatch);
       const input = await validateBody(UpdateImageDto, body);
       const changes: ImageChanges = {};
       if (input.path !== undefined && input.path !== current.path) changes.path = input.path;
@@ -203,9 +213,9 @@ export class ImageService {
   }
 
   /** Soft delete; an image already in the trash is 404. */
-  async softDelete(id: number, actor: string): Promise<ImageResponse> {
+  async softDelete(id: number, actor: string, ifMatch?: string): Promise<ImageResponse> {
     const row = await this.write(async (transaction) => {
-      await this.lockOrFail(transaction, id, { withTrashed: false });
+      await this.lockOrFail(transaction, id, { withTrashed: false }, ifMatch);
       const now = databaseNow();
       await transaction.update(id, { deletedAt: now, updatedAt: now });
       return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.deleted, actor);
@@ -214,9 +224,9 @@ export class ImageService {
   }
 
   /** Takes an image out of the trash; restoring a live image changes nothing. */
-  async restore(id: number, actor: string): Promise<ImageResponse> {
+  async restore(id: number, actor: string, ifMatch?: string): Promise<ImageResponse> {
     const row = await this.write(async (transaction) => {
-      const current = await this.lockOrFail(transaction, id, { withTrashed: true });
+      const current = await this.lockOrFail(transaction, id, { withTrashed: true }, ifMatch);
       if (current.deleted_at === null) return current;
       await transaction.update(id, { deletedAt: null, updatedAt: databaseNow() });
       return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.restored, actor);
@@ -225,9 +235,9 @@ export class ImageService {
   }
 
   /** Removes a live or trashed image and its pivot rows for good. */
-  async forceDelete(id: number, actor: string): Promise<MessageResponse> {
+  async forceDelete(id: number, actor: string, ifMatch?: string): Promise<MessageResponse> {
     const path = await this.write(async (transaction) => {
-      const current = await this.lockOrFail(transaction, id, { withTrashed: true });
+      const current = await this.lockOrFail(transaction, id, { withTrashed: true }, ifMatch);
       await transaction.deleteWithPivots(id);
       await transaction.recordEvent(
         imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
@@ -237,13 +247,23 @@ export class ImageService {
     return { message: `Image '${path}' was deleted.` };
   }
 
+  /**
+   * The row, locked; 404 when missing. With `If-Match`, then 412 unless it is `*` or names the
+   * ETag `GET /image/:id` (no query) would answer now: read after the lock, so no write to this
+   * image can slip in between the check and the change.
+   */
   private async lockOrFail(
     transaction: ImageWriteTransaction,
     id: number,
     options: { withTrashed: boolean },
+    ifMatch?: string,
   ): Promise<StoredImageRow> {
     const row = await transaction.findForUpdate(id, options);
     if (row === null) throw new NotFoundError(imageNotFoundMessage(id));
+    if (ifMatch !== undefined && !isAnyTag(ifMatch)) {
+      const tag = this.entityTagOf(await readDataVersion(transaction), `show\n${id}?`);
+      if (!ifMatchMatches(ifMatch, tag)) throw new ApiError(412, 'Precondition Failed.');
+    }
     return row;
   }
 
