@@ -69,7 +69,7 @@ describeEachDatabase('If-Match on image writes', (context) => {
   const events = () => countRows(context().dataSource, 'image_event_outbox');
   const etagOf = async (id: number) => {
     const response = await context().http().get(`/api/image/${id}`).expect(200);
-    return response.headers.etag as string;
+    return response.headers.etag;
   };
   const send = (write: Write, id: number, ifMatch?: string) => {
     const request = context()
