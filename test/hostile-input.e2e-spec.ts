@@ -384,7 +384,7 @@ describeEachDatabase('the Authorization header and JWT headers (findings 10 and 
     const critical = sign(
       { sub: 'test-user', permissions: [Permission.CreateImage] },
       TEST_JWT_SECRET,
-      { algorithm: 'HS256', expiresIn: '1h', header: { alg: 'HS256', crit: ['exp'] } as never },
+      { algorithm: 'HS256', expiresIn: '1h', header: { alg: 'HS256', crit: ['exp'] } },
     );
     const response = await create(`Bearer ${critical}`);
     expect(response.status).toBe(401);

@@ -66,8 +66,10 @@ export function publicKeyAlgorithm(pem: string): 'RS256' | 'ES256' {
  */
 export function createJwtVerification(config: AppConfig): JwtVerification {
   const verification = createKeyedVerification(config);
-  const keyFor = verification.keyFor;
-  return { ...verification, keyFor: (rawToken) => refuseCriticalExtensions(rawToken, keyFor) };
+  return {
+    ...verification,
+    keyFor: (rawToken) => refuseCriticalExtensions(rawToken, (token) => verification.keyFor(token)),
+  };
 }
 
 /**
