@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import { withoutStatementTimeout } from '../src/database/database-timeouts';
 import { insertImageRow, readImageRow } from './helpers/image-rows';
-import { describeEachDatabase, TestApp } from './helpers/test-app';
+import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
+import { testDatabaseKinds } from './helpers/test-database';
 import { bearer, tokenWith } from './helpers/tokens';
 import { Permission } from '../src/auth/permissions';
 
@@ -131,3 +132,43 @@ describeEachDatabase(
   },
   { env: { DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) } },
 );
+
+// SQLite has no pool: one connection, shared.
+if (testDatabaseKinds().includes('mysql'))
+  describe('DB_CONNECT_TIMEOUT_MS [mysql]', () => {
+    let testApp: TestApp;
+    const CONNECT_TIMEOUT_MS = 500;
+
+    beforeAll(async () => {
+      testApp = await createTestApp('mysql', {
+        env: { DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
+      });
+    });
+
+    afterAll(async () => {
+      await testApp?.close();
+    });
+
+    it('should answer 503 soon after the limit while every pooled connection is taken, then work again', async () => {
+      const image = await insertImageRow(testApp.dataSource);
+      const before = statementTimeouts((await testApp.http().get('/metrics')).text);
+      // The test database's pool has 5 connections: take them all.
+      const runners = Array.from({ length: 5 }, () => testApp.dataSource.createQueryRunner());
+      await Promise.all(runners.map((runner) => runner.connect()));
+      let elapsedMs: number;
+      try {
+        const started = Date.now();
+        const response = await testApp.http().get(`/api/image/${image.image_id}`);
+        elapsedMs = Date.now() - started;
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ message: 'Service Unavailable.' });
+      } finally {
+        await Promise.all(runners.map((runner) => runner.release()));
+      }
+      expect(elapsedMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
+      expect(elapsedMs).toBeLessThan(CONNECT_TIMEOUT_MS + 1500);
+      const after = statementTimeouts((await testApp.http().get('/metrics')).text);
+      expect(after - before).toBe(1);
+      await testApp.http().get(`/api/image/${image.image_id}`).expect(200);
+    });
+  });
