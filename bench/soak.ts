@@ -12,7 +12,8 @@
  *
  * The mix, per connection and in turn: six reads (page 1, includes, a filter and sort, a show
  * with includes, a deeper offset page, a plain show) and a write pair (create an image, then force
- * delete it, so that the table does not grow). Not part of CI; docs/operations.md has results.
+ * delete it, so that the table does not grow; each create carries an `Idempotency-Key` of its own).
+ * Not part of CI; docs/operations.md has results.
  */
 import 'reflect-metadata';
 import { execSync, spawn } from 'node:child_process';
@@ -36,6 +37,7 @@ const token = sign(
 );
 
 const get = (path: string): autocannon.Request => ({ method: 'GET', path });
+let keys = 0;
 
 /** One connection's turn through the mix: six reads, then a create and its force delete. */
 function mix(): autocannon.Request[] {
@@ -51,6 +53,11 @@ function mix(): autocannon.Request[] {
       path: '/api/image',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ path: 'soak/large-cover/created-by-the-soak.jpg', facet: 'Cover' }),
+      // Every create with a key of its own, as a careful client sends it (recorded in its transaction).
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        headers: { ...request.headers, 'idempotency-key': `soak-${process.pid}-${(keys += 1)}` },
+      }),
       onResponse: (status: number, body: string, context: Record<string, unknown>) => {
         context.imageId =
           status === 201 ? (JSON.parse(body) as { image: { image_id: number } }).image.image_id : 0;

@@ -1,8 +1,9 @@
+import { sign } from 'jsonwebtoken';
 import { Permission } from '../src/auth/permissions';
 import { countRows, insertImageRow, readImageRow } from './helpers/image-rows';
 import { freePortInRange } from './helpers/ports';
 import { rawHttp } from './helpers/raw-http';
-import { describeEachDatabase, TestApp } from './helpers/test-app';
+import { describeEachDatabase, TEST_JWT_SECRET, TestApp } from './helpers/test-app';
 import { bearer, tokenWith } from './helpers/tokens';
 
 /**
@@ -345,3 +346,49 @@ describeEachDatabase(
   },
   { env: { PUBLIC_URL: 'https://api.example.net' } },
 );
+
+describeEachDatabase('the Authorization header and JWT headers (findings 10 and 11)', (context) => {
+  const token = () => tokenWith(Permission.CreateImage);
+  const create = (authorization: string) =>
+    context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', authorization)
+      .send({ path: 'hostile/authorization.jpg', facet: 'Cover' });
+  const UNAUTHENTICATED = { message: 'Unauthenticated.' };
+
+  it.each([
+    ['junk after the token', (raw: string) => `Bearer ${raw} junk`],
+    ['two tokens', (raw: string) => `Bearer ${raw} ${raw}`],
+    ['another scheme', (raw: string) => `Token ${raw}`],
+    ['no space', (raw: string) => `Bearer${raw}`],
+  ])(
+    'should take `Authorization` with %s as no token: 401, nothing created (it authenticated)',
+    async (_case, header) => {
+      const before = await countRows(context().dataSource, 'images');
+      const response = await create(header(token()));
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(UNAUTHENTICATED);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(await countRows(context().dataSource, 'images')).toBe(before);
+    },
+  );
+
+  it('should still take exactly `Bearer <token>`, the scheme in any case, with spaces around', async () => {
+    await create(`bearer ${token()}`).expect(201);
+    await create(`Bearer   ${token()}  `).expect(201);
+  });
+
+  it('should refuse a JWT with a crit header with 401 (it was accepted)', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    const critical = sign(
+      { sub: 'test-user', permissions: [Permission.CreateImage] },
+      TEST_JWT_SECRET,
+      { algorithm: 'HS256', expiresIn: '1h', header: { alg: 'HS256', crit: ['exp'] } },
+    );
+    const response = await create(`Bearer ${critical}`);
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(UNAUTHENTICATED);
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+  });
+});

@@ -183,7 +183,7 @@ describe('OpenAPI document (GET /docs-json)', () => {
         Object.keys(operation.responses).map(Number),
       ]),
     );
-    const write = [400, 401, 403, 404, 413, 415];
+    const write = [400, 401, 403, 404, 412, 413, 415];
     expect(statuses).toEqual({
       'GET /api/image': [200, 304, 422, 429, 503],
       'POST /api/image': [201, 400, 401, 403, 413, 415, 422, 429, 503],
@@ -195,6 +195,30 @@ describe('OpenAPI document (GET /docs-json)', () => {
       'DELETE /api/forceDelete/image/{id}': [200, ...write, 429, 503],
       'PATCH /restore/image/{id}': [200, ...write, 429, 503],
       'DELETE /forceDelete/image/{id}': [200, ...write, 429, 503],
+    });
+  });
+
+  it('should document Idempotency-Key on the create and If-Match on every image write', () => {
+    const headers = Object.fromEntries(
+      operationsOf(document).map(([route, operation]) => [
+        route,
+        (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === 'header')
+          .map((parameter) => parameter.name)
+          .sort(),
+      ]),
+    );
+    expect(headers).toEqual({
+      'GET /api/image': ['if-none-match'],
+      'POST /api/image': ['Idempotency-Key'],
+      'GET /api/image/{id}': ['if-none-match'],
+      'PUT /api/image/{id}': ['If-Match'],
+      'PATCH /api/image/{id}': ['If-Match'],
+      'DELETE /api/image/{id}': ['If-Match'],
+      'PATCH /api/restore/image/{id}': ['If-Match'],
+      'DELETE /api/forceDelete/image/{id}': ['If-Match'],
+      'PATCH /restore/image/{id}': ['If-Match'],
+      'DELETE /forceDelete/image/{id}': ['If-Match'],
     });
   });
 

@@ -212,6 +212,19 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
     uniqueKeys: [],
     foreignKeys: [],
   },
+  // Not in API.md: the answers of writes sent with an Idempotency-Key (API.md section 10).
+  idempotency_keys: {
+    columns: [
+      column('key_hash', 'char(64)'),
+      column('request_hash', 'char(64)'),
+      column('result', 'text'),
+      column('created_at', 'timestamp(6)'),
+    ],
+    primaryKey: ['key_hash'],
+    indexes: { idempotency_keys_created_at_index: ['created_at'] },
+    uniqueKeys: [],
+    foreignKeys: [],
+  },
 };
 
 const sortKeys = (shape: TableShape): TableShape => ({
@@ -453,7 +466,7 @@ describe.each(testDatabaseKinds())('schema after the migrations [%s]', (kind) =>
       const { extras } = await readMysqlSchema(dataSource);
       const stringColumns = Object.entries(EXPECTED_SCHEMA).flatMap(([table, shape]) =>
         shape.columns
-          .filter((c) => /^(varchar|text)/.test(c.type))
+          .filter((c) => /^(varchar|char|text)/.test(c.type))
           .map((c) => `${table}.${c.name}`),
       );
       expect(extras.collations).toEqual(

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
 import { JWT_VERIFICATION } from './auth.constants';
 import { AuthenticatedUser, toAuthenticatedUser } from './authenticated-user';
 import type { JwtVerification } from './jwt-verification';
+import { bearerToken } from './token-verifier';
 
 /**
  * The passport `jwt` strategy: the key comes from the configured verification (secret, PEM key or
@@ -14,7 +15,9 @@ import type { JwtVerification } from './jwt-verification';
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(@Inject(JWT_VERIFICATION) verification: JwtVerification) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // The rate limiter's reading too: exactly `Bearer <token>`, anything else is no token.
+      jwtFromRequest: (request: { headers: { authorization?: string } }) =>
+        bearerToken(request.headers.authorization) ?? null,
       secretOrKeyProvider: (_request: unknown, rawToken: string, done) => {
         verification.keyFor(rawToken).then(
           (key) => done(null, key),

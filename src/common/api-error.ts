@@ -14,6 +14,7 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {
   406: 'Not Acceptable.',
   408: 'Request Timeout.',
   409: 'Conflict.',
+  412: 'Precondition Failed.',
   413: 'The request body is larger than 1 MB.',
   414: 'URI Too Long.',
   415: 'Unsupported Media Type: send the body as application/json.',

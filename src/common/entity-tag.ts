@@ -26,6 +26,15 @@ export function ifNoneMatchMatches(header: string | undefined, tag: string): boo
   return false;
 }
 
+/**
+ * Whether an `If-Match` header holds for a representation tagged `tag`: `*` (any representation
+ * exists), or a comma list containing it by the strong comparison (a weak `W/"x"` never matches).
+ */
+export function ifMatchMatches(header: string, tag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((candidate) => candidate.trim() === tag);
+}
+
 /** `If-None-Match: *`: matches whatever representation exists. */
 export function isAnyTag(header: string | undefined): boolean {
   return header !== undefined && header.trim() === '*';

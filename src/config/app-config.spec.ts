@@ -125,6 +125,35 @@ const VARIABLES: VariableTable[] = [
     ],
   },
   {
+    variable: 'DB_STATEMENT_TIMEOUT_MS',
+    pick: (config) => config.databaseTimeouts.statementMs,
+    defaultValue: 5000,
+    good: [
+      ['0', 0],
+      ['250', 250],
+      ['3600000', 3_600_000],
+    ],
+    bad: [
+      ['-1', 'DB_STATEMENT_TIMEOUT_MS must be an integer from 0 to 3600000 (got "-1")'],
+      ['5s', 'DB_STATEMENT_TIMEOUT_MS must be an integer from 0 to 3600000 (got "5s")'],
+      ['3600001', 'DB_STATEMENT_TIMEOUT_MS must be an integer from 0 to 3600000 (got "3600001")'],
+    ],
+  },
+  {
+    variable: 'DB_CONNECT_TIMEOUT_MS',
+    pick: (config) => config.databaseTimeouts.connectMs,
+    defaultValue: 2000,
+    good: [
+      ['100', 100],
+      ['10000', 10_000],
+    ],
+    bad: [
+      ['0', 'DB_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 (got "0")'],
+      ['99', 'DB_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 (got "99")'],
+      ['2.5', 'DB_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 (got "2.5")'],
+    ],
+  },
+  {
     variable: 'DB_MIGRATE',
     pick: (config) => config.migrate,
     defaultValue: true,

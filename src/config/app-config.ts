@@ -33,6 +33,17 @@ export interface SqliteDatabaseConfig {
 
 export type DatabaseConfig = MysqlDatabaseConfig | SqliteDatabaseConfig;
 
+/**
+ * Time limits on the database work of requests (API.md section 10, docs/operations.md);
+ * migrations, seeding and pruning are exempt.
+ */
+export interface DatabaseTimeouts {
+  /** Longest one statement may run, in ms (0: unbounded). */
+  readonly statementMs: number;
+  /** Longest getting a pooled connection may take, connecting included, in ms. */
+  readonly connectMs: number;
+}
+
 export interface JwtConfig {
   readonly secret?: string;
   readonly publicKey?: string;
@@ -46,6 +57,8 @@ export interface AppConfig {
   readonly port: number;
   readonly apiPrefix: string;
   readonly database: DatabaseConfig;
+  /** `DB_STATEMENT_TIMEOUT_MS` and `DB_CONNECT_TIMEOUT_MS`. */
+  readonly databaseTimeouts: DatabaseTimeouts;
   /** Run pending migrations at start-up. */
   readonly migrate: boolean;
   /** Fill an empty embedded (SQLite) database with generated demo data at start-up. */
@@ -166,6 +179,10 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     port: integer('PORT', 3000, 1, 65535),
     apiPrefix,
     database,
+    databaseTimeouts: {
+      statementMs: integer('DB_STATEMENT_TIMEOUT_MS', 5_000, 0, 3_600_000),
+      connectMs: integer('DB_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
+    },
     migrate: boolean('DB_MIGRATE', true),
     demoData: boolean('DEMO_DATA', true),
     dataDir,

@@ -10,6 +10,8 @@ export interface DatabaseOptionsOverrides {
   readonly traceQueries?: boolean;
   readonly logging?: LoggerOptions;
   readonly logger?: Logger;
+  /** How long mysql2 waits for a new connection's handshake (its default: 10 s). */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export function buildDataSourceOptions(
     supportBigNumbers: true,
     bigNumberStrings: false,
     poolSize: database.poolSize,
+    connectTimeout: overrides.connectTimeoutMs,
     extra: {
       trace: overrides.traceQueries ?? false,
       connectionLimit: database.poolSize,

@@ -1,13 +1,27 @@
-import { Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Global, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, InjectAppConfig } from '../config/config.module';
+import { applyDatabaseTimeouts } from './database-timeouts';
 import { buildDataSourceOptions } from './database-options';
 import { pinUtcSessions } from './data-source';
 import { runMigrationsOnce } from './migration-lock';
 import { ReadReplicas } from './read-replicas';
 import { DemoDataService } from './seed/demo-data.service';
+
+/** Puts DB_STATEMENT_TIMEOUT_MS and DB_CONNECT_TIMEOUT_MS on the connections, after the migrations. */
+@Injectable()
+class DatabaseTimeoutsInstaller implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return applyDatabaseTimeouts(this.dataSource, this.config.databaseTimeouts);
+  }
+}
 
 /** The primary (TypeORM's data source) and the read replicas, for every module. */
 @Global()
@@ -18,6 +32,7 @@ import { DemoDataService } from './seed/demo-data.service';
       useFactory: (config: AppConfig) => ({
         ...buildDataSourceOptions(config.database, {
           traceQueries: config.nodeEnv === 'development',
+          connectTimeoutMs: config.databaseTimeouts.connectMs,
         }),
         migrationsRun: config.migrate,
         // Fail fast: a database that is not there at start is a configuration problem.
@@ -34,7 +49,7 @@ import { DemoDataService } from './seed/demo-data.service';
       },
     }),
   ],
-  providers: [DemoDataService, ReadReplicas],
+  providers: [DatabaseTimeoutsInstaller, DemoDataService, ReadReplicas],
   exports: [ReadReplicas],
 })
 export class DatabaseModule {}

@@ -8,10 +8,11 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import type { AppConfig, MysqlDatabaseConfig } from '../config/app-config';
+import type { AppConfig, DatabaseTimeouts, MysqlDatabaseConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { openDataSource } from './data-source';
+import { applyDatabaseTimeouts, CONNECT_TIMEOUT_CODE } from './database-timeouts';
 
 /** One replica of `DATABASE_REPLICA_URLS` and what the last check found. */
 interface Replica {
@@ -39,6 +40,8 @@ const CONNECTION_ERROR_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'ER_SERVER_SHUTDOWN',
   'ER_CON_COUNT_ERROR',
+  CONNECT_TIMEOUT_CODE,
+  'PROTOCOL_SEQUENCE_TIMEOUT',
 ]);
 
 function isConnectionError(error: unknown): boolean {
@@ -74,6 +77,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
   private next = 0;
   private heartbeatFailing = false;
   private readonly reads?: Counter<'server'>;
+  private readonly timeouts: DatabaseTimeouts;
 
   constructor(
     @InjectDataSource() private readonly primary: DataSource,
@@ -81,6 +85,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
     @Optional() metrics?: MetricsService,
   ) {
     const { replicas, replicaMaxLagMs } = config.fleet;
+    this.timeouts = config.databaseTimeouts;
     this.maxLagMs = replicaMaxLagMs;
     this.checkIntervalMs = Math.min(1000, Math.max(25, Math.floor(replicaMaxLagMs / 4)));
     this.replicas = replicas.map((replica, index) => ({
@@ -236,8 +241,15 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
    * The replica's lag in ms: its heartbeat is read first, the primary's clock after, so the lag is
    * never under-estimated.
    */
+  /** A replica's pool, with the primary's statement and connect limits (a frozen replica fails fast). */
+  private async open(config: MysqlDatabaseConfig): Promise<DataSource> {
+    const source = await openDataSource(config, { connectTimeoutMs: this.timeouts.connectMs });
+    await applyDatabaseTimeouts(source, this.timeouts);
+    return source;
+  }
+
   private async measure(replica: Replica): Promise<number> {
-    replica.source ??= await openDataSource(replica.config);
+    replica.source ??= await this.open(replica.config);
     const [beat] = await replica.source.query<{ beat_at: string }[]>(
       'SELECT beat_at FROM replica_heartbeat WHERE heartbeat_id = 1',
     );

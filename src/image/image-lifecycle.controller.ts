@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
+import { IfMatch } from '../common/if-match.decorator';
 import { RateLimited } from '../common/rate-limit.guard';
 import { ApiForceDeleteImage, ApiRestoreImage } from '../openapi/image.openapi';
 import { ImageId } from './image-id.pipe';
@@ -22,8 +23,12 @@ export class ImageLifecycleController {
   @Patch('restore/image/:id')
   @RequirePermission(Permission.RestoreImage)
   @ApiRestoreImage()
-  restore(@ImageId() id: number, @CurrentUser() user: AuthenticatedUser): Promise<ImageResponse> {
-    return this.images.restore(id, user.sub);
+  restore(
+    @ImageId() id: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
+  ): Promise<ImageResponse> {
+    return this.images.restore(id, user.sub, ifMatch);
   }
 
   @Delete('forceDelete/image/:id')
@@ -32,7 +37,8 @@ export class ImageLifecycleController {
   forceDelete(
     @ImageId() id: number,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<MessageResponse> {
-    return this.images.forceDelete(id, user.sub);
+    return this.images.forceDelete(id, user.sub, ifMatch);
   }
 }

@@ -4,6 +4,7 @@ import { NotFoundError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { tryWithServerLock } from '../database/server-lock';
+import { withoutStatementTimeout } from '../database/database-timeouts';
 import { formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
 import { ImageService } from './image.service';
 
@@ -76,10 +77,13 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
     let pruned = 0;
     let after = 0;
     for (;;) {
-      const rows = await this.dataSource.query<{ image_id: number | string }[]>(
-        'SELECT image_id FROM images WHERE deleted_at IS NOT NULL AND deleted_at < ? AND image_id > ? ' +
-          'ORDER BY image_id LIMIT ?',
-        [cutoff, after, BATCH],
+      // Exempt from DB_STATEMENT_TIMEOUT_MS (a scan of a large trash); each force delete is not.
+      const rows = await withoutStatementTimeout(this.dataSource, (manager) =>
+        manager.query<{ image_id: number | string }[]>(
+          'SELECT image_id FROM images WHERE deleted_at IS NOT NULL AND deleted_at < ? AND image_id > ? ' +
+            'ORDER BY image_id LIMIT ?',
+          [cutoff, after, BATCH],
+        ),
       );
       for (const row of rows) {
         after = Number(row.image_id);

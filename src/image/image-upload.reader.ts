@@ -1,10 +1,10 @@
 import '@fastify/multipart';
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Readable, Writable } from 'node:stream';
+import { pipeline as pipe, type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, ValidationFailedError } from '../common/api-error';
@@ -40,6 +40,8 @@ export interface ReceivedUpload {
   readonly facet: ImageFacet;
   readonly path: string;
   readonly file: StoredFile;
+  /** SHA-256 of the file's bytes, hex (what an `Idempotency-Key` retry is compared by). */
+  readonly sha256: string;
 }
 
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -66,6 +68,8 @@ interface FormState {
   pathSeen: boolean;
   stored?: { readonly path: string; readonly file: StoredFile };
   spooled?: SpooledFile;
+  /** The file's bytes as they went by. */
+  hash?: Hash;
 }
 
 /** Multipart's own errors (`@fastify/multipart`, busboy) as the contract's answers. */
@@ -144,14 +148,15 @@ export async function receiveImageUpload(
     if (Object.keys(errors).length > 0 || facet === undefined) {
       throw new ValidationFailedError(errors);
     }
-    if (state.stored !== undefined) return { facet, ...state.stored };
+    const sha256 = state.hash!.digest('hex');
+    if (state.stored !== undefined) return { facet, ...state.stored, sha256 };
     const spooled = state.spooled!;
     const path = uploadPath(facet, spooled.type);
     const file = await storage.put(path, createReadStream(spooled.location), {
       maxBytes,
       contentType: spooled.type.contentType,
     });
-    return { facet, path, file };
+    return { facet, path, file, sha256 };
   } catch (error) {
     if (state.stored !== undefined) await storage.delete(state.stored.path).catch(() => undefined);
     throw multipartError(error, maxBytes) ?? error;
@@ -177,16 +182,28 @@ async function receiveFile(
     await pipeline(content, new ByteLimit(maxBytes), discard);
     return;
   }
+  const hash = createHash('sha256');
+  state.hash = hash;
+  const hashed = pipe(
+    content,
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    }),
+    () => undefined,
+  );
   const facet = state.facetValue === undefined ? undefined : parseImageFacet(state.facetValue);
   if (facet !== undefined && !state.pathSeen) {
     const path = uploadPath(facet, type);
-    const file = await storage.put(path, content, { maxBytes, contentType: type.contentType });
+    const file = await storage.put(path, hashed, { maxBytes, contentType: type.contentType });
     state.stored = { path, file };
     state.file = 'stored';
     return;
   }
   const location = join(spoolDirectory, `image-api-upload-${randomUUID()}.part`);
   state.spooled = { type, location };
-  await pipeline(content, new ByteLimit(maxBytes), createWriteStream(location, { flags: 'wx' }));
+  await pipeline(hashed, new ByteLimit(maxBytes), createWriteStream(location, { flags: 'wx' }));
   state.file = 'spooled';
 }

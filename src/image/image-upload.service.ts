@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import type { IdempotencyClaim } from '../idempotency';
 import { STORAGE_DRIVER, type StorageDriver } from '../storage';
 import { receiveImageUpload } from './image-upload.reader';
-import { ImageResponse, ImageService } from './image.service';
+import { CreatedImage, ImageService } from './image.service';
 
 /**
  * `POST /api/image` with a file (API.md section 12): the file is stored first (the reader), then
@@ -24,22 +25,37 @@ export class ImageUploadService {
   async create(
     request: FastifyRequest,
     actor: string,
-  ): Promise<{ id: number; response: ImageResponse }> {
+    idempotency?: IdempotencyClaim,
+  ): Promise<CreatedImage> {
     const upload = await receiveImageUpload(
       request,
       this.storage,
       this.config.storage.uploadMaxBytes,
     );
+    // A retry is the same request when it sends the same facet and the same bytes.
+    idempotency?.describe({ facet: upload.facet, file: upload.sha256 });
+    let created: CreatedImage;
     try {
-      return await this.images.create({ path: upload.path, facet: upload.facet }, actor);
+      created = await this.images.create(
+        { path: upload.path, facet: upload.facet },
+        actor,
+        idempotency,
+      );
     } catch (error) {
-      await this.storage.delete(upload.path).catch((cleanupError: unknown) => {
-        this.logger.error(
-          { err: cleanupError, path: upload.path },
-          'Could not remove the file of a failed create',
-        );
-      });
+      await this.removeUnused(upload.path);
       throw error;
     }
+    // A replayed answer names the first attempt's file: this one is not needed.
+    if (idempotency?.replayed === true) await this.removeUnused(upload.path);
+    return created;
+  }
+
+  private async removeUnused(path: string): Promise<void> {
+    await this.storage.delete(path).catch((cleanupError: unknown) => {
+      this.logger.error(
+        { err: cleanupError, path },
+        'Could not remove the file of a failed create',
+      );
+    });
   }
 }

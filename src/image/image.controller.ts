@@ -18,11 +18,13 @@ import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { ApiError } from '../common/api-error';
 import { conditionalReply } from '../common/conditional-reply';
+import { IfMatch } from '../common/if-match.decorator';
 import { JsonBodyOnly } from '../common/json-body.guard';
 import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../common/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { IdempotencyClaim, Idempotent, IdempotencyOf } from '../idempotency';
 import {
   ApiCreateImage,
   ApiDeleteImage,
@@ -86,23 +88,25 @@ export class ImageController {
   @Post()
   @HttpCode(201)
   @RequirePermission(Permission.CreateImage)
+  @Idempotent()
   @ApiCreateImage()
   async create(
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
+    @IdempotencyOf() idempotency: IdempotencyClaim | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImageResponse> {
     // JSON `{path, facet}` (API.md section 5), or a file with its facet (section 12).
     const created = request.isMultipart()
-      ? await this.uploads.create(request, user.sub).catch((error: unknown) => {
+      ? await this.uploads.create(request, user.sub, idempotency).catch((error: unknown) => {
           // Over the limit the client may still be sending: do not read the rest to keep the connection.
           if (error instanceof ApiError && error.getStatus() === 413) {
             void reply.header('Connection', 'close');
           }
           throw error;
         })
-      : await this.images.create(body, user.sub);
+      : await this.images.create(body, user.sub, idempotency);
     void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
     return created.response;
   }
@@ -115,8 +119,9 @@ export class ImageController {
     @ImageId() id: number,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.update(id, body, user.sub);
+    return this.images.update(id, body, user.sub, ifMatch);
   }
 
   @Patch(':id')
@@ -127,8 +132,9 @@ export class ImageController {
     @ImageId() id: number,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.update(id, body, user.sub);
+    return this.images.update(id, body, user.sub, ifMatch);
   }
 
   @Delete(':id')
@@ -137,7 +143,8 @@ export class ImageController {
   softDelete(
     @ImageId() id: number,
     @CurrentUser() user: AuthenticatedUser,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.softDelete(id, user.sub);
+    return this.images.softDelete(id, user.sub, ifMatch);
   }
 }

@@ -82,6 +82,11 @@ export class ImageWriteTransaction implements DeletionTransaction {
     this.commitListeners.push(listener);
   }
 
+  /** Plain SQL in this transaction, for records of other modules (idempotency keys). */
+  query(sql: string, parameters?: unknown[]): Promise<unknown> {
+    return this.manager.query(sql, parameters);
+  }
+
   /** The row, locked for the rest of the transaction; trashed rows only when `withTrashed`. */
   async findForUpdate(
     id: number,

@@ -1,13 +1,21 @@
 import type { MessageResponse } from '@image-api/client';
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/api-error';
-import { ConditionalResult, entityTag, ifNoneMatchMatches, isAnyTag } from '../common/entity-tag';
+import { ApiError, NotFoundError } from '../common/api-error';
+import {
+  ConditionalResult,
+  entityTag,
+  ifMatchMatches,
+  ifNoneMatchMatches,
+  isAnyTag,
+} from '../common/entity-tag';
 import { validateBody } from '../common/validate-body';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { readDataVersion } from '../database/change-versions';
 import { databaseNow } from '../database/timestamps';
 import { IMAGE_EVENT_TYPES, ImageEvent, imageEvent, ImageEventType } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
+import type { IdempotencyClaim } from '../idempotency';
 import {
   cursorBinding,
   CursorCodec,
@@ -72,6 +80,11 @@ export interface ImageResponse {
 
 // `{message}` of force delete: the client package's wire type.
 export type { MessageResponse };
+
+export interface CreatedImage {
+  id: number;
+  response: ImageResponse;
+}
 
 export interface ImageListResponse {
   images: RenderedResource[];
@@ -170,20 +183,43 @@ export class ImageService {
     return { image };
   }
 
-  /** The writes take the `sub` of the caller's token: the actor of their domain event. */
-  async create(body: unknown, actor: string): Promise<{ id: number; response: ImageResponse }> {
+  /**
+   * The writes take the `sub` of the caller's token: the actor of their domain event. With an
+   * `Idempotency-Key`, a retry gets the first answer and writes nothing (API.md section 10).
+   */
+  async create(
+    body: unknown,
+    actor: string,
+    idempotency?: IdempotencyClaim,
+  ): Promise<CreatedImage> {
     const input = await validateBody(CreateImageDto, body);
-    const row = await this.write(async (transaction) => {
-      const id = await transaction.insert({ path: input.path, facet: input.facet }, databaseNow());
-      return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
-    });
-    return { id: row.image_id, response: this.render(row) };
+    try {
+      return await this.write(async (transaction) => {
+        const recorded = await idempotency?.recorded<CreatedImage>(transaction);
+        if (recorded !== undefined) return recorded;
+        const id = await transaction.insert(
+          { path: input.path, facet: input.facet },
+          databaseNow(),
+        );
+        const row = await this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
+        const created = { id: row.image_id, response: this.render(row) };
+        await idempotency?.record(transaction, created);
+        return created;
+      });
+    } catch (error) {
+      const recorded = await idempotency?.recordedMeanwhile<CreatedImage>(error);
+      if (recorded === undefined) throw error;
+      return recorded;
+    }
   }
 
-  /** PUT and PATCH: `updated_at` moves only when a value actually changes. */
-  async update(id: number, body: unknown, actor: string): Promise<ImageResponse> {
+  /**
+   * PUT and PATCH: `updated_at` moves only when a value actually changes. The writes take the
+   * request's `If-Match` (none from the message transports): see `lockOrFail`.
+   */
+  async update(id: number, body: unknown, actor: string, ifMatch?: string): Promise<ImageResponse> {
     const row = await this.write(async (transaction) => {
-      const current = await this.lockOrFail(transaction, id, { withTrashed: false });
+      const current = await this.lockOrFail(transaction, id, { withTrashed: false }, ifMatch);
       const input = await validateBody(UpdateImageDto, body);
       const changes: ImageChanges = {};
       if (input.path !== undefined && input.path !== current.path) changes.path = input.path;
@@ -196,9 +232,9 @@ export class ImageService {
   }
 
   /** Soft delete; an image already in the trash is 404. */
-  async softDelete(id: number, actor: string): Promise<ImageResponse> {
+  async softDelete(id: number, actor: string, ifMatch?: string): Promise<ImageResponse> {
     const row = await this.write(async (transaction) => {
-      await this.lockOrFail(transaction, id, { withTrashed: false });
+      await this.lockOrFail(transaction, id, { withTrashed: false }, ifMatch);
       const now = databaseNow();
       await transaction.update(id, { deletedAt: now, updatedAt: now });
       return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.deleted, actor);
@@ -207,9 +243,9 @@ export class ImageService {
   }
 
   /** Takes an image out of the trash; restoring a live image changes nothing. */
-  async restore(id: number, actor: string): Promise<ImageResponse> {
+  async restore(id: number, actor: string, ifMatch?: string): Promise<ImageResponse> {
     const row = await this.write(async (transaction) => {
-      const current = await this.lockOrFail(transaction, id, { withTrashed: true });
+      const current = await this.lockOrFail(transaction, id, { withTrashed: true }, ifMatch);
       if (current.deleted_at === null) return current;
       await transaction.update(id, { deletedAt: null, updatedAt: databaseNow() });
       return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.restored, actor);
@@ -218,9 +254,9 @@ export class ImageService {
   }
 
   /** Removes a live or trashed image and its pivot rows for good; its file goes after the commit. */
-  async forceDelete(id: number, actor: string): Promise<MessageResponse> {
+  async forceDelete(id: number, actor: string, ifMatch?: string): Promise<MessageResponse> {
     const path = await this.write(async (transaction) => {
-      const current = await this.lockOrFail(transaction, id, { withTrashed: true });
+      const current = await this.lockOrFail(transaction, id, { withTrashed: true }, ifMatch);
       await transaction.deleteWithPivots(id);
       await this.files.schedule(transaction, current.path);
       await transaction.recordEvent(
@@ -231,13 +267,23 @@ export class ImageService {
     return { message: `Image '${path}' was deleted.` };
   }
 
+  /**
+   * The row, locked; 404 when missing. With `If-Match`, then 412 unless it is `*` or names the
+   * ETag `GET /image/:id` (no query) would answer now: read after the lock, so no write to this
+   * image can slip in between the check and the change.
+   */
   private async lockOrFail(
     transaction: ImageWriteTransaction,
     id: number,
     options: { withTrashed: boolean },
+    ifMatch?: string,
   ): Promise<StoredImageRow> {
     const row = await transaction.findForUpdate(id, options);
     if (row === null) throw new NotFoundError(imageNotFoundMessage(id));
+    if (ifMatch !== undefined && !isAnyTag(ifMatch)) {
+      const tag = this.entityTagOf(await readDataVersion(transaction), `show\n${id}?`);
+      if (!ifMatchMatches(ifMatch, tag)) throw new ApiError(412, 'Precondition Failed.');
+    }
     return row;
   }
 

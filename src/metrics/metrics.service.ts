@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry } 
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { onDatabaseTimeout } from '../database/database-timeouts';
 
 /** The outbox as the events module sees it: events not yet published, and the oldest one's age. */
 export interface OutboxSnapshot {
@@ -75,6 +76,7 @@ export class MetricsService {
   ) {
     collectDefaultMetrics({ register: this.registry });
     this.registerDatabasePool();
+    onDatabaseTimeout(dataSource, () => this.statementTimeouts.inc());
     this.registerOutbox();
     this.broker = config.messaging.nats === undefined ? 'disabled' : 'unknown';
     if (this.broker !== 'disabled') this.registerBroker();

@@ -6,7 +6,7 @@ export const ERROR_RESPONSE = 'ErrorResponse';
 export const VALIDATION_ERROR_RESPONSE = 'ValidationErrorResponse';
 
 /** The error statuses of the contract (API.md section 7). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 412 | 413 | 415 | 422 | 429 | 503;
 
 /** `components.headers`: the headers responses carry. */
 export const HEADERS = {
@@ -16,6 +16,7 @@ export const HEADERS = {
   retryAfter: 'Retry-After',
   etag: 'ETag',
   cacheControl: 'Cache-Control',
+  idempotentReplayed: 'Idempotent-Replayed',
 } as const;
 
 export function headerRef(name: string): ReferenceObject {
@@ -48,6 +49,11 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
     description:
       '`public, max-age=0, must-revalidate` (caches may keep the answer but revalidate it), or `no-store` with `sort=random`.',
     schema: { type: 'string' },
+  },
+  [HEADERS.idempotentReplayed]: {
+    description:
+      '`true` when this is the first answer to the same `Idempotency-Key`, given again (nothing was created); absent otherwise.',
+    schema: { type: 'string', enum: ['true'] },
   },
   [HEADERS.retryAfter]: {
     required: true,
@@ -89,6 +95,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
   401: 'No bearer token, or a token that is invalid, expired or lacks `sub`.',
   403: 'The token lacks the permission this route needs.',
   404: 'No image has this id (a non-numeric id names none).',
+  412: 'The `If-Match` tag is stale: the image (or other data it renders from) changed since it was read. Nothing was changed.',
   413: 'The body is larger than 1 MB.',
   415: 'The body is not `application/json`.',
   422: 'A query parameter or body field is invalid; `errors` names each one.',

@@ -168,6 +168,7 @@ export const ApiCreateImage = (): MethodDecorator =>
       examples: WRITTEN_EXAMPLES,
       headers: [HEADERS.location],
     },
+    idempotent: true,
     errors: [...BODY_ERRORS, ...AUTH_ERRORS, 422, 429, 503],
     errorExamples: { 422: CREATE_VALIDATION_EXAMPLE },
   });
@@ -186,7 +187,8 @@ function updateDocs(operationId: string, summary: string): MethodDecorator {
       schema: itemResponseName(IMAGE_QUERY_SCHEMA),
       examples: WRITTEN_EXAMPLES,
     },
-    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 422, 429, 503],
+    ifMatch: true,
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 412, 422, 429, 503],
     errorExamples: {
       422: {
         message: 'The path field must not be empty.',
@@ -217,7 +219,8 @@ export const ApiDeleteImage = (): MethodDecorator =>
       schema: itemResponseName(IMAGE_QUERY_SCHEMA),
       examples: WRITTEN_EXAMPLES,
     },
-    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
+    ifMatch: true,
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 412, 429, 503],
   });
 
 /** `PATCH /api/restore/image/{id}` (and the unprefixed spelling) */
@@ -234,7 +237,8 @@ export const ApiRestoreImage = (): MethodDecorator =>
       schema: itemResponseName(IMAGE_QUERY_SCHEMA),
       examples: WRITTEN_EXAMPLES,
     },
-    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
+    ifMatch: true,
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 412, 429, 503],
   });
 
 /** `DELETE /api/forceDelete/image/{id}` (and the unprefixed spelling) */
@@ -256,7 +260,8 @@ export const ApiForceDeleteImage = (): MethodDecorator =>
         },
       },
     },
-    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
+    ifMatch: true,
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 412, 429, 503],
   });
 
 /** The component name of an image (`Image`), for tests and the document builder. */

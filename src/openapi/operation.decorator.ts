@@ -40,6 +40,10 @@ export interface OperationDocs {
    * (no body) when the client's tag still matches.
    */
   readonly conditional?: boolean;
+  /** A write that takes `Idempotency-Key` (API.md section 10). */
+  readonly idempotent?: boolean;
+  /** A write that takes `If-Match` (API.md section 10); add 412 to `errors`. */
+  readonly ifMatch?: boolean;
   /** Every error status the route can answer, and examples that differ from the defaults. */
   readonly errors: readonly ErrorStatus[];
   readonly errorExamples?: Partial<Record<ErrorStatus, Record<string, unknown>>>;
@@ -100,6 +104,29 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
         required: false,
         description:
           'The `ETag` of a copy you hold (or a comma list of them, or `*`): when it still matches, the answer is 304 without a body.',
+        schema: { type: 'string' },
+      }),
+    );
+  }
+  if (docs.idempotent === true) {
+    decorators.push(
+      ApiHeader({
+        name: 'Idempotency-Key',
+        required: false,
+        description:
+          'Makes retries safe: 1–255 printable ASCII characters of your choice (a UUID), kept per token `sub` for 24 h. A retry with the same key and the same body gets the first answer again (status, body, `Location`, and `Idempotent-Replayed: true`) and creates nothing; the same key with another body is a 422 (`errors.Idempotency-Key`).',
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' },
+      }),
+    );
+    successHeaders[HEADERS.idempotentReplayed] = headerRef(HEADERS.idempotentReplayed);
+  }
+  if (docs.ifMatch === true) {
+    decorators.push(
+      ApiHeader({
+        name: 'If-Match',
+        required: false,
+        description:
+          'The `ETag` of `GET /api/image/{id}` (no query parameters) you read, a comma list of them, or `*`: the write happens only while it is still current, else 412 and nothing changes (checked after 404).',
         schema: { type: 'string' },
       }),
     );

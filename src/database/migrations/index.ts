@@ -3,6 +3,7 @@ import { ChangeVersions1732900000000 } from './1732900000000-change-versions';
 import { ImageEventOutbox1733000000000 } from './1733000000000-image-event-outbox';
 import { StorageDeletions1733600000000 } from './1733600000000-storage-deletions';
 import { ReplicaHeartbeat1733700000000 } from './1733700000000-replica-heartbeat';
+import { IdempotencyKeys1733800000000 } from './1733800000000-idempotency-keys';
 
 /** Every migration, in order. Listed as classes so the same list works from `src` and `dist`. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ImageEventOutbox1733000000000,
   StorageDeletions1733600000000,
   ReplicaHeartbeat1733700000000,
+  IdempotencyKeys1733800000000,
 ];

@@ -1,0 +1,174 @@
+import Database from 'better-sqlite3';
+import { createConnection } from 'mysql2/promise';
+import { withoutStatementTimeout } from '../src/database/database-timeouts';
+import { insertImageRow, readImageRow } from './helpers/image-rows';
+import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
+import { testDatabaseKinds } from './helpers/test-database';
+import { bearer, tokenWith } from './helpers/tokens';
+import { Permission } from '../src/auth/permissions';
+
+/**
+ * DB_STATEMENT_TIMEOUT_MS on a healthy database (API.md section 10): a statement that cannot finish
+ * in time (here: waiting for a row lock another client holds) is stopped, the request answers 503
+ * in the contract's shape soon after the limit, nothing changes, and the next request works. The
+ * silent network is fault (b) (test/faults/network-partition.e2e-spec.ts).
+ */
+const STATEMENT_TIMEOUT_MS = 1000;
+
+/** Another client of the same database, holding a write lock on one image until `release()`. */
+async function holdImageLock(testApp: TestApp, id: number): Promise<{ release(): Promise<void> }> {
+  const config = testApp.database.config;
+  if (config.type === 'mysql') {
+    const connection = await createConnection({
+      host: config.host,
+      port: config.port,
+      user: config.username,
+      password: config.password,
+      database: config.database,
+    });
+    await connection.query('START TRANSACTION');
+    await connection.query('SELECT image_id FROM images WHERE image_id = ? FOR UPDATE', [id]);
+    return {
+      release: async () => {
+        await connection.query('ROLLBACK');
+        await connection.end();
+      },
+    };
+  }
+  const database = new Database(config.path);
+  database.exec('BEGIN IMMEDIATE');
+  database.prepare('UPDATE images SET facet = facet WHERE image_id = ?').run(id);
+  return {
+    release: () => {
+      database.exec('ROLLBACK');
+      database.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function statementTimeouts(metrics: string): number {
+  const line = metrics
+    .split('\n')
+    .find((candidate) => candidate.startsWith('db_statement_timeouts_total '));
+  return Number(line?.split(' ')[1]);
+}
+
+describeEachDatabase(
+  'DB_STATEMENT_TIMEOUT_MS',
+  (context) => {
+    const token = tokenWith(Permission.CreateImage, Permission.UpdateImage);
+
+    it('should answer 503 soon after the limit when a write waits for a lock, change nothing, then work again', async () => {
+      const { dataSource } = context();
+      const mysql = context().database.kind === 'mysql';
+      const image = await insertImageRow(dataSource);
+      const count = async () =>
+        Number((await dataSource.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM images'))[0].n);
+      const before = statementTimeouts((await context().http().get('/metrics')).text);
+      // MySQL: a row lock held by another client. SQLite: another connection's write
+      // transaction (SQLite locks the whole file); a create waits for it up to busy_timeout.
+      const write = () =>
+        mysql
+          ? context()
+              .http()
+              .patch(`/api/image/${image.image_id}`)
+              .set('Authorization', bearer(token))
+              .send({ path: 'timeouts/changed.jpg' })
+          : context()
+              .http()
+              .post('/api/image')
+              .set('Authorization', bearer(token))
+              .send({ path: 'timeouts/created.jpg', facet: 'Cover' });
+      const lock = await holdImageLock(context(), image.image_id);
+      let elapsedMs: number;
+      try {
+        const started = Date.now();
+        const response = await write();
+        elapsedMs = Date.now() - started;
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ message: 'Service Unavailable.' });
+        expect(response.headers['request-id']).toEqual(expect.any(String));
+      } finally {
+        await lock.release();
+      }
+      expect(elapsedMs).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50);
+      expect(elapsedMs).toBeLessThan(STATEMENT_TIMEOUT_MS + 1500);
+      expect(await readImageRow(dataSource, image.image_id)).toEqual(image);
+      expect(await count()).toBe(1);
+
+      // MariaDB's max_statement_time stopped the statement (SQLite's lock wait is not counted).
+      const after = statementTimeouts((await context().http().get('/metrics')).text);
+      expect(after - before).toBe(mysql ? 1 : 0);
+
+      const again = await write();
+      expect(again.status).toBe(mysql ? 200 : 201);
+      if (mysql)
+        expect((await readImageRow(dataSource, image.image_id))?.path).toBe('timeouts/changed.jpg');
+      else expect(await count()).toBe(2);
+    });
+
+    it('should let exempt work (migrations, seeding, pruning) run longer than the limit', async () => {
+      const { dataSource } = context();
+      if (context().database.kind === 'mysql') {
+        await expect(dataSource.query('SELECT SLEEP(1.5) AS slept')).rejects.toMatchObject({
+          driverError: { code: 'ER_STATEMENT_TIMEOUT' },
+        });
+        await expect(
+          withoutStatementTimeout(dataSource, (manager) =>
+            manager.query('SELECT SLEEP(1.5) AS slept'),
+          ),
+        ).resolves.toEqual([{ slept: 0 }]);
+        // The connection went back to the pool with its limit again.
+        await expect(dataSource.query('SELECT SLEEP(1.5) AS slept')).rejects.toMatchObject({
+          driverError: { code: 'ER_STATEMENT_TIMEOUT' },
+        });
+      } else {
+        await expect(
+          withoutStatementTimeout(dataSource, (manager) => manager.query('SELECT 1 AS one')),
+        ).resolves.toEqual([{ one: 1 }]);
+      }
+    });
+  },
+  { env: { DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) } },
+);
+
+// SQLite has no pool: one connection, shared.
+if (testDatabaseKinds().includes('mysql'))
+  describe('DB_CONNECT_TIMEOUT_MS [mysql]', () => {
+    let testApp: TestApp;
+    const CONNECT_TIMEOUT_MS = 500;
+
+    beforeAll(async () => {
+      testApp = await createTestApp('mysql', {
+        env: { DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
+      });
+    });
+
+    afterAll(async () => {
+      await testApp?.close();
+    });
+
+    it('should answer 503 soon after the limit while every pooled connection is taken, then work again', async () => {
+      const image = await insertImageRow(testApp.dataSource);
+      const before = statementTimeouts((await testApp.http().get('/metrics')).text);
+      // The test database's pool has 5 connections: take them all.
+      const runners = Array.from({ length: 5 }, () => testApp.dataSource.createQueryRunner());
+      await Promise.all(runners.map((runner) => runner.connect()));
+      let elapsedMs: number;
+      try {
+        const started = Date.now();
+        const response = await testApp.http().get(`/api/image/${image.image_id}`);
+        elapsedMs = Date.now() - started;
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ message: 'Service Unavailable.' });
+      } finally {
+        await Promise.all(runners.map((runner) => runner.release()));
+      }
+      expect(elapsedMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
+      expect(elapsedMs).toBeLessThan(CONNECT_TIMEOUT_MS + 1500);
+      const after = statementTimeouts((await testApp.http().get('/metrics')).text);
+      expect(after - before).toBe(1);
+      await testApp.http().get(`/api/image/${image.image_id}`).expect(200);
+    });
+  });
