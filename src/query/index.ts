@@ -15,6 +15,14 @@ export {
 export { parseQuery } from './parse-query';
 export { normalizeQueryInput } from './normalize-query-input';
 export { ResourceQuery } from './query.decorator';
+export { QueryDraft, type QueryParameter } from './pipes/query-draft';
+export {
+  FieldsPipe,
+  FilterPipe,
+  IncludePipe,
+  PagePipe,
+  SortPipe,
+} from './pipes/query-parameter.pipes';
 export { QueryModule } from './query.module';
 export { ResourceReader, type ItemBody, type PageBody } from './reader/resource-reader';
 export {
