@@ -31,7 +31,7 @@ import {
   ApiShowImage,
   ApiUpdateImage,
 } from '../openapi/image.openapi';
-import { type ParsedQuery, rawQueryString, type ReadContext, ResourceQuery } from '../query';
+import { type ParsedQuery, type ReadContext, requestReadContext, ResourceQuery } from '../query';
 import { ImageId } from './image-id.pipe';
 import { ImageUploadService } from './image-upload.service';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
@@ -132,12 +132,7 @@ export class ImageController {
     return this.images.softDelete(id, user.sub);
   }
 
-  /** Where a read was asked for: the links' base and query, and the client's tag. */
   private readContext(request: FastifyRequest): ReadContext {
-    return {
-      baseUrl: `${apiBaseUrl(this.config, request)}/image`,
-      rawQuery: rawQueryString(request.url),
-      ifNoneMatch: request.headers['if-none-match'],
-    };
+    return requestReadContext(request, `${apiBaseUrl(this.config, request)}/image`);
   }
 }

@@ -29,6 +29,7 @@ export {
   defineReadableResource,
   type ReadableResource,
   type ReadContext,
+  requestReadContext,
   type ResourceKey,
 } from './reader/readable-resource';
 export { rawQueryString, type PageLinkContext, type PageLinks, type PageMeta } from './pagination';

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../../config/app-config';
+import { rawQueryString } from '../pagination';
 import type { ComputedFields } from '../resource-renderer';
 import type { RootResourceSchema } from '../query.types';
 
@@ -36,4 +37,16 @@ export interface ReadContext {
   readonly ifNoneMatch?: string;
   /** false: no entity tag (a message transport); the body is always read. Default true. */
   readonly entityTag?: boolean;
+}
+
+/** The read context of an HTTP request to `baseUrl`: its query string as sent and `If-None-Match`. */
+export function requestReadContext(
+  request: { readonly url: string; readonly headers: { readonly 'if-none-match'?: string } },
+  baseUrl: string,
+): ReadContext {
+  return {
+    baseUrl,
+    rawQuery: rawQueryString(request.url),
+    ifNoneMatch: request.headers['if-none-match'],
+  };
 }
