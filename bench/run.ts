@@ -8,7 +8,8 @@
  *
  * Options (after `npm run bench --`): --duration S (15), --rounds N (3), --warmup S (5),
  * --connections N (50), --only scenario1,scenario2, --service-log-level L (info), --no-write
- * (print only). BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/image_api_bench).
+ * (print only), --replicas (reads on a replica next to reads on the primary: replicas.ts).
+ * BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/image_api_bench).
  */
 import 'reflect-metadata';
 import { execSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import autocannon from 'autocannon';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ensureBenchDatabase } from './bench-data';
 import { explainListQueries } from './explain';
+import { benchReplicas } from './replicas';
 import { prepareScenario, Scenario, SCENARIOS } from './scenarios';
 import {
   benchDatabase,
@@ -272,6 +274,8 @@ function writeReport(header: string, body: string): void {
 }
 
 async function main(): Promise<void> {
+  // Reads on a replica next to reads on the primary: a bench of its own (replicas.ts).
+  if (cliFlag('replicas')) return benchReplicas();
   console.log('== building the service, the ceiling and the peer');
   buildServers();
   console.log('== bench data');

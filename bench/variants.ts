@@ -71,9 +71,13 @@ export interface Variant {
   process?: ChildProcess;
 }
 
-const serviceEnv = (port: number, logLevel: string): Record<string, string> => ({
+export const serviceEnv = (
+  port: number,
+  logLevel: string,
+  databaseUrl = DATABASE_URL,
+): Record<string, string> => ({
   PORT: String(port),
-  DATABASE_URL,
+  DATABASE_URL: databaseUrl,
   DB_MIGRATE: 'false',
   RATE_LIMIT_PER_MINUTE: '0',
   LOG_LEVEL: logLevel,
@@ -88,7 +92,7 @@ export function buildServers(): void {
 }
 
 /** `npm start` without npm (`node --max-old-space-size=… dist/main.js`), as package.json has it. */
-function startCommand(): string[] {
+export function startCommand(): string[] {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };

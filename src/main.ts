@@ -7,7 +7,7 @@ import { handleShutdownSignals } from './common/graceful-shutdown';
 import { appLogger } from './common/logger.options';
 import { ConfigError } from './config/app-config';
 import { loadConfigFromEnvironment } from './config/load-env';
-import { startMessageListeners } from './microservice/message-listeners';
+import { describeStartup, startMessageListeners } from './microservice/message-listeners';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigFromEnvironment();
@@ -22,8 +22,13 @@ async function bootstrap(): Promise<void> {
   // SIGTERM/SIGINT: stop accepting, drain for at most SHUTDOWN_TIMEOUT_MS, close the rest, exit 0.
   handleShutdownSignals(app, config.server.shutdownTimeoutMs, appLogger(config));
   // TCP (MICROSERVICE_PORT) and NATS (NATS_URL) listeners, when configured, in the same process.
-  await startMessageListeners(app, config);
+  const listeners = await startMessageListeners(app, config);
   await app.listen(config.port, '0.0.0.0');
+  const { summary, line } = describeStartup(config, listeners, {
+    host: '0.0.0.0',
+    port: config.port,
+  });
+  appLogger(config).info({ listening: summary }, line);
 }
 
 bootstrap().catch((error: unknown) => {

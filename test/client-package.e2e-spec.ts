@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,9 @@ import { describeEachDatabase } from './helpers/test-app';
 import { tokenWith } from './helpers/tokens';
 
 /**
- * The package as another team gets it: `npm pack` in packages/client, the tarball installed into
+ * The package as another team gets it: `npm pack` of packages/client (built from its sources into
+ * a copy of the package, as its `prepack` does, so that the shared `dist/` the service and the
+ * other test files load is never removed under them), the tarball installed into
  * a scratch project outside the repository (with `@types/node`, as any Node project has), a
  * consumer program type-checked there by `tsc --strict` with every other setting at its default,
  * then run against the service over NATS: reads, writes, errors and an event subscription,
@@ -38,9 +40,23 @@ let diagnostics: Diagnostic[];
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'image-api-client-consumer-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
-    cwd: PACKAGE_DIR,
-  });
+  const staged = join(scratch, 'package');
+  mkdirSync(staged);
+  for (const file of ['package.json', 'README.md']) {
+    copyFileSync(join(PACKAGE_DIR, file), join(staged, file));
+  }
+  await run(process.execPath, [
+    TSC,
+    '-p',
+    join(PACKAGE_DIR, 'tsconfig.build.json'),
+    '--outDir',
+    join(staged, 'dist'),
+  ]);
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch],
+    { cwd: staged },
+  );
   const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as {
     filename: string;
     files: { path: string }[];

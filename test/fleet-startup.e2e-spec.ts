@@ -24,6 +24,7 @@ describe('fleet safety at start-up', () => {
   let noSecrets: ServiceProcess;
   let noCursorSecret: ServiceProcess;
 
+  // 240 s a test: each process compiles the app with ts-node first, a minute on a loaded machine.
   beforeAll(() => {
     // Started together: each compiles the app for a few seconds.
     noSecrets = start({ REDIS_URL: 'redis://127.0.0.1:6379' });
@@ -41,7 +42,7 @@ describe('fleet safety at start-up', () => {
         `${generated('CURSOR_SECRET', 'REDIS_URL')}\n`,
     );
     expect(noSecrets.output.stdout).toBe('');
-  });
+  }, 240_000);
 
   it('should exit 1 naming CURSOR_SECRET when replicas are set with a JWT secret only', async () => {
     expect(await noCursorSecret.exited).toEqual({ code: 1, signal: null });
@@ -49,5 +50,5 @@ describe('fleet safety at start-up', () => {
       `Invalid configuration: ${generated('CURSOR_SECRET', 'DATABASE_REPLICA_URLS')}\n`,
     );
     expect(noCursorSecret.output.stdout).toBe('');
-  });
+  }, 240_000);
 });

@@ -20,6 +20,8 @@ import { bearer, signTestToken } from './helpers/tokens';
 const PORTS = { primary: 33110, replica: 33111, a: 33120, b: 33121 };
 const DATABASE = 'image_api_fleet';
 const RATE_LIMIT = 5;
+/** DB_REPLICA_MAX_LAG_MS: with it the replica's lag is measured every 750 ms. */
+const MAX_LAG_MS = 3000;
 /** What a load balancer in front of A and B would set, so both render the same links. */
 const PUBLIC_URL = 'http://images.test';
 
@@ -113,6 +115,31 @@ async function streamMessages(): Promise<{ messageId?: string; id: string; type:
   return messages;
 }
 
+/** A sample of an instance's `/metrics`, e.g. `db_reads_total{server="replica1"}`; 0 when absent. */
+async function metric(instance: ServiceProcess, sample: string): Promise<number> {
+  const text = await (await fetch(`${instance.url}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
+
+/** Which server answered an instance's read requests so far. */
+async function readsOf(instance: ServiceProcess): Promise<{ primary: number; replica: number }> {
+  return {
+    primary: await metric(instance, 'db_reads_total{server="primary"}'),
+    replica: await metric(instance, 'db_reads_total{server="replica1"}'),
+  };
+}
+
+/** Until the instance reads from the replica (its lag measured within the bound). */
+async function replicaInUse(instance: ServiceProcess): Promise<void> {
+  await waitFor(
+    `${instance.name} to read from the replica`,
+    async () => (await metric(instance, 'db_replica_up{replica="replica1"}')) === 1,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Runs `work(0..count-1)` with at most `concurrency` at a time. */
 async function inParallel(
   count: number,
@@ -133,6 +160,7 @@ beforeAll(async () => {
   const env = {
     DATABASE_URL: database.url('primary', DATABASE),
     DATABASE_REPLICA_URLS: database.url('replica', DATABASE),
+    DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
     DB_POOL_SIZE: '5',
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix,
@@ -190,16 +218,13 @@ describe('two instances on a replicated MariaDB, Redis and JetStream', () => {
     }
   });
 
-  it('should read through B what was written through A, and replicate it', async () => {
+  it('should read through B, from the replica once it has caught up, what was written through A', async () => {
+    await replicaInUse(b);
     const created = await call(a, 'POST', '/api/image', {
       body: { path: 'fleet/written-through-a.jpg', facet: 'Cover' },
     });
     expect(created.status).toBe(201);
     const id = created.body.image!.image_id;
-
-    const shown = await call(b, 'GET', `/api/image/${id}`);
-    expect(shown.status).toBe(200);
-    expect(shown.body).toEqual({ image: created.body.image });
 
     await database.caughtUp();
     const onReplica = await database.replica.query<RowDataPacket>(
@@ -207,6 +232,86 @@ describe('two instances on a replicated MariaDB, Redis and JetStream', () => {
       [id],
     );
     expect(onReplica).toEqual([{ image_id: id, path: 'fleet/written-through-a.jpg' }]);
+
+    const before = await readsOf(b);
+    const shown = await call(b, 'GET', `/api/image/${id}`);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toEqual({ image: created.body.image });
+    expect(await readsOf(b)).toEqual({ primary: before.primary, replica: before.replica + 1 });
+  });
+
+  it('should move reads to the primary when the replica stops applying, never staler than the bound', async () => {
+    await replicaInUse(b);
+    await database.stopApplying();
+    let id: number;
+    try {
+      const created = await call(a, 'POST', '/api/image', {
+        body: { path: 'fleet/while-frozen.jpg', facet: 'Cover' },
+      });
+      const acknowledgedAt = performance.now();
+      // The answer to a write comes from the primary.
+      expect(created.status).toBe(201);
+      expect(created.body.image).toEqual(
+        expect.objectContaining({ path: 'fleet/while-frozen.jpg', facet: 'Cover' }),
+      );
+      id = created.body.image!.image_id;
+
+      // B reads from the frozen replica (404) only while it is within the bound of the write.
+      const staleAfterMs: number[] = [];
+      let fresh: Answer | undefined;
+      while (fresh === undefined && performance.now() - acknowledgedAt < MAX_LAG_MS + 15_000) {
+        const sentAt = performance.now();
+        const answer = await call(b, 'GET', `/api/image/${id}`);
+        if (answer.status === 404) staleAfterMs.push(sentAt - acknowledgedAt);
+        else fresh = answer;
+        await sleep(50);
+      }
+      expect(fresh?.status).toBe(200);
+      expect(fresh?.body).toEqual({ image: created.body.image });
+      expect(staleAfterMs.length).toBeGreaterThan(0);
+      for (const age of staleAfterMs) expect(age).toBeLessThanOrEqual(MAX_LAG_MS);
+      expect(await metric(b, 'db_replica_up{replica="replica1"}')).toBe(0);
+
+      // From now on B reads from the primary, up to date.
+      const before = await readsOf(b);
+      const again = await call(b, 'GET', `/api/image/${id}`);
+      expect(again.body).toEqual({ image: created.body.image });
+      expect(await readsOf(b)).toEqual({ primary: before.primary + 1, replica: before.replica });
+    } finally {
+      await database.resumeApplying();
+    }
+
+    // Caught up again, the replica serves B's reads again.
+    await database.caughtUp();
+    await replicaInUse(b);
+    const before = await readsOf(b);
+    expect((await call(b, 'GET', `/api/image/${id}`)).status).toBe(200);
+    expect(await readsOf(b)).toEqual({ primary: before.primary, replica: before.replica + 1 });
+  });
+
+  it('should answer reads from the primary while the replica is down, and the replica again once it is back', async () => {
+    await replicaInUse(b);
+    const expected = await call(a, 'GET', '/api/image?sort=image_id&page[size]=3');
+    await database.replica.kill();
+    // The first read may still pick the replica: it fails over to the primary within the request.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const answer = await call(b, 'GET', '/api/image?sort=image_id&page[size]=3');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual(expected.body);
+    }
+    await waitFor(
+      'B to skip the replica',
+      async () => (await metric(b, 'db_replica_up{replica="replica1"}')) === 0,
+    );
+    expect(b.output.stderr).toBe('');
+
+    await database.replica.start();
+    await database.caughtUp();
+    await replicaInUse(b);
+    const before = await readsOf(b);
+    const answer = await call(b, 'GET', '/api/image?sort=image_id&page[size]=3');
+    expect(answer.body).toEqual(expected.body);
+    expect(await readsOf(b)).toEqual({ primary: before.primary, replica: before.replica + 1 });
   });
 
   it(`should hold a rate limit of ${RATE_LIMIT} per minute across A and B together`, async () => {
@@ -233,6 +338,8 @@ describe('two instances on a replicated MariaDB, Redis and JetStream', () => {
       });
       expect(created.status).toBe(201);
     }
+    // Both read the replica once it has the four.
+    await database.caughtUp();
     const query = '/api/image?filter[facet]=Grill&sort=-image_id&page[size]=2&page[cursor]=';
     const first = await call(a, 'GET', query);
     expect(first.status).toBe(200);
@@ -317,7 +424,8 @@ describe('two instances on a replicated MariaDB, Redis and JetStream', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(15);
     expect(failed).toBeGreaterThan(0);
 
-    // Every acknowledged write is there, through B.
+    // Every acknowledged write is there, through B (on the replica too).
+    await database.caughtUp();
     for (const { id, path } of acknowledged) {
       const shown = await call(b, 'GET', `/api/image/${id}`);
       expect(shown.status).toBe(200);

@@ -1,12 +1,15 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { ImageFileCleanup, STORAGE_DELETIONS_TABLE } from '../src/image/image-file-cleanup';
 import { STORAGE_DRIVER, type StorageDriver } from '../src/storage';
 import { pngFile } from '../src/storage/testing/image-files';
+import { multipartForm } from '../src/storage/testing/multipart-form';
 import { insertImageRow } from './helpers/image-rows';
 import { S3RVER_CREDENTIALS, S3TestServer } from './helpers/s3-server';
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
+import { testDatabaseKinds } from './helpers/test-database';
+import { signTestToken } from './helpers/tokens';
+import { waitFor } from './helpers/wait-for';
 
 /** Schedules the deletion of `path` in a transaction; its commit hooks run once it committed. */
 async function scheduleInTransaction(
@@ -38,14 +41,6 @@ const pending = (dataSource: DataSource) =>
     `SELECT path, attempts, last_error FROM ${STORAGE_DELETIONS_TABLE} ORDER BY storage_deletion_id`,
   );
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await sleep(50);
-  }
-}
-
 const put = (storage: StorageDriver, path: string) =>
   storage.put(path, Readable.from([pngFile()]), { maxBytes: 1024, contentType: 'image/png' });
 
@@ -64,8 +59,11 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
   it('should remove the file after the commit, and its row', async () => {
     await put(storage, 'cover/gone.png');
     await scheduleInTransaction(context(), 'cover/gone.png');
-    await waitFor(async () => (await storage.stat('cover/gone.png')) === undefined);
-    await waitFor(async () => (await pending(context().dataSource)).length === 0);
+    await waitFor(
+      'the file to go',
+      async () => (await storage.stat('cover/gone.png')) === undefined,
+    );
+    await waitFor('no pending row', async () => (await pending(context().dataSource)).length === 0);
   });
 
   it('should keep the file when the transaction rolls back', async () => {
@@ -80,7 +78,7 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
     await put(storage, 'cover/shared.png');
     await insertImageRow(context().dataSource, { path: 'cover/shared.png', facet: 1 });
     await scheduleInTransaction(context(), 'cover/shared.png');
-    await waitFor(async () => (await pending(context().dataSource)).length === 0);
+    await waitFor('no pending row', async () => (await pending(context().dataSource)).length === 0);
     expect(await storage.stat('cover/shared.png')).toMatchObject({ path: 'cover/shared.png' });
   });
 
@@ -90,8 +88,13 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
   });
 });
 
-describe('image file clean-up while the S3 store is down', () => {
-  const server = new S3TestServer(35111);
+/**
+ * The S3 driver on a real S3-protocol server (s3rver, port 35111 for SQLite, 35112 for MariaDB)
+ * that goes away during a force delete through the API: the row is gone at once, the file once the
+ * server is back.
+ */
+describe.each(testDatabaseKinds())('force delete while the S3 store is down [%s]', (kind) => {
+  const server = new S3TestServer(kind === 'sqlite' ? 35111 : 35112);
   const savedEnvironment = { ...process.env };
   let testApp: TestApp;
   let storage: StorageDriver;
@@ -99,7 +102,7 @@ describe('image file clean-up while the S3 store is down', () => {
   beforeAll(async () => {
     Object.assign(process.env, S3RVER_CREDENTIALS);
     await server.start();
-    testApp = await createTestApp('sqlite', {
+    testApp = await createTestApp(kind, {
       env: {
         STORAGE_DRIVER: 's3',
         S3_BUCKET: server.bucket,
@@ -117,20 +120,51 @@ describe('image file clean-up while the S3 store is down', () => {
     process.env = savedEnvironment;
   });
 
-  it('should keep trying while the store is down, and remove the file once it is back', async () => {
-    await put(storage, 'cover/outage.png');
+  it('should delete the row at once and remove the file once the store is back', async () => {
+    const auth = `Bearer ${signTestToken()}`;
+    const { body, contentType } = multipartForm([
+      { name: 'facet', value: 'Cover' },
+      { name: 'file', content: pngFile() },
+    ]);
+    const created = await testApp
+      .http()
+      .post('/api/image')
+      .set('Authorization', auth)
+      .set('Content-Type', contentType)
+      .send(body);
+    expect(created.status).toBe(201);
+    const image = (created.body as { image: { image_id: number; path: string } }).image;
+    expect(await storage.stat(image.path)).toMatchObject({ path: image.path });
+
     await server.stop();
     try {
-      await scheduleInTransaction(testApp, 'cover/outage.png');
+      const answer = await testApp
+        .http()
+        .delete(`/api/forceDelete/image/${image.image_id}`)
+        .set('Authorization', auth);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ message: `Image '${image.path}' was deleted.` });
+      expect(
+        await testApp.dataSource.query('SELECT image_id FROM images WHERE image_id = ?', [
+          image.image_id,
+        ]),
+      ).toEqual([]);
+      await testApp.http().get(`/api/image/${image.image_id}`).expect(404);
       // The attempts fail, and are counted, while the store is away.
-      await waitFor(async () => Number((await pending(testApp.dataSource))[0]?.attempts ?? 0) >= 2);
+      await waitFor(
+        'two failed attempts',
+        async () => Number((await pending(testApp.dataSource))[0]?.attempts ?? 0) >= 2,
+      );
       const [row] = await pending(testApp.dataSource);
-      expect(row.path).toBe('cover/outage.png');
+      expect(row.path).toBe(image.path);
       expect(row.last_error).not.toBeNull();
     } finally {
       await server.start();
     }
-    await waitFor(async () => (await pending(testApp.dataSource)).length === 0);
-    expect(await storage.stat('cover/outage.png')).toBeUndefined();
+    await waitFor(
+      'the storage_deletions row to go',
+      async () => (await pending(testApp.dataSource)).length === 0,
+    );
+    expect(await storage.stat(image.path)).toBeUndefined();
   });
 });

@@ -1,16 +1,22 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { formatDatabaseTimestamp, nowMicros } from '../src/database/timestamps';
+import { ImageFileCleanup } from '../src/image/image-file-cleanup';
 import { ImagePruneService, PRUNE_ACTOR } from '../src/image/image-prune.service';
-import { attachEveryRelation, insertImageRow, pivotCounts } from './helpers/image-rows';
+import { STORAGE_DRIVER, type StorageDriver } from '../src/storage';
+import { pngFile } from '../src/storage/testing/image-files';
+import { attachEveryRelation, countRows, insertImageRow, pivotCounts } from './helpers/image-rows';
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
+import { waitFor } from './helpers/wait-for';
 
 const DAY_MICROS = 86_400_000_000n;
 const daysAgo = (days: number): string =>
   formatDatabaseTimestamp(nowMicros() - BigInt(Math.round(days * 1000)) * (DAY_MICROS / 1000n));
 
-/** Images trashed at several ages (and a live one), each with a row in every pivot. */
+/** Images trashed at several ages (and a live one), each with a row in every pivot and a file. */
 async function trashAtAges(testApp: TestApp): Promise<Record<string, number>> {
+  const storage = testApp.app.get<StorageDriver>(STORAGE_DRIVER);
   const ids: Record<string, number> = {};
   const ages: [string, number | null][] = [
     ['live', null],
@@ -24,10 +30,22 @@ async function trashAtAges(testApp: TestApp): Promise<Record<string, number>> {
       deleted_at: age === null ? null : daysAgo(age),
     });
     await attachEveryRelation(testApp.dataSource, row.image_id, 1);
+    await storage.put(row.path, Readable.from([pngFile()]), {
+      maxBytes: 1024,
+      contentType: 'image/png',
+    });
     ids[name] = row.image_id;
   }
   return ids;
 }
+
+/** The files left of `trashAtAges`' images, by name. */
+const remainingFiles = async (testApp: TestApp): Promise<string[]> => {
+  const storage = testApp.app.get<StorageDriver>(STORAGE_DRIVER);
+  const names = ['live', 'sixDays', 'eightDays', 'monthOld'];
+  const found = await Promise.all(names.map((name) => storage.stat(`prune/${name}.png`)));
+  return names.filter((_, index) => found[index] !== undefined);
+};
 
 const remainingIds = async (testApp: TestApp): Promise<number[]> =>
   (
@@ -62,10 +80,65 @@ describeEachDatabase(
         { event_type: 'image.force_deleted', actor: PRUNE_ACTOR },
         { event_type: 'image.force_deleted', actor: PRUNE_ACTOR },
       ]);
+      // Their files go after the commits; the others stay.
+      await waitFor(
+        'the files of the pruned images to go',
+        async () => (await remainingFiles(context())).length === 2,
+      );
+      expect(await remainingFiles(context())).toEqual(['live', 'sixDays']);
       // A second run finds nothing more to do.
       await expect(context().app.get(ImagePruneService).prune()).resolves.toMatchObject({
         pruned: 0,
       });
+    });
+  },
+  { env: { PRUNE_TRASHED_AFTER_DAYS: '7' } },
+);
+
+/**
+ * One run at a time: the prune lock (MySQL/MariaDB `GET_LOCK`, here taken by two app instances on
+ * one database; SQLite an in-process guard) lets one run prune everything while the other, started
+ * at the same time, does nothing. Without it both would take turns on the same images.
+ */
+describeEachDatabase(
+  'two prune runs at once',
+  (context) => {
+    it('should let one run prune each image once, and the other skip', async () => {
+      const first = context();
+      const second =
+        first.dataSource.options.type === 'mysql'
+          ? await createTestApp('mysql', {
+              database: first.database,
+              env: { PRUNE_TRASHED_AFTER_DAYS: '7' },
+            })
+          : first;
+      try {
+        const ids: number[] = [];
+        for (let index = 0; index < 30; index++) {
+          const row = await insertImageRow(first.dataSource, {
+            path: `race/${index}.png`,
+            deleted_at: daysAgo(10),
+          });
+          ids.push(row.image_id);
+        }
+        const results = await Promise.all([
+          first.app.get(ImagePruneService).prune(),
+          second.app.get(ImagePruneService).prune(),
+        ]);
+        const cutoff = expect.any(String) as unknown;
+        expect(results.sort((a, b) => a.pruned - b.pruned)).toEqual([
+          { pruned: 0, cutoff, skipped: true },
+          { pruned: 30, cutoff },
+        ]);
+        const events = await first.dataSource.query<{ image_id: number | string }[]>(
+          'SELECT image_id FROM image_event_outbox WHERE actor = ? ORDER BY image_id',
+          [PRUNE_ACTOR],
+        );
+        expect(events.map((event) => Number(event.image_id))).toEqual(ids);
+        expect(await countRows(first.dataSource, 'images')).toBe(0);
+      } finally {
+        if (second !== first) await second.close();
+      }
     });
   },
   { env: { PRUNE_TRASHED_AFTER_DAYS: '7' } },
@@ -81,6 +154,8 @@ describe('pruning turned off (PRUNE_TRASHED_AFTER_DAYS=0)', () => {
         cutoff: null,
       });
       expect(await remainingIds(testApp)).toEqual(Object.values(ids));
+      await testApp.app.get(ImageFileCleanup).drain();
+      expect(await remainingFiles(testApp)).toEqual(['live', 'sixDays', 'eightDays', 'monthOld']);
     } finally {
       await testApp.close();
     }
@@ -109,6 +184,7 @@ describe('npm run prune', () => {
             TS_NODE_PROJECT: join(root, 'tsconfig.json'),
             DATABASE_URL: `sqlite:${database.path}`,
             DATA_DIR: testApp.config.storage.directory,
+            STORAGE_DIR: testApp.config.storage.directory,
             JWT_SECRET: 'prune-command-test-secret-0123456789abcdef',
             PRUNE_TRASHED_AFTER_DAYS: '7',
             LOG_LEVEL: 'warn',
@@ -126,6 +202,8 @@ describe('npm run prune', () => {
         /^Pruned 2 images trashed before \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6} UTC \(PRUNE_TRASHED_AFTER_DAYS=7\)\.\n$/,
       );
       expect(await remainingIds(testApp)).toEqual([ids.live, ids.sixDays]);
+      // The command removed the files before it exited.
+      expect(await remainingFiles(testApp)).toEqual(['live', 'sixDays']);
     } finally {
       await testApp.close();
     }

@@ -1,11 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Permission } from '../src/auth/permissions';
+import { ImageFileCleanup, STORAGE_DELETIONS_TABLE } from '../src/image/image-file-cleanup';
 import { fileTooLargeMessage, UPLOAD_MESSAGES } from '../src/image/image-upload.reader';
 import { IMAGE_FILES, pngFile, TEXT_FILE } from '../src/storage/testing/image-files';
 import { type FormPart, multipartForm } from '../src/storage/testing/multipart-form';
 import { countRows } from './helpers/image-rows';
 import { describeEachDatabase, type TestApp } from './helpers/test-app';
+import { waitFor } from './helpers/wait-for';
 import { signTestToken, tokenWith } from './helpers/tokens';
 
 const MAX_BYTES = 64 * 1024;
@@ -34,6 +36,22 @@ function upload(
   if (token !== null) request.set('Authorization', `Bearer ${token}`);
   return request.send(body);
 }
+
+/** An image created by uploading a small PNG. */
+async function uploadedImage(
+  testApp: TestApp,
+  facet: string,
+): Promise<{ image_id: number; path: string }> {
+  const answer = await upload(testApp, [
+    { name: 'facet', value: facet },
+    { name: 'file', content: pngFile() },
+  ]);
+  expect(answer.status).toBe(201);
+  return (answer.body as { image: { image_id: number; path: string } }).image;
+}
+
+const pendingDeletions = (testApp: TestApp) =>
+  testApp.dataSource.query<{ path: string }[]>(`SELECT path FROM ${STORAGE_DELETIONS_TABLE}`);
 
 /**
  * `POST /api/image` with `multipart/form-data` (API.md section 12), end to end on each database:
@@ -232,7 +250,58 @@ describeEachDatabase(
         .patch(`/api/restore/image/${image.image_id}`)
         .set('Authorization', auth)
         .expect(200);
+      // Nothing was scheduled for removal: a pass of the clean-up worker leaves the file.
+      await context().app.get(ImageFileCleanup).wake();
+      expect(await pendingDeletions(context())).toEqual([]);
       expect(readFileSync(join(storageDir(), image.path)).equals(pngFile(12, 12))).toBe(true);
+    });
+
+    it('should remove the stored file once a force delete has committed', async () => {
+      const image = await uploadedImage(context(), 'Cover');
+      expect(storedFiles()).toContain(image.path);
+      const answer = await context()
+        .http()
+        .delete(`/api/forceDelete/image/${image.image_id}`)
+        .set('Authorization', `Bearer ${signTestToken()}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ message: `Image '${image.path}' was deleted.` });
+      expect(
+        await context().dataSource.query('SELECT image_id FROM images WHERE image_id = ?', [
+          image.image_id,
+        ]),
+      ).toEqual([]);
+      await waitFor('the file to go', () => !storedFiles().includes(image.path));
+      await waitFor(
+        'the storage_deletions row to go',
+        async () => (await pendingDeletions(context())).length === 0,
+      );
+      await context().http().get(`/storage/images/${image.path}`).expect(404);
+    });
+
+    it('should keep the file, and schedule nothing, when a force delete rolls back', async () => {
+      const image = await uploadedImage(context(), 'Grill');
+      const database = context().dataSource;
+      // The domain event is written after the file is scheduled: refusing it rolls both back.
+      await database.query(
+        database.options.type === 'mysql'
+          ? "CREATE TRIGGER refuse_events BEFORE INSERT ON image_event_outbox FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'"
+          : "CREATE TRIGGER refuse_events BEFORE INSERT ON image_event_outbox BEGIN SELECT RAISE(ABORT, 'refused'); END",
+      );
+      try {
+        await context()
+          .http()
+          .delete(`/api/forceDelete/image/${image.image_id}`)
+          .set('Authorization', `Bearer ${signTestToken()}`)
+          .expect(500);
+      } finally {
+        await database.query('DROP TRIGGER refuse_events');
+      }
+      await context().app.get(ImageFileCleanup).wake();
+      expect(await pendingDeletions(context())).toEqual([]);
+      expect(
+        await database.query('SELECT path FROM images WHERE image_id = ?', [image.image_id]),
+      ).toEqual([{ path: image.path }]);
+      expect(storedFiles()).toContain(image.path);
     });
 
     it('should remove the stored file when the insert fails', async () => {

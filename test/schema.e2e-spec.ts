@@ -204,6 +204,14 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
     uniqueKeys: [],
     foreignKeys: [],
   },
+  // Not in API.md: the primary's clock as each replica has it, for the replica lag (docs/scaling.md).
+  replica_heartbeat: {
+    columns: [column('heartbeat_id', 'int'), column('beat_at', 'timestamp(6)')],
+    primaryKey: ['heartbeat_id'],
+    indexes: {},
+    uniqueKeys: [],
+    foreignKeys: [],
+  },
 };
 
 const sortKeys = (shape: TableShape): TableShape => ({

@@ -1,11 +1,2 @@
-export const ANIME_SEASON_NAMES: readonly string[] = ['Winter', 'Spring', 'Summer', 'Fall'];
-
-export const ANIME_MEDIA_FORMAT_NAMES: readonly string[] = [
-  'Unknown',
-  'TV',
-  'TV Short',
-  'OVA',
-  'Movie',
-  'Special',
-  'ONA',
-];
+// The display names are wire types of the client package: one list for both sides.
+export { ANIME_MEDIA_FORMAT_NAMES, ANIME_SEASON_NAMES } from '@image-api/client';

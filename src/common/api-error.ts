@@ -1,10 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { ApiErrorBody } from '@image-api/client';
 
-/** The one error body of the contract (API.md section 7). */
-export interface ErrorBody {
-  message: string;
-  errors?: Record<string, string[]>;
-}
+/** The one error body of the contract (API.md section 7), as the client package declares it. */
+export type ErrorBody = ApiErrorBody;
 
 /** The message each status answers with when the code that threw did not choose one. */
 export const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {

@@ -21,16 +21,16 @@ describe('messaging configuration (MICROSERVICE_*, NATS_*, OUTBOX_*)', () => {
     });
   });
 
-  it('should listen on TCP on all interfaces when MICROSERVICE_PORT is set', () => {
+  it('should listen on TCP on the loopback interface only when MICROSERVICE_PORT alone is set', () => {
     expect(messagingOf({ MICROSERVICE_PORT: '4000' }).tcp).toEqual({
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 4000,
     });
   });
 
   it('should accept MICROSERVICE_PORT=0 (any free port) and a MICROSERVICE_HOST', () => {
-    expect(messagingOf({ MICROSERVICE_PORT: '0', MICROSERVICE_HOST: '127.0.0.1' }).tcp).toEqual({
-      host: '127.0.0.1',
+    expect(messagingOf({ MICROSERVICE_PORT: '0', MICROSERVICE_HOST: '0.0.0.0' }).tcp).toEqual({
+      host: '0.0.0.0',
       port: 0,
     });
   });

@@ -1,3 +1,5 @@
+import { DEFAULT_IMAGE_EVENTS_STREAM, normalizeSubjectPrefix } from '@image-api/client';
+
 /**
  * The message side of the service (docs/microservice.md): the TCP and NATS listeners of the
  * request-response patterns, and the relay that publishes the event outbox to NATS JetStream.
@@ -24,7 +26,6 @@ export interface MessagingConfig {
 }
 
 const NAME_TOKEN = /^[A-Za-z0-9_-]+$/;
-const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/;
 
 /**
  * Reads the messaging variables with the helpers of `parseConfig` (`read` gives a trimmed value or
@@ -37,7 +38,8 @@ export function parseMessagingConfig(
 ): MessagingConfig {
   const rawPort = read('MICROSERVICE_PORT');
   const port = rawPort === undefined ? undefined : integer('MICROSERVICE_PORT', 0, 0, 65535);
-  const host = read('MICROSERVICE_HOST') ?? '0.0.0.0';
+  // Loopback unless told otherwise: the TCP listener has no authentication of its own.
+  const host = read('MICROSERVICE_HOST') ?? '127.0.0.1';
   if (/\s|\//.test(host)) {
     problems.push(`MICROSERVICE_HOST must be a host name or IP address (got "${host}")`);
   }
@@ -48,16 +50,18 @@ export function parseMessagingConfig(
     problems.push(`NATS_QUEUE must be letters, digits, _ or - (got "${queue}")`);
   }
 
-  let subjectPrefix = read('NATS_SUBJECT_PREFIX') ?? '';
-  if (subjectPrefix !== '' && !SUBJECT_PREFIX.test(subjectPrefix)) {
+  // The client package's rule, so that a prefix means the same subjects on both sides.
+  const rawPrefix = read('NATS_SUBJECT_PREFIX') ?? '';
+  let subjectPrefix = '';
+  try {
+    subjectPrefix = normalizeSubjectPrefix(rawPrefix);
+  } catch {
     problems.push(
-      `NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, _ or - such as "staging." (got "${subjectPrefix}")`,
+      `NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, _ or - such as "staging." (got "${rawPrefix}")`,
     );
-  } else if (subjectPrefix !== '' && !subjectPrefix.endsWith('.')) {
-    subjectPrefix = `${subjectPrefix}.`;
   }
 
-  const eventsStream = read('NATS_EVENTS_STREAM') ?? 'IMAGE_EVENTS';
+  const eventsStream = read('NATS_EVENTS_STREAM') ?? DEFAULT_IMAGE_EVENTS_STREAM;
   if (!NAME_TOKEN.test(eventsStream) || eventsStream.length > 64) {
     problems.push(
       `NATS_EVENTS_STREAM must be up to 64 letters, digits, _ or - (got "${eventsStream}")`,

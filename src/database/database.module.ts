@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
@@ -6,8 +6,11 @@ import { APP_CONFIG } from '../config/config.module';
 import { buildDataSourceOptions } from './database-options';
 import { pinUtcSessions } from './data-source';
 import { runMigrationsOnce } from './migration-lock';
+import { ReadReplicas } from './read-replicas';
 import { DemoDataService } from './seed/demo-data.service';
 
+/** The primary (TypeORM's data source) and the read replicas, for every module. */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -31,6 +34,7 @@ import { DemoDataService } from './seed/demo-data.service';
       },
     }),
   ],
-  providers: [DemoDataService],
+  providers: [DemoDataService, ReadReplicas],
+  exports: [ReadReplicas],
 })
 export class DatabaseModule {}

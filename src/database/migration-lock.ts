@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { serverLockName } from './server-lock';
 
 /** How long an instance waits for another one's migrations before it gives up starting. */
 const MIGRATION_LOCK_WAIT_S = 120;
@@ -15,7 +15,7 @@ export async function runMigrationsOnce(dataSource: DataSource): Promise<void> {
     await dataSource.runMigrations();
     return;
   }
-  const name = migrationLockName(String(dataSource.options.database));
+  const name = serverLockName('migrations', String(dataSource.options.database));
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -36,12 +36,4 @@ export async function runMigrationsOnce(dataSource: DataSource): Promise<void> {
   } finally {
     await runner.release();
   }
-}
-
-/** A server-wide lock name (at most 64 characters) for one database's migrations. */
-function migrationLockName(database: string): string {
-  const name = `image_api_migrations.${database}`;
-  return name.length <= 64
-    ? name
-    : `image_api_migrations.${createHash('sha256').update(database).digest('hex').slice(0, 32)}`;
 }

@@ -1,5 +1,5 @@
 import type { StoredImageRow } from '../image/image.repository';
-import { IMAGE_EVENT_TYPES, imageEvent, imageEventSubject } from './image-event';
+import { IMAGE_EVENT_TYPES, imageEvent } from './image-event';
 
 const BASE = 'https://cdn.example/images';
 const row = (changes: Partial<StoredImageRow> = {}): StoredImageRow => ({
@@ -51,14 +51,5 @@ describe('imageEvent', () => {
       occurredAt: '2024-04-01 00:00:00.000001',
       data: { image: { deleted_at: '2024-04-01T00:00:00.000001Z' } },
     });
-  });
-});
-
-describe('imageEventSubject', () => {
-  it.each([
-    ['', 'image.created', 'images.events.created'],
-    ['staging.', 'image.force_deleted', 'staging.images.events.force_deleted'],
-  ] as const)('should publish with prefix %p a %s on %s', (prefix, type, subject) => {
-    expect(imageEventSubject(prefix, type)).toBe(subject);
   });
 });

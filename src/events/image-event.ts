@@ -1,49 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import {
+  IMAGE_EVENT_TYPES,
+  type EventImage,
+  type ImageApiEvent,
+  type ImageEventType,
+} from '@image-api/client';
 import { databaseNow, renderTimestamp } from '../database/timestamps';
 import type { StoredImageRow } from '../image/image.repository';
 import { renderImage } from '../image/image.serializer';
 
-/** The domain events of the Image resource (docs/microservice.md). */
-export const IMAGE_EVENT_TYPES = {
-  created: 'image.created',
-  updated: 'image.updated',
-  deleted: 'image.deleted',
-  restored: 'image.restored',
-  forceDeleted: 'image.force_deleted',
-} as const;
-
-export type ImageEventType = (typeof IMAGE_EVENT_TYPES)[keyof typeof IMAGE_EVENT_TYPES];
-
-/** One changed field of `image.updated`, as the API renders it. */
-export interface ImageFieldChange {
-  before: unknown;
-  after: unknown;
-}
-
-export interface ImageEventData {
-  /**
-   * The image with every field (`deleted_at` too) as the API renders it: after the change, or as it
-   * was when it was force-deleted.
-   */
-  image: Record<string, unknown>;
-  /** `image.updated` only: the fields the write changed (`path`, `facet`), before and after. */
-  changes?: Record<string, ImageFieldChange>;
-}
+// The event types are the client package's (its wire types), so the two cannot drift.
+export { IMAGE_EVENT_TYPES, type ImageEventType };
 
 /** An event as it is published and handed to in-process listeners. */
-export interface ImageEvent {
-  /** A UUID; the JetStream message id, so that a consumer (and JetStream) can drop duplicates. */
-  id: string;
-  type: ImageEventType;
-  /** The outbox row id: grows with commit order for any one image. */
-  sequence: number;
-  image_id: number;
-  /** The `sub` of the token that made the change. */
-  actor: string;
-  /** When the change was made: `2024-01-15T12:00:00.123456Z`. */
-  occurred_at: string;
-  data: ImageEventData;
-}
+export type ImageEvent = ImageApiEvent;
+
+/** The image (every field, `deleted_at` too) and, for `image.updated`, the changed fields. */
+export type ImageEventData = ImageEvent['data'];
 
 /** An event as the service records it, before the outbox gives it its sequence. */
 export interface NewImageEvent {
@@ -56,17 +29,10 @@ export interface NewImageEvent {
   readonly data: ImageEventData;
 }
 
-/** The subjects below which events are published: `images.events.<type without "image.">`. */
-export const IMAGE_EVENT_SUBJECT_ROOT = 'images.events';
-
-/** `image.force_deleted` → `<prefix>images.events.force_deleted`. */
-export function imageEventSubject(subjectPrefix: string, type: ImageEventType): string {
-  return `${subjectPrefix}${IMAGE_EVENT_SUBJECT_ROOT}.${type.slice('image.'.length)}`;
-}
-
 /** The image of an event: the default fields plus `deleted_at`. */
-function renderEventImage(row: StoredImageRow, imageBaseUrl: string): Record<string, unknown> {
-  return { ...renderImage(row, imageBaseUrl), deleted_at: renderTimestamp(row.deleted_at) };
+function renderEventImage(row: StoredImageRow, imageBaseUrl: string): EventImage {
+  const image = { ...renderImage(row, imageBaseUrl), deleted_at: renderTimestamp(row.deleted_at) };
+  return image as unknown as EventImage;
 }
 
 /** When the event's change was made, from the row's own timestamps where the write set one. */
@@ -95,15 +61,16 @@ export function imageEvent(
   before?: StoredImageRow,
 ): NewImageEvent {
   const rendered = renderEventImage(image, imageBaseUrl);
-  const data: ImageEventData = { image: rendered };
+  let data: ImageEventData = { image: rendered };
   if (before !== undefined) {
     const previous = renderEventImage(before, imageBaseUrl);
-    data.changes = {};
-    for (const field of ['path', 'facet']) {
+    const changes: Record<string, unknown> = {};
+    for (const field of ['path', 'facet'] as const) {
       if (previous[field] !== rendered[field]) {
-        data.changes[field] = { before: previous[field], after: rendered[field] };
+        changes[field] = { before: previous[field], after: rendered[field] };
       }
     }
+    data = { image: rendered, changes };
   }
   return {
     id: randomUUID(),

@@ -53,6 +53,7 @@ export function reportingPublisher(
       await observe(publisher.publish(event));
       metrics.eventsPublished.inc();
     },
+    onReconnect: (listener) => publisher.onReconnect(listener),
     close: () => publisher.close(),
   };
 }

@@ -14,7 +14,7 @@ import { InjectAppConfig } from '../config/config.module';
 import { databaseNow, formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
 import { ImageRepository } from '../image/image.repository';
 import { ImageEventNotifier } from './image-event.notifier';
-import type { ImageEventPublisher } from './jetstream-event.publisher';
+import { EventStreamMismatchError, ImageEventPublisher } from './jetstream-event.publisher';
 import {
   findPendingOutboxEvents,
   markOutboxEventsPublished,
@@ -39,7 +39,8 @@ const PURGE_INTERVAL_MS = 3600 * 1000;
  * - A commit wakes it (through `ImageEventNotifier`); it also looks every
  *   `OUTBOX_POLL_INTERVAL_MS` for rows other instances wrote.
  * - A failed publish stops the pass; the next one starts from the same event after a backoff
- *   (50 ms doubling up to `OUTBOX_RETRY_MAX_MS`, with jitter). Events can so be published twice
+ *   (50 ms doubling up to `OUTBOX_RETRY_MAX_MS`, with jitter), or as soon as the broker
+ *   connection comes back, whichever is first. Events can so be published twice
  *   (a publish that was stored but not acknowledged, or a crash before the rows are marked): the
  *   event id is the JetStream message id, and consumers drop ids they have seen.
  * - It never runs inside a request. On SQLite its statements queue behind the image writes like
@@ -58,6 +59,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private failures = 0;
   private lastPurge = 0;
   private unsubscribe?: () => void;
+  private unsubscribeReconnect?: () => void;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -74,8 +76,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return this.running;
   }
 
-  onApplicationBootstrap(): void {
-    if (this.publisher !== null && this.publisher !== undefined) this.start();
+  /** Whether a failed pass waits for its backoff, and until when (epoch ms). */
+  get retryDueAt(): number | undefined {
+    return this.failures > 0 && this.timer !== undefined ? this.timerDue : undefined;
+  }
+
+  /**
+   * Start-up stops (one line, `main.ts`) when the stream and the subject prefix do not go together;
+   * a broker that cannot be reached is only retried, as any later outage.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.publisher === null || this.publisher === undefined) return;
+    await this.publisher.ready().catch((error: unknown) => {
+      if (error instanceof EventStreamMismatchError) throw error;
+    });
+    this.start();
   }
 
   /** Before the database closes: a publish under way is cut short by closing the connection. */
@@ -89,6 +104,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.running = true;
     this.failures = 0;
     this.unsubscribe = this.notifier.subscribe(() => this.wake());
+    this.unsubscribeReconnect = this.publisher.onReconnect(() => this.brokerReturned());
     this.schedule(0);
   }
 
@@ -97,6 +113,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.running = false;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.unsubscribeReconnect?.();
+    this.unsubscribeReconnect = undefined;
     this.clearTimer();
     await this.pass;
   }
@@ -104,6 +122,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Publish soon: something was committed. Ignored while backing off from a failure. */
   wake(): void {
     if (this.failures === 0) this.schedule(0);
+  }
+
+  /** The broker is back: publish now rather than when the backoff ends. */
+  private brokerReturned(): void {
+    this.schedule(0);
   }
 
   private schedule(delayMs: number): void {

@@ -5,6 +5,7 @@ import { ImageEventOutboxRow } from './image-event-outbox.entity';
 
 /** An event as stored in the outbox, turned back into the event that is published. */
 export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
+  // The type and its payload were written together (`insertOutboxEvent`): they match.
   return {
     id: row.eventId,
     type: row.eventType as ImageEventType,
@@ -13,7 +14,7 @@ export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
     actor: row.actor,
     occurred_at: renderTimestamp(row.occurredAt) as string,
     data: JSON.parse(row.payload) as ImageEvent['data'],
-  };
+  } as ImageEvent;
 }
 
 /**

@@ -5,11 +5,16 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
-import { databaseNow, formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
+import {
+  databaseNow,
+  formatDatabaseTimestamp,
+  nowMicros,
+  renderTimestamp,
+} from '../database/timestamps';
 import { isStoragePath, STORAGE_DRIVER, type StorageDriver } from '../storage';
+import { ImageRepository } from './image.repository';
 
 export const STORAGE_DELETIONS_TABLE = 'storage_deletions';
 
@@ -33,9 +38,10 @@ const FIRST_RETRY_MS = 500;
  * Removes the files of force-deleted images, after the commit and until the store answers: the
  * transaction that deletes the row also writes a `storage_deletions` row (`schedule`), and this
  * worker deletes the file, then the row. While the store fails, a row waits longer each time
- * (0.5 s doubling up to `OUTBOX_RETRY_MAX_MS`), so the file goes soon after the store is back. The
- * rows survive restarts: each start, each force delete and each prune looks at every due row, so
- * any instance finishes what another left (deleting a file twice is harmless).
+ * (0.5 s doubling up to `OUTBOX_RETRY_MAX_MS`), so the file goes soon after the store is back: each
+ * pass ends by timing the next one for the soonest row still waiting. The rows survive restarts:
+ * each start and each force delete looks at every due row, so any instance finishes what another
+ * left (deleting a file twice is harmless).
  * A file whose path another image still names is left alone (paths are not unique, and JSON
  * creates may share one).
  */
@@ -46,11 +52,9 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
-  /** The soonest retry a pass put off (ms from its end); the next pass is no later. */
-  private soonestRetryMs = Infinity;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly images: ImageRepository,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
@@ -87,19 +91,34 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
       return this.running;
     }
     clearTimeout(this.timer);
+    let nextPassInMs: number | undefined;
     this.running = this.pass()
-      .catch((error: unknown) => this.logger.error({ err: error }, 'File clean-up pass failed'))
+      .then(
+        (waitMs) => {
+          nextPassInMs = waitMs;
+        },
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'File clean-up pass failed');
+          nextPassInMs = this.config.messaging.outbox.retryMaxMs;
+        },
+      )
       .finally(() => {
         this.running = undefined;
         if (this.again) {
           this.again = false;
           void this.wake();
-        } else if (this.soonestRetryMs !== Infinity) {
+        } else if (nextPassInMs !== undefined) {
           // Only while files wait for the store: an idle service runs no statement of its own.
-          this.arm(this.soonestRetryMs);
+          this.arm(nextPassInMs);
         }
       });
     return this.running;
+  }
+
+  /** Runs passes until one started after this call has ended (what is due now has been tried). */
+  async drain(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+    await this.wake();
   }
 
   private arm(delayMs: number): void {
@@ -109,32 +128,45 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     this.timer.unref();
   }
 
-  /** Every due row, oldest first, a batch at a time. */
-  private async pass(): Promise<void> {
-    this.soonestRetryMs = Infinity;
+  /** One statement; on SQLite it waits its turn behind the image writes (see `ImageRepository`). */
+  private query<T = unknown>(sql: string, parameters: unknown[]): Promise<T> {
+    return this.images.transaction((manager) => manager.query<T>(sql, parameters));
+  }
+
+  /**
+   * Every due row, oldest first, a batch at a time; then the time until the soonest row still
+   * waiting (one the store failed, here or on another instance) is due, if any.
+   */
+  private async pass(): Promise<number | undefined> {
     for (;;) {
-      const due = await this.dataSource.query<DueDeletion[]>(
+      const due = await this.query<DueDeletion[]>(
         `SELECT storage_deletion_id, path, attempts FROM ${STORAGE_DELETIONS_TABLE} ` +
           'WHERE next_attempt_at <= ? ORDER BY next_attempt_at, storage_deletion_id LIMIT ?',
         [databaseNow(), BATCH],
       );
       for (const row of due) await this.remove(row);
-      if (due.length < BATCH || this.stopped) return;
+      if (due.length < BATCH || this.stopped) break;
     }
+    const [{ next }] = await this.query<{ next: string | Date | null }[]>(
+      `SELECT MIN(next_attempt_at) AS next FROM ${STORAGE_DELETIONS_TABLE}`,
+      [],
+    );
+    if (next === null) return undefined;
+    // A few ms late on purpose: the timer's clock and the row's stamp round differently.
+    return Math.max(0, Date.parse(renderTimestamp(next) ?? '') - Date.now()) + 5;
   }
 
   private async remove(row: DueDeletion): Promise<void> {
     const id = row.storage_deletion_id;
     try {
-      const [named] = await this.dataSource.query<unknown[]>(
+      const [named] = await this.query<unknown[]>(
         'SELECT 1 AS named FROM images WHERE path = ? LIMIT 1',
         [row.path],
       );
       if (named === undefined) await this.storage.delete(row.path);
-      await this.dataSource.query(
-        `DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`,
-        [id],
-      );
+      await this.query(`DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`, [
+        id,
+      ]);
     } catch (error) {
       const attempts = Number(row.attempts) + 1;
       const waitMs = Math.min(
@@ -145,7 +177,7 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
       this.logger.warn(
         `Could not remove stored file "${row.path}" (attempt ${attempts}); next try in ${waitMs} ms: ${message}`,
       );
-      await this.dataSource.query(
+      await this.query(
         `UPDATE ${STORAGE_DELETIONS_TABLE} SET attempts = ?, next_attempt_at = ?, last_error = ? ` +
           'WHERE storage_deletion_id = ?',
         [
@@ -155,7 +187,6 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
           id,
         ],
       );
-      this.soonestRetryMs = Math.min(this.soonestRetryMs, waitMs);
     }
   }
 }

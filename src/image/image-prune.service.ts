@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { NotFoundError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { tryWithServerLock } from '../database/server-lock';
 import { formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
 import { ImageService } from './image.service';
 
@@ -18,13 +19,15 @@ export interface PruneResult {
   readonly pruned: number;
   /** Trashed before this (UTC, the database's format) was old enough; null when pruning is off. */
   readonly cutoff: string | null;
+  /** Present when another run held the prune lock (another instance): this one did nothing. */
+  readonly skipped?: true;
 }
 
 /**
  * Force-deletes the images that have been in the trash for more than `PRUNE_TRASHED_AFTER_DAYS`
  * days (0: never), as AnimeThemes prunes: each through the force delete of the API (pivot rows,
  * the `image.force_deleted` event with actor `image-api:prune`, the file after the commit). Daily,
- * first five minutes after start; `npm run prune` runs it once.
+ * first five minutes after start; `npm run prune` runs it once. One run at a time in a fleet.
  */
 @Injectable()
 export class ImagePruneService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -57,11 +60,19 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
     clearTimeout(this.timer);
   }
 
-  /** One run: every image trashed before the cutoff, oldest ids first, a batch at a time. */
+  /**
+   * One run, unless another one holds the prune lock (on any instance): every image trashed before
+   * the cutoff, oldest ids first, a batch at a time.
+   */
   async prune(): Promise<PruneResult> {
     const days = this.config.storage.pruneTrashedAfterDays;
     if (days === 0) return { pruned: 0, cutoff: null };
     const cutoff = formatDatabaseTimestamp(nowMicros() - BigInt(days) * BigInt(DAY_MS) * 1000n);
+    const run = await tryWithServerLock(this.dataSource, 'prune', () => this.pruneBefore(cutoff));
+    return run.ran ? { pruned: run.value, cutoff } : { pruned: 0, cutoff, skipped: true };
+  }
+
+  private async pruneBefore(cutoff: string): Promise<number> {
     let pruned = 0;
     let after = 0;
     for (;;) {
@@ -80,7 +91,7 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
           if (!(error instanceof NotFoundError)) throw error;
         }
       }
-      if (rows.length < BATCH) return { pruned, cutoff };
+      if (rows.length < BATCH) return pruned;
     }
   }
 }

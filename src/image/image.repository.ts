@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { bumpChangeVersions } from '../database/change-versions';
 import type { ImageEvent, NewImageEvent } from '../events/image-event';
 import { insertOutboxEvent } from '../events/outbox.repository';
+import type { DeletionTransaction } from './image-file-cleanup';
 import type { ImageFacet } from './image-facet';
 import { Image } from './image.entity';
 import type { ImageRow } from './image.serializer';
@@ -46,17 +47,29 @@ function isDeadlock(error: unknown): boolean {
 }
 
 /** The image writes of one transaction; rows read through it are locked until it ends (MySQL). */
-export class ImageWriteTransaction {
+export class ImageWriteTransaction implements DeletionTransaction {
   /** The tables this transaction wrote: their change versions are bumped before it commits. */
   readonly changedTables = new Set<string>();
 
   /** The domain events this transaction wrote to the outbox, in order (see `recordEvent`). */
   readonly recordedEvents: ImageEvent[] = [];
 
+  /** Run by `ImageRepository.write` once this transaction has committed (never after a rollback). */
+  readonly commitListeners: (() => void)[] = [];
+
   constructor(
     private readonly manager: EntityManager,
     private readonly lockRows: boolean,
   ) {}
+
+  /** A statement of this transaction (`ImageFileCleanup.schedule` writes its row with it). */
+  execute(sql: string, parameters?: readonly unknown[]): Promise<unknown> {
+    return this.manager.query(sql, parameters as unknown[] | undefined);
+  }
+
+  afterCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
+  }
 
   /** The row, locked for the rest of the transaction; trashed rows only when `withTrashed`. */
   async findForUpdate(
@@ -143,14 +156,18 @@ export class ImageRepository {
    * no write awaits real I/O mid-transaction, but the queue keeps that true by construction.
    */
   write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
-    const run = () =>
-      this.dataSource.transaction(async (manager) => {
-        const transaction = new ImageWriteTransaction(manager, this.isMysql);
-        const result = await work(transaction);
+    const run = async () => {
+      let committed!: ImageWriteTransaction;
+      const result = await this.dataSource.transaction(async (manager) => {
+        committed = new ImageWriteTransaction(manager, this.isMysql);
+        const value = await work(committed);
         // Last, so the version rows stay locked only for the commit (conditional GETs read them).
-        await bumpChangeVersions(manager, [...transaction.changedTables]);
-        return result;
+        await bumpChangeVersions(manager, [...committed.changedTables]);
+        return value;
       });
+      for (const listener of committed.commitListeners) listener();
+      return result;
+    };
     return this.isMysql ? this.retryOnDeadlock(run) : this.queueSqliteWrite(run);
   }
 

@@ -1,3 +1,4 @@
+import type { MessageResponse } from '@image-api/client';
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../common/api-error';
 import type { ConditionalResult } from '../common/entity-tag';
@@ -17,6 +18,7 @@ import {
 } from '../query';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
+import { ImageFileCleanup } from './image-file-cleanup';
 import { imageNotFoundMessage } from './image-id.pipe';
 import {
   ImageChanges,
@@ -31,9 +33,8 @@ export interface ImageResponse {
   image: Record<string, unknown>;
 }
 
-export interface MessageResponse {
-  message: string;
-}
+// `{message}` of force delete: the client package's wire type.
+export type { MessageResponse };
 
 export interface ImageListResponse {
   images: RenderedResource[];
@@ -53,6 +54,7 @@ export class ImageService {
     private readonly reader: ResourceReader,
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly events: ImageEventNotifier,
+    private readonly files: ImageFileCleanup,
   ) {}
 
   /** `GET /image`: a page of images with its entity tag, or only the tag (304). */
@@ -116,11 +118,12 @@ export class ImageService {
     return this.render(row);
   }
 
-  /** Removes a live or trashed image and its pivot rows for good. */
+  /** Removes a live or trashed image and its pivot rows for good; its file goes after the commit. */
   async forceDelete(id: number, actor: string): Promise<MessageResponse> {
     const path = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: true });
       await transaction.deleteWithPivots(id);
+      await this.files.schedule(transaction, current.path);
       await transaction.recordEvent(
         imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
       );

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
 import { ConfigError } from '../config/app-config';
 import { loadConfigFromEnvironment } from '../config/load-env';
+import { ImageFileCleanup } from './image-file-cleanup';
 import { ImagePruneService } from './image-prune.service';
 
 /**
@@ -20,7 +21,14 @@ async function main(): Promise<number> {
     { logger: ['error', 'warn'] },
   );
   try {
-    const { pruned, cutoff } = await app.get(ImagePruneService).prune();
+    const { pruned, cutoff, skipped } = await app.get(ImagePruneService).prune();
+    // The files of the pruned images, before the context closes (a store that refuses leaves its
+    // rows to the service's clean-up).
+    await app.get(ImageFileCleanup).drain();
+    if (skipped) {
+      process.stdout.write('Another instance is pruning right now: nothing done.\n');
+      return 0;
+    }
     process.stdout.write(
       `Pruned ${pruned} image${pruned === 1 ? '' : 's'} trashed before ${cutoff} UTC ` +
         `(PRUNE_TRASHED_AFTER_DAYS=${config.storage.pruneTrashedAfterDays}).\n`,

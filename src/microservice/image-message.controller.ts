@@ -1,5 +1,6 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { IMAGE_MESSAGE_PATTERNS as PATTERNS } from '@image-api/client';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { assertPermission } from '../auth/authorize';
 import { Permission } from '../auth/permissions';
@@ -14,7 +15,6 @@ import {
   MessageResponse,
 } from '../image/image.service';
 import { parseQuery } from '../query';
-import { IMAGE_MESSAGE_PATTERNS as PATTERNS } from './image-message.contract';
 import { messageImageId, messageToken, readMessage } from './image-message.reader';
 import { messagePageLinkContext } from './message-links';
 import { RpcExceptionsFilter } from './rpc-exceptions.filter';

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { imageEventsWildcardSubject, joinSubject } from '@image-api/client';
 import type { INestApplication } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import { BODY_LIMIT_BYTES } from '../app.setup';
@@ -68,4 +69,62 @@ export async function startMessageListeners(
         }),
     ...(nats === undefined ? {} : { nats: { servers: nats.servers, subjectPrefix } }),
   };
+}
+
+/** What the start-up log says is listening, with the subjects and stream in use. */
+export interface StartupSummary {
+  readonly http: { readonly host: string; readonly port: number };
+  readonly tcp: { readonly host: string; readonly port: number } | null;
+  readonly nats: {
+    readonly servers: readonly string[];
+    readonly queue: string;
+    readonly requestSubjects: string;
+    readonly eventSubjects: string;
+    readonly stream: string;
+  } | null;
+}
+
+/**
+ * The start-up log line (`main.ts`): every transport with its address, the NATS subjects and the
+ * JetStream stream; NATS URLs without their user and password.
+ */
+export function describeStartup(
+  config: AppConfig,
+  listeners: MessageListeners,
+  http: { host: string; port: number },
+): { summary: StartupSummary; line: string } {
+  const { nats } = config.messaging;
+  const summary: StartupSummary = {
+    http,
+    tcp: listeners.tcp ?? null,
+    nats:
+      nats === undefined
+        ? null
+        : {
+            servers: nats.servers.map(withoutCredentials),
+            queue: nats.queue,
+            requestSubjects: joinSubject(config.messaging.subjectPrefix, 'image.*'),
+            eventSubjects: imageEventsWildcardSubject(config.messaging.subjectPrefix),
+            stream: config.messaging.eventsStream,
+          },
+  };
+  const parts = [`HTTP on ${http.host}:${http.port}`];
+  parts.push(
+    summary.tcp === null
+      ? 'no TCP listener (MICROSERVICE_PORT unset)'
+      : `TCP messages on ${summary.tcp.host}:${summary.tcp.port}`,
+  );
+  parts.push(
+    summary.nats === null
+      ? 'no NATS (NATS_URL unset): events stay in the outbox'
+      : `NATS messages on ${summary.nats.servers.join(',')} (queue ${summary.nats.queue}, subjects ${summary.nats.requestSubjects}); events on ${summary.nats.eventSubjects} into the JetStream stream ${summary.nats.stream}`,
+  );
+  return { summary, line: `Image API started: ${parts.join('; ')}` };
+}
+
+function withoutCredentials(server: string): string {
+  const url = new URL(server);
+  url.username = '';
+  url.password = '';
+  return url.toString().replace(/\/$/, '');
 }

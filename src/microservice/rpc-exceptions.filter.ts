@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
+import type { MessageErrorReply } from '@image-api/client';
 import { Observable, throwError } from 'rxjs';
 import { toErrorResponse } from '../common/error-response';
-import type { MessageErrorReply } from './image-message.contract';
 
 /** The error reply of anything a message handler threw: the HTTP status and error body. */
 export function toMessageErrorReply(exception: unknown): MessageErrorReply {

@@ -241,7 +241,7 @@ export const ApiForceDeleteImage = (): MethodDecorator =>
   ApiOperationDocs({
     operationId: 'forceDeleteImage',
     summary: 'Delete an image for good',
-    description: `Removes a live or soft-deleted image and its relation rows. Also served without the API prefix (\`/forceDelete/image/{id}\`, the seed's spelling). ${permissionNote('force delete image')}`,
+    description: `Removes a live or soft-deleted image and its relation rows; its stored file is removed after that has committed (retried while the store is unreachable). Also served without the API prefix (\`/forceDelete/image/{id}\`, the seed's spelling). ${permissionNote('force delete image')}`,
     public: false,
     idParameter: ID_PARAMETER,
     success: {

@@ -49,6 +49,11 @@ class MariaDbServer {
     });
   }
 
+  /** The server's process id (undefined when it is not running). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   private get errorLog(): string {
     return `${this.dataDir}.err`;
   }

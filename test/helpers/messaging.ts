@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { ImageClientError } from '@image-api/client';
 import { connect, NatsError } from 'nats';
 import type { Response } from 'supertest';
-import { ImageClientError } from '../../src/client/image-client.error';
 
 /** The NATS server of the machine (JetStream enabled). */
 export const TEST_NATS_URL = 'nats://127.0.0.1:4222';

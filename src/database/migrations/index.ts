@@ -2,6 +2,7 @@ import { InitialSchema1732700000000 } from './1732700000000-initial-schema';
 import { ChangeVersions1732900000000 } from './1732900000000-change-versions';
 import { ImageEventOutbox1733000000000 } from './1733000000000-image-event-outbox';
 import { StorageDeletions1733600000000 } from './1733600000000-storage-deletions';
+import { ReplicaHeartbeat1733700000000 } from './1733700000000-replica-heartbeat';
 
 /** Every migration, in order. Listed as classes so the same list works from `src` and `dist`. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   ChangeVersions1732900000000,
   ImageEventOutbox1733000000000,
   StorageDeletions1733600000000,
+  ReplicaHeartbeat1733700000000,
 ];

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../../common/api-error';
 import {
   ConditionalResult,
@@ -10,6 +8,7 @@ import {
 } from '../../common/entity-tag';
 import type { AppConfig } from '../../config/app-config';
 import { InjectAppConfig } from '../../config/config.module';
+import { ReadReplicas } from '../../database/read-replicas';
 import {
   cursorBinding,
   CursorCodec,
@@ -74,13 +73,17 @@ function defaultNotFound(resource: ReadableResource, key: ResourceKey): string {
 export class ResourceReader {
   private cursorCodec?: CursorCodec;
   private readonly keysetWalks = new WeakMap<ParsedQuery, KeysetWalk>();
-  private readonly rows: SqlRowSource;
-
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    private readonly replicas: ReadReplicas,
     @InjectAppConfig() private readonly config: AppConfig,
-  ) {
-    this.rows = SqlRowSource.of(dataSource);
+  ) {}
+
+  /**
+   * Runs all the statements of one read request (the data version included, so the tag and the
+   * rows agree) on one server: a replica within the lag bound, else the primary (read-replicas.ts).
+   */
+  private reading<T>(work: (rows: SqlRowSource) => Promise<T>): Promise<T> {
+    return this.replicas.run((source) => work(SqlRowSource.of(source)));
   }
 
   /**
@@ -116,16 +119,22 @@ export class ResourceReader {
     context: ReadContext,
   ): Promise<ConditionalResult<PageBody>> {
     const keyset = this.keysetRequestOf(resource, query);
-    if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
-      return ConditionalResult.modified(null, await this.page(resource, query, context, keyset));
-    }
-    // The links of a list repeat its query string as sent, so the tag covers it as sent.
-    const tag = this.entityTagOf(
-      await this.rows.dataVersion(),
-      `list\n${context.baseUrl}?${context.rawQuery}`,
-    );
-    if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-    return ConditionalResult.modified(tag, await this.page(resource, query, context, keyset));
+    return this.reading(async (rows) => {
+      if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
+        const body = await this.page(rows, resource, query, context, keyset);
+        return ConditionalResult.modified(null, body);
+      }
+      // The links of a list repeat its query string as sent, so the tag covers it as sent.
+      const tag = this.entityTagOf(
+        await rows.dataVersion(),
+        `list\n${context.baseUrl}?${context.rawQuery}`,
+      );
+      if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
+      return ConditionalResult.modified(
+        tag,
+        await this.page(rows, resource, query, context, keyset),
+      );
+    });
   }
 
   private async conditionalItem(
@@ -134,29 +143,32 @@ export class ResourceReader {
     query: ParsedQuery,
     context: ReadContext,
   ): Promise<ConditionalResult<ItemBody>> {
-    if (context.entityTag === false) {
-      return ConditionalResult.modified(null, await this.item(resource, key, query));
-    }
-    const tag = this.entityTagOf(
-      await this.rows.dataVersion(),
-      `show\n${resource.schema.type}/${key}?${context.rawQuery}`,
-    );
-    const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
-    if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
-    const body = await this.item(resource, key, query);
-    return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
+    return this.reading(async (rows) => {
+      if (context.entityTag === false) {
+        return ConditionalResult.modified(null, await this.item(rows, resource, key, query));
+      }
+      const tag = this.entityTagOf(
+        await rows.dataVersion(),
+        `show\n${resource.schema.type}/${key}?${context.rawQuery}`,
+      );
+      const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
+      if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
+      const body = await this.item(rows, resource, key, query);
+      return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
+    });
   }
 
   private async item(
+    rows: SqlRowSource,
     resource: ReadableResource,
     key: ResourceKey,
     query: ParsedQuery,
   ): Promise<ItemBody> {
-    const row = await this.rows.one(resource.schema, query, key);
+    const row = await rows.one(resource.schema, query, key);
     if (row === undefined) {
       throw new NotFoundError(resource.notFoundMessage?.(key) ?? defaultNotFound(resource, key));
     }
-    const [rendered] = await this.render(resource, [row], query);
+    const [rendered] = await this.render(rows, resource, [row], query);
     return { [resource.schema.singularKey]: rendered };
   }
 
@@ -208,18 +220,20 @@ export class ResourceReader {
   }
 
   private async page(
+    source: SqlRowSource,
     resource: ReadableResource,
     query: ParsedQuery,
     context: ReadContext,
     keyset: KeysetRequest | undefined,
   ): Promise<PageBody> {
-    if (keyset !== undefined) return this.keysetPage(resource, query, context, keyset);
-    const rows = await this.rows.page(resource.schema, query);
+    if (keyset !== undefined) return this.keysetPage(source, resource, query, context, keyset);
+    const rows = await source.page(resource.schema, query);
     // The page is fetched with one row more than its size: that row only says a next page exists.
     const hasMore = rows.length > query.page.size;
     const page = hasMore ? rows.slice(0, query.page.size) : rows;
     const { links, meta } = paginate(context, query.page, page.length, hasMore);
-    return { [resource.schema.pluralKey]: await this.render(resource, page, query), links, meta };
+    const items = await this.render(source, resource, page, query);
+    return { [resource.schema.pluralKey]: items, links, meta };
   }
 
   /**
@@ -228,6 +242,7 @@ export class ResourceReader {
    * row. Going backwards, the rows come nearest-first and are put back in order.
    */
   private async keysetPage(
+    source: SqlRowSource,
     resource: ReadableResource,
     query: ParsedQuery,
     context: ReadContext,
@@ -235,7 +250,7 @@ export class ResourceReader {
   ): Promise<PageBody> {
     const size = query.page.size;
     const direction = keyset.position?.direction ?? 'after';
-    const rows = await this.rows.page(resource.schema, query, {
+    const rows = await source.page(resource.schema, query, {
       direction,
       values: keyset.position?.values,
     });
@@ -255,11 +270,13 @@ export class ResourceReader {
     const next = goesOn('after') ? cursorAt(page.at(-1), 'after') : null;
     const prev = goesOn('before') ? cursorAt(page[0], 'before') : null;
     const { links, meta } = cursorPaginate(context, size, { prev, next });
-    return { [resource.schema.pluralKey]: await this.render(resource, page, query), links, meta };
+    const items = await this.render(source, resource, page, query);
+    return { [resource.schema.pluralKey]: items, links, meta };
   }
 
   /** Raw rows rendered with `fields[...]` and their included arrays. */
   private async render(
+    source: SqlRowSource,
     resource: ReadableResource,
     rows: RawRow[],
     query: ParsedQuery,
@@ -268,7 +285,7 @@ export class ResourceReader {
     const included =
       query.include.length === 0 || rows.length === 0
         ? []
-        : await this.rows.included(
+        : await source.included(
             schema,
             query,
             rows.map((row) => row[schema.primaryKey] as number | string),

@@ -122,7 +122,8 @@ export interface PageLinks {
 }
 
 export interface PageMeta {
-  current_page: number;
+  /** null on a page reached with a cursor (its number is not known). */
+  current_page: number | null;
   /** 1-based position of the first item; null on an empty page. */
   from: number | null;
   path: string;
