@@ -40,11 +40,10 @@ export {
   type RenderedResource,
   type ResourceRenderer,
 } from './resource-renderer';
-export { CURSOR_OTHER_QUERY_MESSAGE, CursorCodec, cursorBinding } from './cursor';
+export { CURSOR_OTHER_QUERY_MESSAGE, CursorCodec } from './cursor';
 export {
   describeUnserved,
   findUnservedIndexes,
-  readTableIndexes,
   type IndexRequirement,
 } from './typeorm/index-check';
 
