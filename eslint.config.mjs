@@ -19,6 +19,32 @@ export default tseslint.config(
     },
   },
   {
+    // The QueryModule is used through its index only; its own files and the white-box tests of its
+    // SQL (raw reader, index catalogue, statements) and the bench's bare server may reach inside.
+    files: ['**/*.ts'],
+    ignores: [
+      'src/query/**',
+      'test/raw-reader.e2e-spec.ts',
+      'test/index-check.e2e-spec.ts',
+      'test/image-query-count.e2e-spec.ts',
+      'bench/ceiling-server.ts',
+      'bench/explain.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/query/*', '!**/query/index'],
+              message: 'Import the QueryModule from its index (src/query), not its internals.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

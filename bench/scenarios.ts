@@ -1,6 +1,6 @@
 import type autocannon from 'autocannon';
 import type { RowDataPacket } from 'mysql2/promise';
-import { CursorCodec } from '../src/query/cursor';
+import { CursorCodec } from '../src/query';
 import { benchDatabase, connectToBench, CURSOR_SECRET, VariantName } from './variants';
 
 export interface Scenario {

@@ -66,7 +66,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   // No global ValidationPipe: every handler takes what the client sent as it came and has it checked
-  // where the contract orders the check (ParsedQueryParam for the query, ImageId for `:id`, the
+  // where the contract orders the check (ResourceQuery for the query, ImageId for `:id`, the
   // service's validateBody for bodies, after the guard and the lookup). A global pipe had nothing
   // to validate and still ran for every parameter of every request.
   // SIGTERM/SIGINT: main.ts (handleShutdownSignals).

@@ -1,9 +1,10 @@
-import { CURSOR_OTHER_QUERY_MESSAGE, CursorCodec } from '../src/query/cursor';
 import {
+  CURSOR_OTHER_QUERY_MESSAGE,
   CURSOR_WITH_NUMBER_MESSAGE,
   CURSOR_WITH_RANDOM_MESSAGE,
+  CursorCodec,
   INVALID_CURSOR_MESSAGE,
-} from '../src/query/parsers/page.parser';
+} from '../src/query';
 import { insertImageRow } from './helpers/image-rows';
 import { describeEachDatabase, TEST_CURSOR_SECRET } from './helpers/test-app';
 

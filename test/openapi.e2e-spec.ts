@@ -5,10 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
 import { queryParameters } from '../src/openapi/query-parameters';
-import { parseQuery } from '../src/query/parse-query';
-import { PAGE_PARAMETERS } from '../src/query/parsers/page.parser';
-import { resourcesOf } from '../src/query/query-schema.helpers';
-import type { QueryMode } from '../src/query/query.types';
+import { PAGE_PARAMETERS, parseQuery, type QueryMode, resourcesOf } from '../src/query';
 import {
   DocumentValidator,
   operationsOf,

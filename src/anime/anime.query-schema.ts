@@ -1,5 +1,10 @@
-import { defineEnum, defineField, defineTimestampFields } from '../query/query-schema.helpers';
-import type { EnumDefinition, ResourceSchema } from '../query/query.types';
+import {
+  defineEnum,
+  defineField,
+  defineTimestampFields,
+  type EnumDefinition,
+  type ResourceSchema,
+} from '../query';
 import { ANIME_MEDIA_FORMAT_NAMES, ANIME_SEASON_NAMES } from './anime-enums';
 
 export const ANIME_SEASON_ENUM: EnumDefinition = defineEnum(ANIME_SEASON_NAMES);

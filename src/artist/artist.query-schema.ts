@@ -1,5 +1,4 @@
-import { defineField, defineTimestampFields } from '../query/query-schema.helpers';
-import type { ResourceSchema } from '../query/query.types';
+import { defineField, defineTimestampFields, type ResourceSchema } from '../query';
 
 /** The query surface of an included artist (API.md sections 3 and 4). */
 export const ARTIST_QUERY_SCHEMA: ResourceSchema = {

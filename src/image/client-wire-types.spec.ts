@@ -7,7 +7,7 @@ import {
   QUERY_TYPES,
 } from '@image-api/client';
 import { PLAYLIST_VISIBILITY_ENUM } from '../playlist/playlist.query-schema';
-import { OPERATORS_BY_TYPE, ResourceSchema } from '../query/query.types';
+import { OPERATORS_BY_TYPE, type ResourceSchema } from '../query';
 import { IMAGE_FACET_ENUM, IMAGE_QUERY_SCHEMA } from './image.query-schema';
 
 /**

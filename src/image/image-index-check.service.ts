@@ -1,11 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import {
-  describeUnserved,
-  findUnservedIndexes,
-  IndexRequirement,
-} from '../query/typeorm/index-check';
+import { describeUnserved, findUnservedIndexes, type IndexRequirement } from '../query';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 
 /**

@@ -33,9 +33,7 @@ import {
   ApiShowImage,
   ApiUpdateImage,
 } from '../openapi/image.openapi';
-import { rawQueryString } from '../query/pagination';
-import { ParsedQueryParam } from '../query/query.decorator';
-import type { ParsedQuery } from '../query/query.types';
+import { type ParsedQuery, type ReadContext, requestReadContext, ResourceQuery } from '../query';
 import { ImageId } from './image-id.pipe';
 import { ImageUploadService } from './image-upload.service';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
@@ -59,30 +57,23 @@ export class ImageController {
   @Get()
   @ApiListImages()
   list(
-    @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery,
+    @ResourceQuery(IMAGE_QUERY_SCHEMA) query: ParsedQuery,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImageListResponse | undefined> {
-    const context = {
-      baseUrl: `${apiBaseUrl(this.config, request)}/image`,
-      rawQuery: rawQueryString(request.url),
-    };
-    const ifNoneMatch = request.headers['if-none-match'];
-    return conditionalReply(reply, this.images.listIfChanged(query, context, ifNoneMatch));
+    return conditionalReply(reply, this.images.list(query, this.readContext(request)));
   }
 
   /** The query is parsed before the id is judged: an invalid query is 422 even for a missing id. */
   @Get(':id')
   @ApiShowImage()
   show(
-    @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
+    @ResourceQuery(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
     @ImageId() id: number,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImageResponse | undefined> {
-    const rawQuery = rawQueryString(request.url);
-    const ifNoneMatch = request.headers['if-none-match'];
-    return conditionalReply(reply, this.images.showIfChanged(id, query, rawQuery, ifNoneMatch));
+    return conditionalReply(reply, this.images.show(id, query, this.readContext(request)));
   }
 
   @Post()
@@ -146,5 +137,9 @@ export class ImageController {
     @IfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
     return this.images.softDelete(id, user.sub, ifMatch);
+  }
+
+  private readContext(request: FastifyRequest): ReadContext {
+    return requestReadContext(request, `${apiBaseUrl(this.config, request)}/image`);
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { QueryModule } from '../query';
 import { ImageIndexCheckService } from './image-index-check.service';
 import { ImageFileCleanup } from './image-file-cleanup';
 import { ImageLifecycleController } from './image-lifecycle.controller';
@@ -11,7 +12,7 @@ import { ImageService } from './image.service';
 
 /** The Image resource; mounted under `API_PREFIX` by the app module. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, QueryModule],
   controllers: [ImageController, ImageLifecycleController],
   providers: [
     ImageService,

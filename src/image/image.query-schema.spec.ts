@@ -1,5 +1,4 @@
-import { defaultFieldNames, resourcesOf } from '../query/query-schema.helpers';
-import type { ResourceSchema } from '../query/query.types';
+import { defaultFieldNames, type ResourceSchema, resourcesOf } from '../query';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 
 function names(resource: ResourceSchema, flag: 'filterable' | 'sortable'): string[] {

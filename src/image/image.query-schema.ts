@@ -6,8 +6,9 @@ import {
   defineEnum,
   defineField,
   defineTimestampFields,
-} from '../query/query-schema.helpers';
-import type { EnumDefinition, RootResourceSchema } from '../query/query.types';
+  type EnumDefinition,
+  type RootResourceSchema,
+} from '../query';
 import { STUDIO_QUERY_SCHEMA } from '../studio/studio.query-schema';
 import { IMAGE_FACET_ALIASES, IMAGE_FACET_NAMES } from './image-facet';
 

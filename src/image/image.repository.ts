@@ -1,23 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { bumpChangeVersions, readDataVersion } from '../database/change-versions';
-import { ReadReplicas } from '../database/read-replicas';
+import { bumpChangeVersions } from '../database/change-versions';
 import type { ImageEvent, NewImageEvent } from '../events/image-event';
 import { insertOutboxEvent } from '../events/outbox.repository';
-import { includesOf } from '../query/query-plan';
-import type { ParsedQuery } from '../query/query.types';
-import type { IncludedRowGroups, RawRow } from '../query/resource-renderer';
-import { KeysetPage, selectOne, selectPage } from '../query/typeorm/apply-query';
-import { readTableIndexes, TableIndexes } from '../query/typeorm/index-check';
-import { keysetIndexFor, withForcedIndex } from '../query/typeorm/index-hint';
-import { RawReader } from '../query/typeorm/raw-reader';
-import { loadIncludes } from '../query/typeorm/include-loader';
-import type { SqlStatement } from '../query/typeorm/sql-fragments';
 import type { DeletionTransaction } from './image-file-cleanup';
 import type { ImageFacet } from './image-facet';
 import { Image } from './image.entity';
-import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 import type { ImageRow } from './image.serializer';
 
 /** The pivot tables that hold `image_id`; force delete empties them with the image. */
@@ -152,110 +141,13 @@ export class ImageWriteTransaction implements DeletionTransaction {
   }
 }
 
-/** All SQL of the Image resource. */
+/** The image writes (the reads go through the QueryModule's shared reader). */
 @Injectable()
 export class ImageRepository {
   /** The tail of the SQLite write queue (see `write`). */
   private sqliteWrites: Promise<void> = Promise.resolve();
-  /** The indexes of `images`, read from the catalogue once (keyset pages name theirs on MySQL). */
-  private indexes?: Promise<TableIndexes>;
 
-  /** Runs the read statements without a TypeORM query runner each (see raw-reader.ts). */
-  private readonly reader: RawReader;
-  private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
-
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly replicas: ReadReplicas,
-  ) {
-    this.reader = RawReader.of(dataSource);
-  }
-
-  /**
-   * Runs the statements of one read request on one server (read-replicas.ts): `work` gets the
-   * reader of a replica within the lag bound, else of the primary, for all its reads.
-   */
-  reading<T>(work: (reader: RawReader) => Promise<T>): Promise<T> {
-    return this.replicas.run((source) => work(RawReader.of(source)));
-  }
-
-  /**
-   * A page of images for the list route as raw rows, in ONE statement selecting only the needed
-   * columns, with one row more than the page size when a next page exists (see `selectPage`).
-   */
-  findPage(query: ParsedQuery, keyset?: KeysetPage, reader = this.reader): Promise<RawRow[]> {
-    // Not an async function: the common case hands the reader's promise on as it is.
-    if (keyset === undefined) return reader.all(this.offsetPageStatement(query));
-    const statement = selectPage(reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
-    if (keyset.values === undefined || !this.isMysql) return reader.all(statement);
-    return this.findKeysetPageWithHint(query, statement, reader);
-  }
-
-  /**
-   * The statement of an offset page, built once per query object: a query string seen before comes
-   * back as the same (frozen) ParsedQuery (`ParsedQueryCache`), so its statement is reused; the
-   * entry goes when the query object does.
-   */
-  private offsetPageStatement(query: ParsedQuery): SqlStatement {
-    let statement = this.offsetPages.get(query);
-    if (statement === undefined) {
-      statement = selectPage(this.reader.dialect, IMAGE_QUERY_SCHEMA, query);
-      this.offsetPages.set(query, statement);
-    }
-    return statement;
-  }
-
-  /** MySQL/MariaDB: a keyset page after a position names the index of its sort (see index-hint.ts). */
-  private async findKeysetPageWithHint(
-    query: ParsedQuery,
-    statement: SqlStatement,
-    reader: RawReader,
-  ): Promise<RawRow[]> {
-    const index = keysetIndexFor(IMAGE_QUERY_SCHEMA, query, await this.imageIndexes());
-    if (index === undefined) return reader.all(statement);
-    try {
-      return await reader.all({
-        ...statement,
-        sql: withForcedIndex(this.dataSource, statement.sql, IMAGE_QUERY_SCHEMA.table, index),
-      });
-    } catch (error) {
-      // The index went away since the catalogue was read: read it again next time; no hint now.
-      if ((error as { code?: unknown }).code !== 'ER_KEY_DOES_NOT_EXITS') throw error;
-      this.indexes = undefined;
-      return reader.all(statement);
-    }
-  }
-
-  /** The change versions of every table the read routes render from (see change-versions.ts). */
-  dataVersion(reader = this.reader): Promise<string> {
-    return readDataVersion(reader);
-  }
-
-  /** One image for the show route as a raw row, live or soft-deleted. */
-  async findOne(id: number, query: ParsedQuery, reader = this.reader): Promise<RawRow | undefined> {
-    const rows = await reader.all(selectOne(reader.dialect, IMAGE_QUERY_SCHEMA, query, id));
-    return rows[0];
-  }
-
-  /** The included relations of some images: one query per included relation, none per image. */
-  findIncluded(
-    query: ParsedQuery,
-    imageIds: readonly (number | string)[],
-    reader = this.reader,
-  ): Promise<IncludedRowGroups[]> {
-    const includes = includesOf(IMAGE_QUERY_SCHEMA.includes, query.include);
-    return loadIncludes(reader, includes, query, imageIds);
-  }
-
-  private imageIndexes(): Promise<TableIndexes> {
-    this.indexes ??= readTableIndexes(this.dataSource, [IMAGE_QUERY_SCHEMA.table]).catch(
-      (error: unknown) => {
-        this.indexes = undefined;
-        throw error;
-      },
-    );
-    return this.indexes;
-  }
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   private get isMysql(): boolean {
     return this.dataSource.options.type === 'mysql';

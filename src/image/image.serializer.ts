@@ -1,11 +1,4 @@
-import { renderTimestamp } from '../database/timestamps';
-import {
-  compileRenderer,
-  ComputedFields,
-  RawRow,
-  ResourceRenderer,
-} from '../query/resource-renderer';
-import { IMAGE_FACET_NAMES, ImageFacet } from './image-facet';
+import { compileRenderer, ComputedFields, RawRow, ResourceRenderer } from '../query';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 
 /** An `images` row as the read path selects it (raw, not a hydrated entity). */
@@ -18,21 +11,9 @@ export interface ImageRow {
   deleted_at?: string | Date | null;
 }
 
-/** `IMAGE_BASE_URL` + `/` + `path`, without a doubled slash. */
-export function imageLink(imageBaseUrl: string, path: string): string {
-  return `${imageBaseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-}
-
-/** An image with the default fields, in the contract's order (API.md section 3). */
+/** An image with the default fields, in the contract's order (API.md section 3): the read's renderer. */
 export function renderImage(row: ImageRow, imageBaseUrl: string): Record<string, unknown> {
-  return {
-    image_id: Number(row.image_id),
-    path: row.path,
-    facet: IMAGE_FACET_NAMES[Number(row.facet) as ImageFacet] ?? null,
-    link: imageLink(imageBaseUrl, row.path),
-    created_at: renderTimestamp(row.created_at),
-    updated_at: renderTimestamp(row.updated_at),
-  };
+  return compileImageRenderer(imageBaseUrl, undefined)(row as unknown as RawRow);
 }
 
 const computedByBaseUrl = new Map<string, ComputedFields>();

@@ -14,7 +14,7 @@ import {
   ImageService,
   MessageResponse,
 } from '../image/image.service';
-import { parseQuery } from '../query/parse-query';
+import { parseQuery } from '../query';
 import { messageImageId, messageToken, readMessage } from './image-message.reader';
 import { messagePageLinkContext } from './message-links';
 import { RpcExceptionsFilter } from './rpc-exceptions.filter';
@@ -37,7 +37,8 @@ export class ImageMessageController {
   async list(@Payload() payload: unknown): Promise<ImageListResponse> {
     const { query } = readMessage(payload, PATTERNS.list, { query: false });
     const parsed = parseQuery(query, IMAGE_QUERY_SCHEMA, 'index');
-    return this.images.list(parsed, messagePageLinkContext(this.config, query));
+    const context = { ...messagePageLinkContext(this.config, query), entityTag: false };
+    return (await this.images.list(parsed, context)).body as ImageListResponse;
   }
 
   /** As on HTTP, the query is judged before the id: an invalid query is 422 even for a missing id. */
@@ -45,7 +46,8 @@ export class ImageMessageController {
   async show(@Payload() payload: unknown): Promise<ImageResponse> {
     const { id, query } = readMessage(payload, PATTERNS.show, { id: true, query: false });
     const parsed = parseQuery(query, IMAGE_QUERY_SCHEMA, 'show');
-    return this.images.show(messageImageId(id), parsed);
+    const context = { baseUrl: '', rawQuery: '', entityTag: false };
+    return (await this.images.show(messageImageId(id), parsed, context)).body as ImageResponse;
   }
 
   @MessagePattern(PATTERNS.create)

@@ -1,6 +1,5 @@
 import type { AppConfig } from '../config/app-config';
-import { normalizeQueryInput } from '../query/normalize-query-input';
-import type { PageLinkContext } from '../query/pagination';
+import { normalizeQueryInput, type PageLinkContext } from '../query';
 
 /**
  * The absolute base of the API for answers given over a message transport, where there is no

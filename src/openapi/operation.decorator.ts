@@ -9,7 +9,7 @@ import {
   type ExampleObject,
   type ReferenceObject,
 } from '@nestjs/swagger';
-import type { QueryMode, RootResourceSchema } from '../query/query.types';
+import { type QueryMode, type RootResourceSchema } from '../query';
 import { errorResponse, HEADERS, headerRef, type ErrorStatus } from './error-responses';
 import { queryParameters } from './query-parameters';
 import { schemaRef } from './resource-schemas';

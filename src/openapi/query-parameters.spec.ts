@@ -1,6 +1,5 @@
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
-import { defineEnum, defineField } from '../query/query-schema.helpers';
-import type { RootResourceSchema } from '../query/query.types';
+import { defineEnum, defineField, type RootResourceSchema } from '../query';
 import { queryParameters } from './query-parameters';
 
 /** The image schema with two more image fields, as a developer would add them. */

@@ -1,25 +1,27 @@
 import type { ParameterObject, SchemaObject } from '@nestjs/swagger';
-import { FIELDS_KEY } from '../query/parsers/fields.parser';
-import { DATE_FORMATS_DESCRIPTION, describeEnum } from '../query/parsers/filter-value.parser';
 import {
+  bracketedKey,
+  DATE_FORMATS_DESCRIPTION,
+  describeEnum,
+  type FieldDefinition,
+  FIELDS_KEY,
   FILTER_KEY,
   HAS_FILTER,
+  INCLUDE_KEY,
+  MAX_PAGE_NUMBER,
   NEGATION_SUFFIX,
+  OPERATORS_BY_TYPE,
+  PAGE_KEY,
+  PAGE_PARAMETERS,
+  type QueryMode,
+  RANDOM_SORT,
+  type ResourceSchema,
+  resourcesOf,
+  type RootResourceSchema,
+  SORT_KEY,
   TRASHED_FILTER,
   TRASHED_MODES,
-} from '../query/parsers/filter.parser';
-import { INCLUDE_KEY } from '../query/parsers/include.parser';
-import { MAX_PAGE_NUMBER, PAGE_KEY, PAGE_PARAMETERS } from '../query/parsers/page.parser';
-import { RANDOM_SORT, SORT_KEY } from '../query/parsers/sort.parser';
-import { bracketedKey } from '../query/query-key';
-import { resourcesOf } from '../query/query-schema.helpers';
-import {
-  OPERATORS_BY_TYPE,
-  type FieldDefinition,
-  type QueryMode,
-  type ResourceSchema,
-  type RootResourceSchema,
-} from '../query/query.types';
+} from '../query';
 
 /**
  * The query parameters of a resource's list (`index`) or show route as flat OpenAPI parameters,

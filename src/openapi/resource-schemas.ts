@@ -1,13 +1,13 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
-import { FIELDS_KEY } from '../query/parsers/fields.parser';
-import { INCLUDE_KEY } from '../query/parsers/include.parser';
-import { TRASHED_FILTER } from '../query/parsers/filter.parser';
-import type {
-  FieldDefinition,
-  IncludeDefinition,
-  ResourceSchema,
-  RootResourceSchema,
-} from '../query/query.types';
+import {
+  type FieldDefinition,
+  FIELDS_KEY,
+  INCLUDE_KEY,
+  type IncludeDefinition,
+  type ResourceSchema,
+  type RootResourceSchema,
+  TRASHED_FILTER,
+} from '../query';
 import { isNullableColumn } from './column-nullability';
 
 /** A reference to a schema of `components.schemas`. */

@@ -1,5 +1,10 @@
-import { defineEnum, defineField, defineTimestampFields } from '../query/query-schema.helpers';
-import type { EnumDefinition, ResourceSchema } from '../query/query.types';
+import {
+  defineEnum,
+  defineField,
+  defineTimestampFields,
+  type EnumDefinition,
+  type ResourceSchema,
+} from '../query';
 import { PlaylistVisibility } from './playlist-visibility';
 
 export const PLAYLIST_VISIBILITY_ENUM: EnumDefinition = defineEnum({

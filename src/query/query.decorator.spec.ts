@@ -7,7 +7,7 @@ import { parseQuery } from './parse-query';
 import {
   cursorlessQueryOf,
   ParsedQueryCache,
-  ParsedQueryParam,
+  ResourceQuery,
   rawQueryOf,
   withoutCursor,
 } from './query.decorator';
@@ -157,20 +157,20 @@ describe('ParsedQueryCache capacity', () => {
 @Controller('image')
 class ProbeController {
   @Get()
-  list(@ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery): ParsedQuery {
+  list(@ResourceQuery(IMAGE_QUERY_SCHEMA) query: ParsedQuery): ParsedQuery {
     return query;
   }
 
   @Get(':id')
   show(
-    @ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
+    @ResourceQuery(IMAGE_QUERY_SCHEMA, 'show') query: ParsedQuery,
     @Param('id') id: string,
   ): { id: string; query: ParsedQuery } {
     return { id, query };
   }
 }
 
-describe('@ParsedQueryParam on a Fastify application', () => {
+describe('@ResourceQuery on a Fastify application', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {

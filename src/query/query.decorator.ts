@@ -127,9 +127,11 @@ const parsedQueryParam = createParamDecorator(
 
 /**
  * Hands a handler the request's query parsed and validated against `schema` for the route `mode`
- * (`index` or `show`), as a typed ParsedQuery (from the route's `ParsedQueryCache` when the same
- * query string came before); a bad query is a 422 before the handler runs:
- * `list(@ParsedQueryParam(IMAGE_QUERY_SCHEMA, 'index') query: ParsedQuery)`.
+ * (`index`, the list, or `show`), as a typed ParsedQuery (from the route's `ParsedQueryCache` when
+ * the same query string came before); a bad query is a 422 before the handler runs:
+ * `list(@ResourceQuery(IMAGE_QUERY_SCHEMA) query: ParsedQuery)`.
  */
-export const ParsedQueryParam = (schema: RootResourceSchema, mode: QueryMode): ParameterDecorator =>
-  parsedQueryParam({ cache: new ParsedQueryCache(schema, mode) });
+export const ResourceQuery = (
+  schema: RootResourceSchema,
+  mode: QueryMode = 'index',
+): ParameterDecorator => parsedQueryParam({ cache: new ParsedQueryCache(schema, mode) });

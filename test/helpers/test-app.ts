@@ -1,3 +1,4 @@
+import type { ModuleMetadata } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,8 @@ export interface TestAppOptions {
    * for TCP on a free port, `NATS_URL` with a `NATS_SUBJECT_PREFIX` unique to the test file).
    */
   readonly listeners?: boolean;
+  /** Modules mounted beside the app's own (a test-only resource). */
+  readonly imports?: ModuleMetadata['imports'];
 }
 
 /** Boots the real app through `configureApp()` against a fresh database of the given kind. */
@@ -71,7 +74,7 @@ export async function createTestApp(
     database: database.config,
   };
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(config)],
+    imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createFastifyAdapter(config),

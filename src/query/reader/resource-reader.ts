@@ -1,0 +1,310 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '../../common/api-error';
+import {
+  ConditionalResult,
+  entityTag,
+  ifNoneMatchMatches,
+  isAnyTag,
+} from '../../common/entity-tag';
+import type { AppConfig } from '../../config/app-config';
+import { InjectAppConfig } from '../../config/config.module';
+import { ReadReplicas } from '../../database/read-replicas';
+import {
+  cursorBinding,
+  CursorCodec,
+  CursorDirection,
+  CursorPosition,
+  CursorValue,
+} from '../cursor';
+import { cursorSecretOf } from '../cursor-secret';
+import { cursorPaginate, PageLinks, PageMeta, paginate } from '../pagination';
+import { OrderTerm, orderTermsFor } from '../query-plan';
+import { cursorlessQueryOf } from '../query.decorator';
+import type { ParsedQuery } from '../query.types';
+import {
+  compileRenderer,
+  RawRow,
+  RenderedResource,
+  renderWithIncludes,
+} from '../resource-renderer';
+import type { ReadableResource, ReadContext, ResourceKey } from './readable-resource';
+import { SqlRowSource } from './sql-row-source';
+
+/**
+ * Part of every entity tag: bump it when responses render differently for the same data (a new
+ * field, another format), so that tags cached by clients stop matching.
+ */
+const REPRESENTATION_VERSION = '1';
+
+/** A list: the rendered rows under the resource's plural key, `links` and `meta`. */
+export type PageBody = Record<string, unknown> & { links: PageLinks; meta: PageMeta };
+/** One item under the resource's singular key. */
+export type ItemBody = Record<string, RenderedResource>;
+
+/** What all pages of a keyset walk share: the sort terms and the binding of their cursors. */
+interface KeysetWalk {
+  readonly terms: readonly OrderTerm[];
+  readonly binding: string;
+}
+
+/** A keyset page to read: its walk, and where it starts (none: the first page). */
+interface KeysetRequest extends KeysetWalk {
+  readonly position?: CursorPosition;
+}
+
+/** A sort value as the drivers hand it over (numbers, strings, NULL; a bigint as a string). */
+function cursorValue(value: unknown): CursorValue {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  if (typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return null;
+}
+
+function defaultNotFound(resource: ReadableResource, key: ResourceKey): string {
+  const type = resource.schema.type;
+  return `${type.charAt(0).toUpperCase()}${type.slice(1)} ${key} not found.`;
+}
+
+/**
+ * The one read path of every resource: offset and keyset pages, cursors, the change-version entity
+ * tag and 304, included relations, rendering and links. A resource's service calls it once a route.
+ */
+@Injectable()
+export class ResourceReader {
+  private cursorCodec?: CursorCodec;
+  private readonly keysetWalks = new WeakMap<ParsedQuery, KeysetWalk>();
+  constructor(
+    private readonly replicas: ReadReplicas,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Runs all the statements of one read request (the data version included, so the tag and the
+   * rows agree) on one server: a replica within the lag bound, else the primary (read-replicas.ts).
+   */
+  private reading<T>(work: (rows: SqlRowSource) => Promise<T>): Promise<T> {
+    return this.replicas.run((source) => work(SqlRowSource.of(source)));
+  }
+
+  /**
+   * A list page with its entity tag, or only the tag (304) when `If-None-Match` matches it, found
+   * without reading a row. `sort=random` has no tag. A bad cursor is a 422 (even for `*`). The
+   * body is `{ [pluralKey]: items, links, meta }`; `Body` names it for the caller.
+   */
+  readPage<Body = PageBody>(
+    resource: ReadableResource,
+    query: ParsedQuery,
+    context: ReadContext,
+  ): Promise<ConditionalResult<Body>> {
+    return this.conditionalPage(resource, query, context) as Promise<ConditionalResult<Body>>;
+  }
+
+  /**
+   * One item (even a soft-deleted one) with its entity tag, or only the tag (304). A tag is only
+   * ever handed out with a 200, so a matching one proves the item existed at this data version and
+   * still does; `If-None-Match: *` has no such proof and looks the item up (404 when missing).
+   */
+  readOne<Body = ItemBody>(
+    resource: ReadableResource,
+    key: ResourceKey,
+    query: ParsedQuery,
+    context: ReadContext,
+  ): Promise<ConditionalResult<Body>> {
+    return this.conditionalItem(resource, key, query, context) as Promise<ConditionalResult<Body>>;
+  }
+
+  private async conditionalPage(
+    resource: ReadableResource,
+    query: ParsedQuery,
+    context: ReadContext,
+  ): Promise<ConditionalResult<PageBody>> {
+    const keyset = this.keysetRequestOf(resource, query);
+    return this.reading(async (rows) => {
+      if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
+        const body = await this.page(rows, resource, query, context, keyset);
+        return ConditionalResult.modified(null, body);
+      }
+      // The links of a list repeat its query string as sent, so the tag covers it as sent.
+      const tag = this.entityTagOf(
+        await rows.dataVersion(),
+        `list\n${context.baseUrl}?${context.rawQuery}`,
+      );
+      if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
+      return ConditionalResult.modified(
+        tag,
+        await this.page(rows, resource, query, context, keyset),
+      );
+    });
+  }
+
+  private async conditionalItem(
+    resource: ReadableResource,
+    key: ResourceKey,
+    query: ParsedQuery,
+    context: ReadContext,
+  ): Promise<ConditionalResult<ItemBody>> {
+    return this.reading(async (rows) => {
+      if (context.entityTag === false) {
+        return ConditionalResult.modified(null, await this.item(rows, resource, key, query));
+      }
+      const tag = this.itemTag(resource, key, context.rawQuery, await rows.dataVersion());
+      const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
+      if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
+      const body = await this.item(rows, resource, key, query);
+      return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
+    });
+  }
+
+  /**
+   * The entity tag `readOne` gives an item read with `rawQuery` at `dataVersion`; writes check
+   * `If-Match` against it (the data version read in their transaction).
+   */
+  itemTag(
+    resource: ReadableResource,
+    key: ResourceKey,
+    rawQuery: string,
+    dataVersion: string,
+  ): string {
+    return this.entityTagOf(dataVersion, `show\n${resource.schema.type}/${key}?${rawQuery}`);
+  }
+
+  private async item(
+    rows: SqlRowSource,
+    resource: ReadableResource,
+    key: ResourceKey,
+    query: ParsedQuery,
+  ): Promise<ItemBody> {
+    const row = await rows.one(resource.schema, query, key);
+    if (row === undefined) {
+      throw new NotFoundError(resource.notFoundMessage?.(key) ?? defaultNotFound(resource, key));
+    }
+    const [rendered] = await this.render(rows, resource, [row], query);
+    return { [resource.schema.singularKey]: rendered };
+  }
+
+  /**
+   * The entity tag of a read: the data version (the change versions of the tables it renders from,
+   * read before any of its rows, so a write racing the read can only cost a needless 200, never a
+   * stale 304), what was asked (`key`), and what else shapes the body (the image base URL, the
+   * representation).
+   */
+  private entityTagOf(dataVersion: string, key: string): string {
+    return entityTag([REPRESENTATION_VERSION, this.config.imageBaseUrl, dataVersion, key]);
+  }
+
+  private get cursors(): CursorCodec {
+    // Made on first use: a service that never pages by cursor never creates a secret file.
+    this.cursorCodec ??= new CursorCodec(cursorSecretOf(this.config));
+    return this.cursorCodec;
+  }
+
+  /** The keyset page `page[cursor]` asks for (none: an offset page); a bad cursor is a 422. */
+  private keysetRequestOf(
+    resource: ReadableResource,
+    query: ParsedQuery,
+  ): KeysetRequest | undefined {
+    const token = query.page.cursor;
+    if (token === undefined) return undefined;
+    const { terms, binding } = this.keysetWalkOf(resource, query);
+    if (token === '') return { terms, binding };
+    return { terms, binding, position: this.cursors.decode(token, binding, terms.length) };
+  }
+
+  /**
+   * The sort terms and the cursor binding of a keyset walk, worked out once per walk: every page of
+   * it comes with the same cursorless query (`cursorlessQueryOf`), and neither depends on the cursor.
+   */
+  private keysetWalkOf(resource: ReadableResource, query: ParsedQuery): KeysetWalk {
+    const walkQuery = cursorlessQueryOf(query);
+    let walk = this.keysetWalks.get(walkQuery);
+    if (walk === undefined) {
+      const schema = resource.schema;
+      const sort = walkQuery.sort[schema.type];
+      walk = {
+        terms: orderTermsFor(schema, sort === 'random' ? undefined : sort),
+        binding: cursorBinding(schema, walkQuery),
+      };
+      this.keysetWalks.set(walkQuery, walk);
+    }
+    return walk;
+  }
+
+  private async page(
+    source: SqlRowSource,
+    resource: ReadableResource,
+    query: ParsedQuery,
+    context: ReadContext,
+    keyset: KeysetRequest | undefined,
+  ): Promise<PageBody> {
+    if (keyset !== undefined) return this.keysetPage(source, resource, query, context, keyset);
+    const rows = await source.page(resource.schema, query);
+    // The page is fetched with one row more than its size: that row only says a next page exists.
+    const hasMore = rows.length > query.page.size;
+    const page = hasMore ? rows.slice(0, query.page.size) : rows;
+    const { links, meta } = paginate(context, query.page, page.length, hasMore);
+    const items = await this.render(source, resource, page, query);
+    return { [resource.schema.pluralKey]: items, links, meta };
+  }
+
+  /**
+   * A keyset page: the rows after (or before) the cursor's position, one more than the page size
+   * to learn whether the walk goes on; `links.next`/`prev` carry cursors made from the last/first
+   * row. Going backwards, the rows come nearest-first and are put back in order.
+   */
+  private async keysetPage(
+    source: SqlRowSource,
+    resource: ReadableResource,
+    query: ParsedQuery,
+    context: ReadContext,
+    keyset: KeysetRequest,
+  ): Promise<PageBody> {
+    const size = query.page.size;
+    const direction = keyset.position?.direction ?? 'after';
+    const rows = await source.page(resource.schema, query, {
+      direction,
+      values: keyset.position?.values,
+    });
+    const hasMore = rows.length > size;
+    const page = hasMore ? rows.slice(0, size) : rows;
+    if (direction === 'before') page.reverse();
+    const cursorAt = (row: RawRow | undefined, towards: CursorDirection): string | null =>
+      row === undefined
+        ? null
+        : this.cursors.encode(keyset.binding, {
+            direction: towards,
+            values: keyset.terms.map((term) => cursorValue(row[term.column])),
+          });
+    const goesOn = (towards: CursorDirection): boolean =>
+      // Ahead of the walk, the extra row says; behind it, there is the row the cursor was made at.
+      towards === direction ? hasMore : keyset.position !== undefined;
+    const next = goesOn('after') ? cursorAt(page.at(-1), 'after') : null;
+    const prev = goesOn('before') ? cursorAt(page[0], 'before') : null;
+    const { links, meta } = cursorPaginate(context, size, { prev, next });
+    const items = await this.render(source, resource, page, query);
+    return { [resource.schema.pluralKey]: items, links, meta };
+  }
+
+  /** Raw rows rendered with `fields[...]` and their included arrays. */
+  private async render(
+    source: SqlRowSource,
+    resource: ReadableResource,
+    rows: RawRow[],
+    query: ParsedQuery,
+  ): Promise<RenderedResource[]> {
+    const schema = resource.schema;
+    const included =
+      query.include.length === 0 || rows.length === 0
+        ? []
+        : await source.included(
+            schema,
+            query,
+            rows.map((row) => row[schema.primaryKey] as number | string),
+          );
+    const renderRow = compileRenderer(
+      schema,
+      query.fields[schema.type],
+      resource.computedFields?.(this.config),
+    );
+    return renderWithIncludes(rows, renderRow, schema.primaryKey, included, query.fields);
+  }
+}

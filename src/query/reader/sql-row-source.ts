@@ -1,0 +1,126 @@
+import type { DataSource } from 'typeorm';
+import { readDataVersion } from '../../database/change-versions';
+import { includesOf } from '../query-plan';
+import type { ParsedQuery, RootResourceSchema } from '../query.types';
+import type { IncludedRowGroups, RawRow } from '../resource-renderer';
+import { KeysetPage, selectOne, selectPage } from '../typeorm/apply-query';
+import { loadIncludes } from '../typeorm/include-loader';
+import { readTableIndexes, TableIndexes } from '../typeorm/index-check';
+import { keysetIndexFor, withForcedIndex } from '../typeorm/index-hint';
+import { RawReader } from '../typeorm/raw-reader';
+import type { SqlStatement } from '../typeorm/sql-fragments';
+
+/**
+ * The SQL of the shared reader, for any resource schema: pages, one row, included relations and
+ * the data version, run through `RawReader` (no TypeORM query runner per statement), with offset
+ * statements kept per parsed query and MySQL keyset pages naming their index (index-hint.ts).
+ */
+export class SqlRowSource {
+  private readonly reader: RawReader;
+  private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
+  /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
+  private readonly indexes = new Map<string, Promise<TableIndexes>>();
+
+  private static readonly sources = new WeakMap<DataSource, SqlRowSource>();
+
+  private constructor(private readonly dataSource: DataSource) {
+    this.reader = RawReader.of(dataSource);
+  }
+
+  /** The row source of a data source (one per data source). */
+  static of(dataSource: DataSource): SqlRowSource {
+    let source = SqlRowSource.sources.get(dataSource);
+    if (source === undefined) {
+      source = new SqlRowSource(dataSource);
+      SqlRowSource.sources.set(dataSource, source);
+    }
+    return source;
+  }
+
+  /**
+   * A page as raw rows, in ONE statement selecting only the needed columns, with one row more than
+   * the page size when a next page exists (see `selectPage`).
+   */
+  page(schema: RootResourceSchema, query: ParsedQuery, keyset?: KeysetPage): Promise<RawRow[]> {
+    // Not an async function: the common case hands the reader's promise on as it is.
+    if (keyset === undefined) return this.reader.all(this.offsetPageStatement(schema, query));
+    const statement = selectPage(this.reader.dialect, schema, query, keyset);
+    if (keyset.values === undefined || !this.isMysql) return this.reader.all(statement);
+    return this.keysetPageWithHint(schema, query, statement);
+  }
+
+  /** One row by primary key, whatever its soft-delete state. */
+  async one(
+    schema: RootResourceSchema,
+    query: ParsedQuery,
+    key: number | string,
+  ): Promise<RawRow | undefined> {
+    const rows = await this.reader.all(selectOne(this.reader.dialect, schema, query, key));
+    return rows[0];
+  }
+
+  /** The included relations of some rows: one query per included relation, none per row. */
+  included(
+    schema: RootResourceSchema,
+    query: ParsedQuery,
+    ownerIds: readonly (number | string)[],
+  ): Promise<IncludedRowGroups[]> {
+    return loadIncludes(this.reader, includesOf(schema.includes, query.include), query, ownerIds);
+  }
+
+  /** The change versions of every table the reads render from (see change-versions.ts). */
+  dataVersion(): Promise<string> {
+    return readDataVersion(this.reader);
+  }
+
+  /**
+   * The statement of an offset page, built once per query object: a query string seen before comes
+   * back as the same (frozen) ParsedQuery (`ParsedQueryCache`), so its statement is reused; the
+   * entry goes when the query object does.
+   */
+  private offsetPageStatement(schema: RootResourceSchema, query: ParsedQuery): SqlStatement {
+    let statement = this.offsetPages.get(query);
+    if (statement === undefined) {
+      statement = selectPage(this.reader.dialect, schema, query);
+      this.offsetPages.set(query, statement);
+    }
+    return statement;
+  }
+
+  /** MySQL/MariaDB: a keyset page after a position names the index of its sort (see index-hint.ts). */
+  private async keysetPageWithHint(
+    schema: RootResourceSchema,
+    query: ParsedQuery,
+    statement: SqlStatement,
+  ): Promise<RawRow[]> {
+    const index = keysetIndexFor(schema, query, await this.tableIndexes(schema.table));
+    if (index === undefined) return this.reader.all(statement);
+    try {
+      return await this.reader.all({
+        ...statement,
+        sql: withForcedIndex(this.dataSource, statement.sql, schema.table, index),
+      });
+    } catch (error) {
+      // The index went away since the catalogue was read: read it again next time; no hint now.
+      if ((error as { code?: unknown }).code !== 'ER_KEY_DOES_NOT_EXITS') throw error;
+      this.indexes.delete(schema.table);
+      return this.reader.all(statement);
+    }
+  }
+
+  private tableIndexes(table: string): Promise<TableIndexes> {
+    let indexes = this.indexes.get(table);
+    if (indexes === undefined) {
+      indexes = readTableIndexes(this.dataSource, [table]).catch((error: unknown) => {
+        this.indexes.delete(table);
+        throw error;
+      });
+      this.indexes.set(table, indexes);
+    }
+    return indexes;
+  }
+
+  private get isMysql(): boolean {
+    return this.dataSource.options.type === 'mysql';
+  }
+}
