@@ -46,6 +46,8 @@ interface PooledConnection {
   query(sql: unknown, values?: unknown, callback?: unknown): unknown;
   release(): void;
   destroy(): void;
+  /** The socket (mysql2's `destroy()` only ends it: a FIN that a silent network holds back). */
+  readonly stream?: { destroy(): void };
   [SESSION_LIMIT]?: number;
   [EXEMPT]?: boolean;
 }
@@ -192,8 +194,10 @@ function limitStatements(
   const observe = (error: DriverError | null) => {
     if (error === null) return;
     if (error.code === CLIENT_TIMEOUT_CODE) {
-      // The statement may still be on its way (a silent network): the connection is unusable.
+      // The statement may still be on its way (a silent network): the connection is unusable,
+      // and its socket goes at once, so that nothing held back reaches the server later.
       connection.destroy();
+      connection.stream?.destroy();
       emit(dataSource, 'statement');
     } else if (SERVER_TIMEOUT_ERRNOS.has(error.errno ?? 0)) {
       // Named, so that the error handling knows it whatever mysql2 calls it.

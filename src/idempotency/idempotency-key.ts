@@ -30,7 +30,7 @@ function sha256(text: string): string {
 
 /** Where a key is kept: per `sub` of the token (two clients may pick the same key). */
 export function idempotencyKeyHash(sub: string, key: string): string {
-  return sha256(`${sub}\n${key}`);
+  return sha256(JSON.stringify([sub, key]));
 }
 
 /**

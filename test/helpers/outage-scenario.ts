@@ -203,8 +203,16 @@ export function summarize(timeline: OutageTimeline): string {
     const key = `${phase} ${outcome.kind} ${outcome.status}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const slowest = Math.max(...timeline.outcomes.map((outcome) => outcome.elapsedMs));
-  return `${[...counts].map(([key, count]) => `${key}: ${count}`).join(', ')}; slowest ${slowest} ms`;
+  const slowest = timeline.outcomes.reduce<Outcome | undefined>(
+    (worst, outcome) =>
+      worst === undefined || outcome.elapsedMs > worst.elapsedMs ? outcome : worst,
+    undefined,
+  );
+  const at =
+    slowest === undefined
+      ? ''
+      : ` (${slowest.kind} ${slowest.status}, started ${slowest.startedAt - timeline.faultStartedAt} ms after the fault began)`;
+  return `${[...counts].map(([key, count]) => `${key}: ${count}`).join(', ')}; slowest ${slowest?.elapsedMs ?? 0} ms${at}`;
 }
 
 /** The contract's promise during an outage (API.md section 10): an answer within about 5 s. */
