@@ -4,8 +4,8 @@
  * `npm run bench:parity` diffs them), the same headers that matter (ETag, Cache-Control,
  * Request-Id, Location) and the same SQL as the service, with no framework, no validation beyond
  * what the requests need, and no logging. It understands only the parameters the benchmark sends:
- * `page[size]`, `page[number]`, `page[cursor]`, `include`, `filter[facet]`, `sort` (image keys), and
- * `POST` / `DELETE` with an HS256 token. Pure helpers whose output must match byte for byte (the
+ * `page[size]`, `page[number]`, `page[cursor]`, `include`, `filter[facet]`, `sort` (image keys),
+ * `POST` / `DELETE` with an HS256 token, and `GET /api/animeimage` with `include` and offset pages. Pure helpers whose output must match byte for byte (the
  * cursor codec and its binding, the entity tag hash, the clock) come from `src/`. Not part of the
  * service.
  *
@@ -418,6 +418,110 @@ async function show(
   send(response, 200, { image: item }, headers);
 }
 
+/**
+ * `GET /api/animeimage?include=anime,image` (offset pages): the links whose anime and image are
+ * live, ordered by both ids, then each side with one IN query, as the service's shared reader.
+ */
+async function animeImageList(
+  request: IncomingMessage,
+  response: ServerResponse,
+  rawQuery: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const size = Number(query.get('page[size]') ?? 15);
+  const number = Number(query.get('page[number]') ?? 1);
+  const include = (query.get('include') ?? '').split(',').filter(Boolean);
+  const base = `http://${request.headers.host}/api/animeimage`;
+  const tag = entityTag([
+    REPRESENTATION_VERSION,
+    IMAGE_BASE_URL,
+    await dataVersion(),
+    `list\n${base}?${rawQuery}`,
+  ]);
+  const headers = { etag: tag, 'cache-control': CACHE_CONTROL };
+  if (ifNoneMatchMatches(request.headers['if-none-match'], tag)) {
+    return send(response, 304, undefined, headers);
+  }
+  const rows = await select(
+    // The service's MariaDB switch for visibility tests (MARIADB_DEPENDENT_SUBQUERIES).
+    "/*M!100102 SET STATEMENT optimizer_switch='semijoin=off,materialization=off' FOR */ " +
+      'SELECT root.anime_id, root.image_id, root.created_at, root.updated_at FROM anime_image root' +
+      ' WHERE EXISTS (SELECT 1 FROM anime to_one_0 WHERE to_one_0.anime_id = root.anime_id AND to_one_0.deleted_at IS NULL)' +
+      ' AND EXISTS (SELECT 1 FROM images to_one_1 WHERE to_one_1.image_id = root.image_id AND to_one_1.deleted_at IS NULL)' +
+      ` ORDER BY root.anime_id ASC, root.image_id ASC LIMIT ${size + 1}${number > 1 ? ` OFFSET ${(number - 1) * size}` : ''}`,
+  );
+  const hasMore = rows.length > size;
+  const page = hasMore ? rows.slice(0, size) : rows;
+  const links: Record<string, unknown>[] = page.map((row) => ({
+    anime_id: Number(row.anime_id),
+    image_id: Number(row.image_id),
+    created_at: timestamp(row.created_at as string),
+    updated_at: timestamp(row.updated_at as string),
+  }));
+  if (page.length > 0) {
+    const [anime, images] = await Promise.all([
+      include.includes('anime')
+        ? select(
+            'SELECT related.anime_id, related.name, related.slug, related.year, related.season, related.media_format FROM anime related WHERE related.anime_id IN (?)',
+            [[...new Set(page.map((row) => row.anime_id as number))]],
+          )
+        : [],
+      include.includes('image')
+        ? select(
+            'SELECT related.image_id, related.path, related.facet, related.created_at, related.updated_at FROM images related WHERE related.image_id IN (?)',
+            [[...new Set(page.map((row) => row.image_id as number))]],
+          )
+        : [],
+    ]);
+    const animeById = new Map(anime.map((row) => [Number(row.anime_id), row]));
+    const imageById = new Map(images.map((row) => [Number(row.image_id), row]));
+    links.forEach((link) => {
+      if (include.includes('anime')) {
+        const row = animeById.get(link.anime_id as number);
+        link.anime =
+          row === undefined
+            ? null
+            : {
+                anime_id: Number(row.anime_id),
+                name: row.name as string,
+                slug: row.slug as string,
+                year: row.year as number | null,
+                season: row.season === null ? null : SEASONS[row.season as number],
+                media_format:
+                  row.media_format === null ? null : FORMATS[row.media_format as number],
+              };
+      }
+      if (include.includes('image')) {
+        const row = imageById.get(link.image_id as number);
+        link.image = row === undefined ? null : image(row);
+      }
+    });
+  }
+  const link = linkBuilder(base, rawQuery, 'page[number]');
+  const from = links.length === 0 ? null : (number - 1) * size + 1;
+  send(
+    response,
+    200,
+    {
+      animeimages: links,
+      links: {
+        first: link('1'),
+        last: null,
+        prev: number > 1 ? link(String(number - 1)) : null,
+        next: hasMore ? link(String(number + 1)) : null,
+      },
+      meta: {
+        current_page: number,
+        from,
+        path: base,
+        per_page: size,
+        to: from === null ? null : from + links.length - 1,
+      },
+    },
+    headers,
+  );
+}
+
 /** The `sub` of a valid HS256 token carrying `permission`; otherwise the 401/403 is sent. */
 function authorize(
   request: IncomingMessage,
@@ -556,6 +660,9 @@ const server = createServer((request, response) => {
   const rawQuery = mark === -1 ? '' : url.slice(mark + 1);
   const match = /^\/api\/image(?:\/(\d+))?$/.exec(path);
   const handle = async () => {
+    if (path === '/api/animeimage' && request.method === 'GET') {
+      return animeImageList(request, response, rawQuery, new URLSearchParams(rawQuery));
+    }
     if (match === null) return send(response, 404, { message: 'Not Found.' });
     const id = match[1] === undefined ? undefined : Number(match[1]);
     if (request.method === 'GET') {

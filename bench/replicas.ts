@@ -103,7 +103,8 @@ export async function benchReplicas(): Promise<void> {
         cwd: ROOT,
         env: {
           ...process.env,
-          ...serviceEnv(instance.port, 'info', primaryUrl),
+          // Cache off: every read reaches its database server, which is what this compares.
+          ...serviceEnv(instance.port, 'info', 0, primaryUrl),
           ...(instance.target === 'replica'
             ? { DATABASE_REPLICA_URLS: database.url('replica', DATABASE) }
             : {}),

@@ -177,6 +177,18 @@ function targets(results: Results): string[] {
     ratio(rps('page-1-include', 'service'), rps('page-1-include', 'peer')),
     2,
   );
+  // Issue 23: the response cache against the (uncached) ceiling.
+  for (const [scenario, label] of [
+    ['page-1', 'page 1'],
+    ['page-1-include', 'include=anime,artists'],
+    ['show-include', 'show with include'],
+  ]) {
+    check(
+      `${label}: service with the response cache / ceiling`,
+      ratio(rps(scenario, 'cached'), rps(scenario, 'ceiling')),
+      3,
+    );
+  }
   // Against the service's own baseline loads, interleaved with these scenarios' rounds.
   check(
     'cursor page 90,000 rows deep / page 1 (service)',
@@ -191,7 +203,9 @@ function targets(results: Results): string[] {
   // The baseline loads ran on the service too.
   const rss = Math.max(
     ...[...results.values()].flatMap((perVariant) =>
-      (['service', 'baseline'] as const).map((slot) => summarize(perVariant.get(slot))?.rssMb ?? 0),
+      (['service', 'cached', 'baseline'] as const).map(
+        (slot) => summarize(perVariant.get(slot))?.rssMb ?? 0,
+      ),
     ),
   );
   if (rss > 0) {
@@ -231,6 +245,12 @@ function renderReport(list: Variant[], scenarios: Scenario[], results: Results):
     if (service && ceiling) {
       parts.push(
         `service/ceiling ${(service.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2)}`,
+      );
+    }
+    const cached = summarize(perVariant.get('cached'));
+    if (cached && ceiling) {
+      parts.push(
+        `cached/ceiling ${(cached.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2)}`,
       );
     }
     if (service && peer) {

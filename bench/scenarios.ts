@@ -113,13 +113,19 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'page-1',
     description: 'GET /api/image (page 1, default fields)',
-    requests: { service: get('/api/image'), ceiling: get('/api/image'), peer: get('/api/image') },
+    requests: {
+      service: get('/api/image'),
+      cached: get('/api/image'),
+      ceiling: get('/api/image'),
+      peer: get('/api/image'),
+    },
   },
   {
     name: 'page-1-include',
     description: 'GET /api/image?include=anime,artists',
     requests: {
       service: get('/api/image?include=anime,artists'),
+      cached: get('/api/image?include=anime,artists'),
       ceiling: get('/api/image?include=anime,artists'),
       peer: get('/api/image/with-relations'),
     },
@@ -153,6 +159,7 @@ export const SCENARIOS: Scenario[] = [
     description: 'GET /api/image/5000?include=anime,artists,studios',
     requests: {
       service: get('/api/image/5000?include=anime,artists,studios'),
+      cached: get('/api/image/5000?include=anime,artists,studios'),
       ceiling: get('/api/image/5000?include=anime,artists,studios'),
     },
   },
@@ -167,6 +174,14 @@ export const SCENARIOS: Scenario[] = [
     serviceBaseline: {
       description: 'the same request answered 200 (no If-None-Match)',
       requests: get('/api/image?include=anime,artists'),
+    },
+  },
+  {
+    name: 'pivot-list-include',
+    description: 'GET /api/animeimage?include=anime,image (links with both sides)',
+    requests: {
+      service: get('/api/animeimage?include=anime,image'),
+      ceiling: get('/api/animeimage?include=anime,image'),
     },
   },
   {

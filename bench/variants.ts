@@ -6,9 +6,10 @@ import { Connection, createConnection } from 'mysql2/promise';
 import { MysqlDatabaseConfig, parseConfig } from '../src/config/app-config';
 
 /**
- * The three servers of the benchmark, all on the same database: the service (`node dist/main.js`,
- * as `npm start` runs it), the ceiling (bare node:http + mysql2) and the peer (NestJS on Express +
- * TypeORM + nestjs-paginate). All three run compiled JavaScript (`buildServers`): under ts-node a
+ * The servers of the benchmark, all on the same database: the service (`node dist/main.js`, as
+ * `npm start` runs it, its response cache off), the ceiling (bare node:http + mysql2), the peer
+ * (NestJS on Express + TypeORM + nestjs-paginate) and `cached`, the service with its response cache
+ * on (on the scenarios that name it). All run compiled JavaScript (`buildServers`): under ts-node a
  * process also loads `node:repl`, which turns on `domain` for every EventEmitter, and holds the
  * TypeScript compiler in its heap — about 5 % of the ceiling's CPU per request, a handicap the
  * service does not carry. Secrets here are the benchmark's own, never a deployment's.
@@ -61,7 +62,8 @@ export function connectToBench(
   });
 }
 
-export type VariantName = 'service' | 'ceiling' | 'peer';
+/** `cached`: the service with its response cache on (RESPONSE_CACHE_MB=32); `service` has it off. */
+export type VariantName = 'service' | 'cached' | 'ceiling' | 'peer';
 
 export interface Variant {
   readonly name: VariantName;
@@ -71,12 +73,15 @@ export interface Variant {
   process?: ChildProcess;
 }
 
+/** The service's environment; `responseCacheMb` 0 turns its response cache off. */
 export const serviceEnv = (
   port: number,
   logLevel: string,
+  responseCacheMb: number,
   databaseUrl = DATABASE_URL,
 ): Record<string, string> => ({
   PORT: String(port),
+  RESPONSE_CACHE_MB: String(responseCacheMb),
   DATABASE_URL: databaseUrl,
   DB_MIGRATE: 'false',
   RATE_LIMIT_PER_MINUTE: '0',
@@ -104,19 +109,21 @@ export function startCommand(): string[] {
  * request, to stdout, dropped here as a log shipper would take it); `--service-log-level` changes it.
  */
 export function variants(serviceLogLevel = 'info'): Variant[] {
+  // BENCH_PORT_BASE: another four ports, for a smoke run beside a bench that holds 3100–3103.
+  const base = Number(process.env.BENCH_PORT_BASE ?? 3100);
   return [
     {
       name: 'service',
-      port: 3100,
+      port: base,
       command: startCommand(),
-      env: serviceEnv(3100, serviceLogLevel),
+      env: serviceEnv(base, serviceLogLevel, 0),
     },
     {
       name: 'ceiling',
-      port: 3101,
+      port: base + 1,
       command: ['node', 'dist-bench/bench/ceiling-server.js'],
       env: {
-        CEILING_PORT: '3101',
+        CEILING_PORT: String(base + 1),
         BENCH_DATABASE_URL: DATABASE_URL,
         JWT_SECRET,
         CURSOR_SECRET,
@@ -124,9 +131,16 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
     },
     {
       name: 'peer',
-      port: 3102,
+      port: base + 2,
       command: ['node', 'dist-bench/bench/peer/peer-server.js'],
-      env: { PEER_PORT: '3102', BENCH_DATABASE_URL: DATABASE_URL },
+      env: { PEER_PORT: String(base + 2), BENCH_DATABASE_URL: DATABASE_URL },
+    },
+    // Last: check-parity.ts takes the first two.
+    {
+      name: 'cached',
+      port: base + 3,
+      command: startCommand(),
+      env: serviceEnv(base + 3, serviceLogLevel, 32),
     },
   ];
 }

@@ -13,6 +13,7 @@ import { ImageModule } from './image/image.module';
 import { ImageEventsModule, OutboxRelayModule } from './events/image-events.module';
 import { ImageMicroserviceModule } from './microservice/image-microservice.module';
 import { MetricsModule } from './metrics';
+import { PivotModule } from './pivot/pivot.module';
 import { StorageModule } from './storage';
 
 @Module({})
@@ -29,8 +30,13 @@ export class AppModule {
         HealthModule,
         RateLimitModule.forRoot(config),
         ImageModule,
+        // animeimage, artistimage, studioimage, playlistimage: links between images and the rest.
+        PivotModule,
         // The resource routes live under API_PREFIX; health and docs stay outside it.
-        RouterModule.register([{ path: config.apiPrefix, module: ImageModule }]),
+        RouterModule.register([
+          { path: config.apiPrefix, module: ImageModule },
+          { path: config.apiPrefix, module: PivotModule },
+        ]),
         // The seed's unprefixed spellings of restore and force delete.
         ImageAliasModule,
         // The same operations as message patterns (TCP, NATS), when main.ts starts listeners.

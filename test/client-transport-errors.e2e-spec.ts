@@ -109,4 +109,36 @@ describe('@image-api/client transport failures', () => {
       server?.close();
     }
   });
+
+  it('should send the JWT of a write in the NATS header Authorization, not in the payload', async () => {
+    const received: { authorization?: string; data: unknown }[] = [];
+    const listener = await connect({ servers: TEST_NATS_URL });
+    listener.subscribe(`${subjectPrefix}image.delete`, {
+      callback: (_error, message) => {
+        const packet = JSON.parse(new TextDecoder().decode(message.data)) as {
+          id: string;
+          data: unknown;
+        };
+        received.push({ authorization: message.headers?.get('Authorization'), data: packet.data });
+        message.respond(
+          new TextEncoder().encode(
+            JSON.stringify({ id: packet.id, response: { image: {} }, isDisposed: true }),
+          ),
+        );
+      },
+    });
+    await listener.flush();
+    const client = new ImageClient({ nats: { servers: TEST_NATS_URL }, subjectPrefix });
+    try {
+      await client.delete('the.jwt', 5);
+      await client.delete('Bearer the.jwt', 6);
+      expect(received).toEqual([
+        { authorization: 'Bearer the.jwt', data: { id: 5 } },
+        { authorization: 'Bearer the.jwt', data: { id: 6 } },
+      ]);
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
 });

@@ -362,6 +362,9 @@ describeEachDatabase('the Authorization header and JWT headers (findings 10 and 
     ['two tokens', (raw: string) => `Bearer ${raw} ${raw}`],
     ['another scheme', (raw: string) => `Token ${raw}`],
     ['no space', (raw: string) => `Bearer${raw}`],
+    // API.md section 10: exactly `Bearer <token>` (as the rate limiter has always read it).
+    ['a lower-case scheme', (raw: string) => `bearer ${raw}`],
+    ['spaces around the token', (raw: string) => `Bearer   ${raw}  `],
   ])(
     'should take `Authorization` with %s as no token: 401, nothing created (it authenticated)',
     async (_case, header) => {
@@ -374,9 +377,8 @@ describeEachDatabase('the Authorization header and JWT headers (findings 10 and 
     },
   );
 
-  it('should still take exactly `Bearer <token>`, the scheme in any case, with spaces around', async () => {
-    await create(`bearer ${token()}`).expect(201);
-    await create(`Bearer   ${token()}  `).expect(201);
+  it('should take exactly `Bearer <token>`', async () => {
+    await create(`Bearer ${token()}`).expect(201);
   });
 
   it('should refuse a JWT with a crit header with 401 (it was accepted)', async () => {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
+import { UnitOfWork } from '../src/database/unit-of-work';
 import { ImageFileCleanup, STORAGE_DELETIONS_TABLE } from '../src/image/image-file-cleanup';
 import { STORAGE_DRIVER, type StorageDriver } from '../src/storage';
 import { pngFile } from '../src/storage/testing/image-files';
@@ -11,29 +12,22 @@ import { testDatabaseKinds } from './helpers/test-database';
 import { signTestToken } from './helpers/tokens';
 import { waitFor } from './helpers/wait-for';
 
-/** Schedules the deletion of `path` in a transaction; its commit hooks run once it committed. */
+/** Schedules the deletion of `path` in a unit-of-work transaction (its listeners run after commit). */
 async function scheduleInTransaction(
   testApp: TestApp,
   path: string,
   outcome: 'commit' | 'rollback' = 'commit',
 ): Promise<void> {
   const cleanup = testApp.app.get(ImageFileCleanup);
-  const hooks: (() => void)[] = [];
-  await testApp.dataSource
-    .transaction(async (manager) => {
-      await cleanup.schedule(
-        {
-          execute: (sql, parameters) => manager.query(sql, parameters as unknown[]),
-          afterCommit: (listener) => hooks.push(listener),
-        },
-        path,
-      );
+  await testApp.app
+    .get(UnitOfWork)
+    .run(async (transaction) => {
+      await cleanup.schedule(transaction, path);
       if (outcome === 'rollback') throw new Error('rolled back');
     })
     .catch((error: unknown) => {
       if (outcome !== 'rollback') throw error;
     });
-  if (outcome === 'commit') for (const hook of hooks) hook();
 }
 
 const pending = (dataSource: DataSource) =>

@@ -9,7 +9,7 @@ import {
   type ImageUpdateBody,
 } from '@image-api/client';
 import { ClientTCP } from '@nestjs/microservices';
-import { connect, NatsConnection, StringCodec } from 'nats';
+import { connect, headers, NatsConnection, StringCodec } from 'nats';
 import { firstValueFrom } from 'rxjs';
 import { ALL_PERMISSIONS, Permission } from '../src/auth/permissions';
 import { seedReadFixtures } from './helpers/fixtures';
@@ -542,6 +542,71 @@ describeEachDatabase(
           });
         },
       );
+
+      /** A Nest packet sent with NATS headers. */
+      async function requestWithHeaders(
+        pattern: string,
+        data: unknown,
+        values: Record<string, string>,
+      ): Promise<unknown> {
+        const msgHeaders = headers();
+        for (const [name, value] of Object.entries(values)) msgHeaders.set(name, value);
+        const reply = await connection.request(
+          `${subjectPrefix}${pattern}`,
+          codec.encode(JSON.stringify({ id: 'r1', pattern, data })),
+          { timeout: 5000, headers: msgHeaders },
+        );
+        return JSON.parse(codec.decode(reply.data));
+      }
+
+      it('should take the JWT from an Authorization header, preferred to the token field', async () => {
+        const token = tokenWith(Permission.CreateImage);
+        const reply = (await requestWithHeaders(
+          'image.create',
+          { token: 'not-a-jwt', body: { path: 'header/auth.png', facet: 'Cover' } },
+          { Authorization: `Bearer ${token}` },
+        )) as { response: { image: { image_id: number } } };
+        expect(reply).toEqual({
+          id: 'r1',
+          response: { image: expect.objectContaining({ path: 'header/auth.png', facet: 'Cover' }) },
+          isDisposed: true,
+        });
+        expect(
+          await readImageRow(context().dataSource, reply.response.image.image_id),
+        ).toMatchObject({ path: 'header/auth.png', facet: 1 });
+      });
+
+      it.each([
+        ['a header that is not exactly `Bearer <token>`', (token: string) => `bearer ${token}`],
+        ['a header with junk after the token', (token: string) => `Bearer ${token} junk`],
+      ])('should answer 401 to %s, whatever the token field holds', async (_what, header) => {
+        const token = tokenWith(Permission.CreateImage);
+        expect(
+          await requestWithHeaders(
+            'image.create',
+            { token, body: { path: 'header/refused.png', facet: 'Cover' } },
+            { Authorization: header(token) },
+          ),
+        ).toEqual({
+          id: 'r1',
+          err: { status: 401, message: 'Unauthenticated.' },
+          isDisposed: true,
+        });
+      });
+
+      it('should answer 403 to a header token without the permission', async () => {
+        expect(
+          await requestWithHeaders(
+            'image.delete',
+            { id: 1 },
+            { Authorization: `Bearer ${tokenWith(Permission.CreateImage)}` },
+          ),
+        ).toEqual({
+          id: 'r1',
+          err: { status: 403, message: 'This action is unauthorized.' },
+          isDisposed: true,
+        });
+      });
 
       it('should have NATS refuse an unknown pattern at once (no responders), not time out', async () => {
         await expect(request('image.purge', {})).rejects.toMatchObject({ code: '503' });

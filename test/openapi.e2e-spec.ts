@@ -39,6 +39,28 @@ async function withDocumentFile<T>(
   }
 }
 
+/** The routes of the four pivot resources (API.md section 9), merged into one object. */
+function pivotRoutes<T>(
+  routes: (
+    pivot: string,
+    parent: string,
+    operations: { attach: string; detach: string; list: string; show: string },
+  ) => Record<string, T>,
+): Record<string, T> {
+  return Object.assign(
+    {},
+    ...['anime', 'artist', 'studio', 'playlist'].map((parent) => {
+      const name = `${parent.charAt(0).toUpperCase()}${parent.slice(1)}Image`;
+      return routes(`${parent}image`, parent, {
+        attach: `attach${name}`,
+        detach: `detach${name}`,
+        list: `list${name}s`,
+        show: `show${name}`,
+      });
+    }),
+  ) as Record<string, T>;
+}
+
 /**
  * The document itself: where it is served, that it is valid OpenAPI 3 (swagger-parser) and lint-clean
  * (Redocly's recommended rules), which operations it has, and that the query parameters it lists are
@@ -132,6 +154,29 @@ describe('OpenAPI document (GET /docs-json)', () => {
       'DELETE /api/forceDelete/image/{id}': bearerRoute('forceDeleteImage'),
       'PATCH /restore/image/{id}': bearerRoute('restoreImageUnprefixed'),
       'DELETE /forceDelete/image/{id}': bearerRoute('forceDeleteImageUnprefixed'),
+      ...pivotRoutes((pivot, parent, operations) => ({
+        [`GET /api/${pivot}`]: { ...publicRoute(operations.list), tags: [pivot] },
+        [`GET /api/${pivot}/{${parent}}/{image}`]: {
+          ...publicRoute(operations.show),
+          tags: [pivot],
+        },
+        [`POST /api/${pivot}/{${parent}}/{image}`]: {
+          ...bearerRoute(operations.attach),
+          tags: [pivot],
+        },
+        [`DELETE /api/${pivot}/{${parent}}/{image}`]: {
+          ...bearerRoute(operations.detach),
+          tags: [pivot],
+        },
+        ...(pivot === 'artistimage'
+          ? {
+              [`PATCH /api/${pivot}/{${parent}}/{image}`]: {
+                ...bearerRoute('updateArtistImage'),
+                tags: [pivot],
+              },
+            }
+          : {}),
+      })),
     });
     expect(document.components.securitySchemes).toEqual({
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
@@ -192,10 +237,26 @@ describe('OpenAPI document (GET /docs-json)', () => {
       'DELETE /api/forceDelete/image/{id}': [200, ...write, 429, 503],
       'PATCH /restore/image/{id}': [200, ...write, 429, 503],
       'DELETE /forceDelete/image/{id}': [200, ...write, 429, 503],
+      ...pivotRoutes((pivot, parent) => ({
+        [`GET /api/${pivot}`]: [200, 304, 422, 429, 503],
+        [`GET /api/${pivot}/{${parent}}/{image}`]: [200, 304, 404, 422, 429, 503],
+        [`POST /api/${pivot}/{${parent}}/{image}`]: [
+          201, 400, 401, 403, 404, 409, 413, 415, 422, 429, 503,
+        ],
+        // No If-Match on links: they have no ETag of their own to match (docs/pivots.md).
+        [`DELETE /api/${pivot}/{${parent}}/{image}`]: [200, 400, 401, 403, 404, 413, 415, 429, 503],
+        ...(pivot === 'artistimage'
+          ? {
+              [`PATCH /api/${pivot}/{${parent}}/{image}`]: [
+                200, 400, 401, 403, 404, 413, 415, 422, 429, 503,
+              ],
+            }
+          : {}),
+      })),
     });
   });
 
-  it('should document Idempotency-Key on the create and If-Match on every image write', () => {
+  it('should document Idempotency-Key on the create and attaches and If-Match on every image write', () => {
     const headers = Object.fromEntries(
       operationsOf(document).map(([route, operation]) => [
         route,
@@ -216,6 +277,13 @@ describe('OpenAPI document (GET /docs-json)', () => {
       'DELETE /api/forceDelete/image/{id}': ['If-Match'],
       'PATCH /restore/image/{id}': ['If-Match'],
       'DELETE /forceDelete/image/{id}': ['If-Match'],
+      ...pivotRoutes((pivot, parent) => ({
+        [`GET /api/${pivot}`]: ['if-none-match'],
+        [`GET /api/${pivot}/{${parent}}/{image}`]: ['if-none-match'],
+        [`POST /api/${pivot}/{${parent}}/{image}`]: ['Idempotency-Key'],
+        [`DELETE /api/${pivot}/{${parent}}/{image}`]: [],
+        ...(pivot === 'artistimage' ? { [`PATCH /api/${pivot}/{${parent}}/{image}`]: [] } : {}),
+      })),
     });
   });
 
@@ -367,7 +435,12 @@ describe('OpenAPI document (GET /docs-json)', () => {
         )
         .map((parameter) => `${route} ${parameter.name}`),
     );
-    expect(prefilled).toEqual(['GET /api/image page[size]']);
+    expect(prefilled).toEqual([
+      'GET /api/image page[size]',
+      ...['anime', 'artist', 'studio', 'playlist'].map(
+        (parent) => `GET /api/${parent}image page[size]`,
+      ),
+    ]);
   });
 
   /** Every schema object of the document, with where it is. */

@@ -1,3 +1,5 @@
+import { JWT_VERIFICATION } from '../src/auth/auth.constants';
+import type { JwtVerification } from '../src/auth/jwt-verification';
 import { Permission } from '../src/auth/permissions';
 import { countRows } from './helpers/image-rows';
 import { describeEachDatabase } from './helpers/test-app';
@@ -117,6 +119,57 @@ describeEachDatabase(
         expect(response.headers['x-ratelimit-limit']).toBeUndefined();
       }
     });
+  },
+  { env: { RATE_LIMIT_PER_MINUTE: String(LIMIT) } },
+);
+
+/** Its own app: the IP's budget must not be spent by the tests above. */
+describeEachDatabase(
+  `one token verification per request (RATE_LIMIT_PER_MINUTE=${LIMIT})`,
+  (context) => {
+    const token = (sub: string) => bearer(signTestToken({ sub }));
+
+    it("should verify a write's token once for the limiter and the route guard together", async () => {
+      const verification = context().app.get<JwtVerification>(JWT_VERIFICATION);
+      const keyFor = jest.spyOn(verification, 'keyFor');
+      try {
+        const response = await context()
+          .http()
+          .post('/api/image')
+          .set('Authorization', token('dave'))
+          .send({ path: 'limit/once.png', facet: 'Cover' })
+          .expect(201);
+        expect(response.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1));
+        expect(keyFor).toHaveBeenCalledTimes(1);
+      } finally {
+        keyFor.mockRestore();
+      }
+    });
+
+    it.each([
+      ['junk after the token', (raw: string) => `Bearer ${raw} junk`],
+      ['a lower-case scheme', (raw: string) => `bearer ${raw}`],
+      ['two spaces', (raw: string) => `Bearer  ${raw}`],
+    ])(
+      'should treat an Authorization with %s as no token: 401, counted against the IP',
+      async (_what, authorization) => {
+        const raw = signTestToken({ sub: `erin-${authorization('x')}` });
+        const refused = await context()
+          .http()
+          .post('/api/image')
+          .set('Authorization', authorization(raw))
+          .send({ path: 'limit/junk.png', facet: 'Cover' })
+          .expect(401);
+        expect(refused.body).toEqual({ message: 'Unauthenticated.' });
+        // erin's own budget is untouched.
+        const accepted = await context()
+          .http()
+          .get('/api/image')
+          .set('Authorization', bearer(raw))
+          .expect(200);
+        expect(accepted.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1));
+      },
+    );
   },
   { env: { RATE_LIMIT_PER_MINUTE: String(LIMIT) } },
 );

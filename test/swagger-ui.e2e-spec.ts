@@ -30,8 +30,8 @@ const IMAGE_BASE_URL = `http://127.0.0.1:${PORT}/storage/images`;
 /**
  * A person's path through Swagger UI, in a real browser against the real app (SQLite, fixture
  * data, listening on 127.0.0.1): open /docs, authorize with a token from the token command, try
- * `GET /api/image` with `filter[facet]=Cover` and `page[size]=5`, then `POST /api/image`, reading
- * the answers the page shows. One database is enough here: the API itself is proven elsewhere.
+ * `GET /api/image` with `filter[facet]=Cover` and `page[size]=5`, then `POST /api/image`, attach and
+ * detach an image to and from an anime, reading the answers the page shows. One database is enough here: the API itself is proven elsewhere.
  */
 describe('Swagger UI in Chromium', () => {
   let testApp: TestApp;
@@ -80,8 +80,8 @@ describe('Swagger UI in Chromium', () => {
   }
 
   /** The operation's block, expanded, in "Try it out" mode. */
-  async function tryItOut(operationId: string): Promise<Locator> {
-    const block = page.locator(`#operations-image-${operationId}`);
+  async function tryItOut(operationId: string, tag = 'image'): Promise<Locator> {
+    const block = page.locator(`#operations-${tag}-${operationId}`);
     await block.locator('.opblock-summary').first().click();
     await block.locator('button.try-out__btn').click();
     return block;
@@ -119,6 +119,17 @@ describe('Swagger UI in Chromium', () => {
       'operations-image-forceDeleteImage',
       'operations-image-restoreImageUnprefixed',
       'operations-image-forceDeleteImageUnprefixed',
+      ...['anime', 'artist', 'studio', 'playlist'].flatMap((parent) => {
+        const name = `${parent.charAt(0).toUpperCase()}${parent.slice(1)}Image`;
+        const tag = `operations-${parent}image`;
+        return [
+          `${tag}-list${name}s`,
+          `${tag}-show${name}`,
+          `${tag}-attach${name}`,
+          ...(parent === 'artist' ? [`${tag}-update${name}`] : []),
+          `${tag}-detach${name}`,
+        ];
+      }),
     ]);
   });
 
@@ -203,6 +214,40 @@ describe('Swagger UI in Chromium', () => {
         deleted_at: null,
       },
     ]);
+  });
+
+  it('should attach an image to an anime (201, the link, Location) and detach it (200), and the row follows', async () => {
+    const links = () =>
+      testApp.dataSource.query(
+        'SELECT anime_id, image_id FROM anime_image WHERE anime_id = 3 AND image_id = 1',
+      );
+    expect(await links()).toEqual([]);
+
+    const attach = await tryItOut('attachAnimeImage', 'animeimage');
+    await attach.locator('tr[data-param-name="anime"] input').fill('trigun');
+    await attach.locator('tr[data-param-name="image"] input').fill('1');
+    const attached = await execute(attach);
+    expect(attached.url).toBe(`${baseUrl}/api/animeimage/trigun/1`);
+    expect(attached.status).toBe(201);
+    expect(attached.body).toEqual({
+      animeimage: {
+        anime_id: 3,
+        image_id: 1,
+        created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+        updated_at: (attached.body as { animeimage: { created_at: string } }).animeimage.created_at,
+      },
+    });
+    expect(await links()).toEqual([{ anime_id: 3, image_id: 1 }]);
+
+    const detach = await tryItOut('detachAnimeImage', 'animeimage');
+    await detach.locator('tr[data-param-name="anime"] input').fill('trigun');
+    await detach.locator('tr[data-param-name="image"] input').fill('1');
+    const detached = await execute(detach);
+    expect(detached.status).toBe(200);
+    expect(detached.body).toEqual({
+      message: "Image 'anime/cover/bebop.jpg' has been detached from Anime 'Trigun'.",
+    });
+    expect(await links()).toEqual([]);
   });
 
   it('should upload a real PNG as multipart/form-data, then open its link as a picture', async () => {

@@ -7,7 +7,7 @@ import { createJwtVerification } from './jwt-verification';
 import { JwtStrategy } from './jwt.strategy';
 import { TokenVerifier } from './token-verifier';
 
-/** Bearer-token authentication: the passport `jwt` strategy and the verifier the rate limiter uses. */
+/** Bearer-token authentication: the verifier, and the passport `jwt` strategy on it. */
 @Module({
   imports: [PassportModule.register({ session: false })],
   providers: [

@@ -1,37 +1,38 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Strategy } from 'passport-jwt';
-import { JWT_VERIFICATION } from './auth.constants';
-import { AuthenticatedUser, toAuthenticatedUser } from './authenticated-user';
-import type { JwtVerification } from './jwt-verification';
-import { bearerToken } from './token-verifier';
+import { Strategy } from 'passport-strategy';
+import type { AuthenticatedUser } from './authenticated-user';
+import { AuthorizationCarrier, TokenVerifier } from './token-verifier';
 
-/**
- * The passport `jwt` strategy: the key comes from the configured verification (secret, PEM key or
- * JWKS by `kid`), the algorithms are pinned, `exp` is checked, and `validate` insists on `exp` and
- * `sub` being present.
- */
-@Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(@Inject(JWT_VERIFICATION) verification: JwtVerification) {
-    super({
-      // The rate limiter's reading too: exactly `Bearer <token>`, anything else is no token.
-      jwtFromRequest: (request: { headers: { authorization?: string } }) =>
-        bearerToken(request.headers.authorization) ?? null,
-      secretOrKeyProvider: (_request: unknown, rawToken: string, done) => {
-        verification.keyFor(rawToken).then(
-          (key) => done(null, key),
-          (error: unknown) => done(error),
-        );
-      },
-      algorithms: verification.algorithms,
-      issuer: verification.issuer,
-      audience: verification.audience,
-      ignoreExpiration: false,
-    });
+type Verify = (request: unknown, done: (error: unknown, user?: unknown) => void) => void;
+
+/** A passport strategy that hands the request to a verify callback (Nest's `validate`). */
+class BearerStrategy extends Strategy {
+  constructor(private readonly verifyRequest: Verify) {
+    super();
   }
 
-  validate(payload: unknown): AuthenticatedUser | null {
-    return toAuthenticatedUser(payload);
+  override authenticate(request: unknown): void {
+    this.verifyRequest(request, (error, user) => {
+      if (error) this.error(error as Error);
+      else if (user) this.success(user);
+      else this.fail('Bearer', 401);
+    });
+  }
+}
+
+/**
+ * The passport `jwt` strategy: the token of `Authorization: Bearer <token>`, checked by
+ * `TokenVerifier` (pinned algorithms, `exp`, `sub`), the same check and result the rate limiter
+ * got for this request.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(BearerStrategy, 'jwt') {
+  constructor(private readonly tokens: TokenVerifier) {
+    super();
+  }
+
+  validate(request: AuthorizationCarrier): Promise<AuthenticatedUser | null> {
+    return this.tokens.userOf(request);
   }
 }

@@ -9,7 +9,7 @@ import { KeyUnavailableError } from './jwt-verification';
 
 /**
  * The one guard of the write routes: authenticates the bearer token through the passport `jwt`
- * strategy (401), then checks the permission the route's `@RequirePermission()` names (403).
+ * strategy (401), then checks the permissions the route's `@RequirePermission()` names (403).
  * Guards run before pipes, so both answers come before any 404 or 422.
  */
 @Injectable()
@@ -20,7 +20,7 @@ export class PermissionGuard extends AuthGuard('jwt') {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     await super.canActivate(context);
-    const required = this.reflector.get<string | undefined>(
+    const required = this.reflector.get<readonly string[] | undefined>(
       REQUIRED_PERMISSION,
       context.getHandler(),
     );

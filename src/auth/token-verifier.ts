@@ -15,26 +15,35 @@ export function verifyOptionsFor(verification: JwtVerification): VerifyOptions {
   };
 }
 
+/** What authentication reads of a request: its `Authorization` header. */
+export interface AuthorizationCarrier {
+  readonly headers: { readonly authorization?: string | string[] };
+}
+
 /**
- * Verifies a bearer token outside passport, with exactly the rules the `jwt` strategy applies.
- * The rate limiter uses it to key a request by its token's `sub`.
+ * The one verifier of bearer tokens: the passport `jwt` strategy, the rate limiter and the message
+ * transports all ask it. A request's token is verified once, whoever asks first (`userOf`).
  */
 @Injectable()
 export class TokenVerifier {
   private readonly options: VerifyOptions;
+  private readonly requests = new WeakMap<object, Promise<AuthenticatedUser | null>>();
 
   constructor(@Inject(JWT_VERIFICATION) private readonly verification: JwtVerification) {
     this.options = verifyOptionsFor(verification);
   }
 
-  /** The token's user, or null when the token is not valid for any reason. */
-  async verify(rawToken: string): Promise<AuthenticatedUser | null> {
-    try {
-      const key = await this.verification.keyFor(rawToken);
-      return toAuthenticatedUser(verify(rawToken, key, this.options));
-    } catch {
-      return null;
+  /**
+   * The user of a request's `Authorization: Bearer <token>`, null without a valid one, verified once
+   * per request. Rejects with `KeyUnavailableError` when the JWKS endpoint could not be asked.
+   */
+  userOf(request: AuthorizationCarrier): Promise<AuthenticatedUser | null> {
+    let user = this.requests.get(request);
+    if (user === undefined) {
+      user = this.check(bearerToken(request.headers.authorization));
+      this.requests.set(request, user);
     }
+    return user;
   }
 
   /**
@@ -43,32 +52,41 @@ export class TokenVerifier {
    * `PermissionGuard` answers on HTTP).
    */
   async authenticate(rawToken: string | undefined): Promise<AuthenticatedUser> {
-    const unauthenticated = () =>
-      new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
-    if (rawToken === undefined || rawToken === '') throw unauthenticated();
+    let user: AuthenticatedUser | null;
+    try {
+      user = await this.check(rawToken);
+    } catch {
+      throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
+    }
+    if (user === null) {
+      throw new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
+    }
+    return user;
+  }
+
+  /** The token's user, null when it is missing or not valid; throws only `KeyUnavailableError`. */
+  private async check(rawToken: string | undefined): Promise<AuthenticatedUser | null> {
+    if (rawToken === undefined) return null;
     let key: string;
     try {
       key = await this.verification.keyFor(rawToken);
     } catch (error) {
-      if (error instanceof KeyUnavailableError) {
-        throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
-      }
-      throw unauthenticated();
+      if (error instanceof KeyUnavailableError) throw error;
+      return null;
     }
-    let user: AuthenticatedUser | null;
     try {
-      user = toAuthenticatedUser(verify(rawToken, key, this.options));
+      return toAuthenticatedUser(verify(rawToken, key, this.options));
     } catch {
-      user = null;
+      return null;
     }
-    if (user === null) throw unauthenticated();
-    return user;
   }
 }
 
-/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+/**
+ * The token of an `Authorization` value: exactly `Bearer <token>` (API.md section 10); anything else
+ * is no token. The one parser for HTTP and the message transports.
+ */
 export function bearerToken(authorization: string | string[] | undefined): string | undefined {
   const header = Array.isArray(authorization) ? authorization[0] : authorization;
-  const match = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-  return match?.[1];
+  return header === undefined ? undefined : /^Bearer ([^\s]+)$/.exec(header)?.[1];
 }

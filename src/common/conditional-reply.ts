@@ -11,7 +11,8 @@ export const UNCACHEABLE_CACHE_CONTROL = 'no-store';
 
 /**
  * Turns the `ConditionalResult` of a read into HTTP: `ETag` and `Cache-Control` on every answer,
- * and `304 Not Modified` with no body when the client's tag still matches; returns the body to
+ * and `304 Not Modified` with no body when the client's tag still matches (`X-Cache` when the result
+ * says whether the response cache answered); returns the body to
  * send. A plain function of the handler rather than an interceptor: an interceptor costs every
  * request an async resource and an observable (about 5 % of a list request's CPU when measured).
  */
@@ -20,6 +21,7 @@ export async function conditionalReply<T>(
   pending: Promise<ConditionalResult<T>>,
 ): Promise<T | undefined> {
   const result = await pending;
+  if (result.cache !== undefined) void reply.header('X-Cache', result.cache);
   if (result.tag === null) {
     void reply.header('Cache-Control', UNCACHEABLE_CACHE_CONTROL);
     return result.body;

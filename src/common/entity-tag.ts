@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 
 /**
  * Strong entity tags and `If-None-Match` (RFC 9110 sections 8.8.3 and 13.1.2), and the result a
- * conditional read hands to the HTTP layer (`ConditionalGetInterceptor`).
+ * conditional read hands to the HTTP layer (`conditionalReply`, src/common/conditional-reply.ts).
  */
 
 /** A strong tag made from the parts that decide a representation: `"<27 base64url chars>"`. */
@@ -49,14 +49,16 @@ export class ConditionalResult<T> {
   private constructor(
     readonly tag: string | null,
     readonly body: T | undefined,
+    /** Whether the body came from the response cache; set only when `LOG_LEVEL=debug` (`X-Cache`). */
+    readonly cache?: 'hit' | 'miss',
   ) {}
 
   get notModified(): boolean {
     return this.body === undefined;
   }
 
-  static modified<T>(tag: string | null, body: T): ConditionalResult<T> {
-    return new ConditionalResult(tag, body);
+  static modified<T>(tag: string | null, body: T, cache?: 'hit' | 'miss'): ConditionalResult<T> {
+    return new ConditionalResult(tag, body, cache);
   }
 
   static notModified<T>(tag: string): ConditionalResult<T> {

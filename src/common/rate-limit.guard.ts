@@ -9,7 +9,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { bearerToken, TokenVerifier } from '../auth/token-verifier';
+import { TokenVerifier } from '../auth/token-verifier';
 import { ApiError, defaultMessage } from './api-error';
 
 const RATE_LIMITED = 'image-api:rate-limited';
@@ -47,8 +47,8 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const fastifyRequest = request as unknown as FastifyRequest;
-    const token = bearerToken(fastifyRequest.headers.authorization);
-    const user = token === undefined ? null : await this.tokens.verify(token);
+    // Verified once per request: the route's guard gets the same answer without verifying again.
+    const user = await this.tokens.userOf(fastifyRequest).catch(() => null);
     return user === null ? `ip:${fastifyRequest.ip}` : `sub:${user.sub}`;
   }
 

@@ -296,6 +296,19 @@ const VARIABLES: VariableTable[] = [
     ],
   },
   {
+    variable: 'RESPONSE_CACHE_MB',
+    pick: (config) => config.responseCacheMb,
+    defaultValue: 32,
+    good: [
+      ['0', 0],
+      ['256', 256],
+    ],
+    bad: [
+      ['-1', 'RESPONSE_CACHE_MB must be an integer from 0 to 4096 (got "-1")'],
+      ['1.5', 'RESPONSE_CACHE_MB must be an integer from 0 to 4096 (got "1.5")'],
+    ],
+  },
+  {
     variable: 'NODE_ENV',
     pick: (config) => config.nodeEnv,
     defaultValue: 'production',

@@ -74,6 +74,8 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Requests per minute per client; 0 turns rate limiting off. */
   readonly rateLimitPerMinute: number;
+  /** MiB of rendered read responses kept in process (docs/read-path.md); 0 turns the cache off. */
+  readonly responseCacheMb: number;
   /** The TCP/NATS message listeners and the event relay (docs/microservice.md). */
   readonly messaging: MessagingConfig;
   /** Shutdown, CORS and the log format (docs/operations.md). */
@@ -192,6 +194,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     cursorSecret,
     logLevel,
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 90, 0, 1_000_000),
+    responseCacheMb: integer('RESPONSE_CACHE_MB', 32, 0, 4096),
     messaging: parseMessagingConfig(read, integer, problems),
     server: parseServerConfig(read, integer, problems),
     fleet: parseFleetConfig(

@@ -31,7 +31,6 @@ const SERVER_TIMEOUT_ERRNOS = new Map([
   [1969, 'ER_STATEMENT_TIMEOUT'], // MariaDB max_statement_time
   [3024, 'ER_QUERY_TIMEOUT'], // MySQL max_execution_time
 ]);
-const SERVER_TIMEOUT_CODES = new Set(SERVER_TIMEOUT_ERRNOS.values());
 /** mysql2's error when a statement's client-side limit ran out. */
 const CLIENT_TIMEOUT_CODE = 'PROTOCOL_SEQUENCE_TIMEOUT';
 
@@ -82,24 +81,6 @@ export function onDatabaseTimeout(
 
 function emit(dataSource: DataSource, kind: DatabaseTimeoutKind): void {
   for (const listener of listeners.get(dataSource) ?? []) listener(kind);
-}
-
-/** Whether an error means a time limit of this module stopped the work (the answer is a 503). */
-export function isDatabaseTimeout(error: unknown): boolean {
-  const code = codeOf(error);
-  return (
-    code !== undefined &&
-    (SERVER_TIMEOUT_CODES.has(code) ||
-      code === CLIENT_TIMEOUT_CODE ||
-      code === CONNECT_TIMEOUT_CODE)
-  );
-}
-
-function codeOf(error: unknown): string | undefined {
-  const coded = error as { code?: unknown; driverError?: unknown } | null;
-  if (coded === null || typeof coded !== 'object') return undefined;
-  if (typeof coded.code === 'string') return coded.code;
-  return codeOf(coded.driverError);
 }
 
 /**

@@ -9,6 +9,7 @@ import { pinUtcSessions } from './data-source';
 import { runMigrationsOnce } from './migration-lock';
 import { ReadReplicas } from './read-replicas';
 import { DemoDataService } from './seed/demo-data.service';
+import { UnitOfWork } from './unit-of-work';
 
 /** Puts DB_STATEMENT_TIMEOUT_MS and DB_CONNECT_TIMEOUT_MS on the connections, after the migrations. */
 @Injectable()
@@ -23,7 +24,7 @@ class DatabaseTimeoutsInstaller implements OnModuleInit {
   }
 }
 
-/** The primary (TypeORM's data source) and the read replicas, for every module. */
+/** The primary (TypeORM's data source), the read replicas and the unit of work, for every module. */
 @Global()
 @Module({
   imports: [
@@ -49,7 +50,7 @@ class DatabaseTimeoutsInstaller implements OnModuleInit {
       },
     }),
   ],
-  providers: [DatabaseTimeoutsInstaller, DemoDataService, ReadReplicas],
-  exports: [ReadReplicas],
+  providers: [DatabaseTimeoutsInstaller, DemoDataService, ReadReplicas, UnitOfWork],
+  exports: [ReadReplicas, UnitOfWork],
 })
 export class DatabaseModule {}

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ImageEvent } from './image-event';
+import type { WriteTransaction } from '../database/unit-of-work';
+import type { ImageEvent, NewImageEvent } from './image-event';
+import { insertOutboxEvent } from './outbox.repository';
 
 export type ImageEventListener = (event: ImageEvent) => void;
 
@@ -21,6 +23,15 @@ export class ImageEventNotifier {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  /**
+   * Writes `event` to the outbox in `transaction`: it commits (and is later published) exactly when
+   * the change does; the listeners hear of it after the commit.
+   */
+  async record(transaction: WriteTransaction, event: NewImageEvent): Promise<void> {
+    const recorded = await insertOutboxEvent(transaction.manager, event);
+    transaction.afterCommit(() => this.committed([recorded]));
   }
 
   /** The events a committed transaction recorded, in their order. */

@@ -1,13 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import {
-  IMAGE_EVENT_TYPES,
-  type EventImage,
-  type ImageApiEvent,
-  type ImageEventType,
-} from '@image-api/client';
-import { databaseNow, renderTimestamp } from '../database/timestamps';
-import type { StoredImageRow } from '../image/image.repository';
-import { renderImage } from '../image/image.serializer';
+import { IMAGE_EVENT_TYPES, type ImageApiEvent, type ImageEventType } from '@image-api/client';
 
 // The event types are the client package's (its wire types), so the two cannot drift.
 export { IMAGE_EVENT_TYPES, type ImageEventType };
@@ -18,66 +9,16 @@ export type ImageEvent = ImageApiEvent;
 /** The image (every field, `deleted_at` too) and, for `image.updated`, the changed fields. */
 export type ImageEventData = ImageEvent['data'];
 
+/** The type of any event (an image's or a link's: `animeimage.attached`). */
+export type DomainEventType = ImageEvent['type'];
+
 /** An event as the service records it, before the outbox gives it its sequence. */
 export interface NewImageEvent {
   readonly id: string;
-  readonly type: ImageEventType;
+  readonly type: DomainEventType;
   readonly imageId: number;
   readonly actor: string;
   /** A database timestamp (`2024-01-15 12:00:00.123456`). */
   readonly occurredAt: string;
   readonly data: ImageEventData;
-}
-
-/** The image of an event: the default fields plus `deleted_at`. */
-function renderEventImage(row: StoredImageRow, imageBaseUrl: string): EventImage {
-  const image = { ...renderImage(row, imageBaseUrl), deleted_at: renderTimestamp(row.deleted_at) };
-  return image as unknown as EventImage;
-}
-
-/** When the event's change was made, from the row's own timestamps where the write set one. */
-function occurredAt(type: ImageEventType, row: StoredImageRow): string {
-  switch (type) {
-    case IMAGE_EVENT_TYPES.created:
-      return row.created_at;
-    case IMAGE_EVENT_TYPES.deleted:
-      return row.deleted_at ?? row.updated_at;
-    case IMAGE_EVENT_TYPES.forceDeleted:
-      return databaseNow();
-    default:
-      return row.updated_at;
-  }
-}
-
-/**
- * The event of a write: `image` is the row after the change (as it was, for force delete);
- * `before` (updates) is the row before it, for the changed fields.
- */
-export function imageEvent(
-  type: ImageEventType,
-  actor: string,
-  image: StoredImageRow,
-  imageBaseUrl: string,
-  before?: StoredImageRow,
-): NewImageEvent {
-  const rendered = renderEventImage(image, imageBaseUrl);
-  let data: ImageEventData = { image: rendered };
-  if (before !== undefined) {
-    const previous = renderEventImage(before, imageBaseUrl);
-    const changes: Record<string, unknown> = {};
-    for (const field of ['path', 'facet'] as const) {
-      if (previous[field] !== rendered[field]) {
-        changes[field] = { before: previous[field], after: rendered[field] };
-      }
-    }
-    data = { image: rendered, changes };
-  }
-  return {
-    id: randomUUID(),
-    type,
-    imageId: image.image_id,
-    actor,
-    occurredAt: occurredAt(type, image),
-    data,
-  };
 }

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { ImageModule } from '../image/image.module';
 import { MetricsService } from '../metrics';
 import { ImageEventNotifier } from './image-event.notifier';
 import { JetStreamEventPublisher } from './jetstream-event.publisher';
@@ -21,7 +20,6 @@ export class ImageEventsModule {}
  * it does not start and the events stay in the outbox.
  */
 @Module({
-  imports: [ImageModule],
   providers: [
     OutboxRelay,
     OutboxMetrics,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   BeforeApplicationShutdown,
   Inject,
@@ -7,12 +6,11 @@ import {
   OnApplicationBootstrap,
   Optional,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { databaseNow, formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
-import { ImageRepository } from '../image/image.repository';
+import { UnitOfWork } from '../database/unit-of-work';
 import { ImageEventNotifier } from './image-event.notifier';
 import { EventStreamMismatchError, ImageEventPublisher } from './jetstream-event.publisher';
 import {
@@ -26,6 +24,8 @@ import {
 export const IMAGE_EVENT_PUBLISHER = Symbol('IMAGE_EVENT_PUBLISHER');
 
 const BATCH_SIZE = 100;
+/** One instance at a time publishes (`UnitOfWork.withLock`). */
+const RELAY_LOCK = 'outbox_relay';
 const FIRST_RETRY_MS = 50;
 const PUBLISHED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PURGE_INTERVAL_MS = 3600 * 1000;
@@ -62,8 +62,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private unsubscribeReconnect?: () => void;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly images: ImageRepository,
+    private readonly unitOfWork: UnitOfWork,
     private readonly notifier: ImageEventNotifier,
     @InjectAppConfig() private readonly config: AppConfig,
     @Optional()
@@ -192,7 +191,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** One pass: every pending event, oldest first, until none is left or a publish fails. */
   private async publishPending(): Promise<void> {
     await this.publisher!.ready();
-    await this.withPublishingLock(async () => {
+    await this.unitOfWork.withLock(RELAY_LOCK, async () => {
       while (this.running) {
         const rows = await this.store((manager) => findPendingOutboxEvents(manager, BATCH_SIZE));
         const published: number[] = [];
@@ -224,42 +223,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Outbox statements: on SQLite in the write queue, as short transactions of their own. */
   private store<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.isMysql ? work(this.dataSource.manager) : this.images.transaction(work);
+    return this.unitOfWork.statements(work);
   }
-
-  private get isMysql(): boolean {
-    return this.dataSource.options.type === 'mysql';
-  }
-
-  /**
-   * MySQL: runs `work` only while holding the database's relay lock (another instance that holds
-   * it is publishing, so this one skips the pass). SQLite has one process per database file.
-   */
-  private async withPublishingLock(work: () => Promise<void>): Promise<void> {
-    if (!this.isMysql) return work();
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const name = relayLockName(String(this.dataSource.options.database));
-      const [{ acquired }] = (await runner.query('SELECT GET_LOCK(?, 0) AS acquired', [name])) as {
-        acquired: number | string | null;
-      }[];
-      if (Number(acquired) !== 1) return;
-      try {
-        await work();
-      } finally {
-        await runner.query('SELECT RELEASE_LOCK(?)', [name]);
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-}
-
-/** A server-wide lock name (at most 64 characters) for one database's relay. */
-export function relayLockName(database: string): string {
-  const name = `image_event_outbox_relay.${database}`;
-  return name.length <= 64
-    ? name
-    : `image_event_outbox_relay.${createHash('sha256').update(database).digest('hex').slice(0, 32)}`;
 }

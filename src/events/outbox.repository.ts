@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { renderTimestamp } from '../database/timestamps';
-import type { ImageEvent, ImageEventType, NewImageEvent } from './image-event';
+import type { DomainEventType, ImageEvent, NewImageEvent } from './image-event';
 import { ImageEventOutboxRow } from './image-event-outbox.entity';
 
 /** An event as stored in the outbox, turned back into the event that is published. */
@@ -8,7 +8,7 @@ export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
   // The type and its payload were written together (`insertOutboxEvent`): they match.
   return {
     id: row.eventId,
-    type: row.eventType as ImageEventType,
+    type: row.eventType as DomainEventType,
     sequence: Number(row.outboxId),
     image_id: Number(row.imageId),
     actor: row.actor,

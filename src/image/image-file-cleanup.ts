@@ -13,12 +13,12 @@ import {
   nowMicros,
   renderTimestamp,
 } from '../database/timestamps';
+import { UnitOfWork } from '../database/unit-of-work';
 import { isStoragePath, STORAGE_DRIVER, type StorageDriver } from '../storage';
-import { ImageRepository } from './image.repository';
 
 export const STORAGE_DELETIONS_TABLE = 'storage_deletions';
 
-/** What `schedule` needs of the transaction that removes the image: SQL, and a commit hook. */
+/** What `schedule` needs of the transaction that removes the image (a `WriteTransaction`). */
 export interface DeletionTransaction {
   execute(sql: string, parameters?: readonly unknown[]): Promise<unknown>;
   afterCommit(listener: () => void): void;
@@ -54,7 +54,7 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   private stopped = false;
 
   constructor(
-    private readonly images: ImageRepository,
+    private readonly unitOfWork: UnitOfWork,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
@@ -128,9 +128,9 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     this.timer.unref();
   }
 
-  /** One statement; on SQLite it waits its turn behind the image writes (see `ImageRepository`). */
+  /** One statement, through the unit of work (SQLite: in the write queue, never inside a write). */
   private query<T = unknown>(sql: string, parameters: unknown[]): Promise<T> {
-    return this.images.transaction((manager) => manager.query<T>(sql, parameters));
+    return this.unitOfWork.statements((manager) => manager.query<T>(sql, parameters));
   }
 
   /**

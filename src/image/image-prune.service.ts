@@ -1,11 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { NotFoundError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
-import { tryWithServerLock } from '../database/server-lock';
 import { withoutStatementTimeout } from '../database/database-timeouts';
 import { formatDatabaseTimestamp, nowMicros } from '../database/timestamps';
+import { UnitOfWork } from '../database/unit-of-work';
 import { ImageService } from './image.service';
 
 /** The actor of the domain events of pruned images. */
@@ -36,7 +35,7 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly unitOfWork: UnitOfWork,
     private readonly images: ImageService,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
@@ -69,7 +68,7 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
     const days = this.config.storage.pruneTrashedAfterDays;
     if (days === 0) return { pruned: 0, cutoff: null };
     const cutoff = formatDatabaseTimestamp(nowMicros() - BigInt(days) * BigInt(DAY_MS) * 1000n);
-    const run = await tryWithServerLock(this.dataSource, 'prune', () => this.pruneBefore(cutoff));
+    const run = await this.unitOfWork.withLock('prune', () => this.pruneBefore(cutoff));
     return run.ran ? { pruned: run.value, cutoff } : { pruned: 0, cutoff, skipped: true };
   }
 
@@ -78,11 +77,13 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
     let after = 0;
     for (;;) {
       // Exempt from DB_STATEMENT_TIMEOUT_MS (a scan of a large trash); each force delete is not.
-      const rows = await withoutStatementTimeout(this.dataSource, (manager) =>
-        manager.query<{ image_id: number | string }[]>(
-          'SELECT image_id FROM images WHERE deleted_at IS NOT NULL AND deleted_at < ? AND image_id > ? ' +
-            'ORDER BY image_id LIMIT ?',
-          [cutoff, after, BATCH],
+      const rows = await this.unitOfWork.statements((manager) =>
+        withoutStatementTimeout(manager.connection, (exempt) =>
+          exempt.query<{ image_id: number | string }[]>(
+            'SELECT image_id FROM images WHERE deleted_at IS NOT NULL AND deleted_at < ? ' +
+              'AND image_id > ? ORDER BY image_id LIMIT ?',
+            [cutoff, after, BATCH],
+          ),
         ),
       );
       for (const row of rows) {

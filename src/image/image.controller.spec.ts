@@ -1,6 +1,7 @@
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { sign } from 'jsonwebtoken';
+import { DataSource } from 'typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { ALL_PERMISSIONS, Permission } from '../auth/permissions';
 import { NotFoundError } from '../common/api-error';
@@ -46,6 +47,8 @@ describe('ImageController (HTTP contract, mocked service)', () => {
       providers: [
         { provide: ImageService, useValue: images },
         { provide: ImageUploadService, useValue: {} },
+        // The Idempotency-Key interceptor's database (not used: no request here sends the header).
+        { provide: DataSource, useValue: {} },
       ],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
@@ -174,6 +177,7 @@ describe('ImageController (HTTP contract, mocked service)', () => {
       payload: { facet: 'nonsense' },
     });
     expect(response.statusCode).toBe(404);
-    expect(images.update).toHaveBeenCalledWith(5, { facet: 'nonsense' }, 'spec-user');
+    // No If-Match header: the service gets none to check.
+    expect(images.update).toHaveBeenCalledWith(5, { facet: 'nonsense' }, 'spec-user', undefined);
   });
 });

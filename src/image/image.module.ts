@@ -7,7 +7,6 @@ import { ImageLifecycleController } from './image-lifecycle.controller';
 import { ImagePruneService } from './image-prune.service';
 import { ImageUploadService } from './image-upload.service';
 import { ImageController } from './image.controller';
-import { ImageRepository } from './image.repository';
 import { ImageService } from './image.service';
 
 /** The Image resource; mounted under `API_PREFIX` by the app module. */
@@ -16,12 +15,11 @@ import { ImageService } from './image.service';
   controllers: [ImageController, ImageLifecycleController],
   providers: [
     ImageService,
-    ImageRepository,
     ImageIndexCheckService,
     ImageUploadService,
     ImageFileCleanup,
     ImagePruneService,
   ],
-  exports: [ImageService, ImageRepository, ImageFileCleanup, ImagePruneService],
+  exports: [ImageService, ImageFileCleanup, ImagePruneService],
 })
 export class ImageModule {}

@@ -1,5 +1,6 @@
 import { ANIME_QUERY_SCHEMA } from '../anime/anime.query-schema';
 import { ARTIST_QUERY_SCHEMA } from '../artist/artist.query-schema';
+import { joinTableOf } from '../database/table-columns';
 import { PLAYLIST_QUERY_SCHEMA } from '../playlist/playlist.query-schema';
 import {
   assertQuerySchema,
@@ -11,6 +12,7 @@ import {
 } from '../query';
 import { STUDIO_QUERY_SCHEMA } from '../studio/studio.query-schema';
 import { IMAGE_FACET_ALIASES, IMAGE_FACET_NAMES } from './image-facet';
+import { Image } from './image.entity';
 
 /** Facets by display name, case-insensitively, plus AnimeThemes' `Large Cover`. */
 export const IMAGE_FACET_ENUM: EnumDefinition = defineEnum(IMAGE_FACET_NAMES, IMAGE_FACET_ALIASES);
@@ -40,35 +42,28 @@ export const IMAGE_QUERY_SCHEMA: RootResourceSchema = {
     defineField('link', 'string', { column: null, default: true, requires: ['path'] }),
     ...defineTimestampFields(true),
   ],
+  // The pivot tables and keys come from the entity's @JoinTables.
   includes: [
     {
       name: 'anime',
       resource: ANIME_QUERY_SCHEMA,
-      pivotTable: 'anime_image',
-      pivotOwnerKey: 'image_id',
-      pivotRelatedKey: 'anime_id',
+      ...joinTableOf(Image, 'anime'),
     },
     {
       name: 'artists',
       resource: ARTIST_QUERY_SCHEMA,
-      pivotTable: 'artist_image',
-      pivotOwnerKey: 'image_id',
-      pivotRelatedKey: 'artist_id',
+      ...joinTableOf(Image, 'artists'),
       pivotObject: { name: 'artistimage', columns: ['depth'] },
     },
     {
       name: 'studios',
       resource: STUDIO_QUERY_SCHEMA,
-      pivotTable: 'studio_image',
-      pivotOwnerKey: 'image_id',
-      pivotRelatedKey: 'studio_id',
+      ...joinTableOf(Image, 'studios'),
     },
     {
       name: 'playlists',
       resource: PLAYLIST_QUERY_SCHEMA,
-      pivotTable: 'playlist_image',
-      pivotOwnerKey: 'image_id',
-      pivotRelatedKey: 'playlist_id',
+      ...joinTableOf(Image, 'playlists'),
     },
   ],
   page: { defaultSize: 15, maxSize: 100 },

@@ -7,7 +7,8 @@ import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { readDataVersion } from '../database/change-versions';
 import { databaseNow } from '../database/timestamps';
-import { IMAGE_EVENT_TYPES, ImageEvent, imageEvent, ImageEventType } from '../events/image-event';
+import { UnitOfWork } from '../database/unit-of-work';
+import { IMAGE_EVENT_TYPES, ImageEventType } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
 import type { IdempotencyClaim } from '../idempotency';
 import {
@@ -20,14 +21,10 @@ import {
 } from '../query';
 import { CreateImageDto } from './dto/create-image.dto';
 import { UpdateImageDto } from './dto/update-image.dto';
+import { imageEvent } from './image-event.factory';
 import { ImageFileCleanup } from './image-file-cleanup';
 import { imageNotFoundMessage } from './image-id.pipe';
-import {
-  ImageChanges,
-  ImageRepository,
-  ImageWriteTransaction,
-  StoredImageRow,
-} from './image.repository';
+import { ImageChanges, ImageWriteTransaction, StoredImageRow } from './image-write.transaction';
 import { IMAGE_RESOURCE } from './image.resource';
 import { renderImage } from './image.serializer';
 
@@ -57,10 +54,10 @@ export interface ImageListResponse {
 @Injectable()
 export class ImageService {
   constructor(
-    private readonly images: ImageRepository,
     private readonly reader: ResourceReader,
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly events: ImageEventNotifier,
+    private readonly unitOfWork: UnitOfWork,
     private readonly files: ImageFileCleanup,
   ) {}
 
@@ -90,7 +87,7 @@ export class ImageService {
     const input = await validateBody(CreateImageDto, body);
     try {
       return await this.write(async (transaction) => {
-        const recorded = await idempotency?.recorded<CreatedImage>(transaction);
+        const recorded = await idempotency?.recorded<CreatedImage>(transaction.unit.manager);
         if (recorded !== undefined) return recorded;
         const id = await transaction.insert(
           { path: input.path, facet: input.facet },
@@ -98,7 +95,7 @@ export class ImageService {
         );
         const row = await this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
         const created = { id: row.image_id, response: this.render(row) };
-        await idempotency?.record(transaction, created);
+        await idempotency?.record(transaction.unit.manager, created);
         return created;
       });
     } catch (error) {
@@ -153,8 +150,9 @@ export class ImageService {
     const path = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: true }, ifMatch);
       await transaction.deleteWithPivots(id);
-      await this.files.schedule(transaction, current.path);
-      await transaction.recordEvent(
+      await this.files.schedule(transaction.unit, current.path);
+      await this.events.record(
+        transaction.unit,
         imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
       );
       return current.path;
@@ -176,7 +174,12 @@ export class ImageService {
     const row = await transaction.findForUpdate(id, options);
     if (row === null) throw new NotFoundError(imageNotFoundMessage(id));
     if (ifMatch !== undefined && !isAnyTag(ifMatch)) {
-      const tag = this.reader.itemTag(IMAGE_RESOURCE, id, '', await readDataVersion(transaction));
+      const tag = this.reader.itemTag(
+        IMAGE_RESOURCE,
+        id,
+        '',
+        await readDataVersion(transaction.unit.manager),
+      );
       if (!ifMatchMatches(ifMatch, tag)) throw new ApiError(412, 'Precondition Failed.');
     }
     return row;
@@ -195,23 +198,16 @@ export class ImageService {
     before?: StoredImageRow,
   ): Promise<StoredImageRow> {
     const row = await this.reload(transaction, id);
-    await transaction.recordEvent(imageEvent(type, actor, row, this.config.imageBaseUrl, before));
+    await this.events.record(
+      transaction.unit,
+      imageEvent(type, actor, row, this.config.imageBaseUrl, before),
+    );
     return row;
   }
 
-  /**
-   * `ImageRepository.write`, then, once the transaction has committed, its events go to the
-   * in-process listeners (the outbox relay wakes up). A rolled-back write has no events.
-   */
-  private async write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
-    let recorded: readonly ImageEvent[] = [];
-    const result = await this.images.write(async (transaction) => {
-      const value = await work(transaction);
-      recorded = transaction.recordedEvents;
-      return value;
-    });
-    this.events.committed(recorded);
-    return result;
+  /** A unit-of-work transaction; its events reach the in-process listeners after the commit. */
+  private write<T>(work: (transaction: ImageWriteTransaction) => Promise<T>): Promise<T> {
+    return this.unitOfWork.run((transaction) => work(new ImageWriteTransaction(transaction)));
   }
 
   private render(row: StoredImageRow): ImageResponse {

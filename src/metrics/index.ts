@@ -1,4 +1,4 @@
-export { httpMetricsHook, UNMATCHED_ROUTE } from './http-metrics.hook';
+export { httpMetricsHook } from './http-metrics.hook';
 export { MetricsModule } from './metrics.module';
 export { MetricsService } from './metrics.service';
-export type { BrokerStatus, OutboxSnapshot } from './metrics.service';
+export type { BrokerStatus } from './metrics.service';

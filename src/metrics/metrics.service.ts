@@ -32,7 +32,7 @@ interface Mysql2PoolState {
 
 /**
  * The service's Prometheus metrics (`GET /metrics`, docs/operations.md), one registry per app:
- * HTTP requests by route and status, the database pool, statement timeouts, the event outbox and
+ * HTTP requests by route and status, the database pool, statement timeouts, the response cache, the event outbox and
  * the broker, and Node's process metrics. Other modules report into it (`statementTimeouts`,
  * `eventsPublished`, `brokerStatus`, `observeOutbox`); nothing here knows their internals.
  */
@@ -64,6 +64,24 @@ export class MetricsService {
   readonly eventsPublished = new Counter({
     name: 'outbox_events_published_total',
     help: 'Domain events this instance published to the broker.',
+    registers: [this.registry],
+  });
+
+  readonly responseCacheHits = new Counter({
+    name: 'response_cache_hits_total',
+    help: 'Reads answered from the in-process response cache (RESPONSE_CACHE_MB).',
+    registers: [this.registry],
+  });
+
+  readonly responseCacheMisses = new Counter({
+    name: 'response_cache_misses_total',
+    help: 'Cacheable reads the response cache could not answer (read from the database, then kept).',
+    registers: [this.registry],
+  });
+
+  readonly responseCacheEvictions = new Counter({
+    name: 'response_cache_evictions_total',
+    help: 'Responses pushed out of the full response cache, least recently used first.',
     registers: [this.registry],
   });
 

@@ -1,5 +1,5 @@
 import { ApiError } from '../common/api-error';
-import { messageImageId, messageToken, readMessage } from './image-message.reader';
+import { messageImageId, readMessage } from './image-message.reader';
 
 function errorOf(run: () => unknown): { status: number; body: unknown } {
   try {
@@ -58,18 +58,5 @@ describe('messageImageId', () => {
       status: 404,
       body: { message: `Image ${String(id)} not found.` },
     });
-  });
-});
-
-describe('messageToken', () => {
-  it.each([
-    ['abc.def.ghi', 'abc.def.ghi'],
-    ['Bearer abc.def.ghi', 'abc.def.ghi'],
-    ['bearer   abc', 'abc'],
-    ['', undefined],
-    [42, undefined],
-    [undefined, undefined],
-  ])('should read %p as %p', (token, expected) => {
-    expect(messageToken(token)).toBe(expected);
   });
 });

@@ -30,13 +30,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /**
  * The envelope of a message (`{token, id, body}`, `{query}`...), judged before anything else as
  * HTTP judges an unreadable body: not an object, an unknown field (a query sent without its
- * `query` wrapper would otherwise be ignored), a missing required field, or an `id` that is not a
- * number or a string is a 400. No data at all is an empty envelope.
+ * `query` wrapper would otherwise be ignored), a missing required field, or an `id` (or other key
+ * field: `keyFields`) that is not a number or a string is a 400. No data at all is an empty envelope.
  */
 export function readMessage<K extends string>(
   payload: unknown,
   pattern: string,
   fields: MessageFields<K>,
+  keyFields: readonly string[] = ['id'],
 ): Partial<Record<K, unknown>> {
   if (payload instanceof MalformedMessage) throw malformed(pattern, fields, payload.reason);
   const message = payload ?? {};
@@ -51,9 +52,11 @@ export function readMessage<K extends string>(
       throw malformed(pattern, fields, `the field "${name}" is missing`);
     }
   }
-  const id = message.id;
-  if (id !== undefined && typeof id !== 'number' && typeof id !== 'string') {
-    throw malformed(pattern, fields, 'id must be a number or a string');
+  for (const name of keyFields) {
+    const key = message[name];
+    if (key !== undefined && typeof key !== 'number' && typeof key !== 'string') {
+      throw malformed(pattern, fields, `${name} must be a number or a string`);
+    }
   }
   return message as Partial<Record<K, unknown>>;
 }
@@ -61,15 +64,4 @@ export function readMessage<K extends string>(
 /** The `id` of a message as an image id: the rules (and the 404) of the `:id` of the routes. */
 export function messageImageId(id: unknown): number {
   return imageIdPipe.transform(String(id));
-}
-
-/**
- * The raw JWT of a message's `token`: the token itself, or `Bearer <token>` as in the HTTP header.
- * Anything else (not a string, empty) counts as no token: 401.
- */
-export function messageToken(token: unknown): string | undefined {
-  if (typeof token !== 'string') return undefined;
-  const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(token);
-  const raw = bearer === null ? token : bearer[1];
-  return raw === '' ? undefined : raw;
 }

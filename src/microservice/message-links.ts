@@ -41,7 +41,14 @@ export function rawQueryOfMessage(query: unknown): string {
     .join('&');
 }
 
-/** Where a list asked over a transport was asked: the links' base and query. */
-export function messagePageLinkContext(config: AppConfig, query: unknown): PageLinkContext {
-  return { baseUrl: `${messageApiBaseUrl(config)}/image`, rawQuery: rawQueryOfMessage(query) };
+/** Where a list asked over a transport was asked: the links' base (of `resource`) and query. */
+export function messagePageLinkContext(
+  config: AppConfig,
+  query: unknown,
+  resource = 'image',
+): PageLinkContext {
+  return {
+    baseUrl: `${messageApiBaseUrl(config)}/${resource}`,
+    rawQuery: rawQueryOfMessage(query),
+  };
 }

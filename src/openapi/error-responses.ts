@@ -6,7 +6,7 @@ export const ERROR_RESPONSE = 'ErrorResponse';
 export const VALIDATION_ERROR_RESPONSE = 'ValidationErrorResponse';
 
 /** The error statuses of the contract (API.md section 7). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 412 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 503;
 
 /** `components.headers`: the headers responses carry. */
 export const HEADERS = {
@@ -31,7 +31,7 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   },
   [HEADERS.location]: {
     required: true,
-    description: 'The URL of the created image.',
+    description: 'The URL of the created resource (an image, or a link of a pivot).',
     schema: { type: 'string' },
   },
   [HEADERS.wwwAuthenticate]: {
@@ -95,6 +95,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
   401: 'No bearer token, or a token that is invalid, expired or lacks `sub`.',
   403: 'The token lacks the permission this route needs.',
   404: 'No image has this id (a non-numeric id names none).',
+  409: 'The request conflicts with the current state.',
   412: 'The `If-Match` tag is stale: the image (or other data it renders from) changed since it was read. Nothing was changed.',
   413: 'The body is larger than 1 MB.',
   415: 'The body is not `application/json`.',
@@ -127,6 +128,7 @@ export function errorResponse(
   example: Record<string, unknown> = {
     message: EXAMPLE_MESSAGES[status] ?? defaultMessage(status),
   },
+  description: string = ERROR_DESCRIPTIONS[status],
 ): ErrorResponseDocs {
   const headers: Record<string, ReferenceObject> = {
     [HEADERS.requestId]: headerRef(HEADERS.requestId),
@@ -135,7 +137,7 @@ export function errorResponse(
   if (status === 429) headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
   return {
     status,
-    description: ERROR_DESCRIPTIONS[status],
+    description,
     headers,
     content: {
       'application/json': {

@@ -6,7 +6,7 @@ import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { parseQuery, type QueryMode } from '../query';
 import { HEADERS, type ErrorStatus } from './error-responses';
 import { ApiOperationDocs } from './operation.decorator';
-import { componentName, itemResponseName, listResponseName } from './resource-schemas';
+import { itemResponseName, listResponseName } from './resource-schemas';
 
 export const IMAGE_TAG = 'image';
 export const MESSAGE_RESPONSE = 'MessageResponse';
@@ -262,9 +262,6 @@ export const ApiForceDeleteImage = (): MethodDecorator =>
     ifMatch: true,
     errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 412, 429, 503],
   });
-
-/** The component name of an image (`Image`), for tests and the document builder. */
-export const IMAGE_SCHEMA_NAME = componentName(IMAGE_QUERY_SCHEMA.type);
 
 /** The facet of an upload form: a choice of names (numbers 0, 1, 2 are accepted too). */
 const UPLOAD_FACET = {

@@ -12,6 +12,7 @@ import {
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
+import { registeredComponentSchemas } from './component-registry';
 import { errorSchemas, HEADER_COMPONENTS } from './error-responses';
 import { documentUploadBody, IMAGE_TAG, MESSAGE_RESPONSE } from './image.openapi';
 import { resourceSchemas } from './resource-schemas';
@@ -115,6 +116,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     schemas: {
       ...document.components?.schemas,
       ...resourceSchemas(IMAGE_QUERY_SCHEMA),
+      ...registeredComponentSchemas(),
       [MESSAGE_RESPONSE]: {
         type: 'object',
         properties: { message: { type: 'string' } },

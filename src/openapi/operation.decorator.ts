@@ -8,6 +8,7 @@ import {
   ApiResponse,
   type ExampleObject,
   type ReferenceObject,
+  type SchemaObject,
 } from '@nestjs/swagger';
 import { type QueryMode, type RootResourceSchema } from '../query';
 import { errorResponse, HEADERS, headerRef, type ErrorStatus } from './error-responses';
@@ -25,6 +26,12 @@ export interface OperationDocs {
   readonly query?: { readonly schema: RootResourceSchema; readonly mode: QueryMode };
   /** The `{id}` path parameter. */
   readonly idParameter?: { readonly name: string; readonly description: string };
+  /** Other path parameters, in path order (`{anime}` and `{image}` of a pivot). */
+  readonly pathParameters?: readonly {
+    readonly name: string;
+    readonly description: string;
+    readonly schema: SchemaObject;
+  }[];
   readonly body?: { readonly type: Type; readonly description: string };
   readonly success: {
     readonly status: 200 | 201;
@@ -47,6 +54,8 @@ export interface OperationDocs {
   /** Every error status the route can answer, and examples that differ from the defaults. */
   readonly errors: readonly ErrorStatus[];
   readonly errorExamples?: Partial<Record<ErrorStatus, Record<string, unknown>>>;
+  /** When a status means something more precise on this route than its generic description. */
+  readonly errorDescriptions?: Partial<Record<ErrorStatus, string>>;
 }
 
 /**
@@ -71,6 +80,9 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
         schema: { type: 'integer', minimum: 1 },
       }),
     );
+  }
+  for (const { name, description, schema } of docs.pathParameters ?? []) {
+    decorators.push(ApiParam({ name, description, schema }));
   }
   for (const parameter of docs.query === undefined
     ? []
@@ -158,7 +170,11 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
     );
   }
   for (const status of docs.errors) {
-    decorators.push(ApiResponse(errorResponse(status, docs.errorExamples?.[status])));
+    decorators.push(
+      ApiResponse(
+        errorResponse(status, docs.errorExamples?.[status], docs.errorDescriptions?.[status]),
+      ),
+    );
   }
   return applyDecorators(...decorators);
 }

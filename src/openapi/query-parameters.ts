@@ -16,6 +16,7 @@ import {
   type QueryMode,
   RANDOM_SORT,
   type ResourceSchema,
+  includeNames,
   resourcesOf,
   type RootResourceSchema,
   SORT_KEY,
@@ -53,14 +54,20 @@ export function queryParameters(schema: RootResourceSchema, mode: QueryMode): Pa
 class ParameterContext {
   /** The root type on `index`; only the related types on `show`. */
   readonly filterable: readonly ResourceSchema[];
+  /** The types of `filter[<type>][...]`: besides those, on `index`, the to-one relations. */
+  readonly scoped: readonly ResourceSchema[];
   readonly related: readonly ResourceSchema[];
+  /** To-one relations: one object each, filtered by scoped filters only, never sorted. */
+  readonly toOne: readonly ResourceSchema[];
 
   constructor(
     readonly schema: RootResourceSchema,
     readonly mode: QueryMode,
   ) {
     this.related = schema.includes.map((include) => include.resource);
-    this.filterable = mode === 'index' ? resourcesOf(schema) : this.related;
+    this.toOne = (schema.belongsTo ?? []).map((relation) => relation.resource);
+    this.filterable = mode === 'index' ? [schema, ...this.related] : this.related;
+    this.scoped = mode === 'index' ? resourcesOf(schema) : this.related;
   }
 
   /** `images` for the root type, `included anime` (the include's name) for the others. */
@@ -87,6 +94,10 @@ class ParameterContext {
   includeName(resource: ResourceSchema): string {
     const include = this.schema.includes.find((candidate) => candidate.resource === resource);
     return include?.name ?? resource.type;
+  }
+
+  isToOne(resource: ResourceSchema): boolean {
+    return this.toOne.includes(resource);
   }
 }
 
@@ -137,13 +148,21 @@ function pageParameters(schema: RootResourceSchema): ParameterObject[] {
 }
 
 function includeParameter(schema: RootResourceSchema): ParameterObject {
-  const includes = schema.includes.map((include) => include.name);
+  const includes = includeNames(schema);
+  const toMany =
+    schema.includes.length === 0
+      ? ''
+      : 'Each becomes an array after the fields (`[]` when there is none); only Public playlists and ' +
+        'rows that are not soft-deleted are included unless `filter[trashed]` says otherwise.';
+  const toOne =
+    schema.belongsTo === undefined
+      ? ''
+      : `Each of ${names(schema.belongsTo.map((relation) => relation.name))} becomes one object after the fields (a ${schema.singularKey} whose side is soft-deleted or hidden is never listed).`;
   return queryParameter(
     INCLUDE_KEY,
     `Related resources to embed in each ${schema.singularKey}, as a comma list of ${names(includes)}. ` +
-      'Each becomes an array after the fields (`[]` when there is none); only Public playlists and ' +
-      'rows that are not soft-deleted are included unless `filter[trashed]` says otherwise.',
-    list({ type: 'string', enum: includes }, { uniqueItems: true }),
+      [toMany, toOne].filter((text) => text !== '').join(' '),
+    list({ type: 'string', enum: [...includes] }, { uniqueItems: true }),
   );
 }
 
@@ -169,7 +188,8 @@ function sortParameters(context: ParameterContext): ParameterObject[] {
   const root: ParameterObject[] = [];
   const randomValue = schema.allowRandomSort ? [RANDOM_SORT] : [];
   const random = schema.allowRandomSort ? ` or \`${RANDOM_SORT}\` alone` : '';
-  const tieBreaker = `\`${schema.primaryKey}\` ascending is the default and always the final tie-breaker`;
+  const keys = (schema.keyColumns ?? [schema.primaryKey]).map((key) => `\`${key}\``).join(', ');
+  const tieBreaker = `${keys} ascending is the default and always the final tie-breaker`;
   if (mode === 'index') {
     root.push(
       queryParameter(
@@ -183,7 +203,9 @@ function sortParameters(context: ParameterContext): ParameterObject[] {
       ),
     );
   }
-  const sorted = mode === 'index' ? resourcesOf(schema) : context.related;
+  const sorted = (mode === 'index' ? resourcesOf(schema) : context.related).filter(
+    (resource) => !context.isToOne(resource),
+  );
   const typed = sorted.map((resource) => {
     const isRoot = resource.type === schema.type;
     const what = isRoot
@@ -309,22 +331,27 @@ function unscopedFilterParameters(context: ParameterContext): ParameterObject[] 
 /** `filter[<type>][<field>]` and `filter[<type>][trashed]` for every type the route filters. */
 function scopedFilterParameters(context: ParameterContext): ParameterObject[] {
   const { schema } = context;
-  return context.filterable.flatMap((resource) => {
+  return context.scoped.flatMap((resource) => {
     const isRoot = resource.type === schema.type;
+    const toOne = context.isToOne(resource);
     const effect = isRoot
       ? `Narrows which ${schema.pluralKey} are listed, never the included arrays.`
-      : `Narrows only the included \`${context.includeName(resource)}\` arrays, never which ${schema.pluralKey} are listed (except through \`filter[has]\`).`;
+      : toOne
+        ? `Lists only the ${schema.pluralKey} whose \`${resource.type}\` matches (included or not).`
+        : `Narrows only the included \`${context.includeName(resource)}\` arrays, never which ${schema.pluralKey} are listed (except through \`filter[has]\`).`;
     const conditions = resource.fields
       .filter((field) => field.filterable)
       .map((field) =>
         filterParameter(
           bracketedKey(FILTER_KEY, [resource.type, field.name]),
           field,
-          context.describeType(resource),
+          toOne
+            ? `the \`${resource.type}\` of the ${schema.pluralKey}`
+            : context.describeType(resource),
           effect,
         ),
       );
-    if (!resource.softDeletes) return conditions;
+    if (!resource.softDeletes || toOne) return conditions;
     const trashed = queryParameter(
       bracketedKey(FILTER_KEY, [resource.type, TRASHED_FILTER]),
       `Soft-deleted rows of ${context.describeType(resource)} only: \`without\`, \`with\` or \`only\`; overrides \`filter[trashed]\` for this type.`,

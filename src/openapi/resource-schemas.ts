@@ -89,7 +89,7 @@ function fieldSchema(resource: ResourceSchema, field: FieldDefinition): SchemaOb
  * One rendered resource: every field it can render, none required (`fields[type]` picks them), and
  * nothing else.
  */
-function resourceObject(resource: ResourceSchema, description: string): SchemaObject {
+export function resourceObject(resource: ResourceSchema, description: string): SchemaObject {
   const properties: Record<string, SchemaObject | ReferenceObject> = {};
   for (const field of resource.fields) properties[field.name] = fieldSchema(resource, field);
   return { type: 'object', description, properties, additionalProperties: false };
@@ -144,6 +144,16 @@ export function resourceSchemas(schema: RootResourceSchema): Record<string, Sche
         description: `With \`${INCLUDE_KEY}=${include.name}\` (\`[]\` when there is none).`,
         items: schemaRef(name),
       },
+    };
+  }
+  for (const relation of schema.belongsTo ?? []) {
+    // Inline: the same type renders differently as a to-one side (no arrays, no pivot object).
+    root.properties = {
+      ...root.properties,
+      [relation.name]: resourceObject(
+        relation.resource,
+        `The ${relation.resource.type} of this ${schema.singularKey}, with \`${INCLUDE_KEY}=${relation.name}\`.`,
+      ),
     };
   }
   schemas[componentName(schema.type)] = root;

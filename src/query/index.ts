@@ -6,6 +6,8 @@
 export * from './query.types';
 export {
   assertQuerySchema,
+  belongsToTypes,
+  includeNames,
   defaultFieldNames,
   defineEnum,
   defineField,

@@ -1,4 +1,5 @@
 import {
+  BelongsToDefinition,
   FieldDefinition,
   FilterCondition,
   IncludeDefinition,
@@ -6,7 +7,6 @@ import {
   ParsedQuery,
   ResourceSchema,
   SortDirection,
-  SortSpec,
   SortTerm,
   TrashedMode,
 } from './query.types';
@@ -66,7 +66,7 @@ export function planFields(
   const rendered = resource.fields.filter((field) =>
     wanted === undefined ? field.default : wanted.has(field.name),
   );
-  const columns = new Set<string>([resource.primaryKey]);
+  const columns = new Set<string>(resource.keyColumns ?? [resource.primaryKey]);
   for (const field of rendered) {
     if (field.column !== undefined) columns.add(field.column);
     for (const required of field.requires ?? []) {
@@ -115,11 +115,6 @@ export function trashedFor(query: ParsedQuery, resource: ResourceSchema): Trashe
   return query.trashedByType?.[resource.type] ?? query.trashed;
 }
 
-/** The sort a type asked for with `sort[type]` (the root also takes the plain `sort`). */
-export function sortFor(query: ParsedQuery, resource: ResourceSchema): SortSpec | undefined {
-  return query.sort[resource.type];
-}
-
 /** The included relations of a query, in the schema's order (the order their arrays render in). */
 export function includesOf(
   includes: readonly IncludeDefinition[],
@@ -127,6 +122,15 @@ export function includesOf(
 ): IncludeDefinition[] {
   if (names.length === 0) return [];
   return includes.filter((include) => names.includes(include.name));
+}
+
+/** The to-one relations a query includes, in the schema's order. */
+export function belongsToOf(
+  schema: { readonly belongsTo?: readonly BelongsToDefinition[] },
+  names: readonly string[],
+): BelongsToDefinition[] {
+  if (names.length === 0 || schema.belongsTo === undefined) return [];
+  return schema.belongsTo.filter((relation) => names.includes(relation.name));
 }
 
 /** One ORDER BY term of a list, resolved to its column. */
@@ -142,7 +146,7 @@ const orderTermCache = new WeakMap<ResourceSchema, Map<string, readonly OrderTer
 
 /**
  * The ORDER BY of a root type's list for a (non-random) sort: the asked keys, then the primary key
- * as the final tie-breaker, in the direction of the last asked key (ascending by default). Following
+ * (each column of a composite one) as the final tie-breaker, in the direction of the last asked key (ascending by default). Following
  * that direction lets one `(deleted_at, column, primary key)` index, read forwards or backwards,
  * serve every one-key sort both ways, for offset and keyset pages alike. Cached per sort.
  */
@@ -170,13 +174,11 @@ export function orderTermsFor(
       nullable: field.nullable === true,
     });
   }
-  if (!terms.some((term) => term.column === resource.primaryKey)) {
-    terms.push({
-      field: resource.primaryKey,
-      column: resource.primaryKey,
-      direction: terms.at(-1)?.direction ?? 'ASC',
-      nullable: false,
-    });
+  // The key (every column of a composite one) breaks ties, in the last asked key's direction.
+  const direction = terms.at(-1)?.direction ?? 'ASC';
+  for (const column of resource.keyColumns ?? [resource.primaryKey]) {
+    if (terms.some((term) => term.column === column)) continue;
+    terms.push({ field: column, column, direction, nullable: false });
   }
   // Sorts are validated, so the distinct keys are bounded; the cap is a second fence.
   if (cache.size < 1024) cache.set(key, terms);

@@ -58,9 +58,31 @@ export function defineEnum(
   return { names: byInt, aliases };
 }
 
-/** The root and every include's resource, root first, then in include order. */
+/** The root and every include's resource, root first, then in include order (to-one ones last). */
 export function resourcesOf(schema: RootResourceSchema): readonly ResourceSchema[] {
-  return [schema, ...schema.includes.map((include) => include.resource)];
+  return [
+    schema,
+    ...schema.includes.map((include) => include.resource),
+    ...(schema.belongsTo ?? []).map((relation) => relation.resource),
+  ];
+}
+
+/** The types of a root's to-one relations (`anime`, `image` of animeimage). */
+export function belongsToTypes(schema: RootResourceSchema): readonly string[] {
+  return (schema.belongsTo ?? []).map((relation) => relation.resource.type);
+}
+
+/** Every include name: the to-many relations, then the to-one ones. */
+export function includeNames(schema: RootResourceSchema): readonly string[] {
+  return [
+    ...schema.includes.map((include) => include.name),
+    ...(schema.belongsTo ?? []).map((relation) => relation.name),
+  ];
+}
+
+/** All columns of the primary key (a composite key lists several). */
+export function keyColumnsOf(resource: ResourceSchema): readonly string[] {
+  return resource.keyColumns ?? [resource.primaryKey];
 }
 
 export function findResource(schema: RootResourceSchema, type: string): ResourceSchema | undefined {
@@ -104,8 +126,15 @@ export function assertQuerySchema(schema: RootResourceSchema): void {
   const resources = resourcesOf(schema);
   const types = resources.map((resource) => resource.type);
   if (new Set(types).size !== types.length) problems.push(`duplicate types: ${types.join(', ')}`);
-  const includeNames = schema.includes.map((include) => include.name);
-  if (new Set(includeNames).size !== includeNames.length) problems.push('duplicate include names');
+  const names = includeNames(schema);
+  if (new Set(names).size !== names.length) problems.push('duplicate include names');
+  const keys = keyColumnsOf(schema);
+  if (keys[0] !== schema.primaryKey) problems.push('keyColumns must start with the primary key');
+  for (const relation of schema.belongsTo ?? []) {
+    if (!schema.fields.some((field) => field.column === relation.foreignKey)) {
+      problems.push(`${relation.name}: the foreign key ${relation.foreignKey} is not a column`);
+    }
+  }
   const filterTypes = new Map<string, string>();
   for (const resource of resources) {
     const names = resource.fields.map((field) => field.name);

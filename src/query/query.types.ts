@@ -49,8 +49,13 @@ export interface ResourceSchema {
   /** The type name in `fields[type]`, `filter[type][...]`, `sort[type]` (`image`, `anime`, `artist`). */
   readonly type: string;
   readonly table: string;
-  /** The primary key column, also the field name (`image_id`). */
+  /** The primary key column, also the field name (`image_id`); the first of `keyColumns`. */
   readonly primaryKey: string;
+  /**
+   * Every column of a composite primary key, in order (a pivot: `['anime_id', 'image_id']`): all
+   * are loaded, tie-break the sort and name one row. Absent: `[primaryKey]`.
+   */
+  readonly keyColumns?: readonly string[];
   /** Whether the table has `deleted_at` (soft delete). */
   readonly softDeletes: boolean;
   /** In the order they render. */
@@ -74,6 +79,20 @@ export interface IncludeDefinition {
   readonly pivotObject?: { readonly name: string; readonly columns: readonly string[] };
 }
 
+/**
+ * A to-one relation of a root resource (a pivot's link → its anime): the root row's `foreignKey`
+ * holds the related row's primary key. `include=<name>` renders it as one object, not an array. A
+ * root row is only ever listed or shown while its related row is visible (not soft-deleted, its
+ * fixed conditions met), and scoped filters on the related type select root rows.
+ */
+export interface BelongsToDefinition {
+  /** The include name and the JSON key of the object (`anime`, `image`). */
+  readonly name: string;
+  readonly resource: ResourceSchema;
+  /** The root's column holding the related primary key (`anime_id`). */
+  readonly foreignKey: string;
+}
+
 export interface PageLimits {
   readonly defaultSize: number;
   readonly maxSize: number;
@@ -84,6 +103,8 @@ export interface RootResourceSchema extends ResourceSchema {
   readonly pluralKey: string;
   readonly singularKey: string;
   readonly includes: readonly IncludeDefinition[];
+  /** To-one relations (see `BelongsToDefinition`); their names are includes too. */
+  readonly belongsTo?: readonly BelongsToDefinition[];
   readonly page: PageLimits;
   /** Whether `sort=random` is allowed. */
   readonly allowRandomSort: boolean;

@@ -1,5 +1,10 @@
 import { renderTimestamp } from '../database/timestamps';
-import { FieldDefinition, IncludeDefinition, ResourceSchema } from './query.types';
+import {
+  BelongsToDefinition,
+  FieldDefinition,
+  IncludeDefinition,
+  ResourceSchema,
+} from './query.types';
 import { pivotAlias, planFields } from './query-plan';
 
 /** A raw database row, keyed by column name (as the read path selects it). */
@@ -172,4 +177,32 @@ export function renderWithIncludes(
     }
     return rendered;
   });
+}
+
+/** The rows of one included to-one relation, by their primary key (see the include loader). */
+export interface BelongsToRows {
+  readonly relation: BelongsToDefinition;
+  readonly byKey: ReadonlyMap<number, RawRow>;
+}
+
+/**
+ * Adds each included to-one relation to rendered root rows as one object (`"anime": {...}`), after
+ * their fields and arrays: the related row the root row's foreign key names, or null.
+ */
+export function renderBelongsTo(
+  rendered: RenderedResource[],
+  rows: readonly RawRow[],
+  groups: readonly BelongsToRows[],
+  fields: Readonly<Record<string, readonly string[]>>,
+  computedByType: Readonly<Record<string, ComputedFields>> = {},
+): RenderedResource[] {
+  for (const { relation, byKey } of groups) {
+    const type = relation.resource.type;
+    const render = compileRenderer(relation.resource, fields[type], computedByType[type]);
+    rows.forEach((row, index) => {
+      const related = byKey.get(Number(row[relation.foreignKey]));
+      rendered[index][relation.name] = related === undefined ? null : render(related);
+    });
+  }
+  return rendered;
 }

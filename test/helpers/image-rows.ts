@@ -1,4 +1,7 @@
 import type { DataSource } from 'typeorm';
+import { entityColumns } from '../../src/database/table-columns';
+import { Image } from '../../src/image/image.entity';
+import { IMAGE_PIVOT_TABLES } from '../../src/image/image-write.transaction';
 
 /** An `images` row as the tests read it back with plain SQL. */
 export interface ImageRecord {
@@ -9,6 +12,9 @@ export interface ImageRecord {
   updated_at: string;
   deleted_at: string | null;
 }
+
+/** The columns of `images`, from the entity (one description of the table). */
+const IMAGE_COLUMNS = entityColumns(Image) as (keyof ImageRecord)[];
 
 export const OLD_TIMESTAMP = '2024-01-15 12:00:00.000000';
 
@@ -34,15 +40,8 @@ export async function insertImageRow(
     ...row,
   };
   await dataSource.query(
-    'INSERT INTO images (image_id, path, facet, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?)',
-    [
-      record.image_id,
-      record.path,
-      record.facet,
-      record.created_at,
-      record.updated_at,
-      record.deleted_at,
-    ],
+    `INSERT INTO images (${IMAGE_COLUMNS.join(', ')}) VALUES (${IMAGE_COLUMNS.map(() => '?').join(', ')})`,
+    IMAGE_COLUMNS.map((column) => record[column]),
   );
   return record;
 }
@@ -59,7 +58,7 @@ export async function readImageRow(
   id: number,
 ): Promise<ImageRecord | undefined> {
   const rows: Record<string, unknown>[] = await dataSource.query(
-    'SELECT image_id, path, facet, created_at, updated_at, deleted_at FROM images WHERE image_id = ?',
+    `SELECT ${IMAGE_COLUMNS.join(', ')} FROM images WHERE image_id = ?`,
     [id],
   );
   const row = rows[0];
@@ -138,8 +137,6 @@ export async function attachEveryRelation(
     );
   }
 }
-
-export const IMAGE_PIVOT_TABLES = Object.keys(PIVOTS);
 
 /** Pivot rows pointing at an image, per pivot table. */
 export async function pivotCounts(

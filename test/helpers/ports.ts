@@ -2,36 +2,17 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 
 /**
- * The ports the servers this project's hardening tests start may use (docs/operations.md): a
- * range of their own, so that test files running side by side (and other suites on the machine)
- * never take each other's ports.
- */
-export const TEST_PORT_RANGE = { first: 34100, last: 34199 } as const;
-
-async function isFree(port: number): Promise<boolean> {
-  const server = createServer();
-  server.listen(port, '127.0.0.1');
-  const outcome = await Promise.race([
-    once(server, 'listening').then(() => true),
-    once(server, 'error').then(() => false),
-  ]);
-  if (outcome) {
-    server.close();
-    await once(server, 'close');
-  }
-  return outcome;
-}
-
-/**
- * A port of the range that is free now, tried from a random place in it. Another process may
- * still take it before the caller binds it; callers bind at once.
+ * A port that is free now, as the kernel hands one out (listening on port 0), for the servers the
+ * hardening tests start. A fixed port or a small range of our own is not safe: those ports lie in
+ * Linux's ephemeral range (32768–60999), where any outgoing connection or a test file running side
+ * by side may hold one; the kernel's pick is free by construction. Callers bind it at once.
  */
 export async function freePortInRange(): Promise<number> {
-  const size = TEST_PORT_RANGE.last - TEST_PORT_RANGE.first + 1;
-  const start = Math.floor(Math.random() * size);
-  for (let offset = 0; offset < size; offset += 1) {
-    const port = TEST_PORT_RANGE.first + ((start + offset) % size);
-    if (await isFree(port)) return port;
-  }
-  throw new Error(`no free port in ${TEST_PORT_RANGE.first}-${TEST_PORT_RANGE.last}`);
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
 }

@@ -4,6 +4,17 @@ import { NatsTransport } from './transport/nats.transport';
 import { TcpTransport, TcpTransportOptions } from './transport/tcp.transport';
 import type { ImageTransport } from './transport/transport';
 import { IMAGE_MESSAGE_PATTERNS as PATTERNS, ImageMessagePattern } from './wire/messages';
+import {
+  DepthBody,
+  PivotAttachBody,
+  PivotMessagePattern,
+  pivotMessagePattern,
+  PivotListResponse,
+  PivotName,
+  PivotResponse,
+  PIVOTS,
+} from './wire/pivots';
+import type { WireQueryObject } from './wire/messages';
 import type { ImageListQuery, ImageShowQuery, RawQuery } from './wire/query';
 import type {
   ImageCreateBody,
@@ -49,14 +60,17 @@ export interface CallOptions {
  * The Image API over a message transport: one method per HTTP route, the same bodies back, and
  * failures as `ImageClientError` (the API's status, `message` and `errors`) or
  * `ImageClientUnavailableError` (no answer: 503 unreachable, 504 timeout). Connects on first use
- * and stays connected through broker outages; `close()` when done.
+ * and stays connected through broker outages; `close()` when done. A write's JWT travels in the
+ * NATS header `Authorization` (out of the payload); over TCP, which has no headers, as `token`.
  */
 export class ImageClient {
   private readonly transport: ImageTransport;
   private readonly timeoutMs: number;
+  private readonly tokenInHeader: boolean;
 
   constructor(options: ImageClientOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.tokenInHeader = options.transport !== 'tcp';
     if (options.transport === 'tcp') {
       this.transport = new TcpTransport(options);
     } else {
@@ -93,7 +107,7 @@ export class ImageClient {
 
   /** `POST /api/image` with the caller's JWT (`Bearer ` optional). */
   create(token: string, body: ImageCreateBody, options?: CallOptions): Promise<ImageResponse> {
-    return this.send(PATTERNS.create, { token, body }, options);
+    return this.write(PATTERNS.create, token, { body }, options);
   }
 
   /** `PATCH /api/image/:id` */
@@ -103,25 +117,93 @@ export class ImageClient {
     body: ImageUpdateBody,
     options?: CallOptions,
   ): Promise<ImageResponse> {
-    return this.send(PATTERNS.update, { token, id, body }, options);
+    return this.write(PATTERNS.update, token, { id, body }, options);
   }
 
   /** `DELETE /api/image/:id` (soft delete) */
   delete(token: string, id: number | string, options?: CallOptions): Promise<ImageResponse> {
-    return this.send(PATTERNS.delete, { token, id }, options);
+    return this.write(PATTERNS.delete, token, { id }, options);
   }
 
   /** `PATCH /api/restore/image/:id` */
   restore(token: string, id: number | string, options?: CallOptions): Promise<ImageResponse> {
-    return this.send(PATTERNS.restore, { token, id }, options);
+    return this.write(PATTERNS.restore, token, { id }, options);
   }
 
   /** `DELETE /api/forceDelete/image/:id`: `{message: "Image '<path>' was deleted."}` */
   forceDelete(token: string, id: number | string, options?: CallOptions): Promise<MessageResponse> {
-    return this.send(PATTERNS.forceDelete, { token, id }, options);
+    return this.write(PATTERNS.forceDelete, token, { id }, options);
   }
 
-  // Issue 18: attach, detach and depth changes of the pivot resources go here.
+  /**
+   * `GET /api/<pivot>`: a page of links (`'animeimage'`...), with the query of a list
+   * (`{include: 'anime,image', filter: {image: {facet: 'Cover'}}}` or a raw string).
+   */
+  listLinks<P extends PivotName>(
+    pivot: P,
+    query?: RawQuery | WireQueryObject,
+    options?: CallOptions,
+  ): Promise<PivotListResponse<P>> {
+    const pattern = pivotMessagePattern(pivot, 'list');
+    return this.send(pattern, query === undefined ? {} : { query }, options);
+  }
+
+  /** `GET /api/<pivot>/:parent/:image`: one link (404 when it is missing or hidden). */
+  showLink<P extends PivotName>(
+    pivot: P,
+    parent: string,
+    image: number | string,
+    query?: RawQuery | WireQueryObject,
+    options?: CallOptions,
+  ): Promise<PivotResponse<P>> {
+    const link = { [PIVOTS[pivot].parent]: parent, image };
+    const pattern = pivotMessagePattern(pivot, 'show');
+    return this.send(pattern, query === undefined ? link : { ...link, query }, options);
+  }
+
+  /**
+   * `POST /api/<pivot>/:parent/:image`: links an image to an anime, artist, studio or playlist,
+   * named by its `slug` (`hashid` for playlists). A 409 when they are linked already.
+   */
+  attach<P extends PivotName>(
+    token: string,
+    pivot: P,
+    parent: string,
+    image: number | string,
+    body?: P extends 'artistimage' ? PivotAttachBody : Record<string, never>,
+    options?: CallOptions,
+  ): Promise<PivotResponse<P>> {
+    const link = { [PIVOTS[pivot].parent]: parent, image };
+    return this.write(
+      pivotMessagePattern(pivot, 'attach'),
+      token,
+      body === undefined ? link : { ...link, body },
+      options,
+    );
+  }
+
+  /** `PATCH /api/artistimage/:artist/:image`: sets the link's `depth`. */
+  updateDepth(
+    token: string,
+    artist: string,
+    image: number | string,
+    body: DepthBody,
+    options?: CallOptions,
+  ): Promise<PivotResponse<'artistimage'>> {
+    return this.write('artistimage.update', token, { artist, image, body }, options);
+  }
+
+  /** `DELETE /api/<pivot>/:parent/:image`: `{message: "Image '<path>' has been detached from ..."}` */
+  detach(
+    token: string,
+    pivot: PivotName,
+    parent: string,
+    image: number | string,
+    options?: CallOptions,
+  ): Promise<MessageResponse> {
+    const link = { [PIVOTS[pivot].parent]: parent, image };
+    return this.write(pivotMessagePattern(pivot, 'detach'), token, link, options);
+  }
 
   /** Closes the connection; calls fail afterwards. */
   close(): Promise<void> {
@@ -133,10 +215,30 @@ export class ImageClient {
     return this.close();
   }
 
-  private send<T>(pattern: ImageMessagePattern, data: object, options?: CallOptions): Promise<T> {
+  private send<T>(
+    pattern: ImageMessagePattern | PivotMessagePattern,
+    data: object,
+    options?: CallOptions,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     return this.transport.request<T>(pattern, data, {
       timeoutMs: options?.timeoutMs ?? this.timeoutMs,
+      ...(headers === undefined ? {} : { headers }),
     });
+  }
+
+  /** A write with the caller's JWT: in the `Authorization` header over NATS, else in the message. */
+  private write<T>(
+    pattern: ImageMessagePattern | PivotMessagePattern,
+    token: string,
+    data: object,
+    options?: CallOptions,
+  ): Promise<T> {
+    // No token: sent without one, for the service to answer 401 as HTTP does.
+    if (typeof token !== 'string' || token === '') return this.send(pattern, data, options);
+    if (!this.tokenInHeader) return this.send(pattern, { token, ...data }, options);
+    const authorization = token.startsWith('Bearer ') ? token : `Bearer ${token}`;
+    return this.send(pattern, data, options, { Authorization: authorization });
   }
 }
 

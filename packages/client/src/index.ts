@@ -36,6 +36,7 @@ export {
 export * from './wire/errors';
 export * from './wire/events';
 export * from './wire/messages';
+export * from './wire/pivots';
 export * from './wire/query';
 export * from './wire/resources';
 export * from './wire/subjects';

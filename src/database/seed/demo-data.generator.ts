@@ -1,3 +1,10 @@
+import { Anime } from '../../anime/anime.entity';
+import { ArtistImage } from '../../artist/artist-image.entity';
+import { Artist } from '../../artist/artist.entity';
+import { Image } from '../../image/image.entity';
+import { Playlist } from '../../playlist/playlist.entity';
+import { Studio } from '../../studio/studio.entity';
+import { entityColumns, joinTableColumns } from '../table-columns';
 import { hashString, hashUnit, SeededRandom } from './seeded-random';
 import {
   ARTIST_INFORMATION,
@@ -63,37 +70,20 @@ export type SeedTable =
 export type SeedValue = string | number | null;
 export type SeedRow = SeedValue[];
 
-/** Columns in the order the generator fills them. */
+/**
+ * Columns in the order the generator fills them: each entity's columns in declaration order, and
+ * the pivots without an entity from the image's `@JoinTable`s (table-columns.ts).
+ */
 export const SEED_COLUMNS: Readonly<Record<SeedTable, readonly string[]>> = {
-  anime: [
-    'anime_id',
-    'name',
-    'slug',
-    'year',
-    'season',
-    'media_format',
-    'synopsis',
-    'created_at',
-    'updated_at',
-    'deleted_at',
-  ],
-  artists: ['artist_id', 'name', 'slug', 'information', 'created_at', 'updated_at', 'deleted_at'],
-  studios: ['studio_id', 'name', 'slug', 'created_at', 'updated_at', 'deleted_at'],
-  playlists: [
-    'playlist_id',
-    'hashid',
-    'name',
-    'description',
-    'visibility',
-    'created_at',
-    'updated_at',
-    'deleted_at',
-  ],
-  images: ['image_id', 'path', 'facet', 'created_at', 'updated_at', 'deleted_at'],
-  anime_image: ['anime_id', 'image_id', 'created_at', 'updated_at'],
-  artist_image: ['artist_id', 'image_id', 'depth', 'created_at', 'updated_at'],
-  studio_image: ['studio_id', 'image_id', 'created_at', 'updated_at'],
-  playlist_image: ['playlist_id', 'image_id', 'created_at', 'updated_at'],
+  anime: entityColumns(Anime),
+  artists: entityColumns(Artist),
+  studios: entityColumns(Studio),
+  playlists: entityColumns(Playlist),
+  images: entityColumns(Image),
+  anime_image: joinTableColumns(Image, 'anime'),
+  artist_image: entityColumns(ArtistImage),
+  studio_image: joinTableColumns(Image, 'studios'),
+  playlist_image: joinTableColumns(Image, 'playlists'),
 };
 
 /** Parents before children: the order rows are generated in, and the order tables are emptied in reverse. */

@@ -1,6 +1,6 @@
 import { failParameter, quote } from '../query-error';
 import { bracketedKey } from '../query-key';
-import { findField, resourcesOf } from '../query-schema.helpers';
+import { belongsToTypes, findField, resourcesOf } from '../query-schema.helpers';
 import {
   OPERATORS_BY_TYPE,
   type FieldDefinition,
@@ -280,8 +280,13 @@ export function parseFilterParameter(
     key: [FILTER_KEY, ...segments].join('.'),
     label: bracketedKey(FILTER_KEY, segments),
   };
+  // To-one relations take scoped filters only, which select the listed rows (index only).
+  const toOne = belongsToTypes(schema);
   const resources = resourcesOf(schema);
-  const visible = mode === 'show' ? resources.filter((r) => r.type !== schema.type) : resources;
+  const visible = resources.filter((r) =>
+    mode === 'show' ? r.type !== schema.type && !toOne.includes(r.type) : true,
+  );
+  const unscoped = visible.filter((r) => !toOne.includes(r.type));
   if (segments.length === 0 || segments.length > 2) {
     failParameter(
       context.key,
@@ -295,7 +300,7 @@ export function parseFilterParameter(
     const resource = visible.find((candidate) => candidate.type === scope);
     if (resource === undefined) {
       const refusal =
-        scope === schema.type
+        scope === schema.type || toOne.includes(scope)
           ? `${context.label} filters the listed ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}.`
           : `Unknown type ${quote(scope)} in ${context.label}.`;
       failParameter(
@@ -303,12 +308,14 @@ export function parseFilterParameter(
         `${refusal} Types: ${visible.map((candidate) => candidate.type).join(', ')}.`,
       );
     }
-    if (field === TRASHED_FILTER && resource.softDeletes) {
+    // A to-one relation's soft-deleted rows hide their root rows: no trashed filter for them.
+    const trashable = resource.softDeletes && !toOne.includes(scope);
+    if (field === TRASHED_FILTER && trashable) {
       return parseTrashed(suffixes, value, scope, context);
     }
     const definition = findField(resource, field);
     if (definition === undefined || !definition.filterable) {
-      const special = resource.softDeletes ? [TRASHED_FILTER] : [];
+      const special = trashable ? [TRASHED_FILTER] : [];
       failParameter(
         context.key,
         `Unknown filter ${quote(field)} for ${scope} in ${context.label}. Allowed: ${[...filterNames([resource]), ...special].join(', ')}.`,
@@ -324,19 +331,19 @@ export function parseFilterParameter(
     return { kind: 'condition', condition };
   }
 
-  const special = specialFilters(schema, visible, mode);
+  const special = specialFilters(schema, unscoped, mode);
   if (field === TRASHED_FILTER && special.includes(TRASHED_FILTER)) {
     return parseTrashed(suffixes, value, undefined, context);
   }
   if (field === HAS_FILTER && schema.includes.length > 0) {
     return parseHas(suffixes, value, schema, mode, context);
   }
-  const targets = visible.flatMap((resource) => {
+  const targets = unscoped.flatMap((resource) => {
     const definition = findField(resource, field);
     return definition?.filterable === true ? [{ resource, field: definition }] : [];
   });
   if (targets.length === 0) {
-    const allowed = [...filterNames(visible), ...special].join(', ');
+    const allowed = [...filterNames(unscoped), ...special].join(', ');
     const rootOnly = mode === 'show' && findField(schema, field)?.filterable === true;
     const refusal = rootOnly
       ? `${context.label} filters the listed ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}; filters here narrow the included arrays.`

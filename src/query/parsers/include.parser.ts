@@ -1,4 +1,5 @@
 import { failParameter, quote } from '../query-error';
+import { includeNames } from '../query-schema.helpers';
 import type { RootResourceSchema } from '../query.types';
 import { firstDuplicate, splitIdentifierList } from './identifier-list.parser';
 
@@ -9,7 +10,7 @@ export const INCLUDE_KEY = 'include';
  * schema's order whatever order the client wrote.
  */
 export function parseInclude(value: string, schema: RootResourceSchema): string[] {
-  const allowed = schema.includes.map((include) => include.name);
+  const allowed = includeNames(schema);
   if (allowed.length === 0) {
     failParameter(INCLUDE_KEY, `${schema.pluralKey} have no includes.`);
   }

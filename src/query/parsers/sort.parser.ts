@@ -1,5 +1,5 @@
 import { failParameter, quote } from '../query-error';
-import { findResource, resourcesOf } from '../query-schema.helpers';
+import { belongsToTypes, findResource, resourcesOf } from '../query-schema.helpers';
 import type {
   QueryMode,
   ResourceSchema,
@@ -85,7 +85,11 @@ export function parseSortParameter(
   schema: RootResourceSchema,
   mode: QueryMode,
 ): ParsedSortParameter {
-  const types = resourcesOf(schema).map((resource) => resource.type);
+  // A to-one relation renders one object: nothing to sort.
+  const toOne = belongsToTypes(schema);
+  const types = resourcesOf(schema)
+    .map((resource) => resource.type)
+    .filter((type) => !toOne.includes(type));
   const relatedTypes = types.filter((type) => type !== schema.type);
   if (segments.length === 0) {
     if (mode === 'show') {
@@ -106,8 +110,9 @@ export function parseSortParameter(
   const resource = segments.length === 1 ? findResource(schema, type) : undefined;
   const allowedTypes = mode === 'show' ? relatedTypes : types;
   if (resource === undefined || !allowedTypes.includes(type)) {
-    const refusal =
-      resource !== undefined
+    const refusal = toOne.includes(type)
+      ? `sort[${type}] can't be used: each ${schema.singularKey} has one ${type}, there is nothing to order.`
+      : resource !== undefined
         ? `sort[${type}] orders a list of ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}.`
         : `Unknown sort parameter ${quote(`sort[${segments.join('][')}]`)}.`;
     failParameter(

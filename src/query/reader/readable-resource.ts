@@ -3,8 +3,12 @@ import { rawQueryString } from '../pagination';
 import type { ComputedFields } from '../resource-renderer';
 import type { RootResourceSchema } from '../query.types';
 
-/** What names one row of a resource: its primary key value (`readOne`). */
-export type ResourceKey = number | string;
+/**
+ * What names one row of a resource (`readOne`): its primary key value, or a record with a value
+ * per key column (`{anime_id: 1, image_id: 2}`), where `<relation>.<column>` names a to-one
+ * relation's row by a unique column of its own (`{'anime.slug': 'cowboy_bebop', image_id: 2}`).
+ */
+export type ResourceKey = number | string | Readonly<Record<string, number | string>>;
 
 /**
  * Everything the shared reader needs to serve a resource. The schema carries the query surface and
@@ -18,8 +22,16 @@ export interface ReadableResource {
    * the same object for the same config (renderers are compiled once per object).
    */
   readonly computedFields?: (config: AppConfig) => ComputedFields;
-  /** The `message` of the 404 of `readOne` (default: `<Type> <key> not found.`). */
-  readonly notFoundMessage?: (key: ResourceKey) => string;
+  /**
+   * Computed fields of included types, by type (`{image: {link}}`): the same object for the same
+   * config, like `computedFields`.
+   */
+  readonly relatedComputedFields?: (config: AppConfig) => Readonly<Record<string, ComputedFields>>;
+  /**
+   * The `message` of the 404 of `readOne` (default: `<Type> <key> not found.`); a record key comes
+   * as its values joined by `/`.
+   */
+  readonly notFoundMessage?: (key: number | string) => string;
 }
 
 /** A resource's definition, checked at start: its schema is already checked by `assertQuerySchema`. */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { NotFoundError } from '../../common/api-error';
 import {
   ConditionalResult,
@@ -9,6 +9,7 @@ import {
 import type { AppConfig } from '../../config/app-config';
 import { InjectAppConfig } from '../../config/config.module';
 import { ReadReplicas } from '../../database/read-replicas';
+import { MetricsService } from '../../metrics';
 import {
   cursorBinding,
   CursorCodec,
@@ -25,9 +26,16 @@ import {
   compileRenderer,
   RawRow,
   RenderedResource,
+  renderBelongsTo,
   renderWithIncludes,
 } from '../resource-renderer';
 import type { ReadableResource, ReadContext, ResourceKey } from './readable-resource';
+import {
+  LruResponseCache,
+  NO_RESPONSE_CACHE,
+  queryCacheKey,
+  ResponseCache,
+} from './response-cache';
 import { SqlRowSource } from './sql-row-source';
 
 /**
@@ -40,6 +48,18 @@ const REPRESENTATION_VERSION = '1';
 export type PageBody = Record<string, unknown> & { links: PageLinks; meta: PageMeta };
 /** One item under the resource's singular key. */
 export type ItemBody = Record<string, RenderedResource>;
+
+/**
+ * What a page's body is made of apart from its links and meta: the part the response cache keeps.
+ * Links are made per request from its own URL, so a cached page never carries another host's.
+ */
+interface PageData {
+  readonly items: RenderedResource[];
+  /** An offset page: whether a row past it was found. */
+  readonly hasMore?: boolean;
+  /** A keyset page: the cursors of its neighbours (null at the ends). */
+  readonly cursors?: { readonly prev: string | null; readonly next: string | null };
+}
 
 /** What all pages of a keyset walk share: the sort terms and the binding of their cursors. */
 interface KeysetWalk {
@@ -60,9 +80,16 @@ function cursorValue(value: unknown): CursorValue {
   return null;
 }
 
-function defaultNotFound(resource: ReadableResource, key: ResourceKey): string {
+/** A key as text, for messages and entity tags (a record as its values joined by `/`). */
+function keyText(key: ResourceKey): string {
+  return typeof key === 'object' ? Object.values(key).join('/') : String(key);
+}
+
+function notFoundMessage(resource: ReadableResource, key: ResourceKey): string {
+  const text = typeof key === 'object' ? keyText(key) : key;
+  if (resource.notFoundMessage !== undefined) return resource.notFoundMessage(text);
   const type = resource.schema.type;
-  return `${type.charAt(0).toUpperCase()}${type.slice(1)} ${key} not found.`;
+  return `${type.charAt(0).toUpperCase()}${type.slice(1)} ${text} not found.`;
 }
 
 /**
@@ -73,14 +100,34 @@ function defaultNotFound(resource: ReadableResource, key: ResourceKey): string {
 export class ResourceReader {
   private cursorCodec?: CursorCodec;
   private readonly keysetWalks = new WeakMap<ParsedQuery, KeysetWalk>();
+  private readonly cache: ResponseCache;
+  private readonly queryKeys = new WeakMap<ParsedQuery, string>();
+  /** `X-Cache: hit|miss` on cacheable answers, for debugging only. */
+  private readonly reportCache: boolean;
+
   constructor(
     private readonly replicas: ReadReplicas,
     @InjectAppConfig() private readonly config: AppConfig,
-  ) {}
+    @Optional() metrics?: MetricsService,
+  ) {
+    this.reportCache = config.logLevel === 'debug';
+    this.cache =
+      config.responseCacheMb === 0
+        ? NO_RESPONSE_CACHE
+        : new LruResponseCache(
+            config.responseCacheMb * 1024 * 1024,
+            metrics && {
+              hit: () => metrics.responseCacheHits.inc(),
+              miss: () => metrics.responseCacheMisses.inc(),
+              evicted: (count) => metrics.responseCacheEvictions.inc(count),
+            },
+          );
+  }
 
   /**
-   * Runs all the statements of one read request (the data version included, so the tag and the
-   * rows agree) on one server: a replica within the lag bound, else the primary (read-replicas.ts).
+   * Runs all the statements of one read request (the data version included, so the tag, the cache
+   * entry and the rows agree) on one server: a replica within the lag bound, else the primary
+   * (read-replicas.ts).
    */
   private reading<T>(work: (rows: SqlRowSource) => Promise<T>): Promise<T> {
     return this.replicas.run((source) => work(SqlRowSource.of(source)));
@@ -121,19 +168,23 @@ export class ResourceReader {
     const keyset = this.keysetRequestOf(resource, query);
     return this.reading(async (rows) => {
       if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
-        const body = await this.page(rows, resource, query, context, keyset);
-        return ConditionalResult.modified(null, body);
+        const data = await this.pageData(rows, resource, query, keyset);
+        return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
       }
+      const version = await rows.dataVersion();
       // The links of a list repeat its query string as sent, so the tag covers it as sent.
-      const tag = this.entityTagOf(
-        await rows.dataVersion(),
-        `list\n${context.baseUrl}?${context.rawQuery}`,
-      );
+      const tag = this.entityTagOf(version, `list\n${context.baseUrl}?${context.rawQuery}`);
       if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-      return ConditionalResult.modified(
-        tag,
-        await this.page(rows, resource, query, context, keyset),
-      );
+      // The cache key is the query as parsed, so spellings that mean the same share an entry.
+      const key = `${this.queryKeyOf('list', resource, query)}\n${query.page.cursor ?? ''}`;
+      let data = this.cache.get(version, key) as PageData | undefined;
+      const cache = data === undefined ? 'miss' : 'hit';
+      if (data === undefined) {
+        data = await this.pageData(rows, resource, query, keyset);
+        this.cache.set(version, key, data);
+      }
+      const body = this.pageBody(resource, query, context, data);
+      return ConditionalResult.modified(tag, body, this.reportCache ? cache : undefined);
     });
   }
 
@@ -147,11 +198,20 @@ export class ResourceReader {
       if (context.entityTag === false) {
         return ConditionalResult.modified(null, await this.item(rows, resource, key, query));
       }
-      const tag = this.itemTag(resource, key, context.rawQuery, await rows.dataVersion());
+      const version = await rows.dataVersion();
+      const tag = this.itemTag(resource, key, context.rawQuery, version);
       const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
       if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
-      const body = await this.item(rows, resource, key, query);
-      return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
+      // As JSON: a number 1 and a string '1' need not name the same row; a composite key stays whole.
+      const cacheKey = `${this.queryKeyOf('show', resource, query)}\n${JSON.stringify(key)}`;
+      let body = this.cache.get(version, cacheKey) as ItemBody | undefined;
+      const cache = body === undefined ? 'miss' : 'hit';
+      if (body === undefined) {
+        body = await this.item(rows, resource, key, query);
+        this.cache.set(version, cacheKey, body);
+      }
+      if (matches) return ConditionalResult.notModified(tag);
+      return ConditionalResult.modified(tag, body, this.reportCache ? cache : undefined);
     });
   }
 
@@ -165,7 +225,20 @@ export class ResourceReader {
     rawQuery: string,
     dataVersion: string,
   ): string {
-    return this.entityTagOf(dataVersion, `show\n${resource.schema.type}/${key}?${rawQuery}`);
+    const name = typeof key === 'object' ? JSON.stringify(key) : key;
+    return this.entityTagOf(dataVersion, `show\n${resource.schema.type}/${name}?${rawQuery}`);
+  }
+
+  /** What the response cache keys a read by, apart from the cursor or id. */
+  private queryKeyOf(kind: string, resource: ReadableResource, query: ParsedQuery): string {
+    // Worked out once per query object; every page of a keyset walk shares the cursorless one.
+    const walkQuery = cursorlessQueryOf(query);
+    let key = this.queryKeys.get(walkQuery);
+    if (key === undefined) {
+      key = queryCacheKey(walkQuery);
+      this.queryKeys.set(walkQuery, key);
+    }
+    return `${kind}\n${resource.schema.type}\n${key}`;
   }
 
   private async item(
@@ -176,7 +249,7 @@ export class ResourceReader {
   ): Promise<ItemBody> {
     const row = await rows.one(resource.schema, query, key);
     if (row === undefined) {
-      throw new NotFoundError(resource.notFoundMessage?.(key) ?? defaultNotFound(resource, key));
+      throw new NotFoundError(notFoundMessage(resource, key));
     }
     const [rendered] = await this.render(rows, resource, [row], query);
     return { [resource.schema.singularKey]: rendered };
@@ -229,21 +302,32 @@ export class ResourceReader {
     return walk;
   }
 
-  private async page(
+  private async pageData(
     source: SqlRowSource,
     resource: ReadableResource,
     query: ParsedQuery,
-    context: ReadContext,
     keyset: KeysetRequest | undefined,
-  ): Promise<PageBody> {
-    if (keyset !== undefined) return this.keysetPage(source, resource, query, context, keyset);
+  ): Promise<PageData> {
+    if (keyset !== undefined) return this.keysetPage(source, resource, query, keyset);
     const rows = await source.page(resource.schema, query);
     // The page is fetched with one row more than its size: that row only says a next page exists.
     const hasMore = rows.length > query.page.size;
     const page = hasMore ? rows.slice(0, query.page.size) : rows;
-    const { links, meta } = paginate(context, query.page, page.length, hasMore);
-    const items = await this.render(source, resource, page, query);
-    return { [resource.schema.pluralKey]: items, links, meta };
+    return { items: await this.render(source, resource, page, query), hasMore };
+  }
+
+  /** A page's body: its items, and links and meta made from this request's URL. */
+  private pageBody(
+    resource: ReadableResource,
+    query: ParsedQuery,
+    context: ReadContext,
+    data: PageData,
+  ): PageBody {
+    const { links, meta } =
+      data.cursors === undefined
+        ? paginate(context, query.page, data.items.length, data.hasMore === true)
+        : cursorPaginate(context, query.page.size, data.cursors);
+    return { [resource.schema.pluralKey]: data.items, links, meta };
   }
 
   /**
@@ -255,9 +339,8 @@ export class ResourceReader {
     source: SqlRowSource,
     resource: ReadableResource,
     query: ParsedQuery,
-    context: ReadContext,
     keyset: KeysetRequest,
-  ): Promise<PageBody> {
+  ): Promise<PageData> {
     const size = query.page.size;
     const direction = keyset.position?.direction ?? 'after';
     const rows = await source.page(resource.schema, query, {
@@ -279,9 +362,7 @@ export class ResourceReader {
       towards === direction ? hasMore : keyset.position !== undefined;
     const next = goesOn('after') ? cursorAt(page.at(-1), 'after') : null;
     const prev = goesOn('before') ? cursorAt(page[0], 'before') : null;
-    const { links, meta } = cursorPaginate(context, size, { prev, next });
-    const items = await this.render(source, resource, page, query);
-    return { [resource.schema.pluralKey]: items, links, meta };
+    return { items: await this.render(source, resource, page, query), cursors: { prev, next } };
   }
 
   /** Raw rows rendered with `fields[...]` and their included arrays. */
@@ -305,6 +386,12 @@ export class ResourceReader {
       query.fields[schema.type],
       resource.computedFields?.(this.config),
     );
-    return renderWithIncludes(rows, renderRow, schema.primaryKey, included, query.fields);
+    const rendered = renderWithIncludes(rows, renderRow, schema.primaryKey, included, query.fields);
+    if (schema.belongsTo === undefined || query.include.length === 0 || rows.length === 0) {
+      return rendered;
+    }
+    const toOne = await source.belongsTo(schema, query, rows);
+    const computed = resource.relatedComputedFields?.(this.config);
+    return renderBelongsTo(rendered, rows, toOne, query.fields, computed);
   }
 }

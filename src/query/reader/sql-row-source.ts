@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { readDataVersion } from '../../database/change-versions';
-import { includesOf } from '../query-plan';
+import { belongsToOf, includesOf } from '../query-plan';
 import type { ParsedQuery, RootResourceSchema } from '../query.types';
-import type { IncludedRowGroups, RawRow } from '../resource-renderer';
-import { KeysetPage, selectOne, selectPage } from '../typeorm/apply-query';
-import { loadIncludes } from '../typeorm/include-loader';
+import type { BelongsToRows, IncludedRowGroups, RawRow } from '../resource-renderer';
+import { KeysetPage, RowKey, selectOne, selectPage } from '../typeorm/apply-query';
+import { loadBelongsTo, loadIncludes } from '../typeorm/include-loader';
 import { readTableIndexes, TableIndexes } from '../typeorm/index-check';
 import { keysetIndexFor, withForcedIndex } from '../typeorm/index-hint';
 import { RawReader } from '../typeorm/raw-reader';
@@ -49,11 +49,11 @@ export class SqlRowSource {
     return this.keysetPageWithHint(schema, query, statement);
   }
 
-  /** One row by primary key, whatever its soft-delete state. */
+  /** One row by its key, whatever its soft-delete state (while its to-one relations are visible). */
   async one(
     schema: RootResourceSchema,
     query: ParsedQuery,
-    key: number | string,
+    key: RowKey,
   ): Promise<RawRow | undefined> {
     const rows = await this.reader.all(selectOne(this.reader.dialect, schema, query, key));
     return rows[0];
@@ -66,6 +66,15 @@ export class SqlRowSource {
     ownerIds: readonly (number | string)[],
   ): Promise<IncludedRowGroups[]> {
     return loadIncludes(this.reader, includesOf(schema.includes, query.include), query, ownerIds);
+  }
+
+  /** The included to-one relations of some rows: one query per relation. */
+  belongsTo(
+    schema: RootResourceSchema,
+    query: ParsedQuery,
+    rows: readonly RawRow[],
+  ): Promise<BelongsToRows[]> {
+    return loadBelongsTo(this.reader, belongsToOf(schema, query.include), query, rows);
   }
 
   /** The change versions of every table the reads render from (see change-versions.ts). */

@@ -1,7 +1,7 @@
-import type { IncludeDefinition, ParsedQuery } from '../query.types';
+import type { BelongsToDefinition, IncludeDefinition, ParsedQuery } from '../query.types';
 import { OWNER_KEY_ALIAS } from '../query-plan';
-import type { IncludedRowGroups, RawRow } from '../resource-renderer';
-import { selectIncluded } from './apply-query';
+import type { BelongsToRows, IncludedRowGroups, RawRow } from '../resource-renderer';
+import { selectBelongsTo, selectIncluded } from './apply-query';
 import type { RawReader } from './raw-reader';
 
 /**
@@ -31,6 +31,30 @@ export async function loadIncludes(
         else group.push(row);
       }
       return { include, byOwner };
+    }),
+  );
+}
+
+/**
+ * Loads the included to-one relations of a page: one `WHERE key IN (...)` query per relation over
+ * the foreign keys of the rows, side by side.
+ */
+export async function loadBelongsTo(
+  reader: RawReader,
+  relations: readonly BelongsToDefinition[],
+  query: ParsedQuery,
+  rows: readonly RawRow[],
+): Promise<BelongsToRows[]> {
+  return Promise.all(
+    relations.map(async (relation) => {
+      const ids = [...new Set(rows.map((row) => row[relation.foreignKey] as number | string))];
+      const byKey = new Map<number, RawRow>();
+      if (ids.length === 0) return { relation, byKey };
+      const related = await reader.all<RawRow>(
+        selectBelongsTo(reader.dialect, relation, query, ids),
+      );
+      for (const row of related) byKey.set(Number(row[relation.resource.primaryKey]), row);
+      return { relation, byKey };
     }),
   );
 }

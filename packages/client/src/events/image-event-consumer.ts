@@ -20,7 +20,7 @@ import {
 } from '../backoff';
 import { subjectMatches } from '../wire/subjects';
 import { NatsConnectionKeeper, NatsConnectionOptions } from '../transport/nats-connection';
-import type { ImageApiEvent, ImageEventType } from '../wire/events';
+import type { ImageApiEvent } from '../wire/events';
 import {
   DEFAULT_IMAGE_EVENTS_STREAM,
   imageEventsWildcardSubject,
@@ -47,7 +47,7 @@ export interface ImageEventConsumerOptions extends NatsConnectionOptions {
   /** The service's `NATS_SUBJECT_PREFIX` (see `joinSubject`). */
   readonly subjectPrefix?: string;
   /** Only these event types reach the handler (default: all); others are acknowledged unseen. */
-  readonly types?: readonly ImageEventType[];
+  readonly types?: readonly ImageApiEvent['type'][];
   /** Where a new durable starts (default `'new'`); ignored when the durable exists. */
   readonly startAt?: EventStartPosition;
   /** Deliveries of one event before it goes to the dead-letter subject (default 5). */

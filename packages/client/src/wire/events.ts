@@ -1,3 +1,4 @@
+import type { PivotLinks, PivotName, PivotParents, PivotParentType, PIVOTS } from './pivots';
 import type { ImageFacetName, Timestamp } from './resources';
 
 /** The domain events of the Image resource (docs/microservice.md). */
@@ -70,8 +71,26 @@ export type ImageEvent =
   | ImageRestoredEvent
   | ImageForceDeletedEvent;
 
+/** The events of the links (API.md section 9): `animeimage.attached`, `artistimage.updated`... */
+export type PivotEventType = `${PivotName}.${'attached' | 'detached'}` | 'artistimage.updated';
+
 /**
- * Every event the service publishes. Issue 18 adds the pivot events (attach, depth change,
- * detach) to this union.
+ * The data of a link's event: the link (as it is after the change; as it was, when detached),
+ * its parent with default fields and its image (with `deleted_at`).
  */
-export type ImageApiEvent = ImageEvent;
+export type PivotEventData<P extends PivotName> = { [K in P]: PivotLinks[P] } & {
+  [K in PivotParentType & (typeof PIVOTS)[P]['parent']]: PivotParents[P];
+} & { image: EventImage };
+
+type PivotEventOf<P extends PivotName, Change extends string, Extra = unknown> = Omit<
+  ImageEventOf<ImageEventType, PivotEventData<P> & Extra>,
+  'type'
+> & { type: `${P}.${Change}` };
+
+/** An attach or a detach of any pivot; a depth change of artistimage (with `changes.depth`). */
+export type PivotEvent =
+  | { [P in PivotName]: PivotEventOf<P, 'attached' | 'detached'> }[PivotName]
+  | PivotEventOf<'artistimage', 'updated', { changes: { depth: FieldChange<number | null> } }>;
+
+/** Every event the service publishes: the image events and the link events. */
+export type ImageApiEvent = ImageEvent | PivotEvent;

@@ -35,11 +35,13 @@ export function imageEventsWildcardSubject(prefix: string | undefined): string {
 }
 
 /**
- * The subject of one event type: `image.force_deleted` → `<prefix>images.events.force_deleted`.
- * (The event type names the resource; the subject does not repeat it.)
+ * The subject of one event type: `image.force_deleted` → `<prefix>images.events.force_deleted`
+ * (an image event's subject does not repeat the resource); a link's event keeps its resource:
+ * `animeimage.attached` → `<prefix>images.events.animeimage.attached`.
  */
-export function imageEventSubject(prefix: string | undefined, type: `image.${string}`): string {
-  return joinSubject(prefix, `${IMAGE_EVENTS_SUBJECT_ROOT}.${type.slice('image.'.length)}`);
+export function imageEventSubject(prefix: string | undefined, type: string): string {
+  const name = type.startsWith('image.') ? type.slice('image.'.length) : type;
+  return joinSubject(prefix, `${IMAGE_EVENTS_SUBJECT_ROOT}.${name}`);
 }
 
 /** Whether `subject` is matched by `pattern`, which may use the wildcards `*` and `>`. */

@@ -1,5 +1,6 @@
-import type { StoredImageRow } from '../image/image.repository';
-import { IMAGE_EVENT_TYPES, imageEvent } from './image-event';
+import { IMAGE_EVENT_TYPES } from '../events/image-event';
+import { imageEvent } from './image-event.factory';
+import type { StoredImageRow } from './image-write.transaction';
 
 const BASE = 'https://cdn.example/images';
 const row = (changes: Partial<StoredImageRow> = {}): StoredImageRow => ({

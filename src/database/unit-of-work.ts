@@ -1,0 +1,137 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { bumpChangeVersions } from './change-versions';
+import { LockedRun, tryWithServerLock } from './server-lock';
+
+const MAX_DEADLOCK_ATTEMPTS = 3;
+
+function isDeadlock(error: unknown): boolean {
+  const coded = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return coded?.code === 'ER_LOCK_DEADLOCK' || coded?.driverError?.code === 'ER_LOCK_DEADLOCK';
+}
+
+/** One transaction of the unit of work: its SQL, the tables it wrote, its commit listeners. */
+export class WriteTransaction {
+  private readonly changedTables = new Set<string>();
+  private readonly commitListeners: (() => void)[] = [];
+
+  constructor(
+    readonly manager: EntityManager,
+    /** MySQL: rows read `FOR UPDATE` stay locked until the end (SQLite has one writer anyway). */
+    readonly lockRows: boolean,
+  ) {}
+
+  /** Marks tables as written: their change versions are bumped just before the commit. */
+  changed(...tables: string[]): void {
+    for (const table of tables) this.changedTables.add(table);
+  }
+
+  execute(sql: string, parameters?: readonly unknown[]): Promise<unknown> {
+    return this.manager.query(sql, parameters as unknown[] | undefined);
+  }
+
+  /** Runs `listener` once the transaction has committed (never after a rollback), in order. */
+  afterCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  /** @internal */
+  tablesChanged(): string[] {
+    return [...this.changedTables];
+  }
+
+  /** @internal */
+  listeners(): readonly (() => void)[] {
+    return this.commitListeners;
+  }
+}
+
+/**
+ * The one owner of write transactions. MySQL: a deadlock is retried (the work runs again in a new
+ * transaction). SQLite (better-sqlite3): TypeORM shares one connection between all requests, so two
+ * transactions open at once would nest as savepoints of each other (and a rollback could take the
+ * other's write along): transactions wait their turn in one queue.
+ */
+@Injectable()
+export class UnitOfWork {
+  private readonly logger = new Logger(UnitOfWork.name);
+  /** The tail of the SQLite write queue. */
+  private sqliteWrites: Promise<void> = Promise.resolve();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Runs `work` in one transaction; the change versions of the tables it wrote are bumped last
+   * (the version rows stay locked only for the commit; conditional GETs read them), then, after
+   * the commit, its listeners run.
+   */
+  async run<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
+    let committed: WriteTransaction | undefined;
+    const attempt = () =>
+      this.dataSource.transaction(async (manager) => {
+        const transaction = new WriteTransaction(manager, this.isMysql);
+        const result = await work(transaction);
+        await bumpChangeVersions(manager, transaction.tablesChanged());
+        committed = transaction;
+        return result;
+      });
+    const result = await (this.isMysql ? this.retryOnDeadlock(attempt) : this.queued(attempt));
+    for (const listener of committed!.listeners()) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error(error);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Statements run outside a request (the event relay, the file clean-up): on MySQL on the pool as
+   * they are; on SQLite as a short transaction in the write queue, since on the one connection a
+   * statement run while a write is open would become part of it (and see its uncommitted rows).
+   */
+  statements<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.isMysql
+      ? work(this.dataSource.manager)
+      : this.queued(() => this.dataSource.transaction(work));
+  }
+
+  /**
+   * Runs `work` unless another holder has the lock `purpose`, one holder across all instances
+   * sharing the database (server-lock.ts: MySQL `GET_LOCK`; SQLite, one process per file, an
+   * in-process flag); never waits for it.
+   */
+  withLock<T>(purpose: string, work: () => Promise<T>): Promise<LockedRun<T>> {
+    return tryWithServerLock(this.dataSource, purpose, work);
+  }
+
+  private get isMysql(): boolean {
+    return this.dataSource.options.type === 'mysql';
+  }
+
+  private async retryOnDeadlock<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let attempts = 1; ; attempts += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isDeadlock(error) || attempts >= MAX_DEADLOCK_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async queued<T>(run: () => Promise<T>): Promise<T> {
+    const previous = this.sqliteWrites;
+    let release!: () => void;
+    this.sqliteWrites = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { MessagePattern, NatsContext } from '@nestjs/microservices';
+import type { MsgHdrs } from 'nats';
+import { REQUIRED_PERMISSION } from '../auth/auth.constants';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { assertPermission } from '../auth/authorize';
+import type { Permission } from '../auth/permissions';
+import { bearerToken, TokenVerifier } from '../auth/token-verifier';
+import { type MessageFields, readMessage } from './image-message.reader';
+
+const MESSAGE_ENVELOPE = 'image-api:message-envelope';
+
+interface Envelope {
+  readonly pattern: string;
+  readonly fields: MessageFields<string>;
+}
+
+/** What the guard found for one message (keyed by its transport context, one per message). */
+interface Checked {
+  readonly message: Partial<Record<string, unknown>>;
+  readonly user?: AuthenticatedUser;
+}
+
+const checked = new WeakMap<object, Checked>();
+
+/**
+ * The JWT of a message: NATS header `Authorization: Bearer <token>` when the message has that
+ * header (then only it counts), otherwise the `token` field: the token itself or `Bearer <token>`.
+ */
+export function messageToken(context: unknown, token: unknown): string | undefined {
+  if (context instanceof NatsContext) {
+    const headers = context.getHeaders() as MsgHdrs | undefined;
+    const header = headers?.get('Authorization');
+    if (header !== undefined && header !== '') return bearerToken(header);
+  }
+  if (typeof token !== 'string' || token === '') return undefined;
+  return token.startsWith('Bearer ') ? bearerToken(token) : token;
+}
+
+/**
+ * The message patterns' counterpart of the HTTP routes' guards, in their order: the envelope
+ * (400), then, for a pattern that requires a permission, the token (401, 503) and the permission
+ * (403). Handlers read what it found with `@CheckedMessage()` and `@MessageUser()`.
+ */
+@Injectable()
+export class MessagePermissionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const envelope = this.reflector.get<Envelope>(MESSAGE_ENVELOPE, context.getHandler());
+    const rpc = context.switchToRpc();
+    const message = readMessage(rpc.getData(), envelope.pattern, envelope.fields);
+    const required = this.reflector.get<Permission | undefined>(
+      REQUIRED_PERMISSION,
+      context.getHandler(),
+    );
+    const transport = rpc.getContext<object>();
+    if (required === undefined) {
+      checked.set(transport, { message });
+      return true;
+    }
+    const user = await this.tokens.authenticate(messageToken(transport, message.token));
+    assertPermission(user, required);
+    checked.set(transport, { message, user });
+    return true;
+  }
+}
+
+/** A message pattern whose envelope holds `fields`; with `permission`, only for tokens that carry it. */
+export const ImageMessage = <K extends string>(
+  pattern: string,
+  fields: MessageFields<K>,
+  permission?: Permission,
+): MethodDecorator =>
+  applyDecorators(
+    MessagePattern(pattern),
+    SetMetadata(MESSAGE_ENVELOPE, { pattern, fields }),
+    ...(permission === undefined ? [] : [SetMetadata(REQUIRED_PERMISSION, permission)]),
+    UseGuards(MessagePermissionGuard),
+  );
+
+/** The envelope the guard read. */
+export const CheckedMessage = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Partial<Record<string, unknown>> =>
+    checked.get(context.switchToRpc().getContext<object>())!.message,
+);
+
+/** The user the guard authenticated. */
+export const MessageUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): AuthenticatedUser =>
+    checked.get(context.switchToRpc().getContext<object>())!.user!,
+);

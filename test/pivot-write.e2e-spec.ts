@@ -1,0 +1,591 @@
+import type { DataSource } from 'typeorm';
+import { Permission } from '../src/auth/permissions';
+import { animeJson, seedReadFixtures } from './helpers/fixtures';
+import { describeEachDatabase } from './helpers/test-app';
+import { bearer, signTestToken, tokenWith } from './helpers/tokens';
+
+const PUBLIC_URL = 'http://images.test';
+const NOT_FOUND = { message: 'Not Found.' };
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** One pivot resource, described from the contract and the fixtures (not from the service's code). */
+interface PivotCase {
+  readonly name: string;
+  readonly table: string;
+  readonly parentColumn: string;
+  readonly parentTable: string;
+  readonly label: string;
+  /** A live, visible parent and an image it is not linked to. */
+  readonly free: { key: string; id: number; name: string; image: number; path: string };
+  /** A linked pair whose sides are live. */
+  readonly linked: { key: string; id: number; name: string; image: number; path: string };
+  /** Parents that are soft-deleted or hidden: a 404 like a missing one. */
+  readonly hidden: readonly string[];
+  readonly attach: readonly Permission[];
+  readonly detach: readonly Permission[];
+  /** The `include` of `GET /api/image` that shows this pivot's links. */
+  readonly include: string;
+}
+
+const CASES: readonly PivotCase[] = [
+  {
+    name: 'animeimage',
+    table: 'anime_image',
+    parentColumn: 'anime_id',
+    parentTable: 'anime',
+    label: 'Anime',
+    free: { key: 'trigun', id: 3, name: 'Trigun', image: 1, path: 'anime/cover/bebop.jpg' },
+    linked: {
+      key: 'cowboy_bebop',
+      id: 1,
+      name: 'Cowboy Bebop',
+      image: 2,
+      path: 'anime/small-cover/bebop.avif',
+    },
+    hidden: ['gone_anime'],
+    attach: [Permission.CreateAnime, Permission.CreateImage],
+    detach: [Permission.DeleteAnime, Permission.DeleteImage],
+    include: 'anime',
+  },
+  {
+    name: 'artistimage',
+    table: 'artist_image',
+    parentColumn: 'artist_id',
+    parentTable: 'artists',
+    label: 'Artist',
+    free: { key: 'yoko_kanno', id: 1, name: 'Yoko Kanno', image: 1, path: 'anime/cover/bebop.jpg' },
+    linked: {
+      key: 'seatbelts',
+      id: 2,
+      name: 'Seatbelts',
+      image: 1,
+      path: 'anime/cover/bebop.jpg',
+    },
+    hidden: ['gone_artist'],
+    attach: [Permission.CreateArtist, Permission.CreateImage],
+    detach: [Permission.DeleteArtist, Permission.DeleteImage],
+    include: 'artists',
+  },
+  {
+    name: 'studioimage',
+    table: 'studio_image',
+    parentColumn: 'studio_id',
+    parentTable: 'studios',
+    label: 'Studio',
+    free: { key: 'sunrise', id: 1, name: 'Sunrise', image: 3, path: 'anime/cover/eva.png' },
+    linked: { key: 'gainax', id: 2, name: 'Gainax', image: 3, path: 'anime/cover/eva.png' },
+    hidden: ['gone_studio'],
+    attach: [Permission.CreateStudio, Permission.CreateImage],
+    detach: [Permission.DeleteStudio, Permission.DeleteImage],
+    include: 'studios',
+  },
+  {
+    name: 'playlistimage',
+    table: 'playlist_image',
+    parentColumn: 'playlist_id',
+    parentTable: 'playlists',
+    label: 'Playlist',
+    free: { key: 'pub1', id: 1, name: 'Public Mix', image: 3, path: 'anime/cover/eva.png' },
+    linked: { key: 'pub1', id: 1, name: 'Public Mix', image: 9, path: 'playlist/cover/mix.jpg' },
+    // Soft-deleted, Private, Unlisted.
+    hidden: ['pubdel', 'priv1', 'unl1'],
+    attach: [Permission.CreatePlaylist, Permission.CreateImage],
+    detach: [Permission.DeletePlaylist, Permission.DeleteImage],
+    include: 'playlists',
+  },
+];
+
+/** A trashed image (11) and a missing one. */
+const TRASHED_IMAGE = 11;
+const MISSING_IMAGE = 987654;
+
+interface OutboxRow {
+  event_type: string;
+  image_id: number;
+  actor: string;
+  occurred_at: string;
+  payload: Record<string, unknown>;
+}
+
+async function outboxRows(dataSource: DataSource, after: number): Promise<OutboxRow[]> {
+  const rows: Record<string, unknown>[] = await dataSource.query(
+    'SELECT event_type, image_id, actor, occurred_at, payload FROM image_event_outbox ' +
+      'WHERE outbox_id > ? ORDER BY outbox_id',
+    [after],
+  );
+  return rows.map((row) => ({
+    event_type: String(row.event_type),
+    image_id: Number(row.image_id),
+    actor: String(row.actor),
+    occurred_at: String(row.occurred_at),
+    payload: JSON.parse(String(row.payload)) as Record<string, unknown>,
+  }));
+}
+
+async function lastOutboxId(dataSource: DataSource): Promise<number> {
+  const [row] = await dataSource.query<{ id: number | string | null }[]>(
+    'SELECT MAX(outbox_id) AS id FROM image_event_outbox',
+  );
+  return Number(row?.id ?? 0);
+}
+
+async function linkRows(
+  dataSource: DataSource,
+  pivot: PivotCase,
+  parentId: number,
+  imageId: number,
+): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = await dataSource.query(
+    `SELECT * FROM ${pivot.table} WHERE ${pivot.parentColumn} = ? AND image_id = ?`,
+    [parentId, imageId],
+  );
+  return rows.map((row) =>
+    Object.fromEntries(
+      Object.entries(row).map(([key, value]) => [
+        key,
+        typeof value === 'string' && /_id$/.test(key) ? Number(value) : value,
+      ]),
+    ),
+  );
+}
+
+/** Everything a refused write must leave alone: the pivot, both sides' rows and the outbox. */
+async function snapshot(dataSource: DataSource, pivot: PivotCase): Promise<unknown> {
+  return {
+    links: await dataSource.query(
+      `SELECT * FROM ${pivot.table} ORDER BY ${pivot.parentColumn}, image_id`,
+    ),
+    images: await dataSource.query('SELECT image_id, updated_at FROM images ORDER BY image_id'),
+    parents: await dataSource.query(`SELECT updated_at FROM ${pivot.parentTable} ORDER BY 1`),
+    outbox: await lastOutboxId(dataSource),
+  };
+}
+
+const everything = () => bearer(signTestToken());
+
+describeEachDatabase(
+  'pivot writes: attach and detach',
+  (context) => {
+    let dataSource: DataSource;
+    beforeAll(async () => {
+      dataSource = context().dataSource;
+      await seedReadFixtures(dataSource);
+    });
+
+    const http = () => context().http();
+    const url = (pivot: PivotCase, key: string, image: number | string) =>
+      `/api/${pivot.name}/${key}/${image}`;
+
+    describe.each(CASES)('$name', (pivot) => {
+      it('should attach: 201 with the link and Location, one row, an outbox event, no side touched', async () => {
+        const { key, id, name, image, path } = pivot.free;
+        const before = await snapshot(dataSource, pivot);
+        const after = await lastOutboxId(dataSource);
+        const response = await http()
+          .post(url(pivot, key, image))
+          .set('Authorization', everything())
+          .expect(201);
+
+        const link = response.body[pivot.name] as Record<string, unknown>;
+        expect(Object.keys(response.body)).toEqual([pivot.name]);
+        expect(link).toEqual({
+          [pivot.parentColumn]: id,
+          image_id: image,
+          ...(pivot.name === 'artistimage' ? { depth: null } : {}),
+          created_at: expect.stringMatching(TIMESTAMP),
+          updated_at: link.created_at,
+        });
+        expect(Object.keys(link)).toEqual([
+          pivot.parentColumn,
+          'image_id',
+          ...(pivot.name === 'artistimage' ? ['depth'] : []),
+          'created_at',
+          'updated_at',
+        ]);
+        expect(response.headers.location).toBe(`${PUBLIC_URL}/api/${pivot.name}/${key}/${image}`);
+
+        const stored = String(link.created_at).replace('T', ' ').replace('Z', '');
+        expect(await linkRows(dataSource, pivot, id, image)).toEqual([
+          {
+            [pivot.parentColumn]: id,
+            image_id: image,
+            ...(pivot.name === 'artistimage' ? { depth: null } : {}),
+            created_at: stored,
+            updated_at: stored,
+          },
+        ]);
+        // Neither side's updated_at moved; only the pivot and the outbox changed.
+        const now = (await snapshot(dataSource, pivot)) as Record<string, unknown>;
+        const was = before as Record<string, unknown>;
+        expect(now.images).toEqual(was.images);
+        expect(now.parents).toEqual(was.parents);
+
+        const events = await outboxRows(dataSource, after);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({
+          event_type: `${pivot.name}.attached`,
+          image_id: image,
+          actor: 'test-user',
+          occurred_at: stored,
+        });
+        expect(events[0].payload[pivot.name]).toEqual(link);
+        expect(events[0].payload.image).toMatchObject({ image_id: image, path, deleted_at: null });
+        expect(
+          events[0].payload[
+            pivot.parentTable === 'anime' ? 'anime' : pivot.parentTable.slice(0, -1)
+          ],
+        ).toMatchObject({
+          [pivot.parentColumn]: id,
+          name,
+        });
+
+        // Attaching again is a 409, and changes nothing.
+        const again = await snapshot(dataSource, pivot);
+        await http()
+          .post(url(pivot, key, image))
+          .set('Authorization', everything())
+          .expect(409)
+          .expect({ message: `Image '${path}' is already attached to ${pivot.label} '${name}'.` });
+        expect(await snapshot(dataSource, pivot)).toEqual(again);
+      });
+
+      it('should detach: 200 with the message, the row gone, an event; then 404', async () => {
+        const { key, id, name, image, path } = pivot.linked;
+        const after = await lastOutboxId(dataSource);
+        const images = await dataSource.query('SELECT image_id, updated_at FROM images ORDER BY 1');
+        await http()
+          .delete(url(pivot, key, image))
+          .set('Authorization', everything())
+          .expect(200)
+          .expect({ message: `Image '${path}' has been detached from ${pivot.label} '${name}'.` });
+        expect(await linkRows(dataSource, pivot, id, image)).toEqual([]);
+        expect(
+          await dataSource.query('SELECT image_id, updated_at FROM images ORDER BY 1'),
+        ).toEqual(images);
+        const events = await outboxRows(dataSource, after);
+        expect(events.map((event) => [event.event_type, event.image_id])).toEqual([
+          [`${pivot.name}.detached`, image],
+        ]);
+        expect(events[0].payload[pivot.name]).toMatchObject({
+          [pivot.parentColumn]: id,
+          image_id: image,
+          created_at: '2024-03-01T00:00:00.000000Z',
+        });
+
+        const before = await snapshot(dataSource, pivot);
+        await http()
+          .delete(url(pivot, key, image))
+          .set('Authorization', everything())
+          .expect(404)
+          .expect(NOT_FOUND);
+        expect(await snapshot(dataSource, pivot)).toEqual(before);
+      });
+
+      it('should answer 404 for a missing, trashed or hidden side, and change nothing', async () => {
+        const { key, image } = pivot.free;
+        const before = await snapshot(dataSource, pivot);
+        const targets: [string, string | number][] = [
+          ['no_such_parent', image],
+          ...pivot.hidden.map((hidden): [string, number] => [hidden, image]),
+          [key, MISSING_IMAGE],
+          [key, TRASHED_IMAGE],
+          [key, 'abc'],
+          [key, 0],
+          [key, '1e3'],
+        ];
+        for (const [parent, target] of targets) {
+          for (const method of ['post', 'delete'] as const) {
+            const response = await http()
+              [method](url(pivot, parent, target))
+              .set('Authorization', everything());
+            expect({
+              parent,
+              target,
+              method,
+              status: response.status,
+              body: response.body,
+            }).toEqual({
+              parent,
+              target,
+              method,
+              status: 404,
+              body: NOT_FOUND,
+            });
+          }
+        }
+        expect(await snapshot(dataSource, pivot)).toEqual(before);
+      });
+
+      it('should check 401, then 403 (both permissions are needed), before 404', async () => {
+        const before = await snapshot(dataSource, pivot);
+        const missing = url(pivot, 'no_such_parent', MISSING_IMAGE);
+        for (const [method, permissions] of [
+          ['post', pivot.attach],
+          ['delete', pivot.detach],
+        ] as const) {
+          const unauthenticated = await http()[method](missing).expect(401);
+          expect(unauthenticated.body).toEqual({ message: 'Unauthenticated.' });
+          expect(unauthenticated.headers['www-authenticate']).toBe('Bearer');
+          for (const one of permissions) {
+            await http()
+              [method](missing)
+              .set('Authorization', bearer(tokenWith(one)))
+              .expect(403)
+              .expect({ message: 'This action is unauthorized.' });
+          }
+          // Both are enough: now the 404.
+          await http()
+            [method](missing)
+            .set('Authorization', bearer(tokenWith(...permissions)))
+            .expect(404)
+            .expect(NOT_FOUND);
+        }
+        expect(await snapshot(dataSource, pivot)).toEqual(before);
+      });
+
+      it('should refuse a body that is not a JSON object with 422, after the 404 checks', async () => {
+        const { key, image } = pivot.free;
+        const before = await snapshot(dataSource, pivot);
+        const send = (target: number) =>
+          http()
+            .post(url(pivot, key, target))
+            .set('Authorization', everything())
+            .set('Content-Type', 'application/json')
+            .send('[1]');
+        await send(MISSING_IMAGE).expect(404).expect(NOT_FOUND);
+        const message = 'The request body must be a JSON object.';
+        await send(image + 100).expect(404);
+        await send(4)
+          .expect(422)
+          .expect({ message, errors: { body: [message] } });
+        expect(await snapshot(dataSource, pivot)).toEqual(before);
+      });
+
+      it('should change image shows and lists that include the relation at once, with new ETags', async () => {
+        const { key, image } = pivot.linked;
+        const show = `/api/image/${image}?include=${pivot.include}`;
+        const list = `/api/image?include=${pivot.include}&filter[image_id]=${image}`;
+        const showBefore = await http().get(show).expect(200);
+        const listBefore = await http().get(list).expect(200);
+        const related = () =>
+          http()
+            .get(show)
+            .then((response) =>
+              (response.body.image[pivot.include] as Record<string, unknown>[]).map(
+                (row) => row[pivot.parentColumn],
+              ),
+            );
+        const had = await related();
+
+        await http()
+          .post(url(pivot, key, image))
+          .set('Authorization', everything())
+          .expect(201);
+        const linked = await related();
+        expect(linked).toEqual([...had, pivot.linked.id].sort((a, b) => Number(a) - Number(b)));
+        const showAfter = await http()
+          .get(show)
+          .set('If-None-Match', showBefore.headers.etag)
+          .expect(200);
+        expect(showAfter.headers.etag).not.toBe(showBefore.headers.etag);
+        const listAfter = await http()
+          .get(list)
+          .set('If-None-Match', listBefore.headers.etag)
+          .expect(200);
+        expect(listAfter.headers.etag).not.toBe(listBefore.headers.etag);
+
+        await http()
+          .delete(url(pivot, key, image))
+          .set('Authorization', everything())
+          .expect(200);
+        expect(await related()).toEqual(had);
+        await http().get(show).set('If-None-Match', showAfter.headers.etag).expect(200);
+      });
+    });
+
+    describe('artistimage depth', () => {
+      const artist = CASES[1];
+      const depthOf = async (artistId: number, imageId: number) =>
+        (await linkRows(dataSource, artist, artistId, imageId))[0]?.depth;
+
+      it('should attach with a depth, and refuse a bad one with 422 (after 404, before 409)', async () => {
+        await http()
+          .post('/api/artistimage/seatbelts/3')
+          .set('Authorization', everything())
+          .send({ depth: 4, ignored: true })
+          .expect(201)
+          .expect((response) => expect(response.body.artistimage.depth).toBe(4));
+        expect(await depthOf(2, 3)).toBe(4);
+
+        const cases: [unknown, string][] = [
+          [0, 'The depth field must be at least 1.'],
+          [-1, 'The depth field must be at least 1.'],
+          [1.5, 'The depth field must be an integer.'],
+          ['2', 'The depth field must be an integer.'],
+          [true, 'The depth field must be an integer.'],
+          [2147483648, 'The depth field must not be greater than 2147483647.'],
+        ];
+        const before = await snapshot(dataSource, artist);
+        for (const [depth, message] of cases) {
+          // Already linked (seatbelts, 3): the body is judged before the 409.
+          for (const image of [3, 4]) {
+            await http()
+              .post(`/api/artistimage/seatbelts/${image}`)
+              .set('Authorization', everything())
+              .send({ depth })
+              .expect(422)
+              .expect({ message, errors: { depth: [message] } });
+          }
+        }
+        await http()
+          .post('/api/artistimage/gone_artist/4')
+          .set('Authorization', everything())
+          .send({ depth: 0 })
+          .expect(404);
+        expect(await snapshot(dataSource, artist)).toEqual(before);
+      });
+
+      it('should change the depth with PATCH: updated_at moves, created_at stays, one event', async () => {
+        const [stored] = await linkRows(dataSource, artist, 1, 6);
+        expect(stored.depth).toBe(2);
+        const after = await lastOutboxId(dataSource);
+        const response = await http()
+          .patch('/api/artistimage/yoko_kanno/6')
+          .set('Authorization', bearer(tokenWith(Permission.UpdateArtist, Permission.UpdateImage)))
+          .send({ depth: 5 })
+          .expect(200);
+        expect(response.body).toEqual({
+          artistimage: {
+            artist_id: 1,
+            image_id: 6,
+            depth: 5,
+            created_at: '2024-03-01T00:00:00.000000Z',
+            updated_at: expect.stringMatching(TIMESTAMP),
+          },
+        });
+        const updatedAt = String(response.body.artistimage.updated_at)
+          .replace('T', ' ')
+          .replace('Z', '');
+        expect(await linkRows(dataSource, artist, 1, 6)).toEqual([
+          {
+            artist_id: 1,
+            image_id: 6,
+            depth: 5,
+            created_at: '2024-03-01 00:00:00.000000',
+            updated_at: updatedAt,
+          },
+        ]);
+        const events = await outboxRows(dataSource, after);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({ event_type: 'artistimage.updated', image_id: 6 });
+        expect(events[0].payload.changes).toEqual({ depth: { before: 2, after: 5 } });
+        expect(events[0].payload.artistimage).toEqual(response.body.artistimage);
+
+        // The same value, or no depth at all: nothing changes, no event.
+        for (const body of [{ depth: 5 }, {}, { other: 1 }]) {
+          await http()
+            .patch('/api/artistimage/yoko_kanno/6')
+            .set('Authorization', everything())
+            .send(body)
+            .expect(200)
+            .expect(response.body);
+        }
+        expect(await outboxRows(dataSource, after)).toHaveLength(1);
+
+        // null clears it.
+        await http()
+          .patch('/api/artistimage/yoko_kanno/6')
+          .set('Authorization', everything())
+          .send({ depth: null })
+          .expect(200)
+          .expect((reply) => expect(reply.body.artistimage.depth).toBeNull());
+        expect(await depthOf(1, 6)).toBeNull();
+      });
+
+      it('should answer PATCH 401 → 403 → 404 → 422 in that order', async () => {
+        const before = await snapshot(dataSource, artist);
+        const notLinked = '/api/artistimage/yoko_kanno/2';
+        await http().patch(notLinked).send({ depth: 0 }).expect(401);
+        await http()
+          .patch(notLinked)
+          .set('Authorization', bearer(tokenWith(Permission.UpdateImage)))
+          .send({ depth: 0 })
+          .expect(403);
+        await http()
+          .patch(notLinked)
+          .set('Authorization', bearer(tokenWith(Permission.CreateArtist, Permission.CreateImage)))
+          .send({ depth: 0 })
+          .expect(403);
+        await http()
+          .patch(notLinked)
+          .set('Authorization', everything())
+          .send({ depth: 0 })
+          .expect(404)
+          .expect(NOT_FOUND);
+        await http()
+          .patch('/api/artistimage/seatbelts/6')
+          .set('Authorization', everything())
+          .send({ depth: 0 })
+          .expect(422);
+        expect(await snapshot(dataSource, artist)).toEqual(before);
+      });
+
+      it('should have no PATCH on the pivots without depth', async () => {
+        await http()
+          .patch('/api/animeimage/cowboy_bebop/1')
+          .set('Authorization', everything())
+          .send({ depth: 1 })
+          .expect(404)
+          .expect(NOT_FOUND);
+      });
+    });
+
+    it('should give 20 concurrent attaches of one pair one 201 and nineteen 409s, and one row', async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          http()
+            .post('/api/animeimage/akira/4')
+            .set('Authorization', everything())
+            .then((response) => response.status),
+        ),
+      );
+      expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+      expect(await linkRows(dataSource, CASES[0], 5, 4)).toHaveLength(1);
+      const [{ count }] = await dataSource.query<{ count: number | string }[]>(
+        "SELECT COUNT(*) AS count FROM image_event_outbox WHERE event_type = 'animeimage.attached' AND image_id = 4",
+      );
+      expect(Number(count)).toBe(1);
+    });
+
+    it('should answer a retried attach with the same Idempotency-Key as the first time, once', async () => {
+      const send = (url: string) =>
+        http()
+          .post(url)
+          .set('Authorization', everything())
+          .set('Idempotency-Key', 'attach-trigun-7')
+          .send({});
+      const first = await send('/api/animeimage/trigun/7').expect(201);
+      const again = await send('/api/animeimage/trigun/7').expect(201);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers.location).toBe(first.headers.location);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(await linkRows(dataSource, CASES[0], 3, 7)).toHaveLength(1);
+      const [{ count }] = await dataSource.query<{ count: number | string }[]>(
+        "SELECT COUNT(*) AS count FROM image_event_outbox WHERE event_type = 'animeimage.attached' AND image_id = 7",
+      );
+      expect(Number(count)).toBe(1);
+      // The same key for another link is another request: 422, and nothing is written.
+      const other = await send('/api/animeimage/trigun/8').expect(422);
+      expect(Object.keys(other.body.errors)).toEqual(['Idempotency-Key']);
+      expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
+    });
+
+    it('should show an attached anime in the image include with its default fields', async () => {
+      await http().post('/api/animeimage/flcl/6').set('Authorization', everything()).expect(201);
+      const response = await http().get('/api/image/6?include=anime').expect(200);
+      expect(response.body.image.anime).toEqual([animeJson(4)]);
+    });
+  },
+  { env: { PUBLIC_URL } },
+);
