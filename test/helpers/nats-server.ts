@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 /**
  * A NATS server with JetStream that a test owns (`nats-server -js -p PORT -sd DIR`), on a port of
- * its own, so it can stop the broker and start it again on the same port and store.
+ * its own (a `stablePort()`), so it can stop the broker and start it again on the same port and
+ * store.
  */
 export class OwnNatsServer {
   private process?: ChildProcess;

@@ -23,8 +23,8 @@ function portAnswers(port: number): Promise<boolean> {
 }
 
 /**
- * A real S3-protocol server (`s3rver`, in a process of its own) on a port of the test's range
- * (w22-storage: 35100-35199), with one bucket. `stop()` kills it outright and `start()` brings it
+ * A real S3-protocol server (`s3rver`, in a process of its own) on a port of its own (a
+ * `stablePort()`), with one bucket. `stop()` kills it outright and `start()` brings it
  * back on the same port with the same data, so a test can take the store away mid-operation.
  */
 export class S3TestServer {
