@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
+import { AddressInfo, connect, createServer } from 'node:net';
 import { randomInt } from 'node:crypto';
 
 /** Ports given to one Jest worker; each worker runs one test file at a time. */
@@ -61,4 +60,16 @@ export async function listenOnFreePort(app: {
 }): Promise<number> {
   await app.listen(0, '127.0.0.1');
   return (app.getHttpServer().address() as AddressInfo).port;
+}
+
+/** Whether something accepts TCP connections on the port (127.0.0.1). */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
