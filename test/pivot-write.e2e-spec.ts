@@ -618,6 +618,31 @@ describeEachDatabase(
       expect(await countOf(dataSource, 'idempotency_keys')).toBe(keysBefore + 1);
     });
 
+    it('should answer concurrent attaches with one key but two bodies: one body 201s, the other 422s', async () => {
+      const answers = await Promise.all(
+        [1, 2, 1, 2, 1, 2].map((depth) =>
+          http()
+            .post('/api/artistimage/seatbelts/5')
+            .set('Authorization', everything())
+            .set('Idempotency-Key', 'race-seatbelts-5')
+            .send({ depth }),
+        ),
+      );
+      const [stored] = await linkRows(dataSource, CASES[1], 2, 5);
+      const won = Number(stored.depth);
+      expect(answers.map((answer) => answer.status)).toEqual(
+        [1, 2, 1, 2, 1, 2].map((depth) => (depth === won ? 201 : 422)),
+      );
+      for (const answer of answers.filter((answer) => answer.status === 422)) {
+        const reused = 'The Idempotency-Key has already been used with another request.';
+        expect(answer.body).toEqual({ message: reused, errors: { 'Idempotency-Key': [reused] } });
+      }
+      const winners = answers.filter((answer) => answer.status === 201);
+      for (const answer of winners) expect(answer.body).toEqual(winners[0].body);
+      expect(winners[0].body.artistimage.depth).toBe(won);
+      expect(await linkRows(dataSource, CASES[1], 2, 5)).toHaveLength(1);
+    });
+
     it('should answer concurrent attaches of one pair with different keys one 201 and 409s', async () => {
       const statuses = await Promise.all(
         Array.from({ length: 10 }, (_, index) =>
