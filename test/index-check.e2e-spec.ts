@@ -6,7 +6,7 @@ import {
   findUnservedIndexes,
   indexRequirements,
 } from '../src/query/typeorm/index-check';
-import { seedDatabase } from '../src/database/seed/database-seeder';
+import { seedDatabase } from '../src/seed/database-seeder';
 import type { PivotDefinition } from '../src/pivot/pivot-definition';
 import { PIVOTS } from '../src/pivot/pivots';
 import type { PageBody } from '../src/query';
