@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { bumpChangeVersions } from '../src/database/change-versions';
 import { openDataSource } from '../src/database/data-source';
-import { countRows, seedDatabase } from '../src/database/seed/database-seeder';
+import { countRows, seedDatabase } from '../src/seed/database-seeder';
 import { benchDatabase, connectToBench, DATABASE_URL } from './variants';
 
 /**

@@ -8,10 +8,11 @@ import type { DataSource } from 'typeorm';
 import { parseConfig } from '../src/config/app-config';
 import { openDataSource } from '../src/database/data-source';
 import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
+import { ANIME_IMAGE, ARTIST_IMAGE, STUDIO_IMAGE } from '../src/pivot/pivots';
 import type { CursorValue } from '../src/query/cursor';
 import { parseQuery } from '../src/query/parse-query';
 import { orderTermsFor } from '../src/query/query-plan';
-import type { SortTerm } from '../src/query/query.types';
+import type { RootResourceSchema, SortTerm } from '../src/query/query.types';
 import { KeysetPage, selectPage } from '../src/query/typeorm/apply-query';
 import { readTableIndexes, TableIndexes } from '../src/query/typeorm/index-check';
 import { keysetIndexFor, withForcedIndex } from '../src/query/typeorm/index-hint';
@@ -19,6 +20,8 @@ import { RawReader } from '../src/query/typeorm/raw-reader';
 import { DATABASE_URL } from './variants';
 
 interface Case {
+  /** The list's resource: images unless said. */
+  readonly schema?: RootResourceSchema;
   readonly query: string;
   /** Keyset: the page after the row at this depth of the order (values read from the data). */
   readonly keysetDepth?: number;
@@ -38,6 +41,15 @@ const CASES: Case[] = [
   { query: 'sort=deleted_at&filter[trashed]=with&page[cursor]=x', keysetDepth: 50_000 },
   { query: 'filter[trashed]=only&sort=-deleted_at' },
   { query: 'filter[has]=anime' },
+  // The pivot lists (issue 18): the default order, each sort column's index, a keyset page by it.
+  { schema: ANIME_IMAGE.schema, query: 'include=anime,image' },
+  { schema: ANIME_IMAGE.schema, query: 'sort=-created_at' },
+  { schema: ANIME_IMAGE.schema, query: 'sort=-created_at&page[cursor]=x', keysetDepth: 50_000 },
+  { schema: ANIME_IMAGE.schema, query: 'sort=updated_at&page[cursor]=x', keysetDepth: 50_000 },
+  { schema: ANIME_IMAGE.schema, query: 'sort=image_id&page[cursor]=x', keysetDepth: 50_000 },
+  { schema: ARTIST_IMAGE.schema, query: 'sort=-depth' },
+  { schema: ARTIST_IMAGE.schema, query: 'sort=-depth&page[cursor]=x', keysetDepth: 50_000 },
+  { schema: STUDIO_IMAGE.schema, query: 'sort=created_at' },
 ];
 
 interface AnalyzeRow {
@@ -57,15 +69,16 @@ async function explainCase(
   item: Case,
 ): Promise<string> {
   const reader = RawReader.of(dataSource);
-  const query = parseQuery(item.query, IMAGE_QUERY_SCHEMA, 'index');
+  const schema = item.schema ?? IMAGE_QUERY_SCHEMA;
+  const query = parseQuery(item.query, schema, 'index');
   let keyset: KeysetPage | undefined;
   if (item.keysetDepth !== undefined) {
     // The row at that depth, read with the same statement from the start (its sort values).
-    const sort = query.sort[IMAGE_QUERY_SCHEMA.type] as SortTerm[] | undefined;
-    const terms = orderTermsFor(IMAGE_QUERY_SCHEMA, sort);
+    const sort = query.sort[schema.type] as SortTerm[] | undefined;
+    const terms = orderTermsFor(schema, sort);
     // page[size]=1: the statement reads 2 rows from that offset; the first is the row.
     const [row] = await reader.all(
-      selectPage(reader.dialect, IMAGE_QUERY_SCHEMA, {
+      selectPage(reader.dialect, schema, {
         ...query,
         page: { size: 1, number: item.keysetDepth },
       }),
@@ -75,33 +88,33 @@ async function explainCase(
       values: terms.map((term) => row[term.column] as CursorValue),
     };
   }
-  const { sql: built, parameters } = selectPage(reader.dialect, IMAGE_QUERY_SCHEMA, query, keyset);
-  // As ImageRepository.findPage: a keyset page names the index of its sort.
-  const index =
-    keyset === undefined ? undefined : keysetIndexFor(IMAGE_QUERY_SCHEMA, query, indexes);
-  const sql =
-    index === undefined
-      ? built
-      : withForcedIndex(dataSource, built, IMAGE_QUERY_SCHEMA.table, index);
+  const { sql: built, parameters } = selectPage(reader.dialect, schema, query, keyset);
+  // As SqlRowSource.page: a keyset page names the index of its sort.
+  const index = keyset === undefined ? undefined : keysetIndexFor(schema, query, indexes);
+  const sql = index === undefined ? built : withForcedIndex(dataSource, built, schema.table, index);
   const started = performance.now();
   await dataSource.query(sql, [...parameters]);
   const milliseconds = performance.now() - started;
   // MariaDB's ANALYZE runs the statement and adds the rows it really read (r_rows). A statement
-  // with `filter[has]` starts with its optimizer setting, which goes before ANALYZE or EXPLAIN.
-  const prefix = reader.dialect.hasTestsPrefix;
-  const [setting, select] =
-    prefix !== '' && sql.startsWith(prefix) ? [prefix, sql.slice(prefix.length)] : ['', sql];
+  // with `filter[has]` or to-one tests starts with its optimizer setting, which goes before
+  // ANALYZE or EXPLAIN.
+  const prefix = [reader.dialect.hasTestsPrefix, reader.dialect.toOneTestsPrefix].find(
+    (candidate) => candidate !== '' && sql.startsWith(candidate),
+  );
+  const [setting, select] = prefix === undefined ? ['', sql] : [prefix, sql.slice(prefix.length)];
   const plan = await dataSource
     .query<AnalyzeRow[]>(`${setting}ANALYZE ${select}`, [...parameters])
     .catch(() => dataSource.query<AnalyzeRow[]>(`${setting}EXPLAIN ${select}`, [...parameters]));
   const root = plan[0];
+  const path = schema === IMAGE_QUERY_SCHEMA ? '' : `/api/${schema.type}?`;
   const label =
+    path +
     (item.query.replace('page[cursor]=x', 'page[cursor]=…') || '(page 1)') +
     (item.keysetDepth === undefined
       ? ''
       : ` (${item.backwards === true ? 'before' : 'after'} row ${item.keysetDepth})`);
   const where = sql.slice(
-    sql.indexOf(' FROM ') + ' FROM `images` `root`'.length,
+    sql.indexOf(' FROM ') + ` FROM \`${schema.table}\` \`root\``.length,
     sql.indexOf(' LIMIT '),
   );
   const rowsRead = root.r_rows === undefined || root.r_rows === null ? '?' : Number(root.r_rows);
@@ -117,7 +130,8 @@ export async function explainListQueries(url: string = DATABASE_URL): Promise<st
       '| list request | access | index (key length used) | rows (planner estimate) | rows read (ANALYZE) | Extra | ms (one run) | [FORCE INDEX] WHERE … ORDER BY |',
       '| --- | --- | --- | ---: | ---: | --- | ---: | --- |',
     ];
-    const indexes = await readTableIndexes(dataSource, [IMAGE_QUERY_SCHEMA.table]);
+    const tables = [...new Set(CASES.map((item) => (item.schema ?? IMAGE_QUERY_SCHEMA).table))];
+    const indexes = await readTableIndexes(dataSource, tables);
     for (const item of CASES) lines.push(await explainCase(dataSource, indexes, item));
     return lines.join('\n');
   } finally {

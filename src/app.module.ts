@@ -6,14 +6,16 @@ import { buildLoggerOptions } from './common/logger.options';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
-import { RateLimitModule } from './common/rate-limit.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ImageAliasModule } from './image/image-alias.module';
 import { ImageModule } from './image/image.module';
 import { ImageEventsModule, OutboxRelayModule } from './events/image-events.module';
 import { ImageMicroserviceModule } from './microservice/image-microservice.module';
 import { MetricsModule } from './metrics';
 import { PivotModule } from './pivot/pivot.module';
+import { DemoDataService } from './seed/demo-data.service';
 import { StorageModule } from './storage';
 
 @Module({})
@@ -24,7 +26,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         LoggerModule.forRoot(buildLoggerOptions(config)),
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         // GET /metrics, and the registry the other modules report into.
         MetricsModule,
         HealthModule,
@@ -47,7 +49,11 @@ export class AppModule {
         // Image files: the storage driver, and GET /storage/images/<path> with the local driver.
         StorageModule.forRoot(config.storage),
       ],
-      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // Fills an empty embedded database with demo data at start-up.
+        DemoDataService,
+      ],
     };
   }
 }

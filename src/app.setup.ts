@@ -7,16 +7,14 @@ import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { isValidHostHeader } from './common/host-header';
 import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
-import { exceedsJsonDepth } from './common/json-body';
+import { BODY_LIMIT_BYTES, exceedsJsonDepth } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
 import { corsOptionsFor, HELMET_OPTIONS } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetricsHook, MetricsService } from './metrics';
-import { setupOpenApi } from './openapi/openapi-document';
-
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+import { setupOpenApi } from './app.openapi';
 
 /**
  * Time limits of the HTTP server (API.md section 10). Node checks them every

@@ -1,11 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '../src/database/data-source';
-import {
-  countRows,
-  SeedError,
-  seedDatabase,
-  SeedProgress,
-} from '../src/database/seed/database-seeder';
+import { countRows, SeedError, seedDatabase, SeedProgress } from '../src/seed/database-seeder';
 import {
   DEMO_DATA_OPTIONS,
   DemoDataGenerator,
@@ -13,8 +8,8 @@ import {
   SEED_COLUMNS,
   SEED_TABLES,
   SeedTable,
-} from '../src/database/seed/demo-data.generator';
-import { DEMO_FILE_COUNT } from '../src/database/seed/demo-files';
+} from '../src/seed/demo-data.generator';
+import { DEMO_FILE_COUNT } from '../src/seed/demo-files';
 import { createTestApp } from './helpers/test-app';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 

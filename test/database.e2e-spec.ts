@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Anime } from '../src/anime/anime.entity';
 import { openDataSource } from '../src/database/data-source';
+import { ENTITIES } from '../src/entities';
 import { MIGRATIONS } from '../src/database/migrations';
 import { Image } from '../src/image/image.entity';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
@@ -32,7 +33,7 @@ describe.each(testDatabaseKinds())('database [%s]', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    dataSource = await openDataSource(database.config);
+    dataSource = await openDataSource(database.config, { entities: ENTITIES });
   });
 
   afterAll(async () => {

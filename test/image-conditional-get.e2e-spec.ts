@@ -1,5 +1,5 @@
-import { seedDatabase } from '../src/database/seed/database-seeder';
-import { SEED_TABLES } from '../src/database/seed/demo-data.generator';
+import { seedDatabase } from '../src/seed/database-seeder';
+import { SEED_TABLES } from '../src/seed/demo-data.generator';
 import { seedReadFixtures } from './helpers/fixtures';
 import { describeEachDatabase } from './helpers/test-app';
 import { recordStatements } from './helpers/statement-recorder';

@@ -175,7 +175,7 @@ describe('npm run prune', () => {
         [
           '-r',
           require.resolve('ts-node/register/transpile-only'),
-          join(root, 'src/image/prune.command.ts'),
+          join(root, 'src/prune.command.ts'),
         ],
         {
           cwd: testApp.config.storage.directory,

@@ -1,5 +1,5 @@
 import { Permission } from '../src/auth/permissions';
-import { CREATE_VALIDATION_EXAMPLE } from '../src/openapi/image.openapi';
+import { CREATE_VALIDATION_EXAMPLE } from '../src/image/image.openapi';
 import {
   ANIME_ALL_FIELDS,
   ARTIST_ALL_FIELDS,

@@ -154,6 +154,48 @@ describeEachDatabase(
         expect(viaHttp.status).toBe(candidate === undefined ? 401 : 403);
       }
     });
+
+    it('should judge the envelope (400), the token (401), the permissions (403), then the link (404)', async () => {
+      // A key that is neither a number nor a string is a 400 before the missing token is a 401.
+      expect(await messageAnswer(client.detach('', 'artistimage', [1] as never, 1))).toEqual({
+        status: 400,
+        body: {
+          message:
+            'Malformed message: artist must be a number or a string; artistimage.detach takes {token?, artist, image}.',
+        },
+      });
+      const missing = '/api/artistimage/yoko_kanno/999999';
+      const detaches: [string, string | undefined, number][] = [
+        ['no token', undefined, 401],
+        ['one permission', tokenWith(Permission.DeleteImage), 403],
+        ['both', tokenWith(Permission.DeleteArtist, Permission.DeleteImage), 404],
+      ];
+      for (const [what, candidate, status] of detaches) {
+        const viaMessage = await messageAnswer(
+          client.detach(candidate ?? '', 'artistimage', 'yoko_kanno', 999999),
+        );
+        let request = http().delete(missing);
+        if (candidate !== undefined) request = request.set('Authorization', bearer(candidate));
+        const viaHttp = httpAnswer(await request);
+        expect({ what, ...viaMessage }).toEqual({ what, ...viaHttp });
+        expect(viaHttp.status).toBe(status);
+      }
+      const updates: [string, string | undefined, number][] = [
+        ['no token', undefined, 401],
+        ['one permission', tokenWith(Permission.UpdateArtist), 403],
+        ['both', tokenWith(Permission.UpdateArtist, Permission.UpdateImage), 404],
+      ];
+      for (const [what, candidate, status] of updates) {
+        const viaMessage = await messageAnswer(
+          client.updateDepth(candidate ?? '', 'yoko_kanno', 999999, { depth: 2 }),
+        );
+        let request = http().patch(missing).send({ depth: 2 });
+        if (candidate !== undefined) request = request.set('Authorization', bearer(candidate));
+        const viaHttp = httpAnswer(await request);
+        expect({ what, ...viaMessage }).toEqual({ what, ...viaHttp });
+        expect(viaHttp.status).toBe(status);
+      }
+    });
   },
   {
     listeners: true,

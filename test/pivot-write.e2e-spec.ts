@@ -581,6 +581,83 @@ describeEachDatabase(
       expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
     });
 
+    it('should answer 10 concurrent attaches with one Idempotency-Key alike: one 201, replayed', async () => {
+      const artist = CASES[1];
+      const [eventsBefore, keysBefore] = [
+        await countOf(dataSource, 'image_event_outbox'),
+        await countOf(dataSource, 'idempotency_keys'),
+      ];
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          http()
+            .post('/api/artistimage/yoko_kanno/5')
+            .set('Authorization', everything())
+            .set('Idempotency-Key', 'race-kanno-5')
+            .send({ depth: 2 }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(201));
+      const [stored] = await linkRows(dataSource, artist, 1, 5);
+      const createdAt = `${String(stored.created_at).replace(' ', 'T')}Z`;
+      for (const answer of answers) {
+        expect(answer.body).toEqual({
+          artistimage: {
+            artist_id: 1,
+            image_id: 5,
+            depth: 2,
+            created_at: createdAt,
+            updated_at: createdAt,
+          },
+        });
+        expect(answer.headers.location).toBe(`${PUBLIC_URL}/api/artistimage/yoko_kanno/5`);
+      }
+      const replayed = answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true');
+      expect(replayed).toHaveLength(9);
+      expect(await linkRows(dataSource, artist, 1, 5)).toHaveLength(1);
+      expect(await countOf(dataSource, 'image_event_outbox')).toBe(eventsBefore + 1);
+      expect(await countOf(dataSource, 'idempotency_keys')).toBe(keysBefore + 1);
+    });
+
+    it('should answer concurrent attaches with one key but two bodies: one body 201s, the other 422s', async () => {
+      const answers = await Promise.all(
+        [1, 2, 1, 2, 1, 2].map((depth) =>
+          http()
+            .post('/api/artistimage/seatbelts/5')
+            .set('Authorization', everything())
+            .set('Idempotency-Key', 'race-seatbelts-5')
+            .send({ depth }),
+        ),
+      );
+      const [stored] = await linkRows(dataSource, CASES[1], 2, 5);
+      const won = Number(stored.depth);
+      expect(answers.map((answer) => answer.status)).toEqual(
+        [1, 2, 1, 2, 1, 2].map((depth) => (depth === won ? 201 : 422)),
+      );
+      for (const answer of answers.filter((answer) => answer.status === 422)) {
+        const reused = 'The Idempotency-Key has already been used with another request.';
+        expect(answer.body).toEqual({ message: reused, errors: { 'Idempotency-Key': [reused] } });
+      }
+      const winners = answers.filter((answer) => answer.status === 201);
+      for (const answer of winners) expect(answer.body).toEqual(winners[0].body);
+      expect(winners[0].body.artistimage.depth).toBe(won);
+      expect(await linkRows(dataSource, CASES[1], 2, 5)).toHaveLength(1);
+    });
+
+    it('should answer concurrent attaches of one pair with different keys one 201 and 409s', async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          http()
+            .post('/api/studioimage/gainax/5')
+            .set('Authorization', everything())
+            .set('Idempotency-Key', `race-gainax-5-${index}`)
+            .then((response) => response.status),
+        ),
+      );
+      expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(9);
+      expect(await linkRows(dataSource, CASES[2], 2, 5)).toHaveLength(1);
+    });
+
     it('should show an attached anime in the image include with its default fields', async () => {
       await http().post('/api/animeimage/flcl/6').set('Authorization', everything()).expect(201);
       const response = await http().get('/api/image/6?include=anime').expect(200);
@@ -589,3 +666,10 @@ describeEachDatabase(
   },
   { env: { PUBLIC_URL } },
 );
+
+async function countOf(dataSource: DataSource, table: string): Promise<number> {
+  const [{ count }] = await dataSource.query<{ count: number | string }[]>(
+    `SELECT COUNT(*) AS count FROM ${table}`,
+  );
+  return Number(count);
+}

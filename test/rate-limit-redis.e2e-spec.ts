@@ -3,7 +3,7 @@ import { ThrottlerStorageService } from '@nestjs/throttler';
 import {
   rateLimitStoreFailures,
   RedisThrottlerStorage,
-} from '../src/common/redis-throttler.storage';
+} from '../src/rate-limit/redis-throttler.storage';
 import { stablePort } from './helpers/ports';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';

@@ -75,7 +75,14 @@ const pivot = (
     ...timestamps(),
   ],
   primaryKey: [key, 'image_id'],
-  indexes: { [`${name}_image_id_index`]: ['image_id'] },
+  // Each sort of the link list: `(column, key, image_id)`, the keys as its tie-breakers.
+  indexes: Object.fromEntries([
+    [`${name}_image_id_index`, ['image_id']],
+    ...[...extra.map((shape) => shape.name), 'created_at', 'updated_at'].map((sorted) => [
+      `${name}_${sorted}_index`,
+      [sorted, key, 'image_id'],
+    ]),
+  ]),
   uniqueKeys: [],
   foreignKeys: [
     { columns: [key], references: `${parent}(${key})`, onDelete: 'CASCADE' },

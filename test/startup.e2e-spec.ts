@@ -6,7 +6,7 @@ import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { planDemoData, DEMO_DATA_OPTIONS } from '../src/database/seed/demo-data.generator';
+import { planDemoData, DEMO_DATA_OPTIONS } from '../src/seed/demo-data.generator';
 import { stablePort } from './helpers/ports';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 

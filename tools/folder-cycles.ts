@@ -104,14 +104,7 @@ function connect(folder: string): void {
 }
 for (const folder of edges.keys()) if (!index.has(folder)) connect(folder);
 
-const baseline = JSON.parse(
-  readFileSync(join(__dirname, 'folder-cycles.baseline.json'), 'utf8'),
-) as string[][];
-/** Whether a circle lies within one listed before (the same folders or fewer). */
-const known = (circle: readonly string[]): boolean =>
-  baseline.some((listed) => circle.every((folder) => listed.includes(folder)));
-const fresh = circles.filter((circle) => !known(circle));
-for (const circle of fresh) {
+for (const circle of circles) {
   console.error(`Folders importing each other in a circle: ${circle.join(', ')}`);
   for (const from of circle) {
     for (const [to, example] of edges.get(from) ?? []) {
@@ -119,15 +112,5 @@ for (const circle of fresh) {
     }
   }
 }
-const stale = baseline.filter(
-  (listed) => !circles.some((circle) => circle.join() === [...listed].sort().join()),
-);
-for (const listed of stale) {
-  console.log(
-    `A listed circle shrank or went: update folder-cycles.baseline.json (${listed.join(', ')})`,
-  );
-}
-if (fresh.length > 0) process.exit(1);
-console.log(
-  `No new import circle between the ${edges.size} folders of src/ (${circles.length} listed).`,
-);
+if (circles.length > 0) process.exit(1);
+console.log(`No import circle between the ${edges.size} folders of src/.`);

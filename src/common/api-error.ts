@@ -56,3 +56,13 @@ export class NotFoundError extends ApiError {
     super(HttpStatus.NOT_FOUND, message);
   }
 }
+
+/**
+ * 409: the write met a state that forbids it (a link that exists), perhaps one a concurrent write
+ * just committed; a retry with the same `Idempotency-Key` as that write gets its answer instead.
+ */
+export class ConflictError extends ApiError {
+  constructor(message: string) {
+    super(HttpStatus.CONFLICT, message);
+  }
+}

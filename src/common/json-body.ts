@@ -1,3 +1,6 @@
+/** The largest JSON body (and message) the service reads: a larger one is a 413 (API.md). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
 /** How deeply a JSON body may nest objects and arrays (API.md section 10). */
 export const MAX_JSON_DEPTH = 32;
 

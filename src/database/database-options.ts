@@ -2,10 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions, LoggerOptions, Logger } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseOptionsOverrides {
+  /**
+   * The entities TypeORM maps (`ENTITIES` of `src/entities.ts` for the app); none for a source that
+   * only runs SQL (the read replicas, the seeder).
+   */
+  readonly entities?: DataSourceOptions['entities'];
   /** Capture a stack for every query (mysql2 `trace`); costly, so only for development. */
   readonly traceQueries?: boolean;
   readonly logging?: LoggerOptions;
@@ -23,7 +27,7 @@ export function buildDataSourceOptions(
   overrides: DatabaseOptionsOverrides = {},
 ): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    entities: overrides.entities ?? [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each' as const,

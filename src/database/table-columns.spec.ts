@@ -1,6 +1,6 @@
 import { ArtistImage } from '../artist/artist-image.entity';
 import { Image } from '../image/image.entity';
-import { SEED_COLUMNS } from './seed/demo-data.generator';
+import { SEED_COLUMNS } from '../seed/demo-data.generator';
 import { entityColumns, joinTableColumns, joinTableOf } from './table-columns';
 
 describe('table columns from the entity metadata', () => {

@@ -1,4 +1,4 @@
-import { ValidationFailedError } from '../common/api-error';
+import { ConflictError, ValidationFailedError } from '../common/api-error';
 import {
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENCY_MESSAGES,
@@ -70,11 +70,13 @@ export class IdempotencyClaim {
 
   /**
    * After the write's transaction failed with `error`: when a concurrent request with the same key
-   * recorded its answer first (the insert hit its key), that answer (or 422 if it was another
-   * request); otherwise undefined, and the error stands.
+   * recorded its answer first, that answer (or 422 if it was another request); otherwise undefined,
+   * and the error stands. The race shows as the recording insert hitting the key (a create), or as
+   * the write's own unique key, which it answers 409 (an attach: the link's insert waits for the
+   * winner's commit, so its answer is visible by then).
    */
   async recordedMeanwhile<T>(error: unknown): Promise<T | undefined> {
-    if (!isDuplicateKey(error)) return undefined;
+    if (!isDuplicateKey(error) && !(error instanceof ConflictError)) return undefined;
     return this.recorded<T>(this.reader);
   }
 

@@ -5,8 +5,8 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { IfMatch } from '../common/if-match.decorator';
-import { RateLimited } from '../common/rate-limit.guard';
-import { ApiForceDeleteImage, ApiRestoreImage } from '../openapi/image.openapi';
+import { RateLimited } from '../rate-limit/rate-limit.guard';
+import { ApiForceDeleteImage, ApiRestoreImage } from './image.openapi';
 import { ImageId } from './image-id.pipe';
 import { ImageResponse, ImageService, MessageResponse } from './image.service';
 

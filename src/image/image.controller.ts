@@ -21,7 +21,7 @@ import { conditionalReply } from '../common/conditional-reply';
 import { IfMatch } from '../common/if-match.decorator';
 import { JsonBodyOnly } from '../common/json-body.guard';
 import { apiBaseUrl } from '../common/public-url';
-import { RateLimited } from '../common/rate-limit.guard';
+import { RateLimited } from '../rate-limit/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { IdempotencyClaim, Idempotent, IdempotencyOf } from '../idempotency';
@@ -32,7 +32,7 @@ import {
   ApiReplaceImage,
   ApiShowImage,
   ApiUpdateImage,
-} from '../openapi/image.openapi';
+} from './image.openapi';
 import { type ParsedQuery, type ReadContext, requestReadContext, ResourceQuery } from '../query';
 import { ImageId } from './image-id.pipe';
 import { ImageUploadService } from './image-upload.service';

@@ -4,7 +4,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry } 
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
-import { onDatabaseTimeout } from '../database/database-timeouts';
 
 /** The outbox as the events module sees it: events not yet published, and the oldest one's age. */
 export interface OutboxSnapshot {
@@ -94,7 +93,6 @@ export class MetricsService {
   ) {
     collectDefaultMetrics({ register: this.registry });
     this.registerDatabasePool();
-    onDatabaseTimeout(dataSource, () => this.statementTimeouts.inc());
     this.registerOutbox();
     this.broker = config.messaging.nats === undefined ? 'disabled' : 'unknown';
     if (this.broker !== 'disabled') this.registerBroker();

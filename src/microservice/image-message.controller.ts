@@ -13,7 +13,7 @@ import {
 } from '../image/image.service';
 import { parseQuery } from '../query';
 import { messageImageId } from './image-message.reader';
-import { CheckedMessage, ImageMessage, MessageUser } from './message-permission.guard';
+import { CheckedMessage, MessageRoute, MessageUser } from './message-permission.guard';
 import { messagePageLinkContext } from './message-links';
 import { RpcExceptionsFilter } from './rpc-exceptions.filter';
 
@@ -32,7 +32,7 @@ export class ImageMessageController {
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
-  @ImageMessage(PATTERNS.list, { query: false })
+  @MessageRoute(PATTERNS.list, { query: false })
   async list(@CheckedMessage() { query }: Message): Promise<ImageListResponse> {
     const parsed = parseQuery(query, IMAGE_QUERY_SCHEMA, 'index');
     const context = { ...messagePageLinkContext(this.config, query), entityTag: false };
@@ -40,14 +40,18 @@ export class ImageMessageController {
   }
 
   /** As on HTTP, the query is judged before the id: an invalid query is 422 even for a missing id. */
-  @ImageMessage(PATTERNS.show, { id: true, query: false })
+  @MessageRoute(PATTERNS.show, { id: true, query: false })
   async show(@CheckedMessage() { id, query }: Message): Promise<ImageResponse> {
     const parsed = parseQuery(query, IMAGE_QUERY_SCHEMA, 'show');
     const context = { baseUrl: '', rawQuery: '', entityTag: false };
     return (await this.images.show(messageImageId(id), parsed, context)).body as ImageResponse;
   }
 
-  @ImageMessage(PATTERNS.create, { token: false, body: false }, Permission.CreateImage)
+  @MessageRoute(
+    PATTERNS.create,
+    { token: false, body: false },
+    { permissions: [Permission.CreateImage] },
+  )
   async create(
     @CheckedMessage() { body }: Message,
     @MessageUser() user: AuthenticatedUser,
@@ -55,7 +59,11 @@ export class ImageMessageController {
     return (await this.images.create(body, user.sub)).response;
   }
 
-  @ImageMessage(PATTERNS.update, { token: false, id: true, body: false }, Permission.UpdateImage)
+  @MessageRoute(
+    PATTERNS.update,
+    { token: false, id: true, body: false },
+    { permissions: [Permission.UpdateImage] },
+  )
   async update(
     @CheckedMessage() { id, body }: Message,
     @MessageUser() user: AuthenticatedUser,
@@ -63,7 +71,11 @@ export class ImageMessageController {
     return this.images.update(messageImageId(id), body, user.sub);
   }
 
-  @ImageMessage(PATTERNS.delete, { token: false, id: true }, Permission.DeleteImage)
+  @MessageRoute(
+    PATTERNS.delete,
+    { token: false, id: true },
+    { permissions: [Permission.DeleteImage] },
+  )
   async softDelete(
     @CheckedMessage() { id }: Message,
     @MessageUser() user: AuthenticatedUser,
@@ -71,7 +83,11 @@ export class ImageMessageController {
     return this.images.softDelete(messageImageId(id), user.sub);
   }
 
-  @ImageMessage(PATTERNS.restore, { token: false, id: true }, Permission.RestoreImage)
+  @MessageRoute(
+    PATTERNS.restore,
+    { token: false, id: true },
+    { permissions: [Permission.RestoreImage] },
+  )
   async restore(
     @CheckedMessage() { id }: Message,
     @MessageUser() user: AuthenticatedUser,
@@ -79,7 +95,11 @@ export class ImageMessageController {
     return this.images.restore(messageImageId(id), user.sub);
   }
 
-  @ImageMessage(PATTERNS.forceDelete, { token: false, id: true }, Permission.ForceDeleteImage)
+  @MessageRoute(
+    PATTERNS.forceDelete,
+    { token: false, id: true },
+    { permissions: [Permission.ForceDeleteImage] },
+  )
   async forceDelete(
     @CheckedMessage() { id }: Message,
     @MessageUser() user: AuthenticatedUser,

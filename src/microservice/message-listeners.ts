@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { imageEventsWildcardSubject, joinSubject } from '@image-api/client';
 import type { INestApplication } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
-import { BODY_LIMIT_BYTES } from '../app.setup';
+import { BODY_LIMIT_BYTES } from '../common/json-body';
 import type { AppConfig } from '../config/app-config';
 import { ImageMessageDeserializer } from './image-message.deserializer';
 import { PrefixedNatsServer } from './prefixed-nats.server';

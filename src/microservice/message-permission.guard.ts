@@ -22,6 +22,7 @@ const MESSAGE_ENVELOPE = 'image-api:message-envelope';
 interface Envelope {
   readonly pattern: string;
   readonly fields: MessageFields<string>;
+  readonly keys?: readonly string[];
 }
 
 /** What the guard found for one message (keyed by its transport context, one per message). */
@@ -61,8 +62,8 @@ export class MessagePermissionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const envelope = this.reflector.get<Envelope>(MESSAGE_ENVELOPE, context.getHandler());
     const rpc = context.switchToRpc();
-    const message = readMessage(rpc.getData(), envelope.pattern, envelope.fields);
-    const required = this.reflector.get<Permission | undefined>(
+    const message = readMessage(rpc.getData(), envelope.pattern, envelope.fields, envelope.keys);
+    const required = this.reflector.get<readonly Permission[] | undefined>(
       REQUIRED_PERMISSION,
       context.getHandler(),
     );
@@ -78,16 +79,23 @@ export class MessagePermissionGuard implements CanActivate {
   }
 }
 
-/** A message pattern whose envelope holds `fields`; with `permission`, only for tokens that carry it. */
-export const ImageMessage = <K extends string>(
+export interface MessageRouteOptions {
+  /** Every permission the token must carry, as on the HTTP route (none: no token is read). */
+  readonly permissions?: readonly [Permission, ...Permission[]];
+  /** The fields that name a row, each a number or a string (default: `id`). */
+  readonly keys?: readonly string[];
+}
+
+/** A message pattern whose envelope holds `fields`; with `permissions`, only for tokens that carry them. */
+export const MessageRoute = <K extends string>(
   pattern: string,
   fields: MessageFields<K>,
-  permission?: Permission,
+  { permissions, keys }: MessageRouteOptions = {},
 ): MethodDecorator =>
   applyDecorators(
     MessagePattern(pattern),
-    SetMetadata(MESSAGE_ENVELOPE, { pattern, fields }),
-    ...(permission === undefined ? [] : [SetMetadata(REQUIRED_PERMISSION, permission)]),
+    SetMetadata(MESSAGE_ENVELOPE, { pattern, fields, keys }),
+    ...(permissions === undefined ? [] : [SetMetadata(REQUIRED_PERMISSION, permissions)]),
     UseGuards(MessagePermissionGuard),
   );
 

@@ -1,15 +1,22 @@
 import type { SchemaObject } from '@nestjs/swagger';
+import type { RootResourceSchema } from '../query';
+import { resourceSchemas } from './resource-schemas';
 
-const registered: Record<string, SchemaObject> = {};
+const registered: RootResourceSchema[] = [];
 
 /**
- * Adds `components.schemas` entries that a resource's operation decorators refer to, so the
- * document builder needs to know no resource but images (the pivots register theirs this way).
+ * Adds a resource whose list and show bodies its operation decorators refer to, so the document
+ * builder needs to know no resource but images (the pivots register theirs this way). The bodies
+ * are generated when the document is built, once the data source has loaded every entity whose
+ * column metadata they read.
  */
-export function registerComponentSchemas(schemas: Record<string, SchemaObject>): void {
-  Object.assign(registered, schemas);
+export function registerResourceSchema(schema: RootResourceSchema): void {
+  registered.push(schema);
 }
 
 export function registeredComponentSchemas(): Record<string, SchemaObject> {
-  return { ...registered };
+  return Object.assign({}, ...registered.map((schema) => resourceSchemas(schema))) as Record<
+    string,
+    SchemaObject
+  >;
 }

@@ -20,7 +20,7 @@ import { RequirePermission } from '../auth/require-permission.decorator';
 import { JsonBodyOnly } from '../common/json-body.guard';
 import { conditionalReply } from '../common/conditional-reply';
 import { apiBaseUrl } from '../common/public-url';
-import { RateLimited } from '../common/rate-limit.guard';
+import { RateLimited } from '../rate-limit/rate-limit.guard';
 import { IdempotencyClaim, Idempotent, IdempotencyOf } from '../idempotency';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';

@@ -1,13 +1,8 @@
 import { ValidationFailedError } from '../common/api-error';
-import { registerComponentSchemas } from '../openapi/component-registry';
+import { registerResourceSchema } from '../openapi/component-registry';
 import type { ErrorStatus } from '../openapi/error-responses';
 import { ApiOperationDocs } from '../openapi/operation.decorator';
-import {
-  componentName,
-  itemResponseName,
-  listResponseName,
-  resourceSchemas,
-} from '../openapi/resource-schemas';
+import { componentName, itemResponseName, listResponseName } from '../openapi/resource-schemas';
 import { parseQuery, type QueryMode } from '../query';
 import { DepthBody, EmptyPivotBody } from './pivot-body.dto';
 import { DEPTH_COLUMN, PivotDefinition } from './pivot-definition';
@@ -21,7 +16,7 @@ function operationSuffix(pivot: PivotDefinition): string {
 
 /** The link, its list and show bodies, in `components.schemas` (generated from the schema). */
 function registerLinkSchemas(pivot: PivotDefinition): void {
-  registerComponentSchemas(resourceSchemas(pivot.schema));
+  registerResourceSchema(pivot.schema);
 }
 
 /** The 422 body the query parser really answers for `query` on this pivot's route. */

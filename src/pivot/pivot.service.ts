@@ -1,5 +1,5 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
-import { ApiError, NotFoundError } from '../common/api-error';
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '../common/api-error';
 import { validateBody } from '../common/validate-body';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
@@ -158,8 +158,7 @@ export class PivotService {
     const exists =
       (await transaction.findLink(pivot, sides.key, { forUpdate: false })) !== undefined;
     if (exists || !(await transaction.insertLink(pivot, row))) {
-      throw new ApiError(
-        HttpStatus.CONFLICT,
+      throw new ConflictError(
         `Image '${String(sides.image.path)}' is already attached to ${pivot.parent.label} '${String(sides.parent.name)}'.`,
       );
     }

@@ -6,9 +6,7 @@
 export * from './query.types';
 export {
   assertQuerySchema,
-  belongsToTypes,
   includeNames,
-  defaultFieldNames,
   defineEnum,
   defineField,
   defineTimestampFields,

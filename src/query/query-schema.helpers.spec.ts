@@ -1,11 +1,6 @@
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
-import {
-  assertQuerySchema,
-  defineEnum,
-  defineField,
-  filtersFor,
-  trashedModeFor,
-} from './query-schema.helpers';
+import { assertQuerySchema, defineEnum, defineField, filtersFor } from './query-schema.helpers';
+import { trashedFor } from './query-plan';
 import type { FilterCondition, ParsedQuery, RootResourceSchema } from './query.types';
 
 const root = (overrides: Partial<RootResourceSchema> = {}): RootResourceSchema => ({
@@ -132,7 +127,7 @@ describe('assertQuerySchema', () => {
   });
 });
 
-describe('trashedModeFor and filtersFor', () => {
+describe('trashedFor and filtersFor', () => {
   const condition = (key: string, extra: Partial<FilterCondition>): FilterCondition => ({
     key,
     field: 'name',
@@ -157,8 +152,9 @@ describe('trashedModeFor and filtersFor', () => {
   };
 
   it('should read the scoped trashed mode, else the unscoped one', () => {
-    expect(trashedModeFor(query, 'anime')).toBe('only');
-    expect(trashedModeFor(query, 'artist')).toBe('with');
+    const resource = root();
+    expect(trashedFor(query, { ...resource, type: 'anime' })).toBe('only');
+    expect(trashedFor(query, { ...resource, type: 'artist' })).toBe('with');
   });
 
   it('should pick the conditions on one type in order', () => {

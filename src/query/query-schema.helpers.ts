@@ -5,7 +5,6 @@ import type {
   ParsedQuery,
   ResourceSchema,
   RootResourceSchema,
-  TrashedMode,
 } from './query.types';
 
 export interface FieldOptions {
@@ -91,16 +90,6 @@ export function findResource(schema: RootResourceSchema, type: string): Resource
 
 export function findField(resource: ResourceSchema, name: string): FieldDefinition | undefined {
   return resource.fields.find((field) => field.name === name);
-}
-
-/** The fields rendered when the client gives no `fields[type]`, in render order. */
-export function defaultFieldNames(resource: ResourceSchema): string[] {
-  return resource.fields.filter((field) => field.default).map((field) => field.name);
-}
-
-/** The effective trashed mode of one type (`with`, `without`, `only`). */
-export function trashedModeFor(query: ParsedQuery, type: string): TrashedMode {
-  return query.trashedByType?.[type] ?? query.trashed;
 }
 
 /**

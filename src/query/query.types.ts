@@ -155,7 +155,7 @@ export interface ParsedQuery {
   /**
    * The effective trashed mode of every type (root and each include type), set by `parseQuery`:
    * a scoped `filter[<type>][trashed]` overrides the unscoped `filter[trashed]` for that type.
-   * Read it with `trashedModeFor(query, type)`.
+   * Read it with `trashedFor(query, resource)` (query-plan.ts).
    */
   readonly trashedByType?: Readonly<Record<string, TrashedMode>>;
   /** `filter[has]` / `filter[has-or]`. */

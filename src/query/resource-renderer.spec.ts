@@ -1,5 +1,5 @@
 import type { FieldDefinition, ResourceSchema } from './query.types';
-import { compileIncludedRenderer, renderResource, renderWithIncludes } from './resource-renderer';
+import { compileIncludedRenderer, compileRenderer, renderWithIncludes } from './resource-renderer';
 import { TEST_SCHEMA } from './typeorm/test-schema.fixture';
 
 const row = {
@@ -14,7 +14,7 @@ const link = (r: Record<string, unknown>) => `https://cdn.test/${String(r.path)}
 
 describe('rendering raw rows through a schema', () => {
   it('should render the default fields in schema order with converted values', () => {
-    const rendered = renderResource(TEST_SCHEMA, { ...row, image_id: 7 }, undefined, { link });
+    const rendered = compileRenderer(TEST_SCHEMA, undefined, { link })({ ...row, image_id: 7 });
     expect(rendered).toEqual({
       image_id: 7,
       path: 'a/b.jpg',
@@ -37,7 +37,7 @@ describe('rendering raw rows through a schema', () => {
       ...TEST_SCHEMA,
       fields: [odd('say "hi"'), odd('back\\slash'), odd('line\nbreak'), odd('2nd-field'), odd('x')],
     };
-    const rendered = renderResource(schema, row);
+    const rendered = compileRenderer(schema, undefined)(row);
     expect(Object.keys(rendered)).toEqual([
       'say "hi"',
       'back\\slash',
@@ -60,16 +60,16 @@ describe('rendering raw rows through a schema', () => {
       ...TEST_SCHEMA,
       fields: [{ ...TEST_SCHEMA.fields[1], name: '__proto__' }],
     };
-    expect(() => renderResource(schema, row)).toThrow('A field cannot be named __proto__.');
+    expect(() => compileRenderer(schema, undefined)).toThrow('A field cannot be named __proto__.');
   });
 
   it('should render only the asked fields, timestamps with six fraction digits, null dates as null', () => {
-    const rendered = renderResource(TEST_SCHEMA, row, [
+    const rendered = compileRenderer(TEST_SCHEMA, [
       'facet',
       'created_at',
       'updated_at',
       'deleted_at',
-    ]);
+    ])(row);
     expect(rendered).toEqual({
       facet: 'Cover',
       created_at: '2024-01-15T12:00:00.500000Z',
@@ -79,12 +79,14 @@ describe('rendering raw rows through a schema', () => {
   });
 
   it('should render an unknown enum int and a null int as null, and a numeric string id as a number', () => {
-    expect(renderResource(TEST_SCHEMA, { ...row, facet: 9 }, ['image_id', 'facet'])).toEqual({
+    expect(compileRenderer(TEST_SCHEMA, ['image_id', 'facet'])({ ...row, facet: 9 })).toEqual({
       image_id: 9007199254740992,
       facet: null,
     });
     const anime = TEST_SCHEMA.includes[0].resource;
-    expect(renderResource(anime, { anime_id: 1, name: 'A', year: null, season: 3 })).toEqual({
+    expect(
+      compileRenderer(anime, undefined)({ anime_id: 1, name: 'A', year: null, season: 3 }),
+    ).toEqual({
       anime_id: 1,
       name: 'A',
       year: null,

@@ -111,16 +111,6 @@ function objectLiteralRenderer(
   return build(...readers);
 }
 
-/** Renders one row of a type with the given fields (undefined: the defaults). */
-export function renderResource(
-  resource: ResourceSchema,
-  row: RawRow,
-  fields?: readonly string[],
-  computed?: ComputedFields,
-): RenderedResource {
-  return compileRenderer(resource, fields, computed)(row);
-}
-
 /** The included rows of one relation, grouped by owner id (see the include loader). */
 export interface IncludedRowGroups {
   readonly include: IncludeDefinition;

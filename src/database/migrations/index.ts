@@ -4,6 +4,7 @@ import { ImageEventOutbox1733000000000 } from './1733000000000-image-event-outbo
 import { StorageDeletions1733600000000 } from './1733600000000-storage-deletions';
 import { ReplicaHeartbeat1733700000000 } from './1733700000000-replica-heartbeat';
 import { IdempotencyKeys1733800000000 } from './1733800000000-idempotency-keys';
+import { PivotSortIndexes1733900000000 } from './1733900000000-pivot-sort-indexes';
 
 /** Every migration, in order. Listed as classes so the same list works from `src` and `dist`. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   StorageDeletions1733600000000,
   ReplicaHeartbeat1733700000000,
   IdempotencyKeys1733800000000,
+  PivotSortIndexes1733900000000,
 ];

@@ -1,4 +1,4 @@
-import { encodePng } from '../../database/seed/png-encoder';
+import { encodePng } from '../png-encoder';
 
 /**
  * Small real image files of every accepted type, for tests. PNG and GIF are built here; JPEG, WebP

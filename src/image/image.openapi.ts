@@ -1,12 +1,12 @@
 import type { ExampleObject, OpenAPIObject } from '@nestjs/swagger';
 import { ValidationFailedError } from '../common/api-error';
-import { CreateImageDto } from '../image/dto/create-image.dto';
-import { UpdateImageDto } from '../image/dto/update-image.dto';
-import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
+import { CreateImageDto } from './dto/create-image.dto';
+import { UpdateImageDto } from './dto/update-image.dto';
+import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 import { parseQuery, type QueryMode } from '../query';
-import { HEADERS, type ErrorStatus } from './error-responses';
-import { ApiOperationDocs } from './operation.decorator';
-import { itemResponseName, listResponseName } from './resource-schemas';
+import { HEADERS, type ErrorStatus } from '../openapi/error-responses';
+import { ApiOperationDocs } from '../openapi/operation.decorator';
+import { itemResponseName, listResponseName } from '../openapi/resource-schemas';
 
 export const IMAGE_TAG = 'image';
 export const MESSAGE_RESPONSE = 'MessageResponse';

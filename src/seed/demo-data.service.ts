@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../../config/app-config';
-import { InjectAppConfig } from '../../config/config.module';
-import { STORAGE_DRIVER, type StorageDriver } from '../../storage';
+import type { AppConfig } from '../config/app-config';
+import { InjectAppConfig } from '../config/config.module';
+import { STORAGE_DRIVER, type StorageDriver } from '../storage';
 import { isDatabaseEmpty, seedDatabase } from './database-seeder';
 import { DEMO_DATA_OPTIONS } from './demo-data.generator';
 import { storeDemoFiles } from './demo-files';

@@ -1,10 +1,10 @@
-import { Anime } from '../../anime/anime.entity';
-import { ArtistImage } from '../../artist/artist-image.entity';
-import { Artist } from '../../artist/artist.entity';
-import { Image } from '../../image/image.entity';
-import { Playlist } from '../../playlist/playlist.entity';
-import { Studio } from '../../studio/studio.entity';
-import { entityColumns, joinTableColumns } from '../table-columns';
+import { Anime } from '../anime/anime.entity';
+import { ArtistImage } from '../artist/artist-image.entity';
+import { Artist } from '../artist/artist.entity';
+import { Image } from '../image/image.entity';
+import { Playlist } from '../playlist/playlist.entity';
+import { Studio } from '../studio/studio.entity';
+import { entityColumns, joinTableColumns } from '../database/table-columns';
 import { hashString, hashUnit, SeededRandom } from './seeded-random';
 import {
   ARTIST_INFORMATION,

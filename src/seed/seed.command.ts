@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Presets, SingleBar } from 'cli-progress';
-import { ConfigError, DatabaseConfig } from '../../config/app-config';
-import { loadConfigFromEnvironment } from '../../config/load-env';
-import { openDataSource } from '../data-source';
+import { ConfigError, DatabaseConfig } from '../config/app-config';
+import { loadConfigFromEnvironment } from '../config/load-env';
+import { openDataSource } from '../database/data-source';
 import {
   resolveSeedOptions,
   SeedError,

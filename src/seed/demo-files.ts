@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
-import type { StorageDriver } from '../../storage';
-import { bumpChangeVersions } from '../change-versions';
-import { encodePng } from './png-encoder';
+import type { StorageDriver } from '../storage';
+import { bumpChangeVersions } from '../database/change-versions';
+import { encodePng } from '../storage/png-encoder';
 
 /** The demo images that get a real file: the first page of `GET /api/image`. */
 export const DEMO_FILE_COUNT = 15;

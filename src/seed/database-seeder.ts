@@ -1,5 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { bumpChangeVersions } from '../change-versions';
+import { bumpChangeVersions } from '../database/change-versions';
 import { BatchInserter, readInsertLimits } from './batch-inserter';
 import {
   DemoDataGenerator,

@@ -9,13 +9,13 @@ import {
   type PathItemObject,
   SwaggerModule,
 } from '@nestjs/swagger';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
-import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
-import { registeredComponentSchemas } from './component-registry';
-import { errorSchemas, HEADER_COMPONENTS } from './error-responses';
-import { documentUploadBody, IMAGE_TAG, MESSAGE_RESPONSE } from './image.openapi';
-import { resourceSchemas } from './resource-schemas';
+import type { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/config.module';
+import { IMAGE_QUERY_SCHEMA } from './image/image.query-schema';
+import { registeredComponentSchemas } from './openapi/component-registry';
+import { errorSchemas, HEADER_COMPONENTS } from './openapi/error-responses';
+import { documentUploadBody, IMAGE_TAG, MESSAGE_RESPONSE } from './image/image.openapi';
+import { resourceSchemas } from './openapi/resource-schemas';
 
 /** `GET /docs` (Swagger UI) and `GET /docs-json` (the document), outside API_PREFIX. */
 export const DOCS_PATH = 'docs';
@@ -31,8 +31,8 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 
 function packageVersion(): string {
   try {
-    // src/openapi and dist/openapi are both two levels below the package root.
-    const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+    // src/ and dist/ are both one level below the package root.
+    const manifest = JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as {
       version?: string;
     };
     return manifest.version ?? '0.0.0';

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module';
-import { ConfigError } from '../config/app-config';
-import { loadConfigFromEnvironment } from '../config/load-env';
-import { ImageFileCleanup } from './image-file-cleanup';
-import { ImagePruneService } from './image-prune.service';
+import { AppModule } from './app.module';
+import { ConfigError } from './config/app-config';
+import { loadConfigFromEnvironment } from './config/load-env';
+import { ImageFileCleanup } from './image/image-file-cleanup';
+import { ImagePruneService } from './image/image-prune.service';
 
 /**
  * `npm run prune`: one prune run, as the daily job does it (docs/storage.md), against the

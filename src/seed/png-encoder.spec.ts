@@ -1,6 +1,6 @@
 import { crc32, inflateSync } from 'node:zlib';
 import { demoPicture } from './demo-files';
-import { encodePng } from './png-encoder';
+import { encodePng } from '../storage/png-encoder';
 
 interface Chunk {
   type: string;

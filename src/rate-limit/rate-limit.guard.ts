@@ -10,7 +10,7 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerifier } from '../auth/token-verifier';
-import { ApiError, defaultMessage } from './api-error';
+import { ApiError, defaultMessage } from '../common/api-error';
 
 const RATE_LIMITED = 'image-api:rate-limited';
 const ALLOWED = Promise.resolve(true);
