@@ -14,9 +14,10 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 /**
  * Turns the `ConditionalResult` of a read into HTTP: `ETag` and `Cache-Control` on every answer,
  * and `304 Not Modified` with no body when the client's tag still matches (`X-Cache` when the result
- * says whether the response cache answered); returns the body to
- * send (an already serialised one as its bytes, which Fastify sends as they are). A plain function of the handler rather than an interceptor: an interceptor costs every
- * request an async resource and an observable (about 5 % of a list request's CPU when measured).
+ * says whether the response cache answered); returns the body to send (an already serialised one
+ * as its bytes, which Fastify sends as they are). A plain function of the handler rather than an
+ * interceptor: an interceptor costs every request an async resource and an observable (about 5 % of
+ * a list request's CPU when measured).
  */
 export async function conditionalReply<T>(
   reply: FastifyReply,
