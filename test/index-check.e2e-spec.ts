@@ -215,6 +215,23 @@ if (testDatabaseKinds().includes('mysql')) {
       for (const row of plan) expect(String(row.Extra)).not.toMatch(/filesort|temporary/);
     });
 
+    // The rule below trusts `unique: true`: it must mark exactly the one-column unique indexes.
+    it('should declare unique exactly the side columns that have a unique index of their own', async () => {
+      const sides = [...PIVOTS.map((pivot) => pivot.parent.schema), IMAGE_QUERY_SCHEMA];
+      const declared = sides.flatMap((side) =>
+        side.fields
+          .filter((field) => field.unique === true)
+          .map((field) => `${side.table}.${field.column}`),
+      );
+      const indexed = await app.dataSource.query<{ name: string }[]>(
+        "SELECT CONCAT(TABLE_NAME, '.', MAX(COLUMN_NAME)) AS name FROM information_schema.STATISTICS" +
+          " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?) AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'" +
+          ' GROUP BY TABLE_NAME, INDEX_NAME HAVING COUNT(*) = 1 ORDER BY name',
+        [sides.map((side) => side.table)],
+      );
+      expect(declared.sort()).toEqual(indexed.map((row) => row.name));
+    });
+
     // A filter on a unique key of a side (its slug or hashid, its id; one value or a list) keeps
     // MariaDB's own plan: it starts from those few rows by that key and reads only their links.
     it.each(PIVOTS.map((pivot) => [pivot.name]))(
