@@ -15,13 +15,14 @@ import { Permission } from '../src/auth/permissions';
 import { countRows } from './helpers/image-rows';
 import { uniqueNatsNames } from './helpers/messaging';
 import { OwnNatsServer } from './helpers/nats-server';
+import { stablePort } from './helpers/ports';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
 import { tokenWith } from './helpers/tokens';
 
 /**
  * The package's client and event consumer through a real broker outage: a NATS server this test
- * starts on its own port (w21-client's range) is killed for 40 s while a reader keeps calling,
+ * starts on a port of its own is killed for 40 s while a reader keeps calling,
  * writes go on over HTTP and two durable consumers follow the events, then started again on the
  * same port and store. Calls fail with the 503 unavailable error during the outage and succeed
  * afterwards on the same client; the consumer gets every event written meanwhile, in order; a
@@ -29,7 +30,6 @@ import { tokenWith } from './helpers/tokens';
  * `maxDeliver` deliveries. Run once, on MariaDB when configured (the broker is what is tested).
  */
 const OUTAGE_MS = 40_000;
-const PORT = 42310;
 const MAX_DELIVER = 3;
 const kind = testDatabaseKinds().slice(-1)[0];
 const { subjectPrefix, stream } = uniqueNatsNames();
@@ -73,7 +73,7 @@ function outboxRows(dataSource: DataSource): Promise<OutboxRow[]> {
 }
 
 describe(`the client and the event consumer through a ${OUTAGE_MS / 1000} s broker outage [${kind}]`, () => {
-  const broker = new OwnNatsServer(PORT);
+  let broker: OwnNatsServer;
   let app: TestApp;
   let client: ImageClient;
   const consumers: ImageEventConsumer[] = [];
@@ -93,6 +93,7 @@ describe(`the client and the event consumer through a ${OUTAGE_MS / 1000} s brok
   }
 
   beforeAll(async () => {
+    broker = new OwnNatsServer(await stablePort());
     await broker.start();
     app = await createTestApp(kind, {
       listeners: true,
@@ -135,7 +136,7 @@ describe(`the client and the event consumer through a ${OUTAGE_MS / 1000} s brok
     await client?.close();
     for (const consumer of consumers) await consumer.stop();
     await app?.close();
-    await broker.dispose();
+    await broker?.dispose();
   });
 
   function httpCreate(path: string) {

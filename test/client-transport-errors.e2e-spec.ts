@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { ImageClient, ImageClientUnavailableError } from '@image-api/client';
 import { connect, NatsConnection } from 'nats';
 import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
+import { stablePort } from './helpers/ports';
 
 /**
  * The failures of `@image-api/client` that are not the API's answers, against real servers: a
@@ -10,13 +11,14 @@ import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
  * is a 503 at once, and the client keeps trying on later calls.
  */
 const { subjectPrefix } = uniqueNatsNames();
-/** A port of w21-client's range with nothing listening. */
-const CLOSED_PORT = 42399;
 
 describe('@image-api/client transport failures', () => {
   let silent: NatsConnection;
+  /** A port with nothing listening (until the last TCP test listens on it). */
+  let closedPort: number;
 
   beforeAll(async () => {
+    closedPort = await stablePort();
     // Takes image.list requests and never answers them.
     silent = await connect({ servers: TEST_NATS_URL });
     silent.subscribe(`${subjectPrefix}image.list`);
@@ -55,7 +57,7 @@ describe('@image-api/client transport failures', () => {
 
   it('should fail at once with a 503 while the broker cannot be reached, and try again later', async () => {
     const client = new ImageClient({
-      nats: { servers: `nats://127.0.0.1:${CLOSED_PORT}` },
+      nats: { servers: `nats://127.0.0.1:${closedPort}` },
       timeoutMs: 5000,
       reconnect: { minDelayMs: 50, maxDelayMs: 50 },
       logger: false,
@@ -82,7 +84,7 @@ describe('@image-api/client transport failures', () => {
   });
 
   it('should fail with a 503 over TCP when nothing listens, and connect once something does', async () => {
-    const client = new ImageClient({ transport: 'tcp', port: CLOSED_PORT, timeoutMs: 500 });
+    const client = new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 500 });
     let server: Server | undefined;
     try {
       const error: unknown = await client.show(1).catch((failure: unknown) => failure);
@@ -101,7 +103,7 @@ describe('@image-api/client transport failures', () => {
           socket.write(`${reply.length}#${reply}`);
         });
       });
-      server.listen(CLOSED_PORT, '127.0.0.1');
+      server.listen(closedPort, '127.0.0.1');
       await once(server, 'listening');
       expect(await client.show(1)).toEqual({ image: 'é' });
     } finally {

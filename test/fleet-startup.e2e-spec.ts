@@ -1,14 +1,15 @@
+import { stablePort } from './helpers/ports';
 import { ServiceProcess } from './helpers/service-process';
 
 /**
  * An instance configured for a fleet (REDIS_URL or DATABASE_REPLICA_URLS) refuses to start with a
  * generated JWT or cursor secret: the real process, its exit code and its one line on stderr.
- * Port 33150 (this suite's range; the processes stop before listening).
  */
 const started: ServiceProcess[] = [];
 
-function start(env: Record<string, string>): ServiceProcess {
-  const service = new ServiceProcess(`fleet-start-${started.length}`, 33150 + started.length, env);
+async function start(env: Record<string, string>): Promise<ServiceProcess> {
+  const name = `fleet-start-${started.length}`;
+  const service = new ServiceProcess(name, await stablePort(), env);
   started.push(service);
   return service;
 }
@@ -25,10 +26,10 @@ describe('fleet safety at start-up', () => {
   let noCursorSecret: ServiceProcess;
 
   // 240 s a test: each process compiles the app with ts-node first, a minute on a loaded machine.
-  beforeAll(() => {
+  beforeAll(async () => {
     // Started together: each compiles the app for a few seconds.
-    noSecrets = start({ REDIS_URL: 'redis://127.0.0.1:6379' });
-    noCursorSecret = start({
+    noSecrets = await start({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    noCursorSecret = await start({
       DATABASE_URL: 'mysql://root@127.0.0.1:3306/image_api',
       DATABASE_REPLICA_URLS: 'mysql://root@127.0.0.1:3306/image_api',
       JWT_SECRET: 'fleet-startup-test-secret-0123456789abcdef',

@@ -6,6 +6,7 @@ import { MIGRATIONS } from '../src/database/migrations';
 import { EVENTS_DUPLICATE_WINDOW_MS } from '../src/events/jetstream-event.publisher';
 import { ReplicatedMariaDb } from './helpers/mariadb-replication';
 import { deleteStream, TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
+import { stablePort } from './helpers/ports';
 import { deleteKeys, TEST_REDIS_URL, uniqueRedisPrefix } from './helpers/redis-server';
 import { ServiceProcess } from './helpers/service-process';
 import { TEST_CURSOR_SECRET, TEST_JWT_SECRET } from './helpers/test-app';
@@ -15,9 +16,8 @@ import { bearer, signTestToken } from './helpers/tokens';
  * More than one instance (API.md section 11), on real engines: a MariaDB primary and a replica of
  * its own joined by binlog replication, the machine's Redis (a key prefix of this file's own) and
  * NATS JetStream (a stream of its own), and two service processes, A and B, as a load balancer
- * would see them. Ports 33110-33121 (this suite's range).
+ * would see them.
  */
-const PORTS = { primary: 33110, replica: 33111, a: 33120, b: 33121 };
 const DATABASE = 'image_api_fleet';
 const RATE_LIMIT = 5;
 /** DB_REPLICA_MAX_LAG_MS: with it the replica's lag is measured every 750 ms. */
@@ -155,7 +155,10 @@ async function inParallel(
 }
 
 beforeAll(async () => {
-  database = await ReplicatedMariaDb.start({ primary: PORTS.primary, replica: PORTS.replica });
+  database = await ReplicatedMariaDb.start({
+    primary: await stablePort(),
+    replica: await stablePort(),
+  });
   await database.createDatabase(DATABASE);
   const env = {
     DATABASE_URL: database.url('primary', DATABASE),
@@ -175,8 +178,8 @@ beforeAll(async () => {
     PUBLIC_URL,
   };
   // Started together, on an empty database: the migrations run once (under a lock).
-  a = new ServiceProcess('A', PORTS.a, env);
-  b = new ServiceProcess('B', PORTS.b, env);
+  a = new ServiceProcess('A', await stablePort(), env);
+  b = new ServiceProcess('B', await stablePort(), env);
   await Promise.all([a.ready(), b.ready()]);
   nats = await connect({ servers: TEST_NATS_URL });
   jetStream = await nats.jetstreamManager();

@@ -1,9 +1,9 @@
 import { sign } from 'jsonwebtoken';
 import { Permission } from '../src/auth/permissions';
 import { countRows, insertImageRow, readImageRow } from './helpers/image-rows';
-import { freePortInRange } from './helpers/ports';
+import { listenOnFreePort } from './helpers/ports';
 import { rawHttp } from './helpers/raw-http';
-import { describeEachDatabase, TEST_JWT_SECRET, TestApp } from './helpers/test-app';
+import { describeEachDatabase, TEST_JWT_SECRET } from './helpers/test-app';
 import { bearer, tokenWith } from './helpers/tokens';
 
 /**
@@ -14,13 +14,6 @@ import { bearer, tokenWith } from './helpers/tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MALFORMED_JSON = { message: 'Malformed JSON body.' };
-
-/** Starts the test app's HTTP server on a port of the hardening range; returns the port. */
-async function listen(testApp: TestApp): Promise<number> {
-  const port = await freePortInRange();
-  await testApp.app.listen(port, '127.0.0.1');
-  return port;
-}
 
 const deepArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 /** `{"path": {"a": {"a": ... 1}}, "facet": 1}`: `depth` levels in all. */
@@ -184,7 +177,7 @@ describeEachDatabase('C1 control characters in query values (finding 9)', (conte
 describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
   let port: number;
   beforeAll(async () => {
-    port = await listen(context());
+    port = await listenOnFreePort(context().app);
   });
 
   const expectContractError = (
@@ -277,7 +270,7 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
 describeEachDatabase('the Host header without PUBLIC_URL (finding 6)', (context) => {
   let port: number;
   beforeAll(async () => {
-    port = await listen(context());
+    port = await listenOnFreePort(context().app);
   });
 
   it.each([

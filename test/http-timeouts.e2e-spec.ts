@@ -1,6 +1,6 @@
 import { Permission } from '../src/auth/permissions';
 import { countRows } from './helpers/image-rows';
-import { freePortInRange } from './helpers/ports';
+import { listenOnFreePort } from './helpers/ports';
 import { rawHttp } from './helpers/raw-http';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { tokenWith } from './helpers/tokens';
@@ -18,8 +18,7 @@ describe('HTTP time limits', () => {
 
   beforeAll(async () => {
     testApp = await createTestApp('sqlite');
-    port = await freePortInRange();
-    await testApp.app.listen(port, '127.0.0.1');
+    port = await listenOnFreePort(testApp.app);
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { Permission } from '../src/auth/permissions';
 import { pngFile, gifFile } from '../src/storage/testing/image-files';
 import { multipartForm } from '../src/storage/testing/multipart-form';
 import { countRows } from './helpers/image-rows';
-import { freePortInRange } from './helpers/ports';
+import { listenOnFreePort } from './helpers/ports';
 import { describeEachDatabase } from './helpers/test-app';
 import { signTestToken, tokenWith } from './helpers/tokens';
 
@@ -44,8 +44,7 @@ describeEachDatabase('Idempotency-Key on POST /api/image', (context) => {
   let port = 0;
 
   beforeAll(async () => {
-    port = await freePortInRange();
-    await context().app.listen(port, '127.0.0.1');
+    port = await listenOnFreePort(context().app);
   });
 
   it('should answer a retry with the first answer (status, body, Location) and create nothing', async () => {

@@ -6,6 +6,7 @@ import { STORAGE_DRIVER, type StorageDriver } from '../src/storage';
 import { pngFile } from '../src/storage/testing/image-files';
 import { multipartForm } from '../src/storage/testing/multipart-form';
 import { insertImageRow } from './helpers/image-rows';
+import { stablePort } from './helpers/ports';
 import { S3RVER_CREDENTIALS, S3TestServer } from './helpers/s3-server';
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
@@ -83,18 +84,19 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
 });
 
 /**
- * The S3 driver on a real S3-protocol server (s3rver, port 35111 for SQLite, 35112 for MariaDB)
+ * The S3 driver on a real S3-protocol server (s3rver, on a port of its own)
  * that goes away during a force delete through the API: the row is gone at once, the file once the
  * server is back.
  */
 describe.each(testDatabaseKinds())('force delete while the S3 store is down [%s]', (kind) => {
-  const server = new S3TestServer(kind === 'sqlite' ? 35111 : 35112);
+  let server: S3TestServer;
   const savedEnvironment = { ...process.env };
   let testApp: TestApp;
   let storage: StorageDriver;
 
   beforeAll(async () => {
     Object.assign(process.env, S3RVER_CREDENTIALS);
+    server = new S3TestServer(await stablePort());
     await server.start();
     testApp = await createTestApp(kind, {
       env: {
@@ -110,7 +112,7 @@ describe.each(testDatabaseKinds())('force delete while the S3 store is down [%s]
 
   afterAll(async () => {
     await testApp?.close();
-    await server.dispose();
+    await server?.dispose();
     process.env = savedEnvironment;
   });
 

@@ -1,19 +1,21 @@
 import { connect, nanos, NatsConnection, StorageType } from 'nats';
 import { OwnNatsServer } from './helpers/nats-server';
+import { stablePort } from './helpers/ports';
 import { ServiceProcess } from './helpers/service-process';
 
 /**
- * The real `main.ts` against a NATS server of this file (port 42330) that already holds the
- * default stream of another deployment, `IMAGE_EVENTS` on `images.events.>`: a subject prefix
- * or a stream name that does not go with it stops start-up with one line; a prefix with a stream
- * of its own starts and says in its log what listens where, on which subjects, into which stream.
+ * The real `main.ts` against a NATS server of this file (on a port of its own) that already
+ * holds the default stream of another deployment, `IMAGE_EVENTS` on `images.events.>`: a
+ * subject prefix or a stream name that does not go with it stops start-up with one line; a
+ * prefix with a stream of its own starts and says in its log what listens where, on which
+ * subjects, into which stream.
  */
-const nats = new OwnNatsServer(42330);
+let nats: OwnNatsServer;
 const started: ServiceProcess[] = [];
 let connection: NatsConnection;
 
-function service(name: string, port: number, env: Record<string, string>): ServiceProcess {
-  const process = new ServiceProcess(name, port, { NATS_URL: nats.url, ...env });
+async function service(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+  const process = new ServiceProcess(name, await stablePort(), { NATS_URL: nats.url, ...env });
   started.push(process);
   return process;
 }
@@ -32,6 +34,7 @@ async function exitOf(process: ServiceProcess, timeoutMs = 150_000) {
 }
 
 beforeAll(async () => {
+  nats = new OwnNatsServer(await stablePort());
   await nats.start();
   connection = await connect({ servers: nats.url });
   const manager = await connection.jetstreamManager();
@@ -46,13 +49,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((process) => process.close()));
   await connection?.close();
-  await nats.dispose();
+  await nats?.dispose();
 });
 
 describe('start-up with NATS', () => {
   it('should stop with one line when only the prefix changed on a broker with the default stream, or only the stream', async () => {
-    const prefixOnly = service('prefix-only', 42331, { NATS_SUBJECT_PREFIX: 'staging' });
-    const streamOnly = service('stream-only', 42332, { NATS_EVENTS_STREAM: 'OTHER_EVENTS' });
+    const prefixOnly = await service('prefix-only', { NATS_SUBJECT_PREFIX: 'staging' });
+    const streamOnly = await service('stream-only', { NATS_EVENTS_STREAM: 'OTHER_EVENTS' });
 
     const [prefixExit, streamExit] = await Promise.all([exitOf(prefixOnly), exitOf(streamOnly)]);
     expect(prefixExit).toEqual({ code: 1, signal: null });
@@ -78,10 +81,11 @@ describe('start-up with NATS', () => {
   }, 180_000);
 
   it('should start with a prefix and a stream of its own, and log the transports, ports, subjects and stream', async () => {
-    const staging = service('staging', 42333, {
+    const tcpPort = await stablePort();
+    const staging = await service('staging', {
       NATS_SUBJECT_PREFIX: 'staging',
       NATS_EVENTS_STREAM: 'STAGING_IMAGE_EVENTS',
-      MICROSERVICE_PORT: '42334',
+      MICROSERVICE_PORT: String(tcpPort),
       LOG_LEVEL: 'info',
     });
     await staging.ready(150_000);
@@ -93,12 +97,13 @@ describe('start-up with NATS', () => {
     expect(started).toEqual([
       expect.objectContaining({
         msg:
-          'Image API started: HTTP on 0.0.0.0:42333; TCP messages on 127.0.0.1:42334; ' +
+          `Image API started: HTTP on 0.0.0.0:${staging.port}; ` +
+          `TCP messages on 127.0.0.1:${tcpPort}; ` +
           `NATS messages on ${nats.url} (queue image-api, subjects staging.image.*); ` +
           'events on staging.images.events.> into the JetStream stream STAGING_IMAGE_EVENTS',
         listening: {
-          http: { host: '0.0.0.0', port: 42333 },
-          tcp: { host: '127.0.0.1', port: 42334 },
+          http: { host: '0.0.0.0', port: staging.port },
+          tcp: { host: '127.0.0.1', port: tcpPort },
           nats: {
             servers: [nats.url],
             queue: 'image-api',

@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, JetStreamManager, NatsConnection, StringCodec } from 'nats';
@@ -11,6 +10,7 @@ import { openDataSource } from '../src/database/data-source';
 import type { ImageEvent } from '../src/events/image-event';
 import { deleteStream, TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
 import { NatsProxy } from './helpers/nats-proxy';
+import { stablePort } from './helpers/ports';
 import { TEST_JWT_SECRET } from './helpers/test-app';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 import { signTestToken } from './helpers/tokens';
@@ -49,15 +49,6 @@ function startService(env: Record<string, string>, cwd: string): ServiceProcess 
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit');
   return { child, stderr: () => stderr, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function waitUntilReady(service: ServiceProcess, port: number): Promise<void> {
@@ -123,7 +114,7 @@ describe.each(testDatabaseKinds())(
       connection = await connect({ servers: TEST_NATS_URL });
       manager = await connection.jetstreamManager();
       env = {
-        PORT: String(await freePort()),
+        PORT: String(await stablePort()),
         DATABASE_URL: databaseUrl(database.config),
         DEMO_DATA: 'false',
         JWT_SECRET: TEST_JWT_SECRET,

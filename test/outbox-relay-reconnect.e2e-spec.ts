@@ -4,13 +4,14 @@ import type { ImageEvent } from '../src/events/image-event';
 import { OutboxRelay } from '../src/events/outbox-relay';
 import { countRows } from './helpers/image-rows';
 import { OwnNatsServer } from './helpers/nats-server';
+import { stablePort } from './helpers/ports';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
 import { signTestToken } from './helpers/tokens';
 
 /**
  * The relay publishes as soon as the broker connection comes back, not when its backoff ends: a
- * NATS server of this file (port 42320 for SQLite, 42321 for MariaDB) is killed, a write's event
+ * NATS server of this file (on a port of its own) is killed, a write's event
  * waits in the outbox while the relay's retries space out to many seconds, and once the server is
  * back on the same port and store the event is in the stream well before the relay's next
  * scheduled attempt.
@@ -39,74 +40,72 @@ async function streamEvents(manager: JetStreamManager): Promise<ImageEvent[]> {
   return events;
 }
 
-describe.each(testDatabaseKinds().map((kind, index) => [kind, 42320 + index] as const))(
-  'the outbox relay when the broker comes back [%s]',
-  (kind, port) => {
-    const nats = new OwnNatsServer(port);
-    const token = signTestToken({ sub: 'reconnect-tester' });
-    let testApp: TestApp;
+describe.each(testDatabaseKinds())('the outbox relay when the broker comes back [%s]', (kind) => {
+  let nats: OwnNatsServer;
+  const token = signTestToken({ sub: 'reconnect-tester' });
+  let testApp: TestApp;
 
-    beforeAll(async () => {
-      await nats.start();
-      testApp = await createTestApp(kind, {
-        // A ceiling far above the test's length: only the reconnection can publish in time.
-        env: { NATS_URL: nats.url, OUTBOX_RETRY_MAX_MS: '600000' },
-      });
+  beforeAll(async () => {
+    nats = new OwnNatsServer(await stablePort());
+    await nats.start();
+    testApp = await createTestApp(kind, {
+      // A ceiling far above the test's length: only the reconnection can publish in time.
+      env: { NATS_URL: nats.url, OUTBOX_RETRY_MAX_MS: '600000' },
     });
+  });
 
-    afterAll(async () => {
-      await testApp?.close();
-      await nats.dispose();
-    });
+  afterAll(async () => {
+    await testApp?.close();
+    await nats?.dispose();
+  });
 
-    const create = async (path: string): Promise<number> =>
-      (
-        (await testApp
-          .http()
-          .post('/api/image')
-          .set('Authorization', `Bearer ${token}`)
-          .send({ path, facet: 'Cover' })
-          .expect(201)) as { body: { image: { image_id: number } } }
-      ).body.image.image_id;
+  const create = async (path: string): Promise<number> =>
+    (
+      (await testApp
+        .http()
+        .post('/api/image')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ path, facet: 'Cover' })
+        .expect(201)) as { body: { image: { image_id: number } } }
+    ).body.image.image_id;
 
-    it('should publish the events of the outage as soon as the connection is back', async () => {
-      const { dataSource } = testApp;
-      const relay = testApp.app.get(OutboxRelay);
-      const before = await create('anime/before.jpg');
-      await waitFor('the first event', 10_000, async () => (await pending(dataSource)) === 0);
+  it('should publish the events of the outage as soon as the connection is back', async () => {
+    const { dataSource } = testApp;
+    const relay = testApp.app.get(OutboxRelay);
+    const before = await create('anime/before.jpg');
+    await waitFor('the first event', 10_000, async () => (await pending(dataSource)) === 0);
 
-      await nats.stop();
-      const during = await create('anime/during.jpg');
-      expect(await pending(dataSource)).toBe(1);
-      // The relay fails, and backs off: wait until its next attempt is at least 8 s away.
-      await waitFor('a long backoff', 60_000, () =>
-        Promise.resolve((relay.retryDueAt ?? 0) - Date.now() >= 8000),
+    await nats.stop();
+    const during = await create('anime/during.jpg');
+    expect(await pending(dataSource)).toBe(1);
+    // The relay fails, and backs off: wait until its next attempt is at least 8 s away.
+    await waitFor('a long backoff', 60_000, () =>
+      Promise.resolve((relay.retryDueAt ?? 0) - Date.now() >= 8000),
+    );
+    const retryDueAt = relay.retryDueAt!;
+
+    await nats.start();
+    const back = Date.now();
+    await waitFor('the outage event', 8000, async () => (await pending(dataSource)) === 0);
+    const published = Date.now();
+    // The client reconnects within its 2 s wait; the relay publishes at once, not at its retry.
+    expect(published - back).toBeLessThan(5000);
+    expect(published).toBeLessThan(retryDueAt);
+
+    const connection: NatsConnection = await connect({ servers: nats.url });
+    try {
+      const events = await streamEvents(await connection.jetstreamManager());
+      expect(events.map((event) => [event.type, event.image_id])).toEqual([
+        ['image.created', before],
+        ['image.created', during],
+      ]);
+      const [row] = await dataSource.query<{ event_id: string }[]>(
+        'SELECT event_id FROM image_event_outbox WHERE image_id = ?',
+        [during],
       );
-      const retryDueAt = relay.retryDueAt!;
-
-      await nats.start();
-      const back = Date.now();
-      await waitFor('the outage event', 8000, async () => (await pending(dataSource)) === 0);
-      const published = Date.now();
-      // The client reconnects within its 2 s wait; the relay publishes at once, not at its retry.
-      expect(published - back).toBeLessThan(5000);
-      expect(published).toBeLessThan(retryDueAt);
-
-      const connection: NatsConnection = await connect({ servers: nats.url });
-      try {
-        const events = await streamEvents(await connection.jetstreamManager());
-        expect(events.map((event) => [event.type, event.image_id])).toEqual([
-          ['image.created', before],
-          ['image.created', during],
-        ]);
-        const [row] = await dataSource.query<{ event_id: string }[]>(
-          'SELECT event_id FROM image_event_outbox WHERE image_id = ?',
-          [during],
-        );
-        expect(events[1]).toMatchObject({ id: row.event_id, actor: 'reconnect-tester' });
-      } finally {
-        await connection.close();
-      }
-    }, 120_000);
-  },
-);
+      expect(events[1]).toMatchObject({ id: row.event_id, actor: 'reconnect-tester' });
+    } finally {
+      await connection.close();
+    }
+  }, 120_000);
+});

@@ -4,6 +4,7 @@ import {
   rateLimitStoreFailures,
   RedisThrottlerStorage,
 } from '../src/rate-limit/redis-throttler.storage';
+import { stablePort } from './helpers/ports';
 import { createTestApp, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
 import { bearer, signTestToken } from './helpers/tokens';
@@ -18,9 +19,8 @@ import {
  * Rate limits shared through Redis (REDIS_URL): the same answers as the in-memory storage, one
  * budget across two app instances, and requests still served (unlimited, logged, counted) while
  * Redis is down or frozen. The machine's Redis with a key prefix of this file's own; the outage
- * tests on a Redis server the test starts and kills itself (port 33101).
+ * tests on a Redis server the test starts and kills itself (on a port of its own).
  */
-const OWN_REDIS_PORT = 33101;
 const TOO_MANY = { message: 'Too Many Attempts.' };
 const prefix = uniqueRedisPrefix();
 
@@ -150,12 +150,13 @@ describe.each(testDatabaseKinds())(
 
 describe('a Redis outage (a server of the test, killed and frozen)', () => {
   const LIMIT = 2;
-  const server = new OwnRedisServer(OWN_REDIS_PORT);
+  let server: OwnRedisServer;
   let app: TestApp;
   let warn: jest.SpyInstance;
   let log: jest.SpyInstance;
 
   beforeAll(async () => {
+    server = new OwnRedisServer(await stablePort());
     await server.start();
     warn = jest.spyOn(Logger.prototype, 'warn');
     log = jest.spyOn(Logger.prototype, 'log');
@@ -166,7 +167,7 @@ describe('a Redis outage (a server of the test, killed and frozen)', () => {
 
   afterAll(async () => {
     await app?.close();
-    await server.close();
+    await server?.close();
     warn.mockRestore();
     log.mockRestore();
   });

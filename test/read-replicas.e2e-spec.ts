@@ -46,7 +46,6 @@ if (testDatabaseKinds().includes('mysql'))
       database = await createTestDatabase('mysql');
       if (database.config.type !== 'mysql') throw new Error('a MySQL test database was expected');
       const { host, port, username, password } = database.config;
-      // A free port (a fixed one in the ephemeral range can be held by any outgoing connection).
       proxy = new FaultProxy(host, port);
       await proxy.start();
       // Down when the instance starts.

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { FileTooLargeError, InvalidStoragePathError } from '../src/storage';
 import { createS3Client, S3_PART_SIZE, S3StorageDriver } from '../src/storage/s3.storage-driver';
 import { pngFile, TEXT_FILE } from '../src/storage/testing/image-files';
+import { stablePort } from './helpers/ports';
 import { S3RVER_CREDENTIALS, S3TestServer } from './helpers/s3-server';
 
 /** A PNG of about `bytes` (uncompressed pixels), so its start is a real PNG. */
@@ -24,12 +25,12 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
 }
 
 /**
- * The S3 driver against a real S3-protocol server (s3rver in its own process on port 35110),
+ * The S3 driver against a real S3-protocol server (s3rver in its own process on a port of its own),
  * credentials from the usual AWS variables: puts of one part and of many, the byte limit on both,
  * stat, read, delete, and an unreachable store failing loudly rather than looking empty.
  */
 describe('S3StorageDriver against s3rver', () => {
-  const server = new S3TestServer(35110);
+  let server: S3TestServer;
   const savedEnvironment = { ...process.env };
   let storage: S3StorageDriver;
   /** The S3 operations the driver sent, in order. */
@@ -37,6 +38,7 @@ describe('S3StorageDriver against s3rver', () => {
 
   beforeAll(async () => {
     Object.assign(process.env, S3RVER_CREDENTIALS);
+    server = new S3TestServer(await stablePort());
     await server.start();
     const client = createS3Client({
       bucket: server.bucket,
@@ -60,7 +62,7 @@ describe('S3StorageDriver against s3rver', () => {
 
   afterAll(async () => {
     storage?.client.destroy();
-    await server.dispose();
+    await server?.dispose();
     process.env = savedEnvironment;
   });
 

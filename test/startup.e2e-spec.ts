@@ -2,11 +2,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { AddressInfo, connect, createServer, Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { planDemoData, DEMO_DATA_OPTIONS } from '../src/seed/demo-data.generator';
+import { stablePort } from './helpers/ports';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
 
 /**
@@ -58,16 +59,6 @@ function startService(env: Record<string, string>): ServiceProcess {
   const service = { child, output, exited };
   started.push(service);
   return service;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 interface HttpAnswer {
@@ -190,7 +181,7 @@ describe('a good start on the embedded database, then SIGTERM', () => {
   let service: ServiceProcess;
 
   beforeAll(async () => {
-    port = await freePort();
+    port = await stablePort();
     dataDir = tempDir();
     service = startService({
       PORT: String(port),
@@ -295,7 +286,7 @@ if (testDatabaseKinds().includes('mysql')) {
       const { username, password, host, port: mysqlPort, database: name } = database.config;
       const credentials =
         password === '' ? username : `${username}:${encodeURIComponent(password)}`;
-      const port = await freePort();
+      const port = await stablePort();
       const service = startService({
         PORT: String(port),
         DATABASE_URL: `mysql://${credentials}@${host}:${mysqlPort}/${name}`,

@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import { runTokenCommand } from '../src/auth/token.command';
 import { pngFile } from '../src/storage/testing/image-files';
 import { IMAGES, imageJson, PUBLIC_URL, seedReadFixtures } from './helpers/fixtures';
+import { stablePort } from './helpers/ports';
 import { createTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
 /** Debian's Chromium (`.ci/setup-extra` installs it); never a downloaded browser. */
@@ -23,9 +24,6 @@ const CHROMIUM_ARGS = [
 const SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui.png');
 const PARAMETERS_SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui-parameters.png');
 const STEP_TIMEOUT_MS = 15_000;
-/** A port of this project's test range (w22-storage), so that IMAGE_BASE_URL can name the app. */
-const PORT = 35120;
-const IMAGE_BASE_URL = `http://127.0.0.1:${PORT}/storage/images`;
 
 /**
  * A person's path through Swagger UI, in a real browser against the real app (SQLite, fixture
@@ -36,6 +34,8 @@ const IMAGE_BASE_URL = `http://127.0.0.1:${PORT}/storage/images`;
 describe('Swagger UI in Chromium', () => {
   let testApp: TestApp;
   let baseUrl: string;
+  /** Chosen before the app starts, so that IMAGE_BASE_URL can name it. */
+  let imageBaseUrl: string;
   let userDataDir: string;
   let browser: BrowserContext;
   let page: Page;
@@ -43,9 +43,11 @@ describe('Swagger UI in Chromium', () => {
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
-    testApp = await createTestApp('sqlite', { env: { PUBLIC_URL, IMAGE_BASE_URL } });
+    const port = await stablePort();
+    imageBaseUrl = `http://127.0.0.1:${port}/storage/images`;
+    testApp = await createTestApp('sqlite', { env: { PUBLIC_URL, IMAGE_BASE_URL: imageBaseUrl } });
     await seedReadFixtures(testApp.dataSource);
-    await testApp.app.listen(PORT, '127.0.0.1');
+    await testApp.app.listen(port, '127.0.0.1');
     baseUrl = await testApp.app.getUrl();
     userDataDir = mkdtempSync(join(tmpdir(), 'image-api-chromium-'));
     browser = await chromium.launchPersistentContext(userDataDir, {
@@ -162,7 +164,7 @@ describe('Swagger UI in Chromium', () => {
     expect(answer.body).toEqual({
       images: covers.slice(0, 5).map((row) => ({
         ...imageJson(row.image_id),
-        link: `${IMAGE_BASE_URL}/${row.path}`,
+        link: `${imageBaseUrl}/${row.path}`,
       })),
       links: {
         first: `${links}&page[number]=1`,
@@ -197,7 +199,7 @@ describe('Swagger UI in Chromium', () => {
         image_id: created.image_id,
         path: 'anime/swagger-ui/cover.jpg',
         facet: 'Cover',
-        link: `${IMAGE_BASE_URL}/anime/swagger-ui/cover.jpg`,
+        link: `${imageBaseUrl}/anime/swagger-ui/cover.jpg`,
         created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
         updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
       },
@@ -272,7 +274,7 @@ describe('Swagger UI in Chromium', () => {
         image_id: created.image_id,
         path: created.path,
         facet: 'Grill',
-        link: `${IMAGE_BASE_URL}/${created.path}`,
+        link: `${imageBaseUrl}/${created.path}`,
         created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
         updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
       },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DatabaseConfig } from '../../src/config/app-config';
 import { storedPaths } from '../helpers/outage-scenario';
-import { freePortInRange } from '../helpers/ports';
+import { stablePort } from '../helpers/ports';
 import { rawHttp } from '../helpers/raw-http';
 import { ServiceProcess } from '../helpers/service-process';
 import { TEST_JWT_SECRET } from '../helpers/test-app';
@@ -73,12 +73,15 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
   }
 
   it(`should drain the writes, close two stalled uploads and exit 0 within ${SHUTDOWN_TIMEOUT_MS} ms + 1 s`, async () => {
-    const port = await freePortInRange();
+    const port = await stablePort();
     const running = new ServiceProcess(`service [${kind}]`, port, {
       DATABASE_URL: databaseUrl,
       DEMO_DATA: 'false',
       JWT_SECRET: TEST_JWT_SECRET,
       RATE_LIMIT_PER_MINUTE: '0',
+      // A connection a writer: on a loaded machine, 40 writers queued behind the default 10 waited
+      // past DB_CONNECT_TIMEOUT_MS (2 s) and answered 503 with an error line before any SIGTERM.
+      DB_POOL_SIZE: String(WRITERS),
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',

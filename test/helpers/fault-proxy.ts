@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, createServer, Server, Socket } from 'node:net';
-import { freePortInRange } from './ports';
+import { stablePort } from './ports';
 
 /** One client connection and its connection upstream. */
 interface Link {
@@ -22,8 +22,8 @@ type Mode = 'forwarding' | 'cut' | 'dropping';
  * - `restore()`: back to forwarding; after a drop, what was held back is delivered (as TCP
  *   retransmits once a partition heals) and connections accepted meanwhile reach the server.
  *
- * It listens on the port it is given, or one of the hardening range (`freePortInRange`); the same
- * one after a cut.
+ * It listens on a `stablePort()`, the same one after a cut: a port the kernel hands to nobody
+ * else while the proxy is cut.
  */
 export class FaultProxy {
   private server?: Server;
@@ -34,11 +34,7 @@ export class FaultProxy {
   constructor(
     private readonly upstreamHost: string,
     private readonly upstreamPort: number,
-    /** A port of the caller's own range; 0: a free one of the hardening range. */
-    port = 0,
-  ) {
-    this.listeningPort = port;
-  }
+  ) {}
 
   get port(): number {
     return this.listeningPort;
@@ -49,7 +45,7 @@ export class FaultProxy {
   }
 
   async start(): Promise<void> {
-    if (this.listeningPort === 0) this.listeningPort = await freePortInRange();
+    if (this.listeningPort === 0) this.listeningPort = await stablePort();
     await this.listen();
   }
 

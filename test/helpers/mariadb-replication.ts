@@ -116,9 +116,9 @@ class MariaDbServer {
 
 /**
  * A MariaDB primary and a replica of its own, joined by binlog replication (GTID), on two ports of
- * the caller's, in a temporary folder: one `mariadb-install-db` copied for both (a few seconds),
- * then both servers started together. Everything goes when `close` is called, or when the test
- * process ends.
+ * the caller's (`stablePort()` in tests), in a temporary folder: one `mariadb-install-db` copied
+ * for both (a few seconds), then both servers started together. Everything goes when `close` is
+ * called, or when the test process ends.
  */
 export class ReplicatedMariaDb {
   readonly primary: MariaDbServer;

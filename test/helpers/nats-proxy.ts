@@ -1,9 +1,11 @@
 import { once } from 'node:events';
-import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
+import { connect, createServer, Server, Socket } from 'node:net';
+import { stablePort } from './ports';
 
 /**
  * A TCP proxy in front of the NATS server that a test can cut and restore, so the service sees
- * the broker go away and come back (on the same port) without touching the real server.
+ * the broker go away and come back (on the same `stablePort()`, which the kernel hands to nobody
+ * else meanwhile) without touching the real server.
  */
 export class NatsProxy {
   private server?: Server;
@@ -21,6 +23,7 @@ export class NatsProxy {
 
   /** Accepts connections again (the first time on a free port, then on the same one). */
   async start(): Promise<void> {
+    if (this.port === 0) this.port = await stablePort();
     const server = createServer((client) => {
       const upstream = connect(this.upstreamPort, this.upstreamHost);
       for (const socket of [client, upstream]) {
@@ -35,7 +38,6 @@ export class NatsProxy {
     });
     server.listen(this.port, '127.0.0.1');
     await once(server, 'listening');
-    this.port = (server.address() as AddressInfo).port;
     this.server = server;
   }
 

@@ -1,13 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acceptsConnections } from './ports';
 
 /**
  * A NATS server with JetStream that a test owns (`nats-server -js -p PORT -sd DIR`), on a port of
- * its own, so it can stop the broker and start it again on the same port and store.
+ * its own (a `stablePort()`), so it can stop the broker and start it again on the same port and
+ * store.
  */
 export class OwnNatsServer {
   private process?: ChildProcess;
@@ -52,15 +53,4 @@ export class OwnNatsServer {
     await this.stop();
     rmSync(this.storeDir, { recursive: true, force: true });
   }
-}
-
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

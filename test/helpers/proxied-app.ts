@@ -1,12 +1,12 @@
 import { Permission } from '../../src/auth/permissions';
 import { FaultProxy } from './fault-proxy';
 import { insertImageRow } from './image-rows';
-import { freePortInRange } from './ports';
+import { listenOnFreePort } from './ports';
 import { createTestApp, TestApp, TestAppOptions } from './test-app';
 import { createTestDatabase, TestDatabase } from './test-database';
 import { tokenWith } from './tokens';
 
-/** The service on MySQL/MariaDB through a fault proxy, listening on a port of the hardening range. */
+/** The service on MySQL/MariaDB through a fault proxy, listening on a port the kernel picks. */
 export interface ProxiedApp {
   readonly proxy: FaultProxy;
   readonly testApp: TestApp;
@@ -30,8 +30,7 @@ export async function startProxiedApp(options: TestAppOptions = {}): Promise<Pro
       config: { ...database.config, host: '127.0.0.1', port: proxy.port },
     },
   });
-  const port = await freePortInRange();
-  await testApp.app.listen(port, '127.0.0.1');
+  const port = await listenOnFreePort(testApp.app);
   const known = await insertImageRow(testApp.dataSource);
   return {
     proxy,

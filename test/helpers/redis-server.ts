@@ -57,7 +57,7 @@ async function pingUntil(url: string, answers: boolean, deadlineMs: number): Pro
 
 /**
  * A Redis server of a test's own (no persistence, loopback only), that the test can stop, pause
- * and start again on the same port.
+ * and start again on the same port (a `stablePort()`).
  */
 export class OwnRedisServer {
   private child?: ChildProcess;

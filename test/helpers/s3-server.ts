@@ -1,30 +1,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { acceptsConnections } from './ports';
 
 /** s3rver's fixed credentials, given to the AWS SDK through its usual environment variables. */
 export const S3RVER_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 
 const S3RVER = join(__dirname, '..', '..', 'node_modules', 's3rver', 'bin', 's3rver.js');
 
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /**
- * A real S3-protocol server (`s3rver`, in a process of its own) on a port of the test's range
- * (w22-storage: 35100-35199), with one bucket. `stop()` kills it outright and `start()` brings it
+ * A real S3-protocol server (`s3rver`, in a process of its own) on a port of its own (a
+ * `stablePort()`), with one bucket. `stop()` kills it outright and `start()` brings it
  * back on the same port with the same data, so a test can take the store away mid-operation.
  */
 export class S3TestServer {
@@ -41,7 +30,7 @@ export class S3TestServer {
   }
 
   async start(): Promise<void> {
-    if (await portAnswers(this.port)) throw new Error(`port ${this.port} is already taken`);
+    if (await acceptsConnections(this.port)) throw new Error(`port ${this.port} is already taken`);
     const child = spawn(
       process.execPath,
       [S3RVER, '-d', this.directory, '-a', '127.0.0.1', '-p', String(this.port), '-s'].concat([
@@ -55,7 +44,7 @@ export class S3TestServer {
     this.process = child;
     for (let attempt = 0; attempt < 200; attempt++) {
       if (child.exitCode !== null) throw new Error(`s3rver exited: ${errors}`);
-      if (await portAnswers(this.port)) return;
+      if (await acceptsConnections(this.port)) return;
       await sleep(50);
     }
     throw new Error(`s3rver did not answer on port ${this.port}: ${errors}`);
