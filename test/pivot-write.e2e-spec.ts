@@ -316,6 +316,35 @@ describeEachDatabase(
         expect(await snapshot(dataSource, pivot)).toEqual(before);
       });
 
+      it('should name a parent by its exact key: another case, a trailing space or NUL is a 404 on every route', async () => {
+        // The free pair, linked (by the attach test above, or here when run alone).
+        const { key, image } = pivot.free;
+        const other = pivot.linked.image;
+        await http()
+          .post(url(pivot, key, image))
+          .set('Authorization', everything());
+        const before = await snapshot(dataSource, pivot);
+        // MariaDB's collations compare case-insensitively and ignore trailing spaces; SQLite's `=` does not.
+        for (const spelling of [key.toUpperCase(), `${key}%20`, `${key}%00`]) {
+          const answers = [
+            await http().get(url(pivot, spelling, image)),
+            await http()
+              .post(url(pivot, spelling, other))
+              .set('Authorization', everything()),
+            await http()
+              .delete(url(pivot, spelling, image))
+              .set('Authorization', everything()),
+          ];
+          expect(
+            answers.map((answer): unknown[] => [spelling, answer.status, answer.body]),
+          ).toEqual(answers.map(() => [spelling, 404, NOT_FOUND]));
+        }
+        expect(await snapshot(dataSource, pivot)).toEqual(before);
+        await http()
+          .get(url(pivot, key, image))
+          .expect(200);
+      });
+
       it('should check 401, then 403 (both permissions are needed), before 404', async () => {
         const before = await snapshot(dataSource, pivot);
         const missing = url(pivot, 'no_such_parent', MISSING_IMAGE);
