@@ -26,6 +26,7 @@ export const UPLOAD_MESSAGES = {
   oneFile: 'The file field must be a single file.',
   pathNotAccepted: 'The path field is not accepted with a file upload: the service names the file.',
   facetRequired: 'The facet field is required.',
+  facetOnce: 'The facet field must be given once.',
   malformed: 'Malformed multipart body.',
   tooManyParts: 'The form has too many fields.',
 } as const;
@@ -65,6 +66,7 @@ interface FormState {
   file: 'absent' | 'stored' | 'spooled' | 'not-an-image';
   facetValue?: string;
   facetSeen: boolean;
+  facetTwice?: boolean;
   pathSeen: boolean;
   stored?: { readonly path: string; readonly file: StoredFile };
   spooled?: SpooledFile;
@@ -124,9 +126,11 @@ export async function receiveImageUpload(
     });
     for await (const part of parts) {
       if (part.type === 'field') {
-        if (part.fieldname === 'facet' && !state.facetSeen) {
+        if (part.fieldname === 'facet') {
+          // A repeated facet is refused, as a repeated query parameter is: which one was meant?
+          if (state.facetSeen) state.facetTwice = true;
           state.facetSeen = true;
-          state.facetValue = part.valueTruncated ? '' : String(part.value);
+          state.facetValue ??= part.valueTruncated ? '' : String(part.value);
         } else if (part.fieldname === 'path') {
           state.pathSeen = true;
         }
@@ -143,6 +147,7 @@ export async function receiveImageUpload(
     if (state.file === 'absent') errors.file = [UPLOAD_MESSAGES.fileRequired];
     if (state.file === 'not-an-image') errors.file = [UPLOAD_MESSAGES.notAnImage];
     if (!state.facetSeen) errors.facet = [UPLOAD_MESSAGES.facetRequired];
+    else if (state.facetTwice === true) errors.facet = [UPLOAD_MESSAGES.facetOnce];
     else if (facet === undefined) errors.facet = [invalidFacetMessage()];
     if (state.pathSeen) errors.path = [UPLOAD_MESSAGES.pathNotAccepted];
     if (Object.keys(errors).length > 0 || facet === undefined) {
