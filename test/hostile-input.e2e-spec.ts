@@ -75,6 +75,39 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     expect(await readImageRow(context().dataSource, row.image_id)).toEqual(row);
   });
 
+  it('should answer a body that is not UTF-8 with 400 Malformed JSON body (was "Bad Request."), on creates and attaches', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    const notUtf8 = [
+      Buffer.from('{"path":"a\xff.png","facet":2}', 'latin1'),
+      Buffer.from('{"path":"a\xc3.png","facet":2}', 'latin1'),
+      // A gzip-compressed body sent as if it were JSON.
+      Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]),
+    ];
+    for (const body of notUtf8) {
+      for (const url of ['/api/image', '/api/animeimage/no_such_anime/1']) {
+        const response = await context()
+          .http()
+          .post(url)
+          .set('Authorization', bearer(tokenWith(...Object.values(Permission))))
+          .set('Content-Type', 'application/json')
+          // The bytes as they are (superagent would send a Buffer as JSON of its own; it writes
+          // whatever serialize returns, though typed as a string).
+          .serialize((bytes: Buffer) => bytes as unknown as string)
+          .send(body);
+        expect({ url, status: response.status, body: response.body }).toEqual({
+          url,
+          status: 400,
+          body: MALFORMED_JSON,
+        });
+      }
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    // UTF-8 is still taken, multi-byte characters included.
+    const path = 'cover/é😀.png';
+    const ok = await post(JSON.stringify({ path, facet: 2 })).expect(201);
+    expect(ok.body.image.path).toBe(path);
+  });
+
   it('should not be fooled by brackets inside strings', async () => {
     const path = `${'['.repeat(40)}/cover.jpg`;
     const response = await post(JSON.stringify({ path, facet: 'Cover' })).expect(201);
