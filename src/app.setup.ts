@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { isValidHostHeader } from './common/host-header';
 import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
-import { exceedsJsonDepth } from './common/json-body';
+import { ENCODED_BODY_MESSAGE, exceedsJsonDepth, isContentEncoded } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
 import { corsOptionsFor, HELMET_OPTIONS } from './common/security-headers';
@@ -116,7 +116,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     done();
   });
 
-  // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed).
+  // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed), and
+  // so is a compressed one (it was parsed as if it were not).
   // Fastify's own JSON parser (with prototype-poisoning protection) does the parsing; an empty body
   // counts as no body, and a body that is not JSON, or nests deeper than 32 levels, is the
   // contract's 400.
@@ -129,6 +130,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     /^application\/(?:[\w.+-]+\+)?json(?:$|;)/,
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
     (request, bytes, done) => {
+      if (isContentEncoded(request.headers)) {
+        return done(new ApiError(415, ENCODED_BODY_MESSAGE), undefined);
+      }
       let body: string;
       try {
         body = utf8.decode(bytes as Buffer);

@@ -8,6 +8,7 @@ import { pipeline as pipe, type Readable, Transform, Writable } from 'node:strea
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, ValidationFailedError } from '../common/api-error';
+import { ENCODED_BODY_MESSAGE, isContentEncoded } from '../common/json-body';
 import {
   ByteLimit,
   detectImageType,
@@ -117,6 +118,7 @@ export async function receiveImageUpload(
   maxBytes: number,
   spoolDirectory: string = tmpdir(),
 ): Promise<ReceivedUpload> {
+  if (isContentEncoded(request.headers)) throw new ApiError(415, ENCODED_BODY_MESSAGE);
   const state: FormState = { file: 'absent', facetSeen: false, pathSeen: false };
   try {
     const parts = request.parts({
