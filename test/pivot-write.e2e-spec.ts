@@ -432,6 +432,33 @@ describeEachDatabase(
       });
     });
 
+    it('should reach a parent whose key is 255 code points of emoji (510 UTF-16 units), and no longer one', async () => {
+      const slug = '\u{1F600}'.repeat(255);
+      const stamp = '2024-05-01 00:00:00.000000';
+      await dataSource.query(
+        'INSERT INTO anime (name, slug, created_at, updated_at) VALUES (?, ?, ?, ?)',
+        ['Emoji', slug, stamp, stamp],
+      );
+      const [{ anime_id: id }] = await dataSource.query<{ anime_id: number | string }[]>(
+        'SELECT anime_id FROM anime WHERE name = ?',
+        ['Emoji'],
+      );
+      const path = `/api/animeimage/${encodeURIComponent(slug)}/1`;
+      const attached = await http().post(path).set('Authorization', everything()).expect(201);
+      expect(attached.headers.location).toBe(`${PUBLIC_URL}${path}`);
+      expect(attached.body.animeimage).toMatchObject({ anime_id: Number(id), image_id: 1 });
+      await http().get(path).expect(200);
+      await http()
+        .delete(path)
+        .set('Authorization', everything())
+        .expect(200)
+        .expect({ message: "Image 'anime/cover/bebop.jpg' has been detached from Anime 'Emoji'." });
+      expect(await linkRows(dataSource, CASES[0], Number(id), 1)).toEqual([]);
+      // One code point more cannot be stored: it names nothing.
+      const longer = `/api/animeimage/${encodeURIComponent(`${slug}a`)}/1`;
+      await http().get(longer).expect(404).expect(NOT_FOUND);
+    });
+
     describe('artistimage depth', () => {
       const artist = CASES[1];
       const depthOf = async (artistId: number, imageId: number) =>
