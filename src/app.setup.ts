@@ -7,7 +7,12 @@ import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { isValidHostHeader } from './common/host-header';
 import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
-import { BODY_LIMIT_BYTES, exceedsJsonDepth } from './common/json-body';
+import {
+  BODY_LIMIT_BYTES,
+  ENCODED_BODY_MESSAGE,
+  exceedsJsonDepth,
+  isContentEncoded,
+} from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
 import { corsOptionsFor, HELMET_OPTIONS } from './common/security-headers';
@@ -114,21 +119,34 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     done();
   });
 
-  // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed).
+  // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed), and
+  // so is a compressed one (it was parsed as if it were not).
   // Fastify's own JSON parser (with prototype-poisoning protection) does the parsing; an empty body
   // counts as no body, and a body that is not JSON, or nests deeper than 32 levels, is the
   // contract's 400.
+  // Read as bytes: Fastify's string reading turns bytes that are not UTF-8 into a length mismatch
+  // answered "Bad Request."; a body that is not UTF-8 is not JSON (RFC 8259), so it is malformed.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
     /^application\/(?:[\w.+-]+\+)?json(?:$|;)/,
-    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
-    (request, body, done) => {
-      if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-      if (exceedsJsonDepth(body as string)) {
+    { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
+    (request, bytes, done) => {
+      if (isContentEncoded(request.headers)) {
+        return done(new ApiError(415, ENCODED_BODY_MESSAGE), undefined);
+      }
+      let body: string;
+      try {
+        body = utf8.decode(bytes as Buffer);
+      } catch {
         return done(new ApiError(400, 'Malformed JSON body.'), undefined);
       }
-      void parseJson(request, body as string, (error, value) => {
+      if (body.trim() === '') return done(null, undefined);
+      if (exceedsJsonDepth(body)) {
+        return done(new ApiError(400, 'Malformed JSON body.'), undefined);
+      }
+      void parseJson(request, body, (error, value) => {
         if (error) done(new ApiError(400, 'Malformed JSON body.'), undefined);
         else done(null, value);
       });

@@ -1,5 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import { sign } from 'jsonwebtoken';
 import { Permission } from '../src/auth/permissions';
+import { pngFile } from '../src/storage/testing/image-files';
+import { multipartForm } from '../src/storage/testing/multipart-form';
 import { countRows, insertImageRow, readImageRow } from './helpers/image-rows';
 import { listenOnFreePort } from './helpers/ports';
 import { rawHttp } from './helpers/raw-http';
@@ -66,6 +69,85 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
       expect(response.body).toEqual(MALFORMED_JSON);
     }
     expect(await readImageRow(context().dataSource, row.image_id)).toEqual(row);
+  });
+
+  it('should answer a body that is not UTF-8 with 400 Malformed JSON body (was "Bad Request."), on creates and attaches', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    const notUtf8 = [
+      Buffer.from('{"path":"a\xff.png","facet":2}', 'latin1'),
+      Buffer.from('{"path":"a\xc3.png","facet":2}', 'latin1'),
+      // A gzip-compressed body sent as if it were JSON.
+      Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]),
+    ];
+    for (const body of notUtf8) {
+      for (const url of ['/api/image', '/api/animeimage/no_such_anime/1']) {
+        const response = await context()
+          .http()
+          .post(url)
+          .set('Authorization', bearer(tokenWith(...Object.values(Permission))))
+          .set('Content-Type', 'application/json')
+          // The bytes as they are (superagent would send a Buffer as JSON of its own; it writes
+          // whatever serialize returns, though typed as a string).
+          .serialize((bytes: Buffer) => bytes as unknown as string)
+          .send(body);
+        expect({ url, status: response.status, body: response.body }).toEqual({
+          url,
+          status: 400,
+          body: MALFORMED_JSON,
+        });
+      }
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    // UTF-8 is still taken, multi-byte characters included.
+    const path = 'cover/é😀.png';
+    const ok = await post(JSON.stringify({ path, facet: 2 })).expect(201);
+    expect(ok.body.image.path).toBe(path);
+  });
+
+  it('should answer a compressed body with 415 (a br-labelled body was parsed as plain JSON), and store nothing', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    const message = 'Unsupported Content-Encoding: send the body uncompressed.';
+    const json = JSON.stringify({ path: 'cover/encoded.png', facet: 'Cover' });
+    const cases: [string, string, Buffer][] = [
+      ['/api/image', 'gzip', gzipSync(json)],
+      ['/api/image', 'br', Buffer.from(json)],
+      ['/api/image', 'GZIP, identity', gzipSync(json)],
+      ['/api/animeimage/no_such_anime/1', 'deflate', Buffer.from('{}')],
+    ];
+    for (const [url, encoding, body] of cases) {
+      const response = await context()
+        .http()
+        .post(url)
+        .set('Authorization', bearer(tokenWith(...Object.values(Permission))))
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(body);
+      expect({ url, encoding, status: response.status, body: response.body }).toEqual({
+        url,
+        encoding,
+        status: 415,
+        body: { message },
+      });
+    }
+    const { body, contentType } = multipartForm([
+      { name: 'facet', value: 'Cover' },
+      { name: 'file', content: pngFile() },
+    ]);
+    const upload = await context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', writer())
+      .set('Content-Type', contentType)
+      .set('Content-Encoding', 'gzip')
+      .send(body);
+    expect({ status: upload.status, body: upload.body }).toEqual({
+      status: 415,
+      body: { message },
+    });
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    // `identity` is no encoding at all.
+    await post(json).set('Content-Encoding', 'identity').expect(201);
   });
 
   it('should not be fooled by brackets inside strings', async () => {

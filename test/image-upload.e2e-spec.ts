@@ -139,6 +139,15 @@ describeEachDatabase(
         { facet: [UPLOAD_MESSAGES.facetRequired] },
       ],
       [
+        'a facet given twice (which one was meant?)',
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'file', content: pngFile() },
+          { name: 'facet', value: 'Grill' },
+        ],
+        { facet: [UPLOAD_MESSAGES.facetOnce] },
+      ],
+      [
         'a path field',
         [
           { name: 'facet', value: 'Cover' },

@@ -375,6 +375,46 @@ describeEachDatabase(
         expect(onShow.status).toBe(422);
         expect(Object.keys(onShow.body.errors)).toEqual(['filter.image.facet']);
       });
+
+      it('should refuse list-only parameters on show with messages that end in no empty list', async () => {
+        const show = `/api/${pivot.name}/${pivot.keyOf(links[0][0])}/${links[0][1]}`;
+        const one = `showing one ${pivot.name}`;
+        const none = `Showing one ${pivot.name} takes no filter or sort.`;
+        const listed = `filters the listed ${pivot.name}s, so it is not accepted when ${one}`;
+        const refused: [string, string, string][] = [
+          [
+            'sort=image_id',
+            'sort',
+            `sort orders a list of ${pivot.name}s, so it is not accepted when ${one}. ${none}`,
+          ],
+          [
+            'sort[image]=path',
+            'sort.image',
+            `sort[image] can't be used: each ${pivot.name} has one image, there is nothing to order. ${none}`,
+          ],
+          [
+            `sort[${pivot.name}]=image_id`,
+            `sort.${pivot.name}`,
+            `sort[${pivot.name}] orders a list of ${pivot.name}s, so it is not accepted when ${one}. ${none}`,
+          ],
+          ['filter[image_id]=1', 'filter.image_id', `filter[image_id] ${listed}. ${none}`],
+          [
+            'filter[image][facet]=Cover',
+            'filter.image.facet',
+            `filter[image][facet] ${listed}. ${none}`,
+          ],
+          ['filter[nope][x]=1', 'filter.nope.x', `Unknown type 'nope' in filter[nope][x]. ${none}`],
+          ['filter[nope]=1', 'filter.nope', `Unknown filter 'nope' in filter[nope]. ${none}`],
+        ];
+        for (const [query, key, message] of refused) {
+          const response = await http().get(`${show}?${query}`);
+          expect({ query, status: response.status, body: response.body }).toEqual({
+            query,
+            status: 422,
+            body: { message, errors: { [key]: [message] } },
+          });
+        }
+      });
     });
 
     it('should describe a list in the README shape: /api/animeimage?include=anime,image&page[size]=5', async () => {

@@ -316,6 +316,35 @@ describeEachDatabase(
         expect(await snapshot(dataSource, pivot)).toEqual(before);
       });
 
+      it('should name a parent by its exact key: another case, a trailing space or NUL is a 404 on every route', async () => {
+        // The free pair, linked (by the attach test above, or here when run alone).
+        const { key, image } = pivot.free;
+        const other = pivot.linked.image;
+        await http()
+          .post(url(pivot, key, image))
+          .set('Authorization', everything());
+        const before = await snapshot(dataSource, pivot);
+        // MariaDB's collations compare case-insensitively and ignore trailing spaces; SQLite's `=` does not.
+        for (const spelling of [key.toUpperCase(), `${key}%20`, `${key}%00`]) {
+          const answers = [
+            await http().get(url(pivot, spelling, image)),
+            await http()
+              .post(url(pivot, spelling, other))
+              .set('Authorization', everything()),
+            await http()
+              .delete(url(pivot, spelling, image))
+              .set('Authorization', everything()),
+          ];
+          expect(
+            answers.map((answer): unknown[] => [spelling, answer.status, answer.body]),
+          ).toEqual(answers.map(() => [spelling, 404, NOT_FOUND]));
+        }
+        expect(await snapshot(dataSource, pivot)).toEqual(before);
+        await http()
+          .get(url(pivot, key, image))
+          .expect(200);
+      });
+
       it('should check 401, then 403 (both permissions are needed), before 404', async () => {
         const before = await snapshot(dataSource, pivot);
         const missing = url(pivot, 'no_such_parent', MISSING_IMAGE);
@@ -401,6 +430,33 @@ describeEachDatabase(
         expect(await related()).toEqual(had);
         await http().get(show).set('If-None-Match', showAfter.headers.etag).expect(200);
       });
+    });
+
+    it('should reach a parent whose key is 255 code points of emoji (510 UTF-16 units), and no longer one', async () => {
+      const slug = '\u{1F600}'.repeat(255);
+      const stamp = '2024-05-01 00:00:00.000000';
+      await dataSource.query(
+        'INSERT INTO anime (name, slug, created_at, updated_at) VALUES (?, ?, ?, ?)',
+        ['Emoji', slug, stamp, stamp],
+      );
+      const [{ anime_id: id }] = await dataSource.query<{ anime_id: number | string }[]>(
+        'SELECT anime_id FROM anime WHERE name = ?',
+        ['Emoji'],
+      );
+      const path = `/api/animeimage/${encodeURIComponent(slug)}/1`;
+      const attached = await http().post(path).set('Authorization', everything()).expect(201);
+      expect(attached.headers.location).toBe(`${PUBLIC_URL}${path}`);
+      expect(attached.body.animeimage).toMatchObject({ anime_id: Number(id), image_id: 1 });
+      await http().get(path).expect(200);
+      await http()
+        .delete(path)
+        .set('Authorization', everything())
+        .expect(200)
+        .expect({ message: "Image 'anime/cover/bebop.jpg' has been detached from Anime 'Emoji'." });
+      expect(await linkRows(dataSource, CASES[0], Number(id), 1)).toEqual([]);
+      // One code point more cannot be stored: it names nothing.
+      const longer = `/api/animeimage/${encodeURIComponent(`${slug}a`)}/1`;
+      await http().get(longer).expect(404).expect(NOT_FOUND);
     });
 
     describe('artistimage depth', () => {

@@ -1,3 +1,14 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The 415 of a body sent `Content-Encoding: gzip` (br, deflate...): the service decodes none. */
+export const ENCODED_BODY_MESSAGE = 'Unsupported Content-Encoding: send the body uncompressed.';
+
+/** Whether a request says its body is content-encoded (anything but `identity`). */
+export function isContentEncoded(headers: IncomingHttpHeaders): boolean {
+  const encoding = headers['content-encoding'];
+  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
+}
+
 /** The largest JSON body (and message) the service reads: a larger one is a 413 (API.md). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 

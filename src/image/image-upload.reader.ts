@@ -8,6 +8,7 @@ import { pipeline as pipe, type Readable, Transform, Writable } from 'node:strea
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, ValidationFailedError } from '../common/api-error';
+import { ENCODED_BODY_MESSAGE, isContentEncoded } from '../common/json-body';
 import {
   ByteLimit,
   detectImageType,
@@ -26,6 +27,7 @@ export const UPLOAD_MESSAGES = {
   oneFile: 'The file field must be a single file.',
   pathNotAccepted: 'The path field is not accepted with a file upload: the service names the file.',
   facetRequired: 'The facet field is required.',
+  facetOnce: 'The facet field must be given once.',
   malformed: 'Malformed multipart body.',
   tooManyParts: 'The form has too many fields.',
 } as const;
@@ -65,6 +67,7 @@ interface FormState {
   file: 'absent' | 'stored' | 'spooled' | 'not-an-image';
   facetValue?: string;
   facetSeen: boolean;
+  facetTwice?: boolean;
   pathSeen: boolean;
   stored?: { readonly path: string; readonly file: StoredFile };
   spooled?: SpooledFile;
@@ -115,6 +118,7 @@ export async function receiveImageUpload(
   maxBytes: number,
   spoolDirectory: string = tmpdir(),
 ): Promise<ReceivedUpload> {
+  if (isContentEncoded(request.headers)) throw new ApiError(415, ENCODED_BODY_MESSAGE);
   const state: FormState = { file: 'absent', facetSeen: false, pathSeen: false };
   try {
     const parts = request.parts({
@@ -124,9 +128,11 @@ export async function receiveImageUpload(
     });
     for await (const part of parts) {
       if (part.type === 'field') {
-        if (part.fieldname === 'facet' && !state.facetSeen) {
+        if (part.fieldname === 'facet') {
+          // A repeated facet is refused, as a repeated query parameter is: which one was meant?
+          if (state.facetSeen) state.facetTwice = true;
           state.facetSeen = true;
-          state.facetValue = part.valueTruncated ? '' : String(part.value);
+          state.facetValue ??= part.valueTruncated ? '' : String(part.value);
         } else if (part.fieldname === 'path') {
           state.pathSeen = true;
         }
@@ -143,6 +149,7 @@ export async function receiveImageUpload(
     if (state.file === 'absent') errors.file = [UPLOAD_MESSAGES.fileRequired];
     if (state.file === 'not-an-image') errors.file = [UPLOAD_MESSAGES.notAnImage];
     if (!state.facetSeen) errors.facet = [UPLOAD_MESSAGES.facetRequired];
+    else if (state.facetTwice === true) errors.facet = [UPLOAD_MESSAGES.facetOnce];
     else if (facet === undefined) errors.facet = [invalidFacetMessage()];
     if (state.pathSeen) errors.path = [UPLOAD_MESSAGES.pathNotAccepted];
     if (Object.keys(errors).length > 0 || facet === undefined) {

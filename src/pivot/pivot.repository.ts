@@ -57,7 +57,9 @@ export class PivotWriteTransaction {
     const rows = await this.select(schema.table, columnsOf(schema), conditions, {
       live: schema.softDeletes,
     });
-    return rows[0];
+    // The key is unique under the column's collation, which on MySQL ignores case and trailing
+    // spaces: only the exact spelling names the parent (as on SQLite).
+    return rows.find((row) => row[keyColumn] === key);
   }
 
   /** A live image. */

@@ -38,6 +38,11 @@ export interface LinkTarget {
 /** The longest public key a parent can have (`slug`, `hashid`: varchar(255) or less). */
 const MAX_PARENT_KEY_LENGTH = 255;
 
+/** Longer than a varchar(255) stores: counted in code points (an emoji is two UTF-16 units). */
+function tooLongForKey(key: string): boolean {
+  return key.length > MAX_PARENT_KEY_LENGTH && [...key].length > MAX_PARENT_KEY_LENGTH;
+}
+
 /**
  * The parent key and image id of a route: a key that can't be stored, or an image id that is not a
  * positive integer, names no link (404 "Not Found.", like a link that does not exist).
@@ -50,7 +55,7 @@ export function linkTarget(parentKey: unknown, image: unknown): LinkTarget {
   if (
     typeof key !== 'string' ||
     key.length === 0 ||
-    key.length > MAX_PARENT_KEY_LENGTH ||
+    tooLongForKey(key) ||
     !Number.isSafeInteger(imageId) ||
     imageId < 1
   ) {

@@ -11,6 +11,20 @@ export function failParameter(key: string, message: string): never {
   throw ValidationFailedError.of(key, message);
 }
 
+/**
+ * What a refusal offers instead (`offer` of the names joined by commas), or, when nothing is (a show
+ * of a resource with no included arrays, as a pivot link), that its show takes no filter or sort.
+ */
+export function allowedInstead(
+  names: readonly string[],
+  singularKey: string,
+  offer: (list: string) => string,
+): string {
+  return names.length > 0
+    ? offer(names.join(', '))
+    : `Showing one ${singularKey} takes no filter or sort.`;
+}
+
 /** Quotes client text for a message, cut short so a huge value never bloats the error body. */
 export function quote(text: string): string {
   const shown = text.length > MAX_ECHO_LENGTH ? `${text.slice(0, MAX_ECHO_LENGTH)}…` : text;

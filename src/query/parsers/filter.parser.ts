@@ -1,4 +1,4 @@
-import { failParameter, quote } from '../query-error';
+import { allowedInstead, failParameter, quote } from '../query-error';
 import { bracketedKey } from '../query-key';
 import { belongsToTypes, findField, resourcesOf } from '../query-schema.helpers';
 import {
@@ -305,7 +305,11 @@ export function parseFilterParameter(
           : `Unknown type ${quote(scope)} in ${context.label}.`;
       failParameter(
         context.key,
-        `${refusal} Types: ${visible.map((candidate) => candidate.type).join(', ')}.`,
+        `${refusal} ${allowedInstead(
+          visible.map((candidate) => candidate.type),
+          schema.singularKey,
+          (list) => `Types: ${list}.`,
+        )}`,
       );
     }
     // A to-one relation's soft-deleted rows hide their root rows: no trashed filter for them.
@@ -343,12 +347,16 @@ export function parseFilterParameter(
     return definition?.filterable === true ? [{ resource, field: definition }] : [];
   });
   if (targets.length === 0) {
-    const allowed = [...filterNames(unscoped), ...special].join(', ');
+    const allowed = [...filterNames(unscoped), ...special];
     const rootOnly = mode === 'show' && findField(schema, field)?.filterable === true;
+    const narrows = allowed.length > 0 ? '; filters here narrow the included arrays' : '';
     const refusal = rootOnly
-      ? `${context.label} filters the listed ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}; filters here narrow the included arrays.`
+      ? `${context.label} filters the listed ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}${narrows}.`
       : `Unknown filter ${quote(field)} in ${context.label}.`;
-    failParameter(context.key, `${refusal} Allowed filters: ${allowed}.`);
+    failParameter(
+      context.key,
+      `${refusal} ${allowedInstead(allowed, schema.singularKey, (list) => `Allowed filters: ${list}.`)}`,
+    );
   }
   return {
     kind: 'condition',

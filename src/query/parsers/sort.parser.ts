@@ -1,4 +1,4 @@
-import { failParameter, quote } from '../query-error';
+import { allowedInstead, failParameter, quote } from '../query-error';
 import { belongsToTypes, findResource, resourcesOf } from '../query-schema.helpers';
 import type {
   QueryMode,
@@ -95,7 +95,7 @@ export function parseSortParameter(
     if (mode === 'show') {
       failParameter(
         SORT_KEY,
-        `sort orders a list of ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}. Sort included arrays with sort[<type>] (types: ${relatedTypes.join(', ')}).`,
+        `sort orders a list of ${schema.pluralKey}, so it is not accepted when showing one ${schema.singularKey}. ${allowedInstead(relatedTypes, schema.singularKey, (list) => `Sort included arrays with sort[<type>] (types: ${list}).`)}`,
       );
     }
     const spec = parseSortList(value, schema, {
@@ -117,7 +117,7 @@ export function parseSortParameter(
         : `Unknown sort parameter ${quote(`sort[${segments.join('][')}]`)}.`;
     failParameter(
       key,
-      `${refusal} Use sort[<type>] with a type among: ${allowedTypes.join(', ')}.`,
+      `${refusal} ${allowedInstead(allowedTypes, schema.singularKey, (list) => `Use sort[<type>] with a type among: ${list}.`)}`,
     );
   }
   const isRoot = type === schema.type;

@@ -342,7 +342,12 @@ export function selectOne(
     const named = parts.toOne.get(relation.name);
     if (named === undefined) continue;
     const related = relation.resource;
-    const where = named.map(([column, value]) => `${dialect.escape(column)} = ${bag.bind(value)}`);
+    // A path names the row by its exact key: the index finds it, BINARY refuses another spelling.
+    const where = named.map(([name, value]) => {
+      const column = dialect.escape(name);
+      const equal = `${column} = ${bag.bind(value)}`;
+      return dialect.collatedEquals ? `${equal} AND BINARY ${column} = ${bag.bind(value)}` : equal;
+    });
     conditions.push(
       `${alias}.${dialect.escape(relation.foreignKey)} = (SELECT ${dialect.escape(related.primaryKey)}` +
         ` FROM ${dialect.escape(related.table)} WHERE ${where.join(' AND ')})`,

@@ -33,6 +33,11 @@ export interface SqlDialect {
   readonly hasTestsPrefix: string;
   /** Likewise for a page whose to-one tests pass many rows (no side pinned: see `selectPage`). */
   readonly toOneTestsPrefix: string;
+  /**
+   * Whether `=` on text follows a collation that ignores case and trailing spaces (the MySQL
+   * family's `_ci` collations; SQLite compares bytes): then an exact match also needs `BINARY`.
+   */
+  readonly collatedEquals: boolean;
 }
 
 /**
@@ -72,6 +77,7 @@ export function dialectOf(dataSource: DataSource): SqlDialect {
       bindsLists: mysqlFamily,
       hasTestsPrefix: mysqlFamily ? MARIADB_NO_MATERIALIZATION : '',
       toOneTestsPrefix: mysqlFamily ? MARIADB_DEPENDENT_SUBQUERIES : '',
+      collatedEquals: mysqlFamily,
     };
     dialects.set(dataSource, dialect);
   }
