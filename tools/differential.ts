@@ -76,13 +76,6 @@ function parse(text: string): unknown {
   }
 }
 
-/** Cursors are opaque and signed: the differ compares where they lead, not their bytes. */
-function withoutCursors(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value ?? null).replace(/page(%5B|\[)cursor(%5D|\])=[^&"]*/g, 'page[cursor]=*'),
-  );
-}
-
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return 'array';
   if (value && typeof value === 'object') {
@@ -103,7 +96,7 @@ function requestIdOf(answer: Answer, probe: Probe): string {
 }
 
 function describe(answer: Answer, probe: Probe): Record<string, unknown> {
-  const body = withoutCursors(parse(answer.text));
+  const body = parse(answer.text);
   return {
     status: answer.status,
     body: probe.shapeOnly ? shape(body) : body,
@@ -554,6 +547,54 @@ function listProbes(): Probe[] {
   return probes;
 }
 
+/** Equivalent queries in other spellings, one after the other: links must repeat each one's own spelling. */
+function spellingProbes(): Probe[] {
+  const groups = [
+    [
+      'include=anime,studios',
+      'include=studios,anime',
+      'include=%20anime,studios%20',
+      'include=anime%2Cstudios',
+    ],
+    [
+      'page[size]=3&sort=-path',
+      'sort=-path&page[size]=3',
+      'page%5Bsize%5D=3&sort=-path',
+      'page[size]=03&sort=-path',
+    ],
+    [
+      'filter[facet]=Grill&page[size]=4',
+      'filter[facet]=grill&page[size]=4',
+      'filter[facet-eq]=GRILL&page[size]=4',
+      'filter[image][facet]=Grill&page[size]=4',
+    ],
+    ['page[size]=15', '', 'page[number]=1', 'page[size]=15&page[number]=1'],
+    [
+      'fields[image]=path,image_id',
+      'fields[image]=image_id,path',
+      'fields[image]=%20path,image_id',
+    ],
+    [
+      'filter[facet]=Cover',
+      'filter[facet]=Large%20Cover',
+      'filter[facet]=large+cover',
+      'filter[facet]=1',
+    ],
+    [
+      'sort=facet,-image_id',
+      'sort=facet,-image_id&page[number]=1',
+      'sort=%20facet%20,%20-image_id',
+    ],
+  ];
+  return groups.flatMap((group) =>
+    [...group, ...group].map((query) => ({
+      family: 'list.spelling',
+      method: 'GET',
+      path: `/api/image?${query}`,
+    })),
+  );
+}
+
 function showProbes(): Probe[] {
   const probes: Probe[] = [];
   const show = (family: string, id: string, query = '') =>
@@ -665,6 +706,7 @@ function writeProbes(): Probe[] {
     noSub: `Bearer ${sign({ permissions: all }, JWT_SECRET, { expiresIn: '1h' })}`,
     none_alg: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`,
     noPerms: `Bearer ${token([])}`,
+    createOnly: `Bearer ${token(['create image'])}`,
     all: `Bearer ${token(all)}`,
   };
   const routes: [string, string][] = [
@@ -885,6 +927,120 @@ async function walk(start: string, found: Difference[]): Promise<number> {
   return sent;
 }
 
+/** Timestamps written during the run say only that they are recent, and whether they equal created_at. */
+function withoutNow(value: unknown): unknown {
+  const recent = (text: unknown) =>
+    typeof text === 'string' &&
+    /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(text) &&
+    Date.now() - Date.parse(text) < 3_600_000;
+  return JSON.parse(
+    JSON.stringify(value),
+    function (this: Record<string, unknown>, key, inner: unknown) {
+      if (key === 'updated_at' && recent(inner))
+        return inner === this.created_at ? '<now, = created_at>' : '<now>';
+      return recent(inner) ? '<now>' : inner;
+    },
+  );
+}
+
+/**
+ * The write routes that succeed, on images the run creates and force-deletes itself (so the seeded rows
+ * stay as they are): create, no-op and real updates, 304s before and after, soft delete, restore, force
+ * delete, both spellings of the unprefixed routes. `{id}` is each side's own id.
+ */
+async function lifecycle(found: Difference[]): Promise<number> {
+  const all = `Bearer ${token(['create image', 'update image', 'delete image', 'restore image', 'force delete image'])}`;
+  const json = { authorization: all, 'content-type': 'application/json' };
+  const ids = { old: '', new: '' };
+  const etags = { old: '', new: '' };
+  let sent = 0;
+  const step = async (
+    method: string,
+    path: string,
+    options: { body?: string; etag?: boolean; auth?: boolean } = {},
+  ) => {
+    const answers = await Promise.all(
+      (['old', 'new'] as const).map((side) =>
+        send(side === 'old' ? OLD_URL : NEW_URL, {
+          family: 'write.lifecycle',
+          method,
+          path: path.replace('{id}', ids[side]),
+          headers: {
+            ...(options.body === undefined ? (options.auth ? { authorization: all } : {}) : json),
+            ...(options.etag ? { 'if-none-match': etags[side] } : {}),
+          },
+          body: options.body,
+        }),
+      ),
+    );
+    sent++;
+    const probe: Probe = { family: 'write.lifecycle', method, path };
+    const [oldView, newView] = answers.map((answer) => {
+      const view = describe(answer, probe);
+      const location =
+        typeof view.location === 'string' ? view.location.replace(/\d+$/, '{id}') : view.location;
+      return withoutNow({ ...view, location });
+    });
+    const what = differences(oldView, newView);
+    if (what.length) found.push({ family: probe.family, method, path, what });
+    return answers;
+  };
+  const create = async (path: string) => {
+    const [oldAnswer, newAnswer] = await step('POST', '/api/image', {
+      body: JSON.stringify({ path, facet: 'Large Cover' }),
+    });
+    ids.old = String((parse(oldAnswer.text) as { image?: { image_id: number } }).image?.image_id);
+    ids.new = String((parse(newAnswer.text) as { image?: { image_id: number } }).image?.image_id);
+  };
+  const remember = async () => {
+    const [oldAnswer, newAnswer] = await step('GET', '/api/image/{id}');
+    etags.old = String(oldAnswer.headers.etag);
+    etags.new = String(newAnswer.headers.etag);
+  };
+  for (const [n, prefix] of [
+    [1, '/api'],
+    [2, ''],
+  ] as const) {
+    await create(`differential/run-${n}.png`);
+    await remember();
+    await step('GET', '/api/image/{id}', { etag: true });
+    await step('PATCH', '/api/image/{id}', { body: '{}' });
+    await step('PUT', '/api/image/{id}', { body: '{"facet": "Cover"}' });
+    await step('GET', '/api/image/{id}', { etag: true });
+    await step('PUT', '/api/image/{id}', { body: '{"facet": 2}' });
+    await step('GET', '/api/image/{id}', { etag: true });
+    await remember();
+    const listed = `/api/image?filter[path-like]=differential/%25&fields[image]=image_id,path,facet,updated_at`;
+    const shown = '/api/image/{id}?include=anime&fields[image]=path,facet';
+    await step('GET', listed);
+    await step('GET', shown);
+    await step('PATCH', '/api/image/{id}', {
+      body: `{"path": "differential/renamed-${n}.png", "facet": "0", "x": 1}`,
+    });
+    await step('GET', listed);
+    await step('GET', shown);
+    await step('GET', '/api/image/{id}', { etag: true });
+    await step('DELETE', '/api/image/{id}', { auth: true });
+    await step('GET', listed);
+    await step('DELETE', '/api/image/{id}', { auth: true });
+    await step('PUT', '/api/image/{id}', { body: '{"facet": 1}' });
+    await step('GET', '/api/image/{id}?fields[image]=image_id,deleted_at');
+    await step(
+      'GET',
+      `/api/image?filter[trashed]=only&filter[path-like]=differential/%25&fields[image]=path,deleted_at`,
+    );
+    await step('PATCH', `${prefix}/restore/image/{id}`, { auth: true });
+    await step('PATCH', `${prefix}/restore/image/{id}`, { auth: true });
+    if (n === 2) await step('DELETE', '/api/image/{id}', { auth: true });
+    await step('GET', listed);
+    await step('DELETE', `${prefix}/forceDelete/image/{id}`, { auth: true });
+    await step('GET', listed);
+    await step('DELETE', `${prefix}/forceDelete/image/{id}`, { auth: true });
+    await step('GET', '/api/image/{id}');
+  }
+  return sent;
+}
+
 async function main(): Promise<void> {
   const probes = [...listProbes(), ...showProbes(), ...errorProbes(), ...writeProbes()];
   const found: Difference[] = [];
@@ -912,6 +1068,8 @@ async function main(): Promise<void> {
     ])
       for (const page of ['page[cursor]=&page[size]=7', 'page[size]=7'])
         walked += await walk(`/api/image?${sort}${page}${extra}`, found);
+  for (const probe of spellingProbes()) statuses.push((await compare(probe, found)).old.status);
+  const written = await lifecycle(found);
   const byStatus = new Map<number, number>();
   for (const status of statuses) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
   console.log(
@@ -925,7 +1083,7 @@ async function main(): Promise<void> {
     byFamily.set(difference.family, (byFamily.get(difference.family) ?? 0) + 1);
   writeFileSync(REPORT, JSON.stringify(found, null, 1));
   console.log(
-    `${probes.length} requests and ${walked} cursor-walk pages sent to both; ${found.length} differ (${REPORT})`,
+    `${probes.length} requests and ${walked} cursor-walk pages and ${written} lifecycle writes sent to both; ${found.length} differ (${REPORT})`,
   );
   for (const [family, count] of [...byFamily].sort()) console.log(`  ${family}: ${count}`);
 }
