@@ -770,6 +770,10 @@ function writeProbes(): Probe[] {
     'text/plain',
     'application/x-www-form-urlencoded',
     'application/json; charset=latin1',
+    'application/json; charset=utf-8',
+    'APPLICATION/JSON',
+    'application/json;charset=UTF-8',
+    'application/problem+json',
     'application/xml',
     'application/vnd.api+json',
   ])
@@ -783,6 +787,59 @@ function writeProbes(): Probe[] {
         body: type.includes('json') ? '{"path": "", "facet": 1}' : 'path=x&facet=1',
       });
     }
+  // Restoring a live image and an empty update change nothing, so odd ids are safe here.
+  for (const id of [
+    '01',
+    '1.0',
+    '%31',
+    '0',
+    '-1',
+    '1e0',
+    '+1',
+    '18446744073709551616',
+    '9'.repeat(40),
+    'abc',
+    '1%00',
+  ])
+    for (const [method, path, body] of [
+      ['PUT', `/api/image/${id}`, '{}'],
+      ['PATCH', `/api/restore/image/${id}`, undefined],
+      ['PATCH', `/restore/image/${id}`, undefined],
+    ] as const)
+      probes.push({
+        family: 'write.odd-id',
+        method,
+        path,
+        headers: {
+          authorization: auths.all!,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body,
+      });
+  for (const body of [
+    '\ufeff{"path": "", "facet": 1}',
+    '{"path": "", "path": "x.png"}',
+    '{"path": "x.png", "path": ""}',
+    'true',
+    '1e999',
+    '{"path": "", "facet": 1}  ',
+    '{"path": "", "facet": 1} x',
+    '{"path": "", "facet": 99999999999999999999}',
+    `${'['.repeat(20)}${']'.repeat(20)}`,
+    '{"__proto__": {"path": "x"}, "facet": 1}',
+    '{"path": "x.png", "facet": "  Grill  "}',
+    '{"path": "a//b.png", "facet": "nope"}',
+    '{"path": "./a.png", "facet": "nope"}',
+    '{"path": "a/./b.png", "facet": "nope"}',
+    '{"path": "C:/a.png", "facet": 1, "bad": }',
+  ])
+    probes.push({
+      family: 'write.odd-body',
+      method: 'POST',
+      path: '/api/image',
+      headers: { authorization: auths.all!, 'content-type': 'application/json' },
+      body,
+    });
   probes.push({
     family: 'write.too-large',
     method: 'POST',
@@ -948,7 +1005,7 @@ function withoutNow(value: unknown): unknown {
  * stay as they are): create, no-op and real updates, 304s before and after, soft delete, restore, force
  * delete, both spellings of the unprefixed routes. `{id}` is each side's own id.
  */
-async function lifecycle(found: Difference[]): Promise<number> {
+async function lifecycle(found: Difference[], statuses: number[]): Promise<number> {
   const all = `Bearer ${token(['create image', 'update image', 'delete image', 'restore image', 'force delete image'])}`;
   const json = { authorization: all, 'content-type': 'application/json' };
   const ids = { old: '', new: '' };
@@ -974,6 +1031,7 @@ async function lifecycle(found: Difference[]): Promise<number> {
       ),
     );
     sent++;
+    statuses.push(answers[0].status);
     const probe: Probe = { family: 'write.lifecycle', method, path };
     const [oldView, newView] = answers.map((answer) => {
       const view = describe(answer, probe);
@@ -1038,6 +1096,30 @@ async function lifecycle(found: Difference[]): Promise<number> {
     await step('DELETE', `${prefix}/forceDelete/image/{id}`, { auth: true });
     await step('GET', '/api/image/{id}');
   }
+  // Creates that succeed with every accepted spelling, each force-deleted again at once.
+  for (const body of [
+    { path: 'differential/a b.png', facet: 'small cover' },
+    { path: 'differential/c.png', facet: '2' },
+    { path: 'differential/d.png', facet: 0, image_id: 5, created_at: '2000-01-01' },
+    { path: `differential/${'e'.repeat(241)}`, facet: 'GRILL' },
+    { path: 'differential/ü;,=é.png', facet: 'Cover' },
+    { path: 'differential/x', facet: 1.0 },
+    { path: 'differential/f.png', facet: ' 1' },
+    { path: 'differential/g.png', facet: '1.0' },
+    { path: 'differential/h..png', facet: 1 },
+    { path: 'differential/.hidden', facet: 1 },
+    { path: 'differential/i.png ', facet: 1 },
+    { path: 'a:b.png', facet: 1 },
+    { path: ' ', facet: 1 },
+  ]) {
+    const [oldAnswer, newAnswer] = await step('POST', '/api/image', { body: JSON.stringify(body) });
+    ids.old = String((parse(oldAnswer.text) as { image?: { image_id: number } }).image?.image_id);
+    ids.new = String((parse(newAnswer.text) as { image?: { image_id: number } }).image?.image_id);
+    if (oldAnswer.status === 201 || newAnswer.status === 201) {
+      await step('GET', '/api/image/{id}');
+      await step('DELETE', '/api/forceDelete/image/{id}', { auth: true });
+    }
+  }
   return sent;
 }
 
@@ -1069,7 +1151,7 @@ async function main(): Promise<void> {
       for (const page of ['page[cursor]=&page[size]=7', 'page[size]=7'])
         walked += await walk(`/api/image?${sort}${page}${extra}`, found);
   for (const probe of spellingProbes()) statuses.push((await compare(probe, found)).old.status);
-  const written = await lifecycle(found);
+  const written = await lifecycle(found, statuses);
   const byStatus = new Map<number, number>();
   for (const status of statuses) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
   console.log(
