@@ -39,7 +39,9 @@ function send(base: URL, probe: Probe, extra: Record<string, string> = {}): Prom
         method: probe.method,
         // Node refuses raw spaces and controls in a request line: send them percent-encoded.
         path: probe.path.replace(/[^\u0021-\u007e]/g, (c) => encodeURIComponent(c)),
+        // One Host for both sides, so links compare equal when PUBLIC_URL is unset.
         headers: {
+          host: 'localhost:3000',
           ...probe.headers,
           ...(probe.body === undefined
             ? {}
@@ -907,6 +909,16 @@ function errorProbes(): Probe[] {
         path,
         headers: { 'if-none-match': tag },
       });
+  for (const headers of [
+    { host: 'api.example.com' },
+    { host: 'API.Example.com:8080' },
+    { host: '[::1]:3000' },
+    { host: 'localhost:3000', 'x-forwarded-host': 'proxy.example' },
+    { host: 'localhost:3000', 'x-forwarded-proto': 'https' },
+    { host: 'localhost:3000', forwarded: 'host=proxy.example;proto=https' },
+  ])
+    for (const path of ['/api/image?page[size]=2&fields[image]=image_id', '/api/image/1'])
+      probes.push({ family: 'host', method: 'GET', path, headers });
   for (const accept of ['text/html', 'application/xml', '*/*', 'application/vnd.api+json'])
     probes.push({
       family: 'error.accept',
