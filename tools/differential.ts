@@ -916,7 +916,7 @@ function errorProbes(): Probe[] {
     { host: 'localhost:3000', 'x-forwarded-host': 'proxy.example' },
     { host: 'localhost:3000', 'x-forwarded-proto': 'https' },
     { host: 'localhost:3000', forwarded: 'host=proxy.example;proto=https' },
-  ])
+  ] as Record<string, string>[])
     for (const path of ['/api/image?page[size]=2&fields[image]=image_id', '/api/image/1'])
       probes.push({ family: 'host', method: 'GET', path, headers });
   for (const accept of ['text/html', 'application/xml', '*/*', 'application/vnd.api+json'])
