@@ -50,6 +50,12 @@ const CASES: Case[] = [
   { schema: ARTIST_IMAGE.schema, query: 'sort=-depth' },
   { schema: ARTIST_IMAGE.schema, query: 'sort=-depth&page[cursor]=x', keysetDepth: 50_000 },
   { schema: STUDIO_IMAGE.schema, query: 'sort=created_at' },
+  // Filtered on a side: broad filters read the links in order, a unique key starts from its rows.
+  { schema: ANIME_IMAGE.schema, query: 'filter[image][facet]=Grill' },
+  { schema: ARTIST_IMAGE.schema, query: 'filter[image][facet]=Grill&sort=-depth' },
+  { schema: ANIME_IMAGE.schema, query: 'filter[anime][year]=2020' },
+  { schema: ANIME_IMAGE.schema, query: 'filter[anime][slug]=tsuki_first_kingdom' },
+  { schema: ANIME_IMAGE.schema, query: 'filter[image][image_id]=99949' },
 ];
 
 interface AnalyzeRow {
@@ -105,7 +111,8 @@ async function explainCase(
   const plan = await dataSource
     .query<AnalyzeRow[]>(`${setting}ANALYZE ${select}`, [...parameters])
     .catch(() => dataSource.query<AnalyzeRow[]>(`${setting}EXPLAIN ${select}`, [...parameters]));
-  const root = plan[0];
+  // The list's own table (a pinned side is read first, by its key: a `const` row before it).
+  const root = plan.find((row) => row.table === 'root') ?? plan[0];
   const path = schema === IMAGE_QUERY_SCHEMA ? '' : `/api/${schema.type}?`;
   const label =
     path +

@@ -9,7 +9,8 @@
  *
  * Options (after `npm run bench:profile --`): --scenario NAME (page-1; any bench scenario both
  * servers answer), --rate N (requests per second, 1000), --duration S (10), --rounds N (3),
- * --warmup S (5), --connections N (20), --top N (25 rows).
+ * --warmup S (5), --connections N (20), --top N (25 rows), --variant cached (the service with its
+ * response cache on, in place of the service).
  *
  * V8 samples wall time: a system call, and the time the thread waits for a CPU that MariaDB or the
  * load generator has, count for the frame they happen in, so socket writes weigh more than the CPU
@@ -42,7 +43,10 @@ const ROUNDS = Number(cliOption('rounds', '3'));
 const WARMUP = Number(cliOption('warmup', '5'));
 const CONNECTIONS = Number(cliOption('connections', '20'));
 const TOP = Number(cliOption('top', '25'));
-const PROFILED: readonly VariantName[] = ['service', 'ceiling'];
+const PROFILED: readonly VariantName[] = [
+  cliOption('variant', 'service') === 'cached' ? 'cached' : 'service',
+  'ceiling',
+];
 
 /** The monotonic clock in µs, the clock of a CPU profile's timestamps. */
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -128,13 +132,13 @@ async function main(): Promise<void> {
   const token = benchToken('4h');
   const root = mkdtempSync(join(tmpdir(), 'image-api-profile-'));
   // `--cpu-prof` is not allowed in NODE_OPTIONS: it goes on each command, one directory each.
-  const list = variants()
-    .filter((variant) => PROFILED.includes(variant.name))
-    .map((variant) => {
+  const list = PROFILED.map((name) => variants().find((variant) => variant.name === name)!).map(
+    (variant) => {
       const [node, ...rest] = variant.command;
       const flags = ['--cpu-prof', `--cpu-prof-dir=${join(root, variant.name)}`];
       return { ...variant, command: [node, ...flags, ...rest] };
-    });
+    },
+  );
   const loads = new Map<VariantName, Load[]>(list.map((variant) => [variant.name, []]));
   try {
     await startVariants(list);

@@ -182,6 +182,7 @@ function targets(results: Results): string[] {
     ['page-1', 'page 1'],
     ['page-1-include', 'include=anime,artists'],
     ['show-include', 'show with include'],
+    ['pivot-list-include', 'pivot list with include'],
   ]) {
     check(
       `${label}: service with the response cache / ceiling`,

@@ -181,6 +181,7 @@ export const SCENARIOS: Scenario[] = [
     description: 'GET /api/animeimage?include=anime,image (links with both sides)',
     requests: {
       service: get('/api/animeimage?include=anime,image'),
+      cached: get('/api/animeimage?include=anime,image'),
       ceiling: get('/api/animeimage?include=anime,image'),
     },
   },

@@ -8,7 +8,7 @@ import {
 } from '../src/query/typeorm/index-check';
 import { seedDatabase } from '../src/seed/database-seeder';
 import type { PivotDefinition } from '../src/pivot/pivot-definition';
-import { PIVOTS } from '../src/pivot/pivots';
+import { ARTIST_IMAGE, PIVOTS } from '../src/pivot/pivots';
 import type { PageBody } from '../src/query';
 import { MARIADB_DEPENDENT_SUBQUERIES } from '../src/query/typeorm/sql-fragments';
 import { insertImageRow } from './helpers/image-rows';
@@ -177,6 +177,122 @@ if (testDatabaseKinds().includes('mysql')) {
         for (const row of plan) expect(String(row.Extra)).not.toMatch(/filesort|temporary/);
       }
     });
+
+    // A filter on a side that passes many of its rows: the page still reads the links in its
+    // order and looks each side up by primary key (no full scan of the parent, no filesort), where
+    // MariaDB's own plan scanned the parent table and sorted every matching link.
+    const broad = PIVOTS.flatMap((pivot): [string, string, string][] => {
+      const { type } = pivot.parent.schema;
+      return [
+        [pivot.name, 'filter[image][facet]=Grill', 'PRIMARY'],
+        [
+          pivot.name,
+          'filter[image][facet]=Grill&sort=-created_at',
+          expectedIndex(pivot, 'created_at'),
+        ],
+        [pivot.name, `filter[${type}][created_at-gte]=2000`, 'PRIMARY'],
+        [pivot.name, `filter[${type}][${pivot.parent.keyColumn}-like]=%25a%25`, 'PRIMARY'],
+      ];
+    });
+    broad.push(
+      [
+        'artistimage',
+        'filter[image][facet]=Grill&sort=-depth',
+        expectedIndex(ARTIST_IMAGE, 'depth'),
+      ],
+      ['animeimage', 'filter[anime][year-gte]=1900&filter[anime][season]=Winter', 'PRIMARY'],
+      ['animeimage', 'filter[anime][slug]=x&filter[anime][year-gte-or]=1900', 'PRIMARY'],
+    );
+
+    it.each(broad)('should read /api/%s?%s in the order of %s', async (name, filter, index) => {
+      const pivot = PIVOTS.find((candidate) => candidate.name === name)!;
+      const { plan } = await planOf(pivot.schema.table, `/api/${name}?${filter}&page[size]=5`);
+      expect(plan.map((row) => [row.table, row.type, row.key])).toEqual([
+        ['root', 'index', index],
+        ['to_one_1', 'unique_subquery', 'PRIMARY'],
+        ['to_one_0', 'unique_subquery', 'PRIMARY'],
+      ]);
+      for (const row of plan) expect(String(row.Extra)).not.toMatch(/filesort|temporary/);
+    });
+
+    // The rule below trusts `unique: true`: it must mark exactly the one-column unique indexes.
+    it('should declare unique exactly the side columns that have a unique index of their own', async () => {
+      const sides = [...PIVOTS.map((pivot) => pivot.parent.schema), IMAGE_QUERY_SCHEMA];
+      const declared = sides.flatMap((side) =>
+        side.fields
+          .filter((field) => field.unique === true)
+          .map((field) => `${side.table}.${field.column}`),
+      );
+      const indexed = await app.dataSource.query<{ name: string }[]>(
+        "SELECT CONCAT(TABLE_NAME, '.', MAX(COLUMN_NAME)) AS name FROM information_schema.STATISTICS" +
+          " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?) AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'" +
+          ' GROUP BY TABLE_NAME, INDEX_NAME HAVING COUNT(*) = 1 ORDER BY name',
+        [sides.map((side) => side.table)],
+      );
+      expect(declared.sort()).toEqual(indexed.map((row) => row.name));
+    });
+
+    // A filter on a unique key of a side (its slug or hashid, its id; one value or a list) keeps
+    // MariaDB's own plan: it starts from those few rows by that key and reads only their links.
+    it.each(PIVOTS.map((pivot) => [pivot.name]))(
+      'should start /api/%s filtered on a unique key of a side from the rows it names',
+      async (name) => {
+        const pivot = PIVOTS.find((candidate) => candidate.name === name)!;
+        const { type, table, primaryKey, fixedConditions } = pivot.parent.schema;
+        const key = pivot.parent.keyColumn;
+        // Rows the page shows (a hidden one is an impossible WHERE to MariaDB, with no plan).
+        const shown = [
+          'deleted_at IS NULL',
+          ...Object.keys(fixedConditions ?? {}).map((c) => `${c} = ?`),
+        ];
+        const rows = await app.dataSource.query<Record<string, string>[]>(
+          `SELECT ${primaryKey}, ${key} FROM ${table} WHERE ${shown.join(' AND ')}` +
+            ` ORDER BY ${primaryKey} LIMIT 3`,
+          Object.values(fixedConditions ?? {}),
+        );
+        const keys = rows.map((row) => row[key]);
+        const [{ image_id: imageId }] = await app.dataSource.query<{ image_id: number }[]>(
+          'SELECT image_id FROM images WHERE deleted_at IS NULL ORDER BY image_id LIMIT 1',
+        );
+        const [{ INDEX_NAME: unique }] = await app.dataSource.query<{ INDEX_NAME: string }[]>(
+          'SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()' +
+            ' AND TABLE_NAME = ? AND COLUMN_NAME = ? AND NON_UNIQUE = 0',
+          [table, key],
+        );
+        const plans: (string | null)[][][] = [];
+        for (const filter of [
+          `filter[${type}][${key}]=${keys[0]}`,
+          `filter[${type}][${key}]=${keys.join(',')}&sort=-created_at`,
+          `filter[${type}][${primaryKey}]=${rows[0][primaryKey]}`,
+          `filter[image][image_id]=${imageId}`,
+        ]) {
+          const { plan } = await planOf(pivot.schema.table, `/api/${name}?${filter}`);
+          plans.push(plan.map((row) => [row.table, row.type, row.key]));
+        }
+        expect(plans).toEqual([
+          [
+            ['to_one_0', 'const', unique],
+            ['root', 'ref', 'PRIMARY'],
+            ['to_one_1', 'eq_ref', 'PRIMARY'],
+          ],
+          [
+            ['to_one_0', 'range', unique],
+            ['root', 'ref', 'PRIMARY'],
+            ['to_one_1', 'eq_ref', 'PRIMARY'],
+          ],
+          [
+            ['to_one_0', 'const', 'PRIMARY'],
+            ['root', 'ref', 'PRIMARY'],
+            ['to_one_1', 'eq_ref', 'PRIMARY'],
+          ],
+          [
+            ['to_one_1', 'const', 'PRIMARY'],
+            ['root', 'ref', `${pivot.schema.table}_image_id_index`],
+            ['to_one_0', 'eq_ref', 'PRIMARY'],
+          ],
+        ]);
+      },
+    );
   });
 }
 

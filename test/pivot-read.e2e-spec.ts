@@ -194,13 +194,35 @@ describeEachDatabase(
 
         const [firstParent] = links[0];
         const key = pivot.keyOf(firstParent);
+        const keyField = pivot.name === 'playlistimage' ? 'hashid' : 'slug';
         const bySide = await http()
-          .get(
-            `/api/${pivot.name}?filter[${pivot.parent}][${pivot.name === 'playlistimage' ? 'hashid' : 'slug'}]=${key}`,
-          )
+          .get(`/api/${pivot.name}?filter[${pivot.parent}][${keyField}]=${key}`)
           .expect(200);
         expect(bySide.body[plural]).toEqual(
           links.filter(([parent]) => parent === firstParent).map((link) => linkJson(pivot, link)),
+        );
+
+        // A list of keys (two parents; the one Public playlist) pins a few parents too; an OR with
+        // another filter on that side does not.
+        const parents = [...new Set(links.map(([parent]) => parent))].slice(0, 2);
+        const byKeys = await http()
+          .get(
+            `/api/${pivot.name}?filter[${pivot.parent}][${keyField}]=${parents.map((id) => pivot.keyOf(id)).join(',')}&sort=-image_id`,
+          )
+          .expect(200);
+        expect(byKeys.body[plural]).toEqual(
+          links
+            .filter(([parent]) => parents.includes(parent))
+            .sort(([parentA, a], [parentB, b]) => b - a || parentB - parentA)
+            .map((link) => linkJson(pivot, link)),
+        );
+        const byKeyOr = await http()
+          .get(
+            `/api/${pivot.name}?filter[${pivot.parent}][${keyField}]=${key}&filter[${pivot.parent}][${pivot.parentColumn}-gt-or]=${firstParent}`,
+          )
+          .expect(200);
+        expect(byKeyOr.body[plural]).toEqual(
+          links.filter(([parent]) => parent >= firstParent).map((link) => linkJson(pivot, link)),
         );
 
         const imageIds = [...new Set(links.map(([, image]) => image))].slice(0, 2);

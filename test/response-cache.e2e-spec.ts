@@ -136,6 +136,73 @@ describeEachDatabase(
       expect(await sample('response_cache_evictions_total')).toBe(0);
     });
 
+    it('should answer a hit with the bytes and headers of a miss, for every host', async () => {
+      const { dataSource } = context();
+      const pathOf = (link: string) => link.slice(link.indexOf('/api/'));
+      const cursorPage = pathOf(
+        (await get('/api/image?page[cursor]=&page[size]=3&include=anime').expect(200)).body.links
+          .next,
+      );
+      const link = (await get('/api/animeimage?page[size]=1&include=anime').expect(200)).body
+        .animeimages[0];
+      const paths = [
+        '/api/image',
+        '/api/image?page[size]=4&page[number]=2&include=anime,artists,studios,playlists',
+        cursorPage,
+        '/api/image/1?include=anime,artists,studios,playlists',
+        '/api/image/2',
+        '/api/animeimage?include=anime,image',
+        '/api/animeimage?page[cursor]=&page[size]=2&include=image',
+        `/api/animeimage/${link.anime.slug}/${link.image_id}?include=anime`,
+      ];
+      /** Every header but the ones that differ per answer (date, request id, X-Cache). */
+      const headersOf = ({ headers }: { headers: Record<string, string> }) => {
+        const { date: _date, 'request-id': _id, 'x-cache': _cache, ...rest } = headers;
+        return rest;
+      };
+      for (const host of [HOST, 'other.test:8080']) {
+        for (const path of paths) {
+          // A new data version: the next read of every page is a miss.
+          await bumpChangeVersions(dataSource, ['images']);
+          const miss = await get(path, host).expect(200);
+          const hit = await get(path, host).expect(200);
+          const plain = await off.http().get(path).set('Host', host).expect(200);
+          expect([path, miss.headers['x-cache'], hit.headers['x-cache']]).toEqual([
+            path,
+            'miss',
+            'hit',
+          ]);
+          expect([path, hit.text]).toEqual([path, miss.text]);
+          expect([path, headersOf(hit)]).toEqual([path, headersOf(miss)]);
+          expect([path, hit.text, headersOf(hit)]).toEqual([path, plain.text, headersOf(plain)]);
+          expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+          expect(Number(hit.headers['content-length'])).toBe(Buffer.byteLength(hit.text));
+          if (hit.body.links !== undefined) expect(hit.body.links.first).toContain(`//${host}/`);
+          // A page cached for one host, asked for on another: its own links, the same bytes as a miss.
+          const elsewhere = await get(path, 'third.test').expect(200);
+          const plainElsewhere = await off.http().get(path).set('Host', 'third.test').expect(200);
+          expect([path, elsewhere.headers['x-cache']]).toEqual([path, 'hit']);
+          expect([path, elsewhere.text, headersOf(elsewhere)]).toEqual([
+            path,
+            plainElsewhere.text,
+            headersOf(plainElsewhere),
+          ]);
+        }
+      }
+    });
+
+    it('should answer HEAD from the cache with the headers of GET and no body', async () => {
+      const path = '/api/image?include=anime&page[size]=3';
+      const got = await get(path).expect(200);
+      const head = await context().http().head(path).set('Host', HOST).expect(200);
+      expect(head.headers['x-cache']).toBe('hit');
+      expect(head.text).toBeUndefined();
+      expect([head.headers.etag, head.headers['content-length']]).toEqual([
+        got.headers.etag,
+        String(Buffer.byteLength(got.text)),
+      ]);
+    });
+
     describe('after a write', () => {
       const watched = [
         '/api/image',

@@ -19,7 +19,12 @@ export const ANIME_QUERY_SCHEMA: ResourceSchema = {
   fields: [
     defineField('anime_id', 'int', { default: true, filterable: true, sortable: true }),
     defineField('name', 'string', { default: true, filterable: true, sortable: true }),
-    defineField('slug', 'string', { default: true, filterable: true, sortable: true }),
+    defineField('slug', 'string', {
+      default: true,
+      filterable: true,
+      sortable: true,
+      unique: true,
+    }),
     defineField('year', 'int', { default: true, filterable: true, sortable: true }),
     defineField('season', 'enum', {
       enum: ANIME_SEASON_ENUM,

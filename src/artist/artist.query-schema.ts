@@ -9,7 +9,12 @@ export const ARTIST_QUERY_SCHEMA: ResourceSchema = {
   fields: [
     defineField('artist_id', 'int', { default: true, filterable: true, sortable: true }),
     defineField('name', 'string', { default: true, filterable: true, sortable: true }),
-    defineField('slug', 'string', { default: true, filterable: true, sortable: true }),
+    defineField('slug', 'string', {
+      default: true,
+      filterable: true,
+      sortable: true,
+      unique: true,
+    }),
     defineField('information', 'string'),
     ...defineTimestampFields(false),
   ],

@@ -43,7 +43,7 @@ export function isAnyTag(header: string | undefined): boolean {
 /**
  * What a conditional read answers: a body with its tag (200), or only the tag when the client's
  * copy is current (304); `tag` null means the representation changes on every request (no tag, not
- * stored by caches).
+ * stored by caches). A body may come already serialised (`json`: the response cache's answers).
  */
 export class ConditionalResult<T> {
   private constructor(
@@ -51,14 +51,21 @@ export class ConditionalResult<T> {
     readonly body: T | undefined,
     /** Whether the body came from the response cache; set only when `LOG_LEVEL=debug` (`X-Cache`). */
     readonly cache?: 'hit' | 'miss',
+    /** The body as the JSON text to send, instead of `body`. */
+    readonly json?: Buffer,
   ) {}
 
   get notModified(): boolean {
-    return this.body === undefined;
+    return this.body === undefined && this.json === undefined;
   }
 
   static modified<T>(tag: string | null, body: T, cache?: 'hit' | 'miss'): ConditionalResult<T> {
     return new ConditionalResult(tag, body, cache);
+  }
+
+  /** A 200 whose body is `json`, the serialised form of a `T`. */
+  static serialized<T>(tag: string, json: Buffer, cache?: 'hit' | 'miss'): ConditionalResult<T> {
+    return new ConditionalResult<T>(tag, undefined, cache, json);
   }
 
   static notModified<T>(tag: string): ConditionalResult<T> {

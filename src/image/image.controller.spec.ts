@@ -97,6 +97,18 @@ describe('ImageController (HTTP contract, mocked service)', () => {
     expect(images.show.mock.calls[0][0]).toBe(7);
   });
 
+  it('should send a serialised body as its bytes, as JSON, with the ETag', async () => {
+    const json = Buffer.from('{"images":[{"path":"é.png"}],"links":{},"meta":{}}');
+    images.list.mockResolvedValue(ConditionalResult.serialized('"tag"', json));
+    const response = await get('/image');
+    expect(response.statusCode).toBe(200);
+    expect(response.rawPayload).toEqual(json);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.headers['content-length']).toBe(String(json.length));
+    expect(response.headers.etag).toBe('"tag"');
+    expect(response.headers['cache-control']).toBe('public, max-age=0, must-revalidate');
+  });
+
   it('should mark a list without a tag (sort=random) no-store', async () => {
     images.list.mockResolvedValue(ConditionalResult.modified(null, { images: [] }));
     const response = await get('/image?sort=random');

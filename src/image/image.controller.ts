@@ -60,7 +60,7 @@ export class ImageController {
     @ResourceQuery(IMAGE_QUERY_SCHEMA) query: ParsedQuery,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ImageListResponse | undefined> {
+  ): Promise<ImageListResponse | Buffer | undefined> {
     return conditionalReply(reply, this.images.list(query, this.readContext(request)));
   }
 
@@ -72,7 +72,7 @@ export class ImageController {
     @ImageId() id: number,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ImageResponse | undefined> {
+  ): Promise<ImageResponse | Buffer | undefined> {
     return conditionalReply(reply, this.images.show(id, query, this.readContext(request)));
   }
 

@@ -66,7 +66,7 @@ export function pivotController(pivot: PivotDefinition): Type {
       @ResourceQuery(pivot.schema) query: ParsedQuery,
       @Req() request: FastifyRequest,
       @Res({ passthrough: true }) reply: FastifyReply,
-    ): Promise<PageBody | undefined> {
+    ): Promise<PageBody | Buffer | undefined> {
       return conditionalReply(reply, this.links.list(pivot, query, this.readContext(request)));
     }
 
@@ -79,7 +79,7 @@ export function pivotController(pivot: PivotDefinition): Type {
       @Param('image') image: string,
       @Req() request: FastifyRequest,
       @Res({ passthrough: true }) reply: FastifyReply,
-    ): Promise<PivotResponse | undefined> {
+    ): Promise<PivotResponse | Buffer | undefined> {
       const target = linkTarget(parent, image);
       return conditionalReply(
         reply,

@@ -24,7 +24,12 @@ export const PLAYLIST_QUERY_SCHEMA: ResourceSchema = {
   softDeletes: true,
   fields: [
     defineField('playlist_id', 'int', { default: true, filterable: true, sortable: true }),
-    defineField('hashid', 'string', { default: true, filterable: true, sortable: true }),
+    defineField('hashid', 'string', {
+      default: true,
+      filterable: true,
+      sortable: true,
+      unique: true,
+    }),
     defineField('name', 'string', { default: true, filterable: true, sortable: true }),
     defineField('visibility', 'enum', { enum: PLAYLIST_VISIBILITY_ENUM, default: true }),
     defineField('description', 'string'),

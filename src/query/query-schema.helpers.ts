@@ -16,6 +16,7 @@ export interface FieldOptions {
   readonly sortable?: boolean;
   readonly requires?: readonly string[];
   readonly nullable?: boolean;
+  readonly unique?: boolean;
 }
 
 /** Declares one field of a query schema; flags default to false, the column to the field name. */
@@ -35,6 +36,7 @@ export function defineField(
     sortable: options.sortable ?? false,
     ...(options.requires === undefined ? {} : { requires: options.requires }),
     ...(options.nullable === true ? { nullable: true } : {}),
+    ...(options.unique === true ? { unique: true } : {}),
   };
 }
 

@@ -43,6 +43,11 @@ export interface FieldDefinition {
   readonly requires?: readonly string[];
   /** The column may hold NULL (NULLs sort first ascending): keyset pages must step over them. */
   readonly nullable?: boolean;
+  /**
+   * Each value names at most one row (a unique index, like the primary key's): an equality filter
+   * on it pins the type to a few rows (`selectPage` keeps the database's own plan then).
+   */
+  readonly unique?: boolean;
 }
 
 export interface ResourceSchema {

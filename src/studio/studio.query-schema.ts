@@ -9,7 +9,12 @@ export const STUDIO_QUERY_SCHEMA: ResourceSchema = {
   fields: [
     defineField('studio_id', 'int', { default: true, filterable: true, sortable: true }),
     defineField('name', 'string', { default: true, filterable: true, sortable: true }),
-    defineField('slug', 'string', { default: true, filterable: true, sortable: true }),
+    defineField('slug', 'string', {
+      default: true,
+      filterable: true,
+      sortable: true,
+      unique: true,
+    }),
     ...defineTimestampFields(false),
   ],
 };

@@ -30,12 +30,7 @@ import {
   renderWithIncludes,
 } from '../resource-renderer';
 import type { ReadableResource, ReadContext, ResourceKey } from './readable-resource';
-import {
-  LruResponseCache,
-  NO_RESPONSE_CACHE,
-  queryCacheKey,
-  ResponseCache,
-} from './response-cache';
+import { CachedResponse, LruResponseCache, queryCacheKey } from './response-cache';
 import { SqlRowSource } from './sql-row-source';
 
 /**
@@ -59,6 +54,18 @@ interface PageData {
   readonly hasMore?: boolean;
   /** A keyset page: the cursors of its neighbours (null at the ends). */
   readonly cursors?: { readonly prev: string | null; readonly next: string | null };
+}
+
+/**
+ * A page as the response cache keeps it: its body as JSON for the request that read it (`json`,
+ * sent as it is when the same URL asks again) and what links for another URL need: the body up to
+ * its links (`{"<plural>":[...]`, the first `headLength` bytes) and the page's neighbours.
+ */
+interface CachedPage extends CachedResponse, Omit<PageData, 'items'> {
+  /** The URL `json` was made for: `<baseUrl>?<rawQuery>`. */
+  readonly url: string;
+  readonly headLength: number;
+  readonly count: number;
 }
 
 /** What all pages of a keyset walk share: the sort terms and the binding of their cursors. */
@@ -100,8 +107,12 @@ function notFoundMessage(resource: ReadableResource, key: ResourceKey): string {
 export class ResourceReader {
   private cursorCodec?: CursorCodec;
   private readonly keysetWalks = new WeakMap<ParsedQuery, KeysetWalk>();
-  private readonly cache: ResponseCache;
-  private readonly queryKeys = new WeakMap<ParsedQuery, string>();
+  /** The response cache; none when `RESPONSE_CACHE_MB=0`. */
+  private readonly cache?: LruResponseCache;
+  private readonly queryKeys = {
+    list: new WeakMap<ParsedQuery, string>(),
+    show: new WeakMap<ParsedQuery, string>(),
+  };
   /** `X-Cache: hit|miss` on cacheable answers, for debugging only. */
   private readonly reportCache: boolean;
 
@@ -113,7 +124,7 @@ export class ResourceReader {
     this.reportCache = config.logLevel === 'debug';
     this.cache =
       config.responseCacheMb === 0
-        ? NO_RESPONSE_CACHE
+        ? undefined
         : new LruResponseCache(
             config.responseCacheMb * 1024 * 1024,
             metrics && {
@@ -173,18 +184,31 @@ export class ResourceReader {
       }
       const version = await rows.dataVersion();
       // The links of a list repeat its query string as sent, so the tag covers it as sent.
-      const tag = this.entityTagOf(version, `list\n${context.baseUrl}?${context.rawQuery}`);
+      const url = `${context.baseUrl}?${context.rawQuery}`;
+      const tag = this.entityTagOf(version, `list\n${url}`);
       if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-      // The cache key is the query as parsed, so spellings that mean the same share an entry.
-      const key = `${this.queryKeyOf('list', resource, query)}\n${query.page.cursor ?? ''}`;
-      let data = this.cache.get(version, key) as PageData | undefined;
-      const cache = data === undefined ? 'miss' : 'hit';
-      if (data === undefined) {
-        data = await this.pageData(rows, resource, query, keyset);
-        this.cache.set(version, key, data);
+      if (this.cache === undefined) {
+        const data = await this.pageData(rows, resource, query, keyset);
+        return ConditionalResult.modified(tag, this.pageBody(resource, query, context, data));
       }
-      const body = this.pageBody(resource, query, context, data);
-      return ConditionalResult.modified(tag, body, this.reportCache ? cache : undefined);
+      // The cache key is the query as parsed, so spellings that mean the same share an entry.
+      const prefix = this.queryKeyOf('list', resource, query);
+      const key = query.page.cursor === undefined ? prefix : prefix + query.page.cursor;
+      const page = this.cache.get(version, key) as CachedPage | undefined;
+      const report = this.reportCache ? (page === undefined ? 'miss' : 'hit') : undefined;
+      if (page !== undefined) {
+        const json = page.url === url ? page.json : this.pageJson(query, context, page);
+        return ConditionalResult.serialized(tag, json, report);
+      }
+      const { items, ...neighbours } = await this.pageData(rows, resource, query, keyset);
+      // The body up to its links, as JSON.stringify writes the whole body.
+      const head = Buffer.from(
+        `{${JSON.stringify(resource.schema.pluralKey)}:${JSON.stringify(items)}`,
+      );
+      const entry = { ...neighbours, count: items.length, url, headLength: head.length };
+      const json = this.pageJson(query, context, { ...entry, json: head });
+      this.cache.set(version, key, { ...entry, json });
+      return ConditionalResult.serialized(tag, json, report);
     });
   }
 
@@ -202,16 +226,20 @@ export class ResourceReader {
       const tag = this.itemTag(resource, key, context.rawQuery, version);
       const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
       if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
+      if (this.cache === undefined) {
+        const body = await this.item(rows, resource, key, query);
+        return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
+      }
       // As JSON: a number 1 and a string '1' need not name the same row; a composite key stays whole.
-      const cacheKey = `${this.queryKeyOf('show', resource, query)}\n${JSON.stringify(key)}`;
-      let body = this.cache.get(version, cacheKey) as ItemBody | undefined;
-      const cache = body === undefined ? 'miss' : 'hit';
-      if (body === undefined) {
-        body = await this.item(rows, resource, key, query);
-        this.cache.set(version, cacheKey, body);
+      const cacheKey = this.queryKeyOf('show', resource, query) + JSON.stringify(key);
+      let item = this.cache.get(version, cacheKey);
+      const cache = item === undefined ? 'miss' : 'hit';
+      if (item === undefined) {
+        item = { json: Buffer.from(JSON.stringify(await this.item(rows, resource, key, query))) };
+        this.cache.set(version, cacheKey, item);
       }
       if (matches) return ConditionalResult.notModified(tag);
-      return ConditionalResult.modified(tag, body, this.reportCache ? cache : undefined);
+      return ConditionalResult.serialized(tag, item.json, this.reportCache ? cache : undefined);
     });
   }
 
@@ -229,16 +257,25 @@ export class ResourceReader {
     return this.entityTagOf(dataVersion, `show\n${resource.schema.type}/${name}?${rawQuery}`);
   }
 
-  /** What the response cache keys a read by, apart from the cursor or id. */
-  private queryKeyOf(kind: string, resource: ReadableResource, query: ParsedQuery): string {
-    // Worked out once per query object; every page of a keyset walk shares the cursorless one.
+  /**
+   * What the response cache keys a read by, apart from the cursor or id (which follow it): worked
+   * out once per query object and route (a query object is parsed for one resource's route), so a
+   * repeated query hands the cache the same string, whose hash V8 keeps. Every page of a keyset
+   * walk shares the cursorless query's.
+   */
+  private queryKeyOf(
+    kind: 'list' | 'show',
+    resource: ReadableResource,
+    query: ParsedQuery,
+  ): string {
     const walkQuery = cursorlessQueryOf(query);
-    let key = this.queryKeys.get(walkQuery);
+    const keys = this.queryKeys[kind];
+    let key = keys.get(walkQuery);
     if (key === undefined) {
-      key = queryCacheKey(walkQuery);
-      this.queryKeys.set(walkQuery, key);
+      key = `${kind}\n${resource.schema.type}\n${queryCacheKey(walkQuery)}\n`;
+      keys.set(walkQuery, key);
     }
-    return `${kind}\n${resource.schema.type}\n${key}`;
+    return key;
   }
 
   private async item(
@@ -328,6 +365,22 @@ export class ResourceReader {
         ? paginate(context, query.page, data.items.length, data.hasMore === true)
         : cursorPaginate(context, query.page.size, data.cursors);
     return { [resource.schema.pluralKey]: data.items, links, meta };
+  }
+
+  /**
+   * A cached page's body for this request: its items as stored, then `links` and `meta` made from
+   * this request's URL, byte for byte what JSON.stringify makes of `pageBody`'s object.
+   */
+  private pageJson(query: ParsedQuery, context: ReadContext, page: CachedPage): Buffer {
+    const { links, meta } =
+      page.cursors === undefined
+        ? paginate(context, query.page, page.count, page.hasMore === true)
+        : cursorPaginate(context, query.page.size, page.cursors);
+    const tail = `,"links":${JSON.stringify(links)},"meta":${JSON.stringify(meta)}}`;
+    const json = Buffer.allocUnsafe(page.headLength + Buffer.byteLength(tail));
+    page.json.copy(json, 0, 0, page.headLength);
+    json.write(tail, page.headLength);
+    return json;
   }
 
   /**

@@ -1,8 +1,10 @@
 import type { ParsedQuery } from '../query.types';
-import { LruResponseCache, queryCacheKey } from './response-cache';
+import { CachedResponse, LruResponseCache, queryCacheKey } from './response-cache';
 
-/** Bytes an entry is charged: its JSON's UTF-8 length plus its key's length. */
-const cost = (key: string, value: unknown) => Buffer.byteLength(JSON.stringify(value)) + key.length;
+/** A stored answer whose JSON is `text`. */
+const answer = (text: string): CachedResponse => ({ json: Buffer.from(text) });
+/** Bytes an entry is charged: its JSON's length in bytes plus its key's length. */
+const cost = (key: string, text: string) => Buffer.byteLength(text) + key.length;
 
 function counting() {
   const counts = { hits: 0, misses: 0, evictions: 0 };
@@ -21,30 +23,33 @@ describe('LruResponseCache', () => {
     const { counts, counters } = counting();
     const cache = new LruResponseCache(1000, counters);
     expect(cache.get('v1', 'a')).toBeUndefined();
-    cache.set('v1', 'a', { x: 1 });
-    expect(cache.get('v1', 'a')).toEqual({ x: 1 });
+    const stored = answer('{"x":"é"}');
+    cache.set('v1', 'a', stored);
+    expect(cache.get('v1', 'a')).toBe(stored);
     expect(counts).toEqual({ hits: 1, misses: 1, evictions: 0 });
-    expect(cache.size).toEqual({ entries: 1, bytes: cost('a', { x: 1 }) });
+    expect(cache.size).toEqual({ entries: 1, bytes: cost('a', '{"x":"é"}') });
+    expect(cache.size.bytes).toBe(11); // bytes, not characters
   });
 
   it('should drop every entry when a read sees another version, and not store older answers', () => {
     const cache = new LruResponseCache(1000);
-    cache.set('v1', 'a', 1);
+    const [one, two] = [answer('1'), answer('2')];
+    cache.set('v1', 'a', one);
     expect(cache.get('v1', 'a')).toBeUndefined();
-    cache.set('v1', 'a', 1);
-    expect(cache.get('v1', 'a')).toBe(1);
+    cache.set('v1', 'a', one);
+    expect(cache.get('v1', 'a')).toBe(one);
     expect(cache.get('v2', 'a')).toBeUndefined();
     expect(cache.size).toEqual({ entries: 0, bytes: 0 });
     // An answer read at v1 that finishes after a v2 read is not kept.
-    cache.set('v1', 'a', 1);
+    cache.set('v1', 'a', one);
     expect(cache.size.entries).toBe(0);
-    cache.set('v2', 'a', 2);
-    expect(cache.get('v2', 'a')).toBe(2);
+    cache.set('v2', 'a', two);
+    expect(cache.get('v2', 'a')).toBe(two);
   });
 
   it('should evict the least recently used entries first, by bytes', () => {
     const { counts, counters } = counting();
-    const value = 'x'.repeat(98); // 100 bytes of JSON, plus 1 for the key
+    const value = answer('x'.repeat(100)); // 100 bytes of JSON, plus 1 for the key
     const cache = new LruResponseCache(3 * 101, counters);
     cache.get('v', 'a');
     cache.set('v', 'a', value);
@@ -57,7 +62,7 @@ describe('LruResponseCache', () => {
     expect(['a', 'c', 'd'].map((key) => cache.get('v', key))).toEqual([value, value, value]);
     expect(cache.size).toEqual({ entries: 3, bytes: 303 });
     // A big one pushes out as many as it needs.
-    cache.set('v', 'e', 'y'.repeat(198));
+    cache.set('v', 'e', answer('y'.repeat(200)));
     expect(counts.evictions).toBe(3);
     expect(cache.size).toEqual({ entries: 2, bytes: 302 });
   });
@@ -65,19 +70,19 @@ describe('LruResponseCache', () => {
   it('should replace an entry stored again under its key without counting it twice', () => {
     const cache = new LruResponseCache(1000);
     cache.get('v', 'a');
-    cache.set('v', 'a', 'one');
-    cache.set('v', 'a', 'three');
+    cache.set('v', 'a', answer('one'));
+    cache.set('v', 'a', answer('three'));
     expect(cache.size).toEqual({ entries: 1, bytes: cost('a', 'three') });
   });
 
   it('should not store an answer over the per-entry limit or the whole budget', () => {
     const cache = new LruResponseCache(1000, undefined, 50);
     cache.get('v', 'a');
-    cache.set('v', 'a', 'x'.repeat(60));
+    cache.set('v', 'a', answer('x'.repeat(60)));
     expect(cache.size.entries).toBe(0);
     const small = new LruResponseCache(10);
     small.get('v', 'a');
-    small.set('v', 'a', 'x'.repeat(20));
+    small.set('v', 'a', answer('x'.repeat(20)));
     expect(small.size.entries).toBe(0);
   });
 });

@@ -11,22 +11,24 @@ export interface ResponseCacheCounters {
 }
 
 /**
+ * What is kept of one read response: its JSON as sent (or the part of it that does not depend on
+ * the request), so a hit is written out without being rendered or serialised again.
+ */
+export interface CachedResponse {
+  readonly json: Buffer;
+}
+
+/**
  * What the reader keeps of read responses, valid for one data version: `get` and `set` name the
  * version the answer rests on, read in the same statement as the entity tag.
  */
 export interface ResponseCache {
-  get(version: string, key: string): unknown;
-  set(version: string, key: string, value: unknown): void;
+  get(version: string, key: string): CachedResponse | undefined;
+  set(version: string, key: string, value: CachedResponse): void;
 }
 
-/** The cache when `RESPONSE_CACHE_MB=0`: keeps nothing, counts nothing. */
-export const NO_RESPONSE_CACHE: ResponseCache = {
-  get: () => undefined,
-  set: () => undefined,
-};
-
 interface Entry {
-  readonly value: unknown;
+  readonly value: CachedResponse;
   readonly bytes: number;
 }
 
@@ -48,7 +50,7 @@ export class LruResponseCache implements ResponseCache {
     private readonly maxEntryBytes = MAX_CACHED_RESPONSE_BYTES,
   ) {}
 
-  get(version: string, key: string): unknown {
+  get(version: string, key: string): CachedResponse | undefined {
     if (version !== this.version) this.startVersion(version);
     const entry = this.entries.get(key);
     if (entry === undefined) {
@@ -61,10 +63,10 @@ export class LruResponseCache implements ResponseCache {
     return entry.value;
   }
 
-  set(version: string, key: string, value: unknown): void {
+  set(version: string, key: string, value: CachedResponse): void {
     if (version !== this.version) return;
-    // Its JSON's length in bytes: close to what it costs to keep, and only paid on a miss.
-    const bytes = Buffer.byteLength(JSON.stringify(value)) + key.length;
+    // Its JSON's length in bytes: close to what it costs to keep.
+    const bytes = value.json.length + key.length;
     if (bytes > this.maxEntryBytes || bytes > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) {

@@ -2,12 +2,18 @@ import { DataSource } from 'typeorm';
 import { openDataSource } from '../../database/data-source';
 import type { CursorValue } from '../cursor';
 import { orderTermsFor } from '../query-plan';
-import type { FilterCondition, ParsedQuery, SortTerm, TrashedMode } from '../query.types';
+import type {
+  FilterCondition,
+  ParsedQuery,
+  RootResourceSchema,
+  SortTerm,
+  TrashedMode,
+} from '../query.types';
 import type { RawRow } from '../resource-renderer';
 import { KeysetPage, selectIncluded, selectOne, selectPage } from './apply-query';
 import { loadIncludes } from './include-loader';
 import { RawReader } from './raw-reader';
-import { MARIADB_NO_MATERIALIZATION } from './sql-fragments';
+import { MARIADB_DEPENDENT_SUBQUERIES, MARIADB_NO_MATERIALIZATION } from './sql-fragments';
 import { TEST_SCHEMA } from './test-schema.fixture';
 
 const T = (day: number) => `2024-01-${String(day).padStart(2, '0')} 00:00:00.000000`;
@@ -321,6 +327,63 @@ describe('SQL statements of a parsed query (SQLite in memory)', () => {
     expect(MARIADB_NO_MATERIALIZATION).toBe(
       "/*M!100102 SET STATEMENT optimizer_switch='materialization=off' FOR */ ",
     );
+  });
+
+  it('should start a pivot page with the to-one prefix unless a side filter pins a unique key', () => {
+    const anime = TEST_SCHEMA.includes[0].resource;
+    const pivot: RootResourceSchema = {
+      ...TEST_SCHEMA,
+      type: 'animeimage',
+      table: 'anime_image',
+      primaryKey: 'anime_id',
+      keyColumns: ['anime_id', 'image_id'],
+      softDeletes: false,
+      fields: [
+        { ...TEST_SCHEMA.fields[0], name: 'anime_id', column: 'anime_id' },
+        TEST_SCHEMA.fields[0],
+      ],
+      includes: [],
+      belongsTo: [
+        {
+          name: 'anime',
+          foreignKey: 'anime_id',
+          resource: {
+            ...anime,
+            fields: [
+              ...anime.fields,
+              { ...anime.fields[1], name: 'slug', column: 'slug', unique: true },
+            ],
+          },
+        },
+        { name: 'image', foreignKey: 'image_id', resource: TEST_SCHEMA },
+      ],
+    };
+    const mysqlLike = { ...dialect(), toOneTestsPrefix: MARIADB_DEPENDENT_SUBQUERIES };
+    const on = (type: string, field: string, values: (string | number)[], more = {}) =>
+      filter(field, values, { scope: type, ...more });
+    const prefixed = (...filters: FilterCondition[]) =>
+      selectPage(mysqlLike, pivot, query({ filters })).sql.startsWith(MARIADB_DEPENDENT_SUBQUERIES);
+    // Broad: nothing, or filters that pass many rows of a side.
+    expect(prefixed()).toBe(true);
+    expect(prefixed(on('image', 'facet', [2]))).toBe(true);
+    expect(prefixed(on('anime', 'name', ['Alpha']))).toBe(true);
+    expect(prefixed(on('anime', 'slug', ['alpha'], { operator: 'ne' }))).toBe(true);
+    expect(prefixed(on('anime', 'slug', ['alpha', 'beta'], { negated: true }))).toBe(true);
+    expect(prefixed(on('anime', 'slug', ['a%'], { operator: 'like' }))).toBe(true);
+    expect(prefixed(on('anime', 'anime_id', [5], { operator: 'lt' }))).toBe(true);
+    // An equality on a unique key (its slug, its id; one value or a list) pins the side.
+    expect(prefixed(on('anime', 'slug', ['alpha']))).toBe(false);
+    expect(prefixed(on('anime', 'slug', ['alpha', 'beta']))).toBe(false);
+    expect(prefixed(on('anime', 'slug', ['alpha'], { operator: 'ne', negated: true }))).toBe(false);
+    expect(prefixed(on('anime', 'anime_id', [5]))).toBe(false);
+    expect(prefixed(on('image', 'image_id', [5]), on('anime', 'year', [2020]))).toBe(false);
+    // ...only while the folded group requires it: `(slug AND year)`, not `(slug OR year)`.
+    const slug = on('anime', 'slug', ['alpha'], { logic: 'or' });
+    expect(prefixed(slug, on('anime', 'year', [2020]))).toBe(false);
+    expect(prefixed(on('anime', 'year', [2020]), { ...slug, logic: 'and' })).toBe(false);
+    expect(prefixed(slug, on('anime', 'year', [2020], { logic: 'or' }))).toBe(true);
+    expect(prefixed(on('anime', 'year', [2020]), slug)).toBe(true);
+    expect(prefixed(on('anime', 'year', [2020]), slug, on('anime', 'name', ['Alpha']))).toBe(true);
   });
 
   it('should select one row by primary key whatever its soft-delete state', async () => {

@@ -16,6 +16,7 @@ import {
   OWNER_KEY_ALIAS,
   pivotAlias,
   planFields,
+  ResolvedFilter,
   trashedFor,
 } from '../query-plan';
 import {
@@ -179,6 +180,25 @@ function belongsToConditions(
   });
 }
 
+/**
+ * Whether a type's folded filters keep at most a few of its rows: they require an equality on its
+ * primary key or a unique field, one value or a list (the parser allows 100). A pivot page whose
+ * to-one relation is pinned so is best started from those rows, as MariaDB's own plan does; any
+ * other filter (`year`, `facet`, `slug-like`, `slug … OR year`) passes many rows, and reading the
+ * links in order until the page is full wins (docs/PERFORMANCE.md).
+ */
+function pinsFewRows(resource: ResourceSchema, filters: readonly ResolvedFilter[]): boolean {
+  return filters.some(({ condition, field }, index) => {
+    const equality =
+      condition.operator === (condition.negated ? 'ne' : 'eq') &&
+      (field.unique === true || field.column === resource.primaryKey);
+    // `(((a L1 b) L2 c) L3 d)` requires c only if L2 and L3 are AND (the first one's is unused).
+    return (
+      equality && filters.slice(Math.max(index, 1)).every((next) => next.condition.logic === 'and')
+    );
+  });
+}
+
 /** The root's columns that included to-one relations need (their foreign keys). */
 function belongsToColumns(schema: RootResourceSchema, query: ParsedQuery): string[] {
   return belongsToOf(schema, query.include).map((relation) => relation.foreignKey);
@@ -225,11 +245,11 @@ export function selectPage(
   if (filters !== undefined) conditions.push(`(${filters})`);
   const toOne = belongsToConditions(schema, query, { filters: true }, dialect, bag);
   conditions.push(...toOne);
-  // Visibility tests alone pass nearly every row: read in order and stop with the page (MariaDB).
+  // Tests that pass many rows: read in order and stop with the page (MariaDB, docs/pivots.md).
   const broadToOne =
     toOne.length > 0 &&
-    (schema.belongsTo ?? []).every(
-      (relation) => filtersFor(relation.resource, query.filters).length === 0,
+    !(schema.belongsTo ?? []).some((relation) =>
+      pinsFewRows(relation.resource, filtersFor(relation.resource, query.filters)),
     );
   let prefix = broadToOne ? dialect.toOneTestsPrefix : '';
   if (query.has !== undefined && query.has.relations.length > 0) {

@@ -31,7 +31,7 @@ export interface SqlDialect {
    * subqueries for that one statement; MySQL reads a comment.
    */
   readonly hasTestsPrefix: string;
-  /** Likewise for a page whose to-one relations are only checked to be visible (see `selectPage`). */
+  /** Likewise for a page whose to-one tests pass many rows (no side pinned: see `selectPage`). */
   readonly toOneTestsPrefix: string;
 }
 
@@ -51,7 +51,8 @@ export const MARIADB_NO_MATERIALIZATION =
  * anime and its image, each by primary key) into joins, starts from the related table, and sorts
  * every link to find page 1: 0.9 s on the bench data for `/api/animeimage`. As dependent subqueries
  * (no semi-join, no materialisation) it reads the links in key order and looks each side up by its
- * primary key until the page is full: under 10 ms (docs/PERFORMANCE.md, "The database side").
+ * primary key until the page is full: under 10 ms (docs/PERFORMANCE.md, "The database side"). A
+ * side pinned by a unique key (`filter[anime][slug]=…`) is better read first, as MariaDB plans it.
  */
 export const MARIADB_DEPENDENT_SUBQUERIES =
   "/*M!100102 SET STATEMENT optimizer_switch='semijoin=off,materialization=off' FOR */ ";
