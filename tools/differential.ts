@@ -549,6 +549,55 @@ function listProbes(): Probe[] {
   return probes;
 }
 
+/** Random mixes of every list parameter, mostly valid: the planner's branches meet here. */
+function fuzzProbes(): Probe[] {
+  const types: Record<string, string> = {
+    anime: 'anime',
+    artists: 'artist',
+    studios: 'studio',
+    playlists: 'playlist',
+  };
+  return Array.from({ length: 600 }, () => {
+    const include = subset(RELATIONS);
+    const parts: string[] = [];
+    if (include.length) parts.push(`include=${include.join(',')}`);
+    for (const relation of include) {
+      const type = types[relation];
+      if (random() < 0.3)
+        parts.push(`fields[${type}]=${subset(FIELDS[type]).join(',') || FIELDS[type][1]}`);
+      if (random() < 0.3)
+        parts.push(`sort[${type}]=${pick(['', '-'])}${pick(RELATED_SORTS[type])}`);
+    }
+    for (let k = Math.floor(random() * 4); k > 0; k--) {
+      const key = pick(filterKeys());
+      const scope =
+        random() < 0.4 ? `[${pick(['image', 'anime', 'artist', 'studio', 'playlist'])}]` : '';
+      const text = ['path', 'name', 'slug', 'hashid'].includes(key);
+      const op = pick(
+        text ? ['', '-like', '-notlike', '-ne'] : ['', '', '-ne', '-gt', '-lte', '-not'],
+      );
+      // Mostly the first, valid values: a 422 stops before the planner.
+      const value = pick(FILTER_VALUES[key].slice(0, random() < 0.85 ? 2 : undefined));
+      parts.push(`filter${scope}[${key}${op}${pick(LOGIC)}]=${value}`);
+    }
+    if (random() < 0.3)
+      parts.push(`filter[${pick(['has', 'has-or'])}]=${subset(RELATIONS).join(',') || 'anime'}`);
+    if (random() < 0.3) parts.push(`filter[trashed]=${pick(['with', 'only'])}`);
+    if (random() < 0.4)
+      parts.push(
+        `sort=${
+          subset(SORTS)
+            .map((key) => `${pick(['', '-'])}${key}`)
+            .join(',') || '-image_id'
+        }`,
+      );
+    parts.push(`page[size]=${pick(['3', '10', '40'])}`);
+    if (random() < 0.4)
+      parts.push(random() < 0.5 ? `page[number]=${pick(['2', '5', '30'])}` : 'page[cursor]=');
+    return { family: 'list.fuzz', method: 'GET', path: `/api/image?${parts.join('&')}` };
+  });
+}
+
 /** Equivalent queries in other spellings, one after the other: links must repeat each one's own spelling. */
 function spellingProbes(): Probe[] {
   const groups = [
@@ -1136,7 +1185,13 @@ async function lifecycle(found: Difference[], statuses: number[]): Promise<numbe
 }
 
 async function main(): Promise<void> {
-  const probes = [...listProbes(), ...showProbes(), ...errorProbes(), ...writeProbes()];
+  const probes = [
+    ...listProbes(),
+    ...fuzzProbes(),
+    ...showProbes(),
+    ...errorProbes(),
+    ...writeProbes(),
+  ];
   const found: Difference[] = [];
   const statuses: number[] = [];
   const queue = [...probes];
