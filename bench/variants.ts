@@ -145,8 +145,16 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
   ];
 }
 
-export async function waitForPort(port: number, path: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  path: string,
+  timeoutMs = 60_000,
+  process?: ChildProcess,
+): Promise<void> {
   for (let attempt = 0; attempt < timeoutMs / 500; attempt++) {
+    if (process !== undefined && process.exitCode !== null) {
+      throw new Error(`the server for port ${port} exited (${process.exitCode})`);
+    }
     try {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
       if (response.status < 500) return;
@@ -179,7 +187,9 @@ export async function startVariants(
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
-  for (const variant of list) await waitForPort(variant.port, '/api/image/1', timeoutMs);
+  for (const variant of list) {
+    await waitForPort(variant.port, '/api/image/1', timeoutMs, variant.process);
+  }
 }
 
 /** Stops the variants it started (SIGTERM, by their own process ids). */
