@@ -85,6 +85,9 @@ export const serviceEnv = (
   DATABASE_URL: databaseUrl,
   DB_MIGRATE: 'false',
   RATE_LIMIT_PER_MINUTE: '0',
+  // The daily prune's first run, 5 minutes after start, would force-delete the bench's trashed
+  // images in the middle of a load (and make the next run re-seed).
+  PRUNE_TRASHED_AFTER_DAYS: '0',
   LOG_LEVEL: logLevel,
   JWT_SECRET,
   CURSOR_SECRET,
