@@ -5,9 +5,10 @@
  * few tenths of a percent, so a change of 1 % in the cost of a request shows in one run, where the
  * throughput runs need several runs to see 10 % (docs/PERFORMANCE.md).
  *
- * Each server runs alone under `valgrind --tool=callgrind` (about 50 × slower), is sent `--warmup`
- * requests (until its code is optimised: V8 compiles for tens of thousands of requests), then the
- * count is zeroed, `--requests` more are sent and the count is dumped. Per thread: the main thread
+ * Each server runs alone under `valgrind --tool=callgrind`, is sent `--warmup` requests (until its
+ * code is optimised: V8 compiles for tens of thousands of requests) with callgrind's instrumentation
+ * off (valgrind alone, several times faster than counting), then instrumentation goes on, the count
+ * is zeroed, `--requests` more are sent (about 50 × slower than natively) and the count is dumped. Per thread: the main thread
  * (JavaScript, the event loop, the sockets' user side) and V8's helper threads (concurrent
  * compilation and garbage collection). `--no-memory-reducer` for both: under valgrind the
  * allocation rate looks idle to V8, which would then start full collections a real load never
@@ -16,7 +17,11 @@
  * Options (after `npm run bench:instructions --`): --scenario a,b (page-1,page-1-include; any bench
  * scenario both servers answer), --warmup N (25000), --requests N (5000), --connections N (4),
  * --keep (keep callgrind's dump files, for `callgrind_annotate`), --variant cached (the service with
- * its response cache on, in place of the service: every counted request is a hit).
+ * its response cache on, in place of the service: every counted request is a hit), --servers service
+ * (count only the service; the ceiling's count barely moves between changes of the service),
+ * --start-timeout S (600: seconds a server under valgrind may take to answer, more on a loaded
+ * machine), --no-build (count `dist/` as it is). BENCH_DATABASE_URL and BENCH_PORT_BASE as for
+ * `npm run bench`.
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
@@ -45,8 +50,10 @@ const CONNECTIONS = Number(cliOption('connections', '4'));
 /** Keeps callgrind's dump files (for `callgrind_annotate`) and prints where they are. */
 const KEEP = cliFlag('keep');
 const SERVICE = cliOption('variant', 'service') === 'cached' ? 'cached' : 'service';
+/** `service` counts the service (or `--variant cached`) alone; the default counts the ceiling too. */
+const SERVERS = cliOption('servers', 'service,ceiling').split(',');
 /** Starting node's JIT under valgrind takes a while. */
-const START_TIMEOUT_MS = 10 * 60_000;
+const START_TIMEOUT_MS = Number(cliOption('start-timeout', '600')) * 1000;
 
 interface Count {
   readonly main: number;
@@ -81,7 +88,10 @@ async function sendCounted(
     });
     instance.on('response', () => {
       answered += 1;
-      if (answered === WARMUP) execFileSync('callgrind_control', ['-z', pid], { stdio: 'ignore' });
+      if (answered === WARMUP) {
+        execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' });
+        execFileSync('callgrind_control', ['-z', pid], { stdio: 'ignore' });
+      }
     });
   });
   execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' });
@@ -97,10 +107,15 @@ async function count(variant: Variant, scenario: Scenario, directory: string): P
   const [node, ...rest] = variant.command;
   const measured: Variant = {
     ...variant,
+    // Under valgrind a handshake with MariaDB takes longer than the default 2 s limit; the limits
+    // are armed all the same, so the count per request does not change.
+    env: { ...variant.env, DB_CONNECT_TIMEOUT_MS: '60000', DB_STATEMENT_TIMEOUT_MS: '60000' },
     command: [
       'valgrind',
       '--tool=callgrind',
       '--quiet',
+      // The warm-up runs uninstrumented (several times faster); counting starts after it.
+      '--instr-atstart=no',
       '--smc-check=all-non-file',
       '--separate-threads=yes',
       `--callgrind-out-file=${outFile}`,
@@ -126,18 +141,24 @@ async function count(variant: Variant, scenario: Scenario, directory: string): P
   };
 }
 
-function report(scenario: Scenario, service: Count, ceiling: Count): string {
+function report(scenario: Scenario, service: Count, ceiling: Count | undefined): string {
   const thousands = (value: number) => `${(value / 1000).toFixed(1)} k`;
-  const row = (label: string, s: number, c: number) =>
-    `| ${label} | ${thousands(s)} | ${thousands(c)} | ${(s / c).toFixed(3)} |`;
+  const row = (label: string, s: number, c: number | undefined) =>
+    c === undefined
+      ? `| ${label} | ${thousands(s)} | – | – |`
+      : `| ${label} | ${thousands(s)} | ${thousands(c)} | ${(s / c).toFixed(3)} |`;
   return [
     `${scenario.description}: ${REQUESTS} requests counted after ${WARMUP}`,
     '',
     `| instructions per request | ${SERVICE} | ceiling | ${SERVICE} / ceiling |`,
     '| --- | ---: | ---: | ---: |',
-    row('**whole process**', service.main + service.helpers, ceiling.main + ceiling.helpers),
-    row('main thread', service.main, ceiling.main),
-    row("V8's helper threads", service.helpers, ceiling.helpers),
+    row(
+      '**whole process**',
+      service.main + service.helpers,
+      ceiling && ceiling.main + ceiling.helpers,
+    ),
+    row('main thread', service.main, ceiling?.main),
+    row("V8's helper threads", service.helpers, ceiling?.helpers),
   ].join('\n');
 }
 
@@ -164,21 +185,22 @@ async function main(): Promise<void> {
     return scenario;
   });
   console.log(`   ${valgrindVersion()}`);
-  buildServers();
+  if (!cliFlag('no-build')) buildServers();
   await ensureBenchDatabase();
   const directory = mkdtempSync(join(tmpdir(), 'image-api-instructions-'));
-  const [service, ceiling] = [SERVICE, 'ceiling'].map((name) =>
+  if (SERVERS[0] !== 'service') throw new Error('--servers must name the service');
+  const counted = [SERVICE, ...SERVERS.slice(1)].map((name) =>
     variants().find((variant) => variant.name === name)!,
   );
   try {
     for (const scenario of scenarios) {
       console.log(`== ${scenario.description}`);
-      const counted = [];
-      for (const variant of [service, ceiling]) {
-        counted.push(await count(variant, scenario, directory));
+      const counts = [];
+      for (const variant of counted) {
+        counts.push(await count(variant, scenario, directory));
         console.log(`   ${variant.name} counted`);
       }
-      console.log(`\n${report(scenario, counted[0], counted[1])}\n`);
+      console.log(`\n${report(scenario, counts[0], counts[1])}\n`);
     }
   } finally {
     if (KEEP) console.log(`   callgrind's dump files are in ${directory}`);

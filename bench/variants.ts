@@ -85,6 +85,9 @@ export const serviceEnv = (
   DATABASE_URL: databaseUrl,
   DB_MIGRATE: 'false',
   RATE_LIMIT_PER_MINUTE: '0',
+  // The daily prune's first run, 5 minutes after start, would force-delete the bench's trashed
+  // images in the middle of a load (and make the next run re-seed).
+  PRUNE_TRASHED_AFTER_DAYS: '0',
   LOG_LEVEL: logLevel,
   JWT_SECRET,
   CURSOR_SECRET,
@@ -145,8 +148,16 @@ export function variants(serviceLogLevel = 'info'): Variant[] {
   ];
 }
 
-export async function waitForPort(port: number, path: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  path: string,
+  timeoutMs = 60_000,
+  process?: ChildProcess,
+): Promise<void> {
   for (let attempt = 0; attempt < timeoutMs / 500; attempt++) {
+    if (process !== undefined && process.exitCode !== null) {
+      throw new Error(`the server for port ${port} exited (${process.exitCode})`);
+    }
     try {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
       if (response.status < 500) return;
@@ -179,7 +190,9 @@ export async function startVariants(
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
-  for (const variant of list) await waitForPort(variant.port, '/api/image/1', timeoutMs);
+  for (const variant of list) {
+    await waitForPort(variant.port, '/api/image/1', timeoutMs, variant.process);
+  }
 }
 
 /** Stops the variants it started (SIGTERM, by their own process ids). */

@@ -1,11 +1,11 @@
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { isValidHostHeader } from './common/host-header';
+import { helmetHeaders } from './common/helmet-headers';
 import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
 import {
   BODY_LIMIT_BYTES,
@@ -81,13 +81,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // Request-Id on every answer, set as the request comes in: error answers keep headers set before
   // them (Fastify drops only Content-Type and Content-Length), and an onRequest hook joins the one
   // Nest's adapter already has, where an onSend hook cost every response a hook run of its own.
+  // helmet's security headers too, precomputed (helmet-headers.ts; see security-headers.ts).
+  const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('Request-Id', request.id);
+    setHelmetHeaders(reply.raw);
     done();
   });
 
-  // Security headers and CORS on every answer (see security-headers.ts).
-  await app.register(fastifyHelmet, HELMET_OPTIONS);
+  // CORS on every answer (see security-headers.ts).
   await app.register(fastifyCors, { delegator: corsOptionsFor(config.server.corsOrigins) });
 
   // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain

@@ -72,6 +72,24 @@ describeEachDatabase(
       expect(response.headers['access-control-allow-credentials']).toBeUndefined();
     });
 
+    it('should send no CORS headers but Vary: Origin to a request without Origin', async () => {
+      for (const response of [
+        await context().http().get('/api/image').expect(200),
+        await context().http().get('/nothing').expect(404),
+        await context()
+          .http()
+          .post('/api/image')
+          .set('Authorization', bearer(tokenWith(Permission.CreateImage)))
+          .send({ path: 'cors/none.jpg', facet: 'Cover' })
+          .expect(201),
+      ]) {
+        expect(
+          Object.keys(response.headers).filter((name) => name.startsWith('access-control-')),
+        ).toEqual([]);
+        expect(response.headers.vary).toBe('Origin');
+      }
+    });
+
     it('should answer a read preflight from any origin with 204', async () => {
       const response = await context()
         .http()

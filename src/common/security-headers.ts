@@ -71,7 +71,8 @@ function methodAsked(request: FastifyRequest): string | undefined {
  * when listed, otherwise no CORS header is sent and the browser keeps the answer from the page).
  * Preflights are answered 204 by the plugin; an `OPTIONS` request that is no preflight (no
  * `Origin` or no `Access-Control-Request-Method`) gets no CORS treatment and is a 404 like any
- * unknown route.
+ * unknown route. A request without `Origin` is no CORS request (browsers send one on every
+ * cross-origin call): it gets only `Vary: Origin`, so that no cache hands its answer to one that is.
  */
 export function corsOptionsFor(
   writeOrigins: readonly string[] | '*',
@@ -96,7 +97,7 @@ export function corsOptionsFor(
   const none: FastifyCorsOptions = { origin: false };
   return (request, callback) => {
     const method = methodAsked(request);
-    if (request.method === 'OPTIONS' && (request.headers.origin === undefined || !method)) {
+    if (request.headers.origin === undefined || (request.method === 'OPTIONS' && !method)) {
       callback(null, none);
     } else {
       callback(null, method !== undefined && READ_METHODS.includes(method) ? reads : writes);

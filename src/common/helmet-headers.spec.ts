@@ -1,0 +1,87 @@
+import fastifyHelmet from '@fastify/helmet';
+import Fastify, { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { helmetHeaders } from './helmet-headers';
+import { HELMET_OPTIONS } from './security-headers';
+
+/** The same routes, with the plugin or with the precomputed headers. */
+async function serverWith(headers: 'plugin' | 'precomputed'): Promise<FastifyInstance> {
+  const server = Fastify();
+  if (headers === 'plugin') {
+    await server.register(fastifyHelmet, HELMET_OPTIONS);
+  } else {
+    const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
+    server.addHook('onRequest', (_request, reply, done) => {
+      setHelmetHeaders(reply.raw);
+      done();
+    });
+  }
+  server.get('/json', () => ({ data: [1, 2, 3] }));
+  server.get('/html', (_request, reply) => reply.type('text/html').send('<p>docs</p>'));
+  server.get('/powered', (_request, reply) => reply.header('X-Powered-By', 'x').send('x'));
+  server.get('/fails', () => {
+    throw new Error('boom');
+  });
+  server.post('/body', (request) => request.body);
+  return server;
+}
+
+/** Every header of an answer, in the order and spelling it goes on the wire, but `Date`. */
+function headersOf(response: LightMyRequestResponse): [string, unknown][] {
+  // Node's own (since 15.1); @types/node leaves it out.
+  const answer = response.raw.res as typeof response.raw.res & { getRawHeaderNames(): string[] };
+  return answer
+    .getRawHeaderNames()
+    .filter((name) => name.toLowerCase() !== 'date')
+    .map((name) => [name, answer.getHeader(name)]);
+}
+
+describe('helmetHeaders', () => {
+  let plugin: FastifyInstance;
+  let precomputed: FastifyInstance;
+
+  beforeAll(async () => {
+    [plugin, precomputed] = await Promise.all([serverWith('plugin'), serverWith('precomputed')]);
+  });
+
+  afterAll(() => Promise.all([plugin.close(), precomputed.close()]));
+
+  it.each([
+    ['GET', '/json', undefined],
+    ['HEAD', '/json', undefined],
+    ['GET', '/html', undefined],
+    ['GET', '/powered', undefined],
+    ['GET', '/fails', undefined],
+    ['GET', '/nothing', undefined],
+    ['POST', '/body', '{"a":1}'],
+    ['POST', '/body', '{'],
+    ['OPTIONS', '/json', undefined],
+  ] as const)('should answer %s %s as @fastify/helmet does', async (method, url, body) => {
+    const request = {
+      method,
+      url,
+      ...(body === undefined
+        ? {}
+        : { payload: body, headers: { 'content-type': 'application/json' } }),
+    };
+    const [expected, actual] = await Promise.all([
+      plugin.inject(request),
+      precomputed.inject(request),
+    ]);
+    expect([actual.statusCode, headersOf(actual), actual.body]).toEqual([
+      expected.statusCode,
+      headersOf(expected),
+      expected.body,
+    ]);
+    expect(actual.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(actual.rawPayload.length).toBe(expected.rawPayload.length);
+  });
+
+  it('should refuse options whose headers differ per request', async () => {
+    await expect(helmetHeaders({ enableCSPNonces: true })).rejects.toThrow('differ per request');
+    await expect(
+      helmetHeaders({
+        contentSecurityPolicy: { directives: { scriptSrc: ["'self'", () => "'nonce-x'"] } },
+      }),
+    ).rejects.toThrow('differ per request');
+  });
+});
