@@ -9,8 +9,9 @@ import type { DatabaseTimeouts } from '../config/app-config';
  *
  * - MariaDB: `max_statement_time` on every session; MySQL: `max_execution_time` (SELECTs only).
  * - mysql2: a client-side limit on every statement, a little longer than the server's so the
- *   server's own error wins when it can answer; a connection whose statement timed out on the
- *   client is destroyed (mysql2 would keep it, with the silent statement still queued on it).
+ *   server's own error wins when it can answer, kept by one watchdog timer per data source; a
+ *   connection whose statement timed out on the client is destroyed (mysql2 would keep it, with
+ *   the silent statement still queued on it).
  * - The pool: getting a connection gives up after `connectMs` (mysql2 has no acquire timeout).
  * - SQLite: `busy_timeout` (a statement in progress cannot be interrupted; waits for a lock can).
  *
@@ -49,6 +50,7 @@ interface PooledConnection {
   readonly stream?: { destroy(): void };
   [SESSION_LIMIT]?: number;
   [EXEMPT]?: boolean;
+  [RUNNING]?: Running[];
 }
 
 interface CallbackPool {
@@ -57,6 +59,7 @@ interface CallbackPool {
 
 const SESSION_LIMIT = Symbol('session statement limit (ms)');
 const EXEMPT = Symbol('exempt from the statement limit');
+const RUNNING = Symbol('the statements in flight');
 
 interface Installed {
   readonly timeouts: DatabaseTimeouts;
@@ -163,6 +166,60 @@ function limitPool(
   };
 }
 
+/** A statement in flight on a connection, and when it must have answered. */
+interface Running {
+  readonly deadline: number;
+  settled: boolean;
+  readonly callback: Callback;
+}
+
+/** How often the watchdog looks at the statements in flight (the limit's granularity). */
+const WATCHDOG_TICK_MS = 50;
+
+/**
+ * The client-side statement limit as one timer per data source, not mysql2's `timeout` option
+ * (a timer, a bound function and a copied options object per statement: 17 % of a page-1 read's
+ * instructions, docs/PERFORMANCE.md). Statements that never answer are failed with mysql2's own
+ * timeout error, and their connection is destroyed.
+ */
+class StatementWatchdog {
+  private readonly busy = new Set<PooledConnection>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly expire: (connection: PooledConnection) => void) {}
+
+  watch(connection: PooledConnection): void {
+    this.busy.add(connection);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.check(), WATCHDOG_TICK_MS);
+      this.timer.unref();
+    }
+  }
+
+  unwatch(connection: PooledConnection): void {
+    this.busy.delete(connection);
+  }
+
+  private check(): void {
+    const now = performance.now();
+    for (const connection of this.busy) {
+      const first = connection[RUNNING]?.[0];
+      if (first === undefined) this.busy.delete(connection);
+      else if (first.deadline <= now) {
+        this.busy.delete(connection);
+        this.expire(connection);
+      }
+    }
+  }
+}
+
+const watchdogs = new WeakMap<DataSource, StatementWatchdog>();
+
+function clientTimeoutError(): DriverError {
+  // What mysql2's own `timeout` option fails a statement with.
+  return Object.assign(new Error('Query inactivity timeout'), { code: CLIENT_TIMEOUT_CODE });
+}
+
 /** Gives every statement of the connection a client-side limit, once per connection. */
 function limitStatements(
   dataSource: DataSource,
@@ -172,15 +229,26 @@ function limitStatements(
   if (connection[SESSION_LIMIT] !== undefined || statementMs === 0) return;
   const query = connection.query.bind(connection);
   const clientMs = statementMs + CLIENT_MARGIN_MS;
-  const observe = (error: DriverError | null) => {
-    if (error === null) return;
-    if (error.code === CLIENT_TIMEOUT_CODE) {
+  let watchdog = watchdogs.get(dataSource);
+  if (watchdog === undefined) {
+    watchdog = new StatementWatchdog((expired) => {
       // The statement may still be on its way (a silent network): the connection is unusable,
       // and its socket goes at once, so that nothing held back reaches the server later.
-      connection.destroy();
-      connection.stream?.destroy();
+      const running = (expired[RUNNING] ?? []).splice(0);
+      expired.destroy();
+      expired.stream?.destroy();
       emit(dataSource, 'statement');
-    } else if (SERVER_TIMEOUT_ERRNOS.has(error.errno ?? 0)) {
+      for (const statement of running) {
+        statement.settled = true;
+        statement.callback(clientTimeoutError());
+      }
+    });
+    watchdogs.set(dataSource, watchdog);
+  }
+  const running: Running[] = [];
+  connection[RUNNING] = running;
+  const observe = (error: DriverError | null) => {
+    if (error !== null && SERVER_TIMEOUT_ERRNOS.has(error.errno ?? 0)) {
       // Named, so that the error handling knows it whatever mysql2 calls it.
       error.code = SERVER_TIMEOUT_ERRNOS.get(error.errno ?? 0);
       emit(dataSource, 'statement');
@@ -191,14 +259,27 @@ function limitStatements(
       callback = values;
       values = undefined;
     }
-    const options: Record<string, unknown> =
-      typeof sql === 'object' && sql !== null ? { ...sql } : { sql };
-    if (options.timeout === undefined && connection[EXEMPT] !== true) options.timeout = clientMs;
-    if (typeof callback !== 'function') return query(options, values);
-    const done = callback as Callback;
-    return query(options, values, (error: DriverError | null, ...results: unknown[]) => {
+    if (connection[EXEMPT] === true) return query(sql, values, callback);
+    if (typeof callback !== 'function') {
+      // A streamed statement: mysql2's own limit (rare; the read and write paths pass callbacks).
+      const options = typeof sql === 'object' && sql !== null ? { ...sql } : { sql };
+      return query({ timeout: clientMs, ...options }, values);
+    }
+    const statement: Running = {
+      deadline: performance.now() + clientMs,
+      settled: false,
+      callback: callback as Callback,
+    };
+    running.push(statement);
+    watchdog.watch(connection);
+    return query(sql, values, (error: DriverError | null, rows: unknown, fields: unknown) => {
+      if (statement.settled) return;
+      statement.settled = true;
+      const at = running.indexOf(statement);
+      if (at !== -1) running.splice(at, 1);
+      if (running.length === 0) watchdog.unwatch(connection);
       observe(error);
-      done(error, ...results);
+      statement.callback(error, rows, fields);
     });
   };
 }
