@@ -1,10 +1,19 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import type {
+  DatabaseConfig,
+  JwtConfig,
+  MysqlDatabaseConfig,
+  SqliteDatabaseConfig,
+} from './config.types';
 import { FleetConfig, parseFleetConfig } from './fleet-config';
 import { MessagingConfig, parseMessagingConfig } from './messaging-config';
 import { parseServerConfig, ServerConfig } from './server-config';
 import { parseStorageConfig, StorageConfig } from './storage-config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+// The types fleet-config shares with this file live apart, so the two need not import each other.
+export type { DatabaseConfig, JwtConfig, MysqlDatabaseConfig } from './config.types';
+
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',
@@ -15,24 +24,6 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'silent',
 ];
 
-export interface MysqlDatabaseConfig {
-  readonly type: 'mysql';
-  readonly host: string;
-  readonly port: number;
-  readonly username: string;
-  readonly password: string;
-  readonly database: string;
-  readonly poolSize: number;
-}
-
-export interface SqliteDatabaseConfig {
-  readonly type: 'sqlite';
-  /** Absolute path of the database file, or `:memory:`. */
-  readonly path: string;
-}
-
-export type DatabaseConfig = MysqlDatabaseConfig | SqliteDatabaseConfig;
-
 /**
  * Time limits on the database work of requests (API.md section 10, docs/operations.md);
  * migrations, seeding and pruning are exempt.
@@ -42,14 +33,6 @@ export interface DatabaseTimeouts {
   readonly statementMs: number;
   /** Longest getting a pooled connection may take, connecting included, in ms. */
   readonly connectMs: number;
-}
-
-export interface JwtConfig {
-  readonly secret?: string;
-  readonly publicKey?: string;
-  readonly jwksUri?: string;
-  readonly issuer?: string;
-  readonly audience?: string;
 }
 
 export interface AppConfig {

@@ -1,4 +1,4 @@
-import type { DatabaseConfig, JwtConfig, MysqlDatabaseConfig } from './app-config';
+import type { DatabaseConfig, JwtConfig, MysqlDatabaseConfig } from './config.types';
 
 /**
  * The settings that make an instance one of several behind a load balancer (API.md section 11,
