@@ -5,17 +5,18 @@ import type { MetricsService } from './metrics.service';
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * A Fastify `onResponse` hook counting each request and its latency by method, route pattern
- * (`/api/image/:id`, never the URL itself) and status.
+ * A Fastify `onResponse` hook observing each request's latency by method, route pattern
+ * (`/api/image/:id`, never the URL itself) and status; `http_requests_total` is read off its counts.
  */
 export function httpMetricsHook(
   metrics: MetricsService,
 ): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
   return (request, reply, done) => {
     const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
-    const labels = { method: request.method, route, status: reply.statusCode };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
     done();
   };
 }

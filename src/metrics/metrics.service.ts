@@ -21,6 +21,9 @@ const OUTBOX_SNAPSHOT_TIMEOUT_MS = 1000;
 /** Request latency buckets (seconds): a fast read is a few ms; the statement timeout is 5 s. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+const HTTP_LABELS = ['method', 'route', 'status'] as const;
+type HttpLabel = (typeof HTTP_LABELS)[number];
+
 /** What mysql2's callback pool keeps about its connections (not part of its typed API). */
 interface Mysql2PoolState {
   _allConnections?: { length: number };
@@ -39,17 +42,31 @@ interface Mysql2PoolState {
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
+  /**
+   * Read off `httpDuration`'s counts at each scrape: a request is observed once (prom-client hashes
+   * the labels of every `inc` and `observe`, which cost every answer as much as the rest of its
+   * metrics).
+   */
+  readonly httpRequests: Counter<HttpLabel> = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const,
+    labelNames: HTTP_LABELS,
     registers: [this.registry],
+    collect: async () => {
+      const { values } = await this.httpDuration.get();
+      this.httpRequests.reset();
+      for (const { metricName, labels, value } of values) {
+        if (metricName === 'http_request_duration_seconds_count') {
+          this.httpRequests.inc(labels, value);
+        }
+      }
+    },
   });
 
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from the request to its answer, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const,
+    labelNames: HTTP_LABELS,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
