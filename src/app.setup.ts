@@ -1,9 +1,9 @@
-import fastifyCors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
+import { corsHook } from './common/cors';
 import { isValidHostHeader } from './common/host-header';
 import { helmetHeaders } from './common/helmet-headers';
 import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
@@ -15,7 +15,7 @@ import {
 } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
-import { corsOptionsFor, HELMET_OPTIONS } from './common/security-headers';
+import { HELMET_OPTIONS } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetricsHook, MetricsService } from './metrics';
@@ -81,16 +81,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // Request-Id on every answer, set as the request comes in: error answers keep headers set before
   // them (Fastify drops only Content-Type and Content-Length), and an onRequest hook joins the one
   // Nest's adapter already has, where an onSend hook cost every response a hook run of its own.
-  // helmet's security headers too, precomputed (helmet-headers.ts; see security-headers.ts).
+  // helmet's security headers too, precomputed (helmet-headers.ts; see security-headers.ts), and
+  // CORS on every answer (@fastify/cors, run only for requests with an Origin: cors.ts).
   const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
-  fastify.addHook('onRequest', (request, reply, done) => {
+  const cors = await corsHook(fastify, config.server.corsOrigins);
+  fastify.addHook('onRequest', function securityHeaders(request, reply, done) {
     reply.header('Request-Id', request.id);
     setHelmetHeaders(reply.raw);
-    done();
+    cors.call(this, request, reply, done);
   });
-
-  // CORS on every answer (see security-headers.ts).
-  await app.register(fastifyCors, { delegator: corsOptionsFor(config.server.corsOrigins) });
 
   // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain
   // host[:port], or a link could point anywhere.
