@@ -55,7 +55,7 @@ describe('corsHook', () => {
 
   const cases: [string, string, Record<string, string>][] = [];
   for (const origin of [undefined, LISTED, OTHER]) {
-    const from = origin === undefined ? {} : { origin };
+    const from: Record<string, string> = origin === undefined ? {} : { origin };
     for (const [method, url] of [
       ['GET', '/image'],
       ['HEAD', '/image'],

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { corsOptionsFor } from './security-headers';
 
 /** An `onRequest` hook in callback style. */
-export type RequestHook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
+type RequestHook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
 
 /**
  * `@fastify/cors` with `corsOptionsFor(writeOrigins)`, run only for requests that carry an
