@@ -8,8 +8,8 @@ type RequestHook = (request: FastifyRequest, reply: FastifyReply, done: () => vo
 /**
  * `@fastify/cors` with `corsOptionsFor(writeOrigins)`, run only for requests that carry an
  * `Origin`. The plugin builds and merges its options objects on every request, which cost a
- * request without `Origin` (no CORS request, and nearly all of them) more than all of its other
- * hooks together (docs/PERFORMANCE.md); such a request gets `origin: false` from `corsOptionsFor`,
+ * request without `Origin` (no CORS request, and nearly all of them) several percent of its
+ * instructions (docs/PERFORMANCE.md); such a request gets `origin: false` from `corsOptionsFor`,
  * with which the plugin only sets `Vary: Origin` and lets the request through, and so does this
  * hook. The plugin registers its preflight route and request decoration as usual; its hook is kept
  * and returned, for the caller to run from its own `onRequest` hook before any other hook sets

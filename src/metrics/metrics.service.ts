@@ -43,9 +43,8 @@ export class MetricsService {
   readonly registry = new Registry();
 
   /**
-   * Read off `httpDuration`'s counts at each scrape: a request is observed once (prom-client hashes
-   * the labels of every `inc` and `observe`, which cost every answer as much as the rest of its
-   * metrics).
+   * Read off `httpDuration`'s counts at each scrape, so that a request is observed once:
+   * prom-client hashes and checks the labels of every `inc` and `observe`.
    */
   readonly httpRequests: Counter<HttpLabel> = new Counter({
     name: 'http_requests_total',
