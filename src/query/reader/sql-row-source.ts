@@ -1,9 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { readDataVersion } from '../../database/change-versions';
 import { belongsToOf, includesOf } from '../query-plan';
-import type { ParsedQuery, RootResourceSchema } from '../query.types';
+import type { IncludeDefinition, ParsedQuery, RootResourceSchema } from '../query.types';
 import type { BelongsToRows, IncludedRowGroups, RawRow } from '../resource-renderer';
-import { KeysetPage, RowKey, selectOne, selectPage } from '../typeorm/apply-query';
+import {
+  KeysetPage,
+  RowKey,
+  selectIncluded,
+  selectOne,
+  selectPage,
+  withFirstParameter,
+} from '../typeorm/apply-query';
 import { loadBelongsTo, loadIncludes } from '../typeorm/include-loader';
 import { readTableIndexes, TableIndexes } from '../typeorm/index-check';
 import { keysetIndexFor, withForcedIndex } from '../typeorm/index-hint';
@@ -12,12 +19,18 @@ import type { SqlStatement } from '../typeorm/sql-fragments';
 
 /**
  * The SQL of the shared reader, for any resource schema: pages, one row, included relations and
- * the data version, run through `RawReader` (no TypeORM query runner per statement), with offset
- * statements kept per parsed query and MySQL keyset pages naming their index (index-hint.ts).
+ * the data version, run through `RawReader` (no TypeORM query runner per statement), with the
+ * statements of offset pages, of one row and of included relations kept per parsed query, and
+ * MySQL keyset pages naming their index (index-hint.ts).
  */
 export class SqlRowSource {
   private readonly reader: RawReader;
   private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
+  private readonly oneStatements = new WeakMap<ParsedQuery, SqlStatement>();
+  private readonly includedStatements = new WeakMap<
+    ParsedQuery,
+    Map<IncludeDefinition, SqlStatement>
+  >();
   /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
   private readonly indexes = new Map<string, Promise<TableIndexes>>();
 
@@ -55,7 +68,7 @@ export class SqlRowSource {
     query: ParsedQuery,
     key: RowKey,
   ): Promise<RawRow | undefined> {
-    const rows = await this.reader.all(selectOne(this.reader.dialect, schema, query, key));
+    const rows = await this.reader.all(this.oneStatement(schema, query, key));
     return rows[0];
   }
 
@@ -65,7 +78,14 @@ export class SqlRowSource {
     query: ParsedQuery,
     ownerIds: readonly (number | string)[],
   ): Promise<IncludedRowGroups[]> {
-    return loadIncludes(this.reader, includesOf(schema.includes, query.include), query, ownerIds);
+    const includes = includesOf(schema.includes, query.include);
+    if (!this.reader.dialect.bindsLists) {
+      // The text names each owner id (`IN (?, ?)`): built per request.
+      return loadIncludes(this.reader, includes, query, ownerIds);
+    }
+    return loadIncludes(this.reader, includes, query, ownerIds, (include) =>
+      this.includedStatement(include, query, ownerIds),
+    );
   }
 
   /** The included to-one relations of some rows: one query per relation. */
@@ -94,6 +114,37 @@ export class SqlRowSource {
       this.offsetPages.set(query, statement);
     }
     return statement;
+  }
+
+  /**
+   * The statement of one row by a scalar key, built once per query object as the offset pages'
+   * are, and bound to each key (`withFirstParameter`). A composite key's text depends on its parts.
+   */
+  private oneStatement(schema: RootResourceSchema, query: ParsedQuery, key: RowKey): SqlStatement {
+    if (typeof key === 'object') return selectOne(this.reader.dialect, schema, query, key);
+    const statement = this.oneStatements.get(query);
+    if (statement !== undefined) return withFirstParameter(statement, key);
+    const built = selectOne(this.reader.dialect, schema, query, key);
+    this.oneStatements.set(query, built);
+    return built;
+  }
+
+  /** An included relation's statement, built once per query object and bound to each page's ids. */
+  private includedStatement(
+    include: IncludeDefinition,
+    query: ParsedQuery,
+    ownerIds: readonly (number | string)[],
+  ): SqlStatement {
+    let statements = this.includedStatements.get(query);
+    if (statements === undefined) {
+      statements = new Map();
+      this.includedStatements.set(query, statements);
+    }
+    const statement = statements.get(include);
+    if (statement !== undefined) return withFirstParameter(statement, ownerIds);
+    const built = selectIncluded(this.reader.dialect, include, query, ownerIds);
+    statements.set(include, built);
+    return built;
   }
 
   /** MySQL/MariaDB: a keyset page after a position names the index of its sort (see index-hint.ts). */

@@ -10,7 +10,13 @@ import type {
   TrashedMode,
 } from '../query.types';
 import type { RawRow } from '../resource-renderer';
-import { KeysetPage, selectIncluded, selectOne, selectPage } from './apply-query';
+import {
+  KeysetPage,
+  selectIncluded,
+  selectOne,
+  selectPage,
+  withFirstParameter,
+} from './apply-query';
 import { loadIncludes } from './include-loader';
 import { RawReader } from './raw-reader';
 import { MARIADB_DEPENDENT_SUBQUERIES, MARIADB_NO_MATERIALIZATION } from './sql-fragments';
@@ -425,6 +431,29 @@ describe('SQL statements of a parsed query (SQLite in memory)', () => {
       ' IN (?, ?, ?) AND "related"."deleted_at" IS NULL AND ("related"."year" NOT IN (?, ?))',
     );
     expect(expanded.parameters).toEqual([1, 2, 3, 2020, 2021]);
+  });
+
+  it('should bind a kept statement to another key or owner list exactly as one built for it', () => {
+    const listing = { ...dialect(), bindsLists: true };
+    const parsed = query({
+      include: ['anime', 'artists', 'playlists'],
+      fields: { anime: ['name'] },
+      filters: [filter('year', [2020, 2021], { operator: 'ne', logic: 'and' })],
+    });
+    for (const include of TEST_SCHEMA.includes) {
+      const kept = selectIncluded(listing, include, parsed, [1, 2, 3]);
+      for (const ids of [[4], [5, 6, 7, 8], [Infinity, 2]]) {
+        expect(withFirstParameter(kept, ids)).toEqual(
+          selectIncluded(listing, include, parsed, ids),
+        );
+      }
+    }
+    const one = selectOne(dialect(), TEST_SCHEMA, parsed, 4);
+    for (const key of [2, 'abc', NaN]) {
+      expect(withFirstParameter(one, key)).toEqual(selectOne(dialect(), TEST_SCHEMA, parsed, key));
+    }
+    // The kept statement is left as it was.
+    expect(one).toEqual(selectOne(dialect(), TEST_SCHEMA, parsed, 4));
   });
 
   it('should apply the related sort, fields, filters and trashed rule to an include', async () => {

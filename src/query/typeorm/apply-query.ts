@@ -20,6 +20,7 @@ import {
   trashedFor,
 } from '../query-plan';
 import {
+  bindable,
   fixedConditionsSql,
   foldedFiltersSql,
   keysetSql,
@@ -320,7 +321,8 @@ function keyParts(
 /**
  * One row of a root resource by its key (the show route), with the needed columns only: whatever
  * its soft-delete state, but only while its to-one relations are visible. Root filters do not
- * apply: on show they narrow included arrays only.
+ * apply: on show they narrow included arrays only. A scalar key is the first parameter and its
+ * text is `= ?` whatever its value (see `withFirstParameter`).
  */
 export function selectOne(
   dialect: SqlDialect,
@@ -385,7 +387,8 @@ export function selectBelongsTo(
  * The batch query of one included relation for a set of owners: the related rows joined through the
  * pivot, `pivot.owner IN (...)`, with the trashed rule, fixed conditions, the type's filters, its
  * sort (default: its primary key ascending) and its sparse fields; each row also carries the owner id
- * and the pivot columns the relation renders.
+ * and the pivot columns the relation renders. The owner ids are the first parameter; where the
+ * driver binds lists (`bindsLists`), one `(?)` whatever their number (see `withFirstParameter`).
  */
 export function selectIncluded(
   dialect: SqlDialect,
@@ -421,4 +424,15 @@ export function selectIncluded(
     ` ON ${related}.${dialect.escape(resource.primaryKey)} = ${pivot}.${dialect.escape(include.pivotRelatedKey)}` +
     `${whereClause(conditions)} ORDER BY ${order.join(', ')}`;
   return { sql, parameters: bag.values };
+}
+
+/**
+ * A statement of `selectOne` (a scalar key) or of `selectIncluded` (owner ids, on a dialect that
+ * `bindsLists`) made for other values: the text stays, the first parameter is bound anew. So the
+ * reader builds each of them once per query instead of once per request.
+ */
+export function withFirstParameter(statement: SqlStatement, value: unknown): SqlStatement {
+  const parameters = [...statement.parameters];
+  parameters[0] = Array.isArray(value) ? value.map(bindable) : bindable(value);
+  return { sql: statement.sql, parameters };
 }

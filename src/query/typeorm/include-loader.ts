@@ -3,26 +3,29 @@ import { OWNER_KEY_ALIAS } from '../query-plan';
 import type { BelongsToRows, IncludedRowGroups, RawRow } from '../resource-renderer';
 import { selectBelongsTo, selectIncluded } from './apply-query';
 import type { RawReader } from './raw-reader';
+import type { SqlStatement } from './sql-fragments';
 
 /**
  * Loads every included relation of a page with exactly one query per relation
  * (`pivot.owner IN (...)`), never one per owner and never a JOIN under the page's LIMIT. The queries
  * are independent, so they run side by side (on a pool they use separate connections).
+ * `statementOf` makes each relation's statement (by default `selectIncluded`; the reader hands in
+ * its kept ones).
  */
 export async function loadIncludes(
   reader: RawReader,
   includes: readonly IncludeDefinition[],
   query: ParsedQuery,
   ownerIds: readonly (number | string)[],
+  statementOf: (include: IncludeDefinition) => SqlStatement = (include) =>
+    selectIncluded(reader.dialect, include, query, ownerIds),
 ): Promise<IncludedRowGroups[]> {
   if (includes.length === 0 || ownerIds.length === 0) {
     return includes.map((include) => ({ include, byOwner: new Map() }));
   }
   return Promise.all(
     includes.map(async (include) => {
-      const rows = await reader.all<RawRow>(
-        selectIncluded(reader.dialect, include, query, ownerIds),
-      );
+      const rows = await reader.all<RawRow>(statementOf(include));
       const byOwner = new Map<number, RawRow[]>();
       for (const row of rows) {
         const owner = Number(row[OWNER_KEY_ALIAS]);

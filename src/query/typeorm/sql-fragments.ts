@@ -122,7 +122,7 @@ export class ParameterBag {
  * A number that has no SQL spelling (`NaN`, `Infinity`) is bound as a string instead: it then
  * matches nothing.
  */
-function bindable(value: unknown): unknown {
+export function bindable(value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
