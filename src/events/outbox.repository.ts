@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
 import { renderTimestamp } from '../database/timestamps';
-import type { WriteTransaction } from '../database/unit-of-work';
 import type { DomainEventType, ImageEvent, NewImageEvent } from './image-event';
 import { ImageEventOutboxRow } from './image-event-outbox.entity';
 
@@ -19,11 +18,11 @@ export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
 }
 
 /**
- * Writes an event to the outbox in `transaction`, the one of the change it describes: the event
- * commits or rolls back with it. Returns the event as it will be published.
+ * Writes an event to the outbox with `manager`, which must be the transaction of the change it
+ * describes: the event commits or rolls back with it. Returns the event as it will be published.
  */
 export async function insertOutboxEvent(
-  transaction: WriteTransaction,
+  manager: EntityManager,
   event: NewImageEvent,
 ): Promise<ImageEvent> {
   const row: Omit<ImageEventOutboxRow, 'outboxId'> = {
@@ -35,10 +34,13 @@ export async function insertOutboxEvent(
     payload: JSON.stringify(event.data),
     publishedAt: null,
   };
-  const outboxId = await transaction.insert(
-    'INSERT INTO image_event_outbox (event_id, event_type, image_id, actor, occurred_at, payload, published_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
-    [row.eventId, row.eventType, row.imageId, row.actor, row.occurredAt, row.payload],
-  );
+  const result = await manager
+    .createQueryBuilder()
+    .insert()
+    .into(ImageEventOutboxRow)
+    .values(row)
+    .execute();
+  const outboxId = Number((result.identifiers[0] as { outboxId: number }).outboxId);
   return toImageEvent({ ...row, outboxId });
 }
 
