@@ -12,7 +12,7 @@
  *   CEILING_PORT=3101 BENCH_DATABASE_URL=mysql://root@127.0.0.1:3306/image_api_bench \
  *   JWT_SECRET=... CURSOR_SECRET=... node dist-bench/bench/ceiling-server.js   (npm run build:bench)
  */
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from 'jsonwebtoken';
 import { createPool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
@@ -44,7 +44,8 @@ const TRASHED_WITHOUT = {
   playlist: 'without',
 } as const;
 
-const JWT_SECRET = process.env.JWT_SECRET ?? '';
+// Made once, as the service's `verificationKey` does (a string key costs `verify` a PEM parse per call).
+const JWT_KEY = createSecretKey(Buffer.from(process.env.JWT_SECRET ?? ''));
 const codec = new CursorCodec(process.env.CURSOR_SECRET ?? '');
 
 const url = new URL(
@@ -532,7 +533,7 @@ function authorize(
   let claims: { sub?: unknown; permissions?: unknown };
   try {
     if (!header.startsWith('Bearer ')) throw new Error('no token');
-    const verified: unknown = verify(header.slice(7), JWT_SECRET, { algorithms: ['HS256'] });
+    const verified: unknown = verify(header.slice(7), JWT_KEY, { algorithms: ['HS256'] });
     claims = verified as typeof claims;
     if (typeof claims.sub !== 'string') throw new Error('no sub');
   } catch {

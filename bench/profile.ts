@@ -10,7 +10,7 @@
  * Options (after `npm run bench:profile --`): --scenario NAME (page-1; any bench scenario both
  * servers answer), --rate N (requests per second, 1000), --duration S (10), --rounds N (3),
  * --warmup S (5), --connections N (20), --top N (25 rows), --variant cached (the service with its
- * response cache on, in place of the service).
+ * response cache on, in place of the service), --keep (keep the `.cpuprofile` files and print where).
  *
  * V8 samples wall time: a system call, and the time the thread waits for a CPU that MariaDB or the
  * load generator has, count for the frame they happen in, so socket writes weigh more than the CPU
@@ -28,6 +28,7 @@ import { assertExpectedAnswers, prepareScenario, Scenario, SCENARIOS } from './s
 import {
   buildServers,
   benchToken,
+  cliFlag,
   cliOption,
   startVariants,
   stopVariants,
@@ -42,6 +43,7 @@ const DURATION = Number(cliOption('duration', '10'));
 const ROUNDS = Number(cliOption('rounds', '3'));
 const WARMUP = Number(cliOption('warmup', '5'));
 const CONNECTIONS = Number(cliOption('connections', '20'));
+const KEEP = cliFlag('keep');
 const TOP = Number(cliOption('top', '25'));
 const PROFILED: readonly VariantName[] = [
   cliOption('variant', 'service') === 'cached' ? 'cached' : 'service',
@@ -175,7 +177,8 @@ async function main(): Promise<void> {
   const [service, ceiling] = list.map((variant) =>
     perRequest(readProfile(join(root, variant.name)), loads.get(variant.name)!),
   );
-  rmSync(root, { recursive: true, force: true });
+  if (KEEP) console.log(`   profiles kept in ${root}`);
+  else rmSync(root, { recursive: true, force: true });
   console.log(`\n${report(service, ceiling)}`);
 }
 

@@ -4,6 +4,7 @@ import { ApiError, defaultMessage } from '../common/api-error';
 import { JWT_VERIFICATION } from './auth.constants';
 import { AuthenticatedUser, toAuthenticatedUser } from './authenticated-user';
 import { KeyUnavailableError, type JwtVerification } from './jwt-verification';
+import { verificationKey } from './verification-key';
 
 /** jsonwebtoken options for the configured verification: pinned algorithms, exp checked. */
 export function verifyOptionsFor(verification: JwtVerification): VerifyOptions {
@@ -75,7 +76,7 @@ export class TokenVerifier {
       return null;
     }
     try {
-      return toAuthenticatedUser(verify(rawToken, key, this.options));
+      return toAuthenticatedUser(verify(rawToken, verificationKey(key), this.options));
     } catch {
       return null;
     }

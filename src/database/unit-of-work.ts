@@ -31,6 +31,13 @@ export class WriteTransaction {
     return this.manager.query(sql, parameters as unknown[] | undefined);
   }
 
+  /** Runs an `INSERT` of one row; resolves to its generated id. */
+  async insert(sql: string, parameters: readonly unknown[]): Promise<number> {
+    // TypeORM answers a raw INSERT with mysql2's result header, or better-sqlite3's last row id.
+    const result = (await this.execute(sql, parameters)) as { insertId: number } | number | bigint;
+    return Number(typeof result === 'object' ? result.insertId : result);
+  }
+
   /** Runs `listener` once the transaction has committed (never after a rollback), in order. */
   afterCommit(listener: () => void): void {
     this.commitListeners.push(listener);

@@ -1,6 +1,5 @@
 import type { WriteTransaction } from '../database/unit-of-work';
 import type { ImageFacet } from './image-facet';
-import { Image } from './image.entity';
 import { IMAGE_QUERY_SCHEMA } from './image.query-schema';
 import type { ImageRow } from './image.serializer';
 
@@ -23,78 +22,73 @@ export interface ImageChanges {
   deletedAt?: string | null;
 }
 
-function toStoredRow(image: Image): StoredImageRow {
+/** The columns of `ImageChanges`. */
+const CHANGE_COLUMNS: Record<keyof ImageChanges, string> = {
+  path: 'path',
+  facet: 'facet',
+  updatedAt: 'updated_at',
+  deletedAt: 'deleted_at',
+};
+
+const SELECT_ROW =
+  'SELECT image_id, path, facet, created_at, updated_at, deleted_at FROM images WHERE image_id = ?';
+
+function toStoredRow(row: StoredImageRow): StoredImageRow {
   return {
-    image_id: Number(image.imageId),
-    path: image.path,
-    facet: Number(image.facet),
-    created_at: image.createdAt,
-    updated_at: image.updatedAt,
-    deleted_at: image.deletedAt ?? null,
+    image_id: Number(row.image_id),
+    path: row.path,
+    facet: Number(row.facet),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    deleted_at: row.deleted_at ?? null,
   };
 }
 
-/** The image statements of one unit-of-work transaction; rows read through it stay locked (MySQL). */
+/**
+ * The image statements of one unit-of-work transaction; rows read through it stay locked (MySQL).
+ * Plain SQL that both databases read alike (TypeORM's query builders cost a write more than its
+ * statements do: docs/PERFORMANCE.md); `test/image-write-statements.e2e-spec.ts` pins it.
+ */
 export class ImageWriteTransaction {
   constructor(readonly unit: WriteTransaction) {}
-
-  private get manager() {
-    return this.unit.manager;
-  }
 
   /** The row, locked for the rest of the transaction; trashed rows only when `withTrashed`. */
   async findForUpdate(
     id: number,
     options: { withTrashed: boolean },
   ): Promise<StoredImageRow | null> {
-    const query = this.manager
-      .createQueryBuilder(Image, 'image')
-      .withDeleted()
-      .where('image.imageId = :id', { id });
-    if (!options.withTrashed) query.andWhere('image.deletedAt IS NULL');
-    if (this.unit.lockRows) query.setLock('pessimistic_write');
-    const image = await query.getOne();
-    return image === null ? null : toStoredRow(image);
+    let sql = options.withTrashed ? SELECT_ROW : `${SELECT_ROW} AND deleted_at IS NULL`;
+    if (this.unit.lockRows) sql += ' FOR UPDATE';
+    const [row] = (await this.unit.execute(sql, [id])) as StoredImageRow[];
+    return row === undefined ? null : toStoredRow(row);
   }
 
   /** Inserts a live image stamped `now`; returns its id. */
-  async insert(values: { path: string; facet: ImageFacet }, now: string): Promise<number> {
+  insert(values: { path: string; facet: ImageFacet }, now: string): Promise<number> {
     this.unit.changed('images');
-    const result = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(Image)
-      .values({ ...values, createdAt: now, updatedAt: now, deletedAt: null })
-      .execute();
-    return Number((result.identifiers[0] as { imageId: number }).imageId);
+    return this.unit.insert(
+      'INSERT INTO images (path, facet, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, NULL)',
+      [values.path, values.facet, now, now],
+    );
   }
 
   async update(id: number, changes: ImageChanges): Promise<void> {
     this.unit.changed('images');
-    await this.manager
-      .createQueryBuilder()
-      .update(Image)
-      .set(changes)
-      .where('image_id = :id', { id })
-      .execute();
+    const fields = (Object.keys(changes) as (keyof ImageChanges)[]).filter(
+      (field) => changes[field] !== undefined,
+    );
+    await this.unit.execute(
+      `UPDATE images SET ${fields.map((field) => `${CHANGE_COLUMNS[field]} = ?`).join(', ')} WHERE image_id = ?`,
+      [...fields.map((field) => changes[field] ?? null), id],
+    );
   }
 
   /** Deletes the image and, explicitly (foreign keys may be off on SQLite), its pivot rows. */
   async deleteWithPivots(id: number): Promise<void> {
     this.unit.changed('images', ...IMAGE_PIVOT_TABLES);
     for (const table of IMAGE_PIVOT_TABLES) {
-      await this.manager
-        .createQueryBuilder()
-        .delete()
-        .from(table)
-        .where('image_id = :id', { id })
-        .execute();
+      await this.unit.execute(`DELETE FROM ${table} WHERE image_id = ?`, [id]);
     }
-    await this.manager
-      .createQueryBuilder()
-      .delete()
-      .from(Image)
-      .where('image_id = :id', { id })
-      .execute();
+    await this.unit.execute('DELETE FROM images WHERE image_id = ?', [id]);
   }
 }
