@@ -86,8 +86,7 @@ describe('SharedRead', () => {
               const result = shared.get();
               result.catch(() => undefined); // looked at once all have settled
               calls.push({ askedAt: db.state, result });
-            }
-            else if (step === 'write') db.state++;
+            } else if (step === 'write') db.state++;
             else if (finished < db.sent.length) {
               db.sent[finished++].finish(step === 'fail' ? new Error('failed') : undefined);
               await settle();

@@ -32,12 +32,8 @@ export class SharedRead<T> {
 
   private start(): Promise<T> {
     this.inFlight = true;
-    let read: Promise<T>;
-    try {
-      read = this.read();
-    } catch (error) {
-      read = Promise.reject(error);
-    }
+    // Sent now (an async function runs to its first await at once); a throw becomes a rejection.
+    const read = (async () => this.read())();
     const settled = (): void => {
       this.inFlight = false;
       const next = this.next;
