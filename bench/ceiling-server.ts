@@ -17,6 +17,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from 'jsonwebtoken';
 import { createPool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { entityTag, ifNoneMatchMatches } from '../src/common/entity-tag';
+import { SharedRead } from '../src/database/shared-read';
 import { databaseNow } from '../src/database/timestamps';
 import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
 import { cursorBinding, CursorCodec, CursorValue } from '../src/query/cursor';
@@ -146,12 +147,18 @@ async function loadIncludes(images: Record<string, unknown>[], include: string[]
   );
 }
 
-/** The data version, read before any row (the service's readDataVersion). */
-async function dataVersion(): Promise<string> {
+/**
+ * The data version, read before any row (the service's readDataVersion), one statement for the
+ * requests that ask while it waits, as the service's reader shares it (src/database/shared-read.ts).
+ */
+const sharedVersion = new SharedRead(async () => {
   const rows = await select(
     'SELECT SUM(version) AS total, MAX(changed_at) AS latest FROM change_versions',
   );
   return `${(rows[0].total as string | null) ?? 0}@${(rows[0].latest as string | null) ?? ''}`;
+});
+function dataVersion(): Promise<string> {
+  return sharedVersion.get();
 }
 
 /** The links of a page: the query as sent, the page parameter replaced in place or appended. */

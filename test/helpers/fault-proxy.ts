@@ -8,7 +8,7 @@ interface Link {
   upstream?: Socket;
 }
 
-type Mode = 'forwarding' | 'cut' | 'dropping';
+type Mode = 'forwarding' | 'cut' | 'dropping' | 'holding replies';
 
 /**
  * A TCP proxy a test puts between the service and a server (MariaDB), to inject network faults
@@ -19,6 +19,8 @@ type Mode = 'forwarding' | 'cut' | 'dropping';
  * - `drop()`: nothing is forwarded any more, in either direction, and nothing is closed: open
  *   connections go silent and new ones are accepted but never reach the server, as in a network
  *   partition that drops packets;
+ * - `holdReplies()`: what the service sends still reaches the server, but nothing comes back, as
+ *   when the server has run a statement and its answer is slow to arrive;
  * - `restore()`: back to forwarding; after a drop, what was held back is delivered (as TCP
  *   retransmits once a partition heals) and connections accepted meanwhile reach the server.
  *
@@ -67,6 +69,12 @@ export class FaultProxy {
       link.client.pause();
       link.upstream?.pause();
     }
+  }
+
+  /** Forwards to the server, but holds what it answers, until `restore()`. */
+  holdReplies(): void {
+    this.mode = 'holding replies';
+    for (const link of this.links) link.upstream?.pause();
   }
 
   /** Forwards again: after a cut, on the same port; after a drop, with what was held back. */
@@ -127,6 +135,7 @@ export class FaultProxy {
     link.upstream = upstream;
     upstream.on('error', () => this.unlink(link));
     upstream.on('close', () => this.unlink(link));
+    if (this.mode === 'holding replies') upstream.pause();
     // Forwarded by hand, not piped: pause() must hold the bytes, and pipe() resumes on drain.
     link.client.on('data', (chunk: Buffer) => {
       if (!upstream.write(chunk)) link.client.pause();

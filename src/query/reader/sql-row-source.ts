@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { readDataVersion } from '../../database/change-versions';
+import { SharedRead } from '../../database/shared-read';
 import { belongsToOf, includesOf } from '../query-plan';
 import type { IncludeDefinition, ParsedQuery, RootResourceSchema } from '../query.types';
 import type { BelongsToRows, IncludedRowGroups, RawRow } from '../resource-renderer';
@@ -33,6 +34,8 @@ export class SqlRowSource {
   >();
   /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
   private readonly indexes = new Map<string, Promise<TableIndexes>>();
+  /** The data version, one statement for all the requests that ask while it waits (shared-read.ts). */
+  private readonly version = new SharedRead(() => readDataVersion(this.reader));
 
   private static readonly sources = new WeakMap<DataSource, SqlRowSource>();
 
@@ -97,9 +100,12 @@ export class SqlRowSource {
     return loadBelongsTo(this.reader, belongsToOf(schema, query.include), query, rows);
   }
 
-  /** The change versions of every table the reads render from (see change-versions.ts). */
+  /**
+   * The change versions of every table the reads render from (see change-versions.ts), read after
+   * this call: concurrent callers share the statement.
+   */
   dataVersion(): Promise<string> {
-    return readDataVersion(this.reader);
+    return this.version.get();
   }
 
   /**
