@@ -16,25 +16,31 @@ import type { SqlStatement } from '../typeorm/sql-fragments';
  * statements kept per parsed query and MySQL keyset pages naming their index (index-hint.ts).
  */
 export class SqlRowSource {
-  private readonly reader: RawReader;
-  private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
-  /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
-  private readonly indexes = new Map<string, Promise<TableIndexes>>();
-
   private static readonly sources = new WeakMap<DataSource, SqlRowSource>();
 
-  private constructor(private readonly dataSource: DataSource) {
-    this.reader = RawReader.of(dataSource);
-  }
+  private constructor(
+    private readonly dataSource: DataSource,
+    private readonly reader: RawReader,
+    private readonly offsetPages: WeakMap<ParsedQuery, SqlStatement>,
+    /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
+    private readonly indexes: Map<string, Promise<TableIndexes>>,
+  ) {}
 
   /** The row source of a data source (one per data source). */
   static of(dataSource: DataSource): SqlRowSource {
     let source = SqlRowSource.sources.get(dataSource);
     if (source === undefined) {
-      source = new SqlRowSource(dataSource);
+      source = new SqlRowSource(dataSource, RawReader.of(dataSource), new WeakMap(), new Map());
       SqlRowSource.sources.set(dataSource, source);
     }
     return source;
+  }
+
+  /** This row source for one request, whose statements share its database deadline. */
+  within(deadline: number): SqlRowSource {
+    const reader = this.reader.within(deadline);
+    if (reader === this.reader) return this;
+    return new SqlRowSource(this.dataSource, reader, this.offsetPages, this.indexes);
   }
 
   /**

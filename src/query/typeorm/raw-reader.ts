@@ -21,7 +21,11 @@ interface MysqlConnection {
 }
 
 export interface MysqlPool {
-  getConnection(callback: (error: Error | null, connection: MysqlConnection) => void): void;
+  /** `deadline`: when the request's database work must be over (database-timeouts.ts). */
+  getConnection(
+    callback: (error: Error | null, connection: MysqlConnection) => void,
+    deadline?: number,
+  ): void;
 }
 
 /**
@@ -51,8 +55,13 @@ export class RawReader {
   /** The handle the prepared statements belong to (a re-initialised data source has a new one). */
   private preparedOn?: SqliteDatabase;
 
-  private constructor(private readonly dataSource: DataSource) {
-    this.dialect = dialectOf(dataSource);
+  private constructor(
+    private readonly dataSource: DataSource,
+    /** When the request's database work must be over (`databaseDeadline`); undefined: none. */
+    private readonly deadline?: number,
+    dialect = dialectOf(dataSource),
+  ) {
+    this.dialect = dialect;
   }
 
   private static readonly readers = new WeakMap<DataSource, RawReader>();
@@ -67,6 +76,15 @@ export class RawReader {
     return reader;
   }
 
+  /**
+   * This reader for one request's statements, which share its database deadline (MySQL/MariaDB;
+   * SQLite statements cannot be interrupted).
+   */
+  within(deadline: number): RawReader {
+    if (this.dataSource.options.type !== 'mysql') return this;
+    return new RawReader(this.dataSource, deadline, this.dialect);
+  }
+
   /** The rows of a SELECT, keyed by column name. */
   all<T = RawRow>(statement: SqlStatement): Promise<T[]> {
     this.dataSource.logger.logQuery(statement.sql, [...statement.parameters]);
@@ -75,7 +93,7 @@ export class RawReader {
       databaseConnection?: SqliteDatabase;
     };
     if (this.dataSource.options.type === 'mysql' && driver.pool !== undefined) {
-      return mysqlQuery<T>(driver.pool, statement);
+      return mysqlQuery<T>(driver.pool, statement, this.deadline);
     }
     if (driver.databaseConnection !== undefined) {
       try {
@@ -118,7 +136,11 @@ export class RawReader {
  * collections, which V8 then promoted, so it ran a full collection about every 0.7 s; taking the
  * connection by hand, almost nothing survives (docs/PERFORMANCE.md, "Garbage collection").
  */
-export function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise<T[]> {
+export function mysqlQuery<T>(
+  pool: MysqlPool,
+  statement: SqlStatement,
+  deadline?: number,
+): Promise<T[]> {
   return new Promise((resolve, reject) => {
     pool.getConnection((connectionError, connection) => {
       if (connectionError) {
@@ -136,7 +158,7 @@ export function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise
         connection.release();
         reject(driverError(error));
       }
-    });
+    }, deadline);
   });
 }
 
