@@ -51,7 +51,8 @@ const MAX_PREPARED = 512;
 
 export class RawReader {
   readonly dialect: SqlDialect;
-  private readonly prepared = new Map<string, SqliteStatement>();
+  /** SQLite only (none on a request's reader for MySQL, `within`). */
+  private prepared?: Map<string, SqliteStatement>;
   /** The handle the prepared statements belong to (a re-initialised data source has a new one). */
   private preparedOn?: SqliteDatabase;
 
@@ -115,8 +116,8 @@ export class RawReader {
   }
 
   private sqliteStatement(database: SqliteDatabase, sql: string): SqliteStatement {
-    if (this.preparedOn !== database) {
-      this.prepared.clear();
+    if (this.prepared === undefined || this.preparedOn !== database) {
+      this.prepared = new Map();
       this.preparedOn = database;
     }
     let statement = this.prepared.get(sql);
