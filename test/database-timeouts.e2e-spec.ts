@@ -1,6 +1,10 @@
 import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
-import { CLIENT_MARGIN_MS, withoutStatementTimeout } from '../src/database/database-timeouts';
+import {
+  CLIENT_MARGIN_MS,
+  connectingWithin,
+  withoutStatementTimeout,
+} from '../src/database/database-timeouts';
 import { insertImageRow, readImageRow } from './helpers/image-rows';
 import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
@@ -236,6 +240,24 @@ if (testDatabaseKinds().includes('mysql'))
       }
       expect(await readImageRow(testApp.dataSource, image.image_id)).toEqual(image);
       await testApp.http().get(`/api/image/${image.image_id}`).expect(200);
+    });
+
+    it('should give a connection taken through connectingWithin the deadline handed to it (a retried write keeps its first one)', async () => {
+      const runner = testApp.dataSource.createQueryRunner();
+      try {
+        await connectingWithin(performance.now() + 300, () => runner.connect());
+        const started = Date.now();
+        // Within the 1 s statement limit, but not within what is left of the deadline.
+        await expect(runner.query('SELECT SLEEP(0.8) AS slept')).rejects.toMatchObject({
+          driverError: { code: 'PROTOCOL_SEQUENCE_TIMEOUT' },
+        });
+        expect(Date.now() - started).toBeLessThan(700);
+      } finally {
+        await runner.release();
+      }
+      await expect(testApp.dataSource.query('SELECT SLEEP(0.8) AS slept')).resolves.toEqual([
+        { slept: 0 },
+      ]);
     });
 
     it('should count the wait for a connection in a write’s deadline: 1 s waited, then a lock wait stopped at 1.25 s', async () => {
