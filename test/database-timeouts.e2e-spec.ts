@@ -1,6 +1,10 @@
 import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
-import { withoutStatementTimeout } from '../src/database/database-timeouts';
+import {
+  CLIENT_MARGIN_MS,
+  connectingWithin,
+  withoutStatementTimeout,
+} from '../src/database/database-timeouts';
 import { insertImageRow, readImageRow } from './helpers/image-rows';
 import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
@@ -170,5 +174,127 @@ if (testDatabaseKinds().includes('mysql'))
       const after = statementTimeouts((await testApp.http().get('/metrics')).text);
       expect(after - before).toBe(1);
       await testApp.http().get(`/api/image/${image.image_id}`).expect(200);
+    });
+  });
+
+// SQLite has no pool, and its statements cannot be interrupted.
+if (testDatabaseKinds().includes('mysql'))
+  describe('one deadline for a request’s database work [mysql]', () => {
+    let testApp: TestApp;
+    /** The deadline: the statement limit and the client-side margin, from the first wait. */
+    const DEADLINE_MS = STATEMENT_TIMEOUT_MS + CLIENT_MARGIN_MS;
+    const token = tokenWith(Permission.UpdateImage);
+
+    beforeAll(async () => {
+      testApp = await createTestApp('mysql', {
+        env: {
+          DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+          DB_CONNECT_TIMEOUT_MS: '3000',
+        },
+      });
+    });
+
+    afterAll(async () => {
+      await testApp?.close();
+    });
+
+    /** Takes every pooled connection (the test database's pool has 5) until `release()`. */
+    async function takePool(): Promise<{ release(): Promise<void> }> {
+      const runners = Array.from({ length: 5 }, () => testApp.dataSource.createQueryRunner());
+      await Promise.all(runners.map((runner) => runner.connect()));
+      return { release: () => Promise.all(runners.map((runner) => runner.release())).then() };
+    }
+
+    const timed = async (request: () => PromiseLike<{ status: number; body: unknown }>) => {
+      const started = Date.now();
+      const response = await request();
+      return { status: response.status, body: response.body, elapsedMs: Date.now() - started };
+    };
+
+    it('should end a read’s or a write’s wait for a connection at the deadline, not the 3 s connect limit', async () => {
+      const image = await insertImageRow(testApp.dataSource);
+      const pool = await takePool();
+      let read: Awaited<ReturnType<typeof timed>>;
+      let write: Awaited<ReturnType<typeof timed>>;
+      try {
+        [read, write] = await Promise.all([
+          timed(() => testApp.http().get(`/api/image/${image.image_id}`)),
+          timed(() =>
+            testApp
+              .http()
+              .patch(`/api/image/${image.image_id}`)
+              .set('Authorization', bearer(token))
+              .send({ path: 'deadline/changed.jpg' }),
+          ),
+        ]);
+      } finally {
+        await pool.release();
+      }
+      for (const answer of [read, write]) {
+        expect({ status: answer.status, body: answer.body }).toEqual({
+          status: 503,
+          body: { message: 'Service Unavailable.' },
+        });
+        expect(answer.elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+        expect(answer.elapsedMs).toBeLessThan(2500);
+      }
+      expect(await readImageRow(testApp.dataSource, image.image_id)).toEqual(image);
+      await testApp.http().get(`/api/image/${image.image_id}`).expect(200);
+    });
+
+    it('should give a connection taken through connectingWithin the deadline handed to it (a retried write keeps its first one)', async () => {
+      const runner = testApp.dataSource.createQueryRunner();
+      try {
+        await connectingWithin(performance.now() + 300, () => runner.connect());
+        const started = Date.now();
+        // Within the 1 s statement limit, but not within what is left of the deadline.
+        await expect(runner.query('SELECT SLEEP(0.8) AS slept')).rejects.toMatchObject({
+          driverError: { code: 'PROTOCOL_SEQUENCE_TIMEOUT' },
+        });
+        expect(Date.now() - started).toBeLessThan(700);
+      } finally {
+        await runner.release();
+      }
+      await expect(testApp.dataSource.query('SELECT SLEEP(0.8) AS slept')).resolves.toEqual([
+        { slept: 0 },
+      ]);
+    });
+
+    it('should count the wait for a connection in a write’s deadline: 1 s waited, then a lock wait stopped at 1.25 s', async () => {
+      const image = await insertImageRow(testApp.dataSource);
+      const before = statementTimeouts((await testApp.http().get('/metrics')).text);
+      const lock = await holdImageLock(testApp, image.image_id);
+      const pool = await takePool();
+      let write: Awaited<ReturnType<typeof timed>>;
+      try {
+        const answered = timed(() =>
+          testApp
+            .http()
+            .patch(`/api/image/${image.image_id}`)
+            .set('Authorization', bearer(token))
+            .send({ path: 'deadline/changed.jpg' }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await pool.release();
+        write = await answered;
+      } finally {
+        await lock.release();
+      }
+      // Each limit on its own would have allowed 1 s for the connection and 1 s for the lock.
+      expect({ status: write.status, body: write.body }).toEqual({
+        status: 503,
+        body: { message: 'Service Unavailable.' },
+      });
+      expect(write.elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+      expect(write.elapsedMs).toBeLessThan(1900);
+      expect(await readImageRow(testApp.dataSource, image.image_id)).toEqual(image);
+      const after = statementTimeouts((await testApp.http().get('/metrics')).text);
+      expect(after - before).toBe(1);
+      const again = await testApp
+        .http()
+        .patch(`/api/image/${image.image_id}`)
+        .set('Authorization', bearer(token))
+        .send({ path: 'deadline/changed.jpg' });
+      expect(again.status).toBe(200);
     });
   });

@@ -2,17 +2,20 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DatabaseTimeouts } from '../config/app-config';
 
 /**
- * Bounded database time (API.md section 10, docs/operations.md#timeouts): every statement of a
- * request stops after `DB_STATEMENT_TIMEOUT_MS` and getting a pooled connection after
- * `DB_CONNECT_TIMEOUT_MS`, so that a slow query, a database that is down or a network that
- * silently drops packets costs a request a 503 within about 5 s, never a hang.
+ * Bounded database time (API.md section 10, docs/operations.md#timeouts): a request's database
+ * work has one deadline, `DB_STATEMENT_TIMEOUT_MS` + `CLIENT_MARGIN_MS` after it began, that every
+ * wait for a connection (also at most `DB_CONNECT_TIMEOUT_MS`) and every statement shares, so that
+ * a slow query, a database that is down or a network that silently drops packets costs a request
+ * a 503 within about 5 s, never a hang, however many statements it runs.
  *
  * - MariaDB: `max_statement_time` on every session; MySQL: `max_execution_time` (SELECTs only).
  * - mysql2: a client-side limit on every statement, a little longer than the server's so the
- *   server's own error wins when it can answer, kept by one watchdog timer per data source; a
- *   connection whose statement timed out on the client is destroyed (mysql2 would keep it, with
- *   the silent statement still queued on it).
- * - The pool: getting a connection gives up after `connectMs` (mysql2 has no acquire timeout).
+ *   server's own error wins when it can answer, and never past the deadline of the work it belongs
+ *   to, kept by one watchdog timer per data source; a connection whose statement timed out on the
+ *   client is destroyed (mysql2 would keep it, with the silent statement still queued on it).
+ * - The pool: getting a connection gives up after `connectMs` or at the deadline (mysql2 has no
+ *   acquire timeout). The deadline is the caller's (`databaseDeadline`: a read request's), else
+ *   it starts with the acquire and covers the connection until it is released (a transaction).
  * - SQLite: `busy_timeout` (a statement in progress cannot be interrupted; waits for a lock can).
  *
  * Migrations, seeding and pruning are exempt (`withoutStatementTimeout`).
@@ -23,6 +26,48 @@ export type DatabaseTimeoutKind = 'statement' | 'connect';
 
 /** The client-side limit allows this much beyond the server's, for its error to arrive first. */
 export const CLIENT_MARGIN_MS = 250;
+
+/**
+ * When the database work that starts now must be over: its statements and waits for a connection
+ * share this one deadline (a `performance.now()` time; `Infinity` with no statement limit).
+ */
+export function databaseDeadline(timeouts: DatabaseTimeouts): number {
+  return timeouts.statementMs === 0
+    ? Number.POSITIVE_INFINITY
+    : performance.now() + timeouts.statementMs + CLIENT_MARGIN_MS;
+}
+
+/** `databaseDeadline` with the limits of a data source (`Infinity` when it has none). */
+export function databaseDeadlineOf(dataSource: DataSource): number {
+  const limits = installed.get(dataSource);
+  return limits === undefined ? Number.POSITIVE_INFINITY : databaseDeadline(limits.timeouts);
+}
+
+/** The deadline `connectingWithin` hands to the pool (undefined: none). */
+let handedDeadline: number | undefined;
+
+/**
+ * Runs `connect`, a TypeORM query runner's `connect()` (which asks the pool for its connection at
+ * once), so that the connection gets `deadline` rather than one starting now: a write retried
+ * after a deadlock keeps its first attempt's.
+ */
+export function connectingWithin<T>(deadline: number, connect: () => T): T {
+  handedDeadline = deadline;
+  try {
+    return connect();
+  } finally {
+    handedDeadline = undefined;
+  }
+}
+
+/**
+ * Lets a connection be held past the deadline (a lock held while other work runs): each of its
+ * statements is still limited on its own.
+ */
+export function withoutDeadline(connection: unknown): void {
+  if (typeof connection === 'object' && connection !== null)
+    (connection as PooledConnection)[DEADLINE] = Number.POSITIVE_INFINITY;
+}
 
 /** The code of the error a request gets when no connection came within `connectMs`. */
 export const CONNECT_TIMEOUT_CODE = 'DB_CONNECT_TIMEOUT';
@@ -51,15 +96,21 @@ interface PooledConnection {
   [SESSION_LIMIT]?: number;
   [EXEMPT]?: boolean;
   [RUNNING]?: Running[];
+  [DEADLINE]?: number;
 }
 
 interface CallbackPool {
-  getConnection(callback: (error: Error | null, connection: PooledConnection) => void): void;
+  /** `deadline`: the database work's (`databaseDeadline`); by default it starts now. */
+  getConnection(
+    callback: (error: Error | null, connection: PooledConnection) => void,
+    deadline?: number,
+  ): void;
 }
 
 const SESSION_LIMIT = Symbol('session statement limit (ms)');
 const EXEMPT = Symbol('exempt from the statement limit');
 const RUNNING = Symbol('the statements in flight');
+const DEADLINE = Symbol('when the work on the connection must be over (performance.now())');
 
 interface Installed {
   readonly timeouts: DatabaseTimeouts;
@@ -119,7 +170,12 @@ function limitPool(
   sessionSql: (ms: number) => string,
 ): void {
   const getConnection = pool.getConnection.bind(pool);
-  pool.getConnection = (callback) => {
+  const budgetMs =
+    timeouts.statementMs === 0 ? Number.POSITIVE_INFINITY : timeouts.statementMs + CLIENT_MARGIN_MS;
+  pool.getConnection = (callback, deadline) => {
+    const now = performance.now();
+    const end = deadline ?? handedDeadline ?? now + budgetMs;
+    const waitMs = Math.max(0, Math.min(timeouts.connectMs, end - now));
     let settled = false;
     const finish = (error: Error | null, connection?: PooledConnection) => {
       if (settled) {
@@ -129,16 +185,19 @@ function limitPool(
       }
       settled = true;
       clearTimeout(timer);
+      if (connection !== undefined) connection[DEADLINE] = end;
       callback(error, connection as PooledConnection);
     };
     const timer = setTimeout(() => {
       emit(dataSource, 'connect');
       finish(
-        Object.assign(new Error(`No database connection within ${timeouts.connectMs} ms`), {
+        Object.assign(new Error(`No database connection within ${Math.round(waitMs)} ms`), {
           code: CONNECT_TIMEOUT_CODE,
         }),
       );
-    }, timeouts.connectMs);
+    }, waitMs);
+    // Nothing left of the deadline: not a connection taken only to be thrown away.
+    if (waitMs === 0) return;
     getConnection((error, connection) => {
       if (error !== null) {
         finish(error);
@@ -265,8 +324,12 @@ function limitStatements(
       const options = typeof sql === 'object' && sql !== null ? { ...sql } : { sql };
       return query({ timeout: clientMs, ...options }, values);
     }
+    // The statement's own limit, or what is left of its work's, whichever ends first.
     const statement: Running = {
-      deadline: performance.now() + clientMs,
+      deadline: Math.min(
+        performance.now() + clientMs,
+        connection[DEADLINE] ?? Number.POSITIVE_INFINITY,
+      ),
       settled: false,
       callback: callback as Callback,
     };

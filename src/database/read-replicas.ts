@@ -12,7 +12,7 @@ import type { AppConfig, DatabaseTimeouts, MysqlDatabaseConfig } from '../config
 import { InjectAppConfig } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { openDataSource } from './data-source';
-import { applyDatabaseTimeouts, CONNECT_TIMEOUT_CODE } from './database-timeouts';
+import { applyDatabaseTimeouts, CONNECT_TIMEOUT_CODE, databaseDeadline } from './database-timeouts';
 
 /** One replica of `DATABASE_REPLICA_URLS` and what the last check found. */
 interface Replica {
@@ -102,23 +102,25 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
   /**
    * Runs the statements of one read request on one server: a replica within the lag bound (taken
    * in turn), else the primary. A replica that fails to connect is taken out and the whole `work`
-   * runs again on the primary (it only reads, so it can).
+   * runs again on the primary (it only reads, so it can). The statements share one deadline
+   * (`deadline`, database-timeouts.ts), the run on the primary after a replica failed included.
    */
-  async run<T>(work: (source: DataSource) => Promise<T>): Promise<T> {
-    if (this.replicas.length === 0) return work(this.primary);
+  async run<T>(work: (source: DataSource, deadline: number) => Promise<T>): Promise<T> {
+    const deadline = databaseDeadline(this.timeouts);
+    if (this.replicas.length === 0) return work(this.primary, deadline);
     const replica = this.pick();
     if (replica === undefined) {
       this.reads?.inc({ server: 'primary' });
-      return work(this.primary);
+      return work(this.primary, deadline);
     }
     this.reads?.inc({ server: replica.name });
     try {
-      return await work(replica.source!);
+      return await work(replica.source!, deadline);
     } catch (error) {
       if (!isConnectionError(error)) throw error;
       this.takeOut(replica, error);
       this.reads?.inc({ server: 'primary' });
-      return work(this.primary);
+      return work(this.primary, deadline);
     }
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { withoutDeadline } from './database-timeouts';
 
 /** What `tryWithServerLock` did: ran `work` (with its value), or found the lock taken. */
 export type LockedRun<T> = { readonly ran: true; readonly value: T } | { readonly ran: false };
@@ -31,7 +32,8 @@ export async function tryWithServerLock<T>(
   }
   const name = serverLockName(purpose, String(dataSource.options.database));
   const runner = dataSource.createQueryRunner();
-  await runner.connect();
+  // Held for the whole run, past the deadline a connection's work has by default.
+  withoutDeadline(await runner.connect());
   try {
     const [{ acquired }] = (await runner.query('SELECT GET_LOCK(?, 0) AS acquired', [name])) as {
       acquired: number | string | null;

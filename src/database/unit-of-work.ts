@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { bumpChangeVersions } from './change-versions';
+import { connectingWithin, databaseDeadlineOf } from './database-timeouts';
 import { LockedRun, tryWithServerLock } from './server-lock';
 
 const MAX_DEADLOCK_ATTEMPTS = 3;
@@ -71,19 +72,21 @@ export class UnitOfWork {
   /**
    * Runs `work` in one transaction; the change versions of the tables it wrote are bumped last
    * (the version rows stay locked only for the commit; conditional GETs read them), then, after
-   * the commit, its listeners run.
+   * the commit, its listeners run. MySQL: the attempts share one database deadline
+   * (database-timeouts.ts), from the wait for the first one's connection.
    */
   async run<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
     let committed: WriteTransaction | undefined;
-    const attempt = () =>
-      this.dataSource.transaction(async (manager) => {
-        const transaction = new WriteTransaction(manager, this.isMysql);
-        const result = await work(transaction);
-        await bumpChangeVersions(manager, transaction.tablesChanged());
-        committed = transaction;
-        return result;
-      });
-    const result = await (this.isMysql ? this.retryOnDeadlock(attempt) : this.queued(attempt));
+    const inTransaction = async (manager: EntityManager) => {
+      const transaction = new WriteTransaction(manager, this.isMysql);
+      const result = await work(transaction);
+      await bumpChangeVersions(manager, transaction.tablesChanged());
+      committed = transaction;
+      return result;
+    };
+    const result = await (this.isMysql
+      ? this.retryOnDeadlock(databaseDeadlineOf(this.dataSource), inTransaction)
+      : this.queued(() => this.dataSource.transaction(inTransaction)));
     for (const listener of committed!.listeners()) {
       try {
         listener();
@@ -118,12 +121,19 @@ export class UnitOfWork {
     return this.dataSource.options.type === 'mysql';
   }
 
-  private async retryOnDeadlock<T>(attempt: () => Promise<T>): Promise<T> {
+  private async retryOnDeadlock<T>(
+    deadline: number,
+    inTransaction: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
     for (let attempts = 1; ; attempts += 1) {
+      const runner = this.dataSource.createQueryRunner();
       try {
-        return await attempt();
+        await connectingWithin(deadline, () => runner.connect());
+        return await runner.manager.transaction(inTransaction);
       } catch (error) {
         if (!isDeadlock(error) || attempts >= MAX_DEADLOCK_ATTEMPTS) throw error;
+      } finally {
+        await runner.release();
       }
     }
   }

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { echoClient, pause } from '../helpers/echo-server';
+import { echoClient, eventually } from '../helpers/echo-server';
 import { describeDatabaseFault, withProxiedEcho } from './database-fault';
 
 /**
@@ -12,7 +12,7 @@ describe('the fault proxy cutting connections', () => {
   it('should forward, reset every connection and refuse new ones, then accept on the same port', async () => {
     await withProxiedEcho(async (proxy, client) => {
       await proxy.cut();
-      await pause(100);
+      await eventually(() => client.closed());
       expect(client.closed()).toBe(true);
       const refused = await new Promise<string | undefined>((done) => {
         const socket = connect(proxy.port, '127.0.0.1');
@@ -24,7 +24,7 @@ describe('the fault proxy cutting connections', () => {
       await proxy.restore();
       const again = await echoClient(proxy.port);
       again.socket.write('back');
-      await pause(100);
+      await eventually(() => again.received() === 'back');
       expect(again.received()).toBe('back');
       again.socket.destroy();
     });

@@ -1,4 +1,4 @@
-import { echoClient, pause, startEchoServer } from '../helpers/echo-server';
+import { echoClient, eventually, startEchoServer } from '../helpers/echo-server';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { expectSurvivedOutage, runOutageScenario, summarize } from '../helpers/outage-scenario';
 import { ProxiedApp, startProxiedApp } from '../helpers/proxied-app';
@@ -19,7 +19,7 @@ export async function withProxiedEcho(
   try {
     const client = await echoClient(proxy.port);
     client.socket.write('hello');
-    await pause(100);
+    await eventually(() => client.received() === 'hello');
     expect(client.received()).toBe('hello');
     await check(proxy, client);
   } finally {

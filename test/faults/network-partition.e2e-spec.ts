@@ -1,4 +1,4 @@
-import { echoClient, pause } from '../helpers/echo-server';
+import { echoClient, eventually, pause } from '../helpers/echo-server';
 import { describeDatabaseFault, withProxiedEcho } from './database-fault';
 
 /**
@@ -23,7 +23,7 @@ describe('the fault proxy dropping traffic', () => {
       expect(late.closed()).toBe(false);
 
       await proxy.restore();
-      await pause(300);
+      await eventually(() => client.received() === 'hello again' && late.received() === 'late');
       expect(client.received()).toBe('hello again');
       expect(late.received()).toBe('late');
       client.socket.destroy();

@@ -24,3 +24,12 @@ export async function echoClient(
 }
 
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until `condition` holds, at most `withinMs` (a loaded machine can take well over 100 ms to
+ * pass bytes through the proxy and back); the caller then asserts what it expected.
+ */
+export async function eventually(condition: () => boolean, withinMs = 2_000): Promise<void> {
+  const end = Date.now() + withinMs;
+  while (!condition() && Date.now() < end) await pause(10);
+}

@@ -141,7 +141,7 @@ export class ResourceReader {
    * (read-replicas.ts).
    */
   private reading<T>(work: (rows: SqlRowSource) => Promise<T>): Promise<T> {
-    return this.replicas.run((source) => work(SqlRowSource.of(source)));
+    return this.replicas.run((source, deadline) => work(SqlRowSource.of(source).within(deadline)));
   }
 
   /**

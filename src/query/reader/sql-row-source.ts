@@ -25,32 +25,58 @@ import type { SqlStatement } from '../typeorm/sql-fragments';
  * MySQL keyset pages naming their index (index-hint.ts).
  */
 export class SqlRowSource {
-  private readonly reader: RawReader;
-  private readonly offsetPages = new WeakMap<ParsedQuery, SqlStatement>();
-  private readonly oneStatements = new WeakMap<ParsedQuery, SqlStatement>();
-  private readonly includedStatements = new WeakMap<
-    ParsedQuery,
-    Map<IncludeDefinition, SqlStatement>
-  >();
-  /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
-  private readonly indexes = new Map<string, Promise<TableIndexes>>();
-  /** The data version, one statement for all the requests that ask while it waits (shared-read.ts). */
-  private readonly version = new SharedRead(() => readDataVersion(this.reader));
-
   private static readonly sources = new WeakMap<DataSource, SqlRowSource>();
 
-  private constructor(private readonly dataSource: DataSource) {
-    this.reader = RawReader.of(dataSource);
-  }
+  private constructor(
+    private readonly dataSource: DataSource,
+    private readonly reader: RawReader,
+    private readonly offsetPages: WeakMap<ParsedQuery, SqlStatement>,
+    private readonly oneStatements: WeakMap<ParsedQuery, SqlStatement>,
+    private readonly includedStatements: WeakMap<
+      ParsedQuery,
+      Map<IncludeDefinition, SqlStatement>
+    >,
+    /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
+    private readonly indexes: Map<string, Promise<TableIndexes>>,
+    /**
+     * The data version, one statement for all the requests that ask while it waits
+     * (shared-read.ts); it runs under the statement limit, not one request's deadline.
+     */
+    private readonly version: SharedRead<string>,
+  ) {}
 
   /** The row source of a data source (one per data source). */
   static of(dataSource: DataSource): SqlRowSource {
     let source = SqlRowSource.sources.get(dataSource);
     if (source === undefined) {
-      source = new SqlRowSource(dataSource);
+      const reader = RawReader.of(dataSource);
+      source = new SqlRowSource(
+        dataSource,
+        reader,
+        new WeakMap(),
+        new WeakMap(),
+        new WeakMap(),
+        new Map(),
+        new SharedRead(() => readDataVersion(reader)),
+      );
       SqlRowSource.sources.set(dataSource, source);
     }
     return source;
+  }
+
+  /** This row source for one request, whose statements share its database deadline. */
+  within(deadline: number): SqlRowSource {
+    const reader = this.reader.within(deadline);
+    if (reader === this.reader) return this;
+    return new SqlRowSource(
+      this.dataSource,
+      reader,
+      this.offsetPages,
+      this.oneStatements,
+      this.includedStatements,
+      this.indexes,
+      this.version,
+    );
   }
 
   /**

@@ -21,7 +21,11 @@ interface MysqlConnection {
 }
 
 export interface MysqlPool {
-  getConnection(callback: (error: Error | null, connection: MysqlConnection) => void): void;
+  /** `deadline`: when the request's database work must be over (database-timeouts.ts). */
+  getConnection(
+    callback: (error: Error | null, connection: MysqlConnection) => void,
+    deadline?: number,
+  ): void;
 }
 
 /**
@@ -47,12 +51,18 @@ const MAX_PREPARED = 512;
 
 export class RawReader {
   readonly dialect: SqlDialect;
-  private readonly prepared = new Map<string, SqliteStatement>();
+  /** SQLite only (none on a request's reader for MySQL, `within`). */
+  private prepared?: Map<string, SqliteStatement>;
   /** The handle the prepared statements belong to (a re-initialised data source has a new one). */
   private preparedOn?: SqliteDatabase;
 
-  private constructor(private readonly dataSource: DataSource) {
-    this.dialect = dialectOf(dataSource);
+  private constructor(
+    private readonly dataSource: DataSource,
+    /** When the request's database work must be over (`databaseDeadline`); undefined: none. */
+    private readonly deadline?: number,
+    dialect = dialectOf(dataSource),
+  ) {
+    this.dialect = dialect;
   }
 
   private static readonly readers = new WeakMap<DataSource, RawReader>();
@@ -67,6 +77,15 @@ export class RawReader {
     return reader;
   }
 
+  /**
+   * This reader for one request's statements, which share its database deadline (MySQL/MariaDB;
+   * SQLite statements cannot be interrupted).
+   */
+  within(deadline: number): RawReader {
+    if (this.dataSource.options.type !== 'mysql') return this;
+    return new RawReader(this.dataSource, deadline, this.dialect);
+  }
+
   /** The rows of a SELECT, keyed by column name. */
   all<T = RawRow>(statement: SqlStatement): Promise<T[]> {
     this.dataSource.logger.logQuery(statement.sql, [...statement.parameters]);
@@ -75,7 +94,7 @@ export class RawReader {
       databaseConnection?: SqliteDatabase;
     };
     if (this.dataSource.options.type === 'mysql' && driver.pool !== undefined) {
-      return mysqlQuery<T>(driver.pool, statement);
+      return mysqlQuery<T>(driver.pool, statement, this.deadline);
     }
     if (driver.databaseConnection !== undefined) {
       try {
@@ -97,8 +116,8 @@ export class RawReader {
   }
 
   private sqliteStatement(database: SqliteDatabase, sql: string): SqliteStatement {
-    if (this.preparedOn !== database) {
-      this.prepared.clear();
+    if (this.prepared === undefined || this.preparedOn !== database) {
+      this.prepared = new Map();
       this.preparedOn = database;
     }
     let statement = this.prepared.get(sql);
@@ -118,7 +137,11 @@ export class RawReader {
  * collections, which V8 then promoted, so it ran a full collection about every 0.7 s; taking the
  * connection by hand, almost nothing survives (docs/PERFORMANCE.md, "Garbage collection").
  */
-export function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise<T[]> {
+export function mysqlQuery<T>(
+  pool: MysqlPool,
+  statement: SqlStatement,
+  deadline?: number,
+): Promise<T[]> {
   return new Promise((resolve, reject) => {
     pool.getConnection((connectionError, connection) => {
       if (connectionError) {
@@ -136,7 +159,7 @@ export function mysqlQuery<T>(pool: MysqlPool, statement: SqlStatement): Promise
         connection.release();
         reject(driverError(error));
       }
-    });
+    }, deadline);
   });
 }
 
