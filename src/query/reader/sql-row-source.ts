@@ -32,10 +32,7 @@ export class SqlRowSource {
     private readonly reader: RawReader,
     private readonly offsetPages: WeakMap<ParsedQuery, SqlStatement>,
     private readonly oneStatements: WeakMap<ParsedQuery, SqlStatement>,
-    private readonly includedStatements: WeakMap<
-      ParsedQuery,
-      Map<IncludeDefinition, SqlStatement>
-    >,
+    private readonly includedStatements: WeakMap<ParsedQuery, Map<IncludeDefinition, SqlStatement>>,
     /** Each table's indexes, read from the catalogue once (keyset pages name theirs on MySQL). */
     private readonly indexes: Map<string, Promise<TableIndexes>>,
     /**
