@@ -61,6 +61,23 @@ describe('SharedRead', () => {
     await expect(later).resolves.toBe(0);
   });
 
+  it('runs a shared read under the earliest deadline of the callers it serves', async () => {
+    const deadlines: (number | undefined)[] = [];
+    const finishers: (() => void)[] = [];
+    const shared = new SharedRead((deadline?: number) => {
+      deadlines.push(deadline);
+      return new Promise<number>((resolve) => finishers.push(() => resolve(deadlines.length)));
+    });
+    const first = shared.get(500);
+    const joiners = [shared.get(900), shared.get(700), shared.get(undefined), shared.get(800)];
+    finishers[0]();
+    await settle();
+    finishers[1]();
+    await expect(first).resolves.toBe(1);
+    await expect(Promise.all(joiners)).resolves.toEqual([2, 2, 2, 2]);
+    expect(deadlines).toEqual([500, 700]);
+  });
+
   it('turns a read that throws at once into a rejection and stays usable', async () => {
     let calls = 0;
     const shared = new SharedRead(() => {

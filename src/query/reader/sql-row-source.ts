@@ -37,9 +37,11 @@ export class SqlRowSource {
     private readonly indexes: Map<string, Promise<TableIndexes>>,
     /**
      * The data version, one statement for all the requests that ask while it waits
-     * (shared-read.ts); it runs under the statement limit, not one request's deadline.
+     * (shared-read.ts), under the earliest deadline of the requests it serves.
      */
     private readonly version: SharedRead<string>,
+    /** This request's database deadline (none: the row source of the data source). */
+    private readonly deadline?: number,
   ) {}
 
   /** The row source of a data source (one per data source). */
@@ -54,7 +56,9 @@ export class SqlRowSource {
         new WeakMap(),
         new WeakMap(),
         new Map(),
-        new SharedRead(() => readDataVersion(reader)),
+        new SharedRead((deadline) =>
+          readDataVersion(deadline === undefined ? reader : reader.within(deadline)),
+        ),
       );
       SqlRowSource.sources.set(dataSource, source);
     }
@@ -73,6 +77,7 @@ export class SqlRowSource {
       this.includedStatements,
       this.indexes,
       this.version,
+      deadline,
     );
   }
 
@@ -128,7 +133,7 @@ export class SqlRowSource {
    * this call: concurrent callers share the statement.
    */
   dataVersion(): Promise<string> {
-    return this.version.get();
+    return this.version.get(this.deadline);
   }
 
   /**
