@@ -27,7 +27,7 @@ for (const cache of ['32', '0']) {
         statements = recordStatements(context().dataSource);
       });
 
-      it('should read the version once for many concurrent reads on MariaDB, and never more than once a read', async () => {
+      it('should answer concurrent reads alike with never more version statements than reads', async () => {
         statements.length = 0;
         const bodies = await Promise.all(
           Array.from({ length: 40 }, () => context().http().get('/api/image/2').expect(200)),
@@ -36,8 +36,8 @@ for (const cache of ['32', '0']) {
         expect(new Set(bodies.map((response) => response.headers.etag)).size).toBe(1);
         expect(versions).toBeGreaterThanOrEqual(1);
         expect(versions).toBeLessThanOrEqual(40);
-        // better-sqlite3 answers at once, so there nothing waits; a MariaDB statement takes a while.
-        if (context().dataSource.options.type === 'mysql') expect(versions).toBeLessThan(40);
+        // How many overlap depends on timing (supertest opens a connection per request); the
+        // sharing itself is pinned below, with a version answer held back by a proxy.
       });
 
       it('should show every write answered before a read was sent, while other reads keep the version read busy', async () => {
