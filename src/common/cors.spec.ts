@@ -1,5 +1,6 @@
 import fastifyCors from '@fastify/cors';
-import Fastify, { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import Fastify, { FastifyInstance, InjectOptions } from 'fastify';
+import { headersOf } from './testing/raw-headers';
 import { corsHook } from './cors';
 import { corsOptionsFor } from './security-headers';
 
@@ -30,15 +31,6 @@ async function serverWith(cors: 'plugin' | 'hook'): Promise<FastifyInstance> {
     throw new Error('boom');
   });
   return server;
-}
-
-/** Every header of an answer, in the order and spelling it goes on the wire, but `Date`. */
-function headersOf(response: LightMyRequestResponse): [string, unknown][] {
-  const answer = response.raw.res as typeof response.raw.res & { getRawHeaderNames(): string[] };
-  return answer
-    .getRawHeaderNames()
-    .filter((name) => name.toLowerCase() !== 'date')
-    .map((name) => [name, answer.getHeader(name)]);
 }
 
 const PREFLIGHT = { 'access-control-request-headers': 'authorization, content-type' };

@@ -1,5 +1,6 @@
 import fastifyHelmet from '@fastify/helmet';
-import Fastify, { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import Fastify, { FastifyInstance } from 'fastify';
+import { headersOf } from './testing/raw-headers';
 import { helmetHeaders } from './helmet-headers';
 import { HELMET_OPTIONS } from './security-headers';
 
@@ -23,16 +24,6 @@ async function serverWith(headers: 'plugin' | 'precomputed'): Promise<FastifyIns
   });
   server.post('/body', (request) => request.body);
   return server;
-}
-
-/** Every header of an answer, in the order and spelling it goes on the wire, but `Date`. */
-function headersOf(response: LightMyRequestResponse): [string, unknown][] {
-  // Node's own (since 15.1); @types/node leaves it out.
-  const answer = response.raw.res as typeof response.raw.res & { getRawHeaderNames(): string[] };
-  return answer
-    .getRawHeaderNames()
-    .filter((name) => name.toLowerCase() !== 'date')
-    .map((name) => [name, answer.getHeader(name)]);
 }
 
 describe('helmetHeaders', () => {
