@@ -129,6 +129,22 @@ describeEachDatabase('Idempotency-Key on POST /api/image', (context) => {
     expect(await images()).toBe(before);
   });
 
+  it('should judge the key after the token (401, 403) and before the body (422 on the key)', async () => {
+    const before = await images();
+    const tooLong = 'k'.repeat(256);
+    await create({ path: 'idempotency/order.jpg', facet: 'Cover' }, tooLong, 'not-a-token').expect(
+      401,
+    );
+    await create(
+      { path: 'idempotency/order.jpg', facet: 'Cover' },
+      tooLong,
+      tokenWith(Permission.DeleteImage),
+    ).expect(403);
+    const answer = await create({ path: '', facet: 'Nope' }, tooLong).expect(422);
+    expect(answer.body).toEqual(INVALID);
+    expect(await images()).toBe(before);
+  });
+
   it('should take a key of 255 printable characters, spaces and symbols included', async () => {
     const key = `${' ~!"#$%&()*+,-./:;<=>?@[\\]^_`{|}'.padEnd(254, 'x')}z`;
     expect(key).toHaveLength(255);

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { bumpChangeVersions } from './change-versions';
-import { connectingWithin, databaseDeadlineOf } from './database-timeouts';
+import { bumpChangeVersions, type SqlRunner } from './change-versions';
+import { databaseDeadlineOf } from './database-timeouts';
+import { inMysqlTransaction } from './mysql-transaction';
 import { LockedRun, tryWithServerLock } from './server-lock';
 
 const MAX_DEADLOCK_ATTEMPTS = 3;
@@ -12,15 +13,19 @@ function isDeadlock(error: unknown): boolean {
   return coded?.code === 'ER_LOCK_DEADLOCK' || coded?.driverError?.code === 'ER_LOCK_DEADLOCK';
 }
 
-/** One transaction of the unit of work: its SQL, the tables it wrote, its commit listeners. */
-export class WriteTransaction {
+/**
+ * One transaction of the unit of work: its SQL (plain statements, `?` parameters), the tables it
+ * wrote, its commit listeners.
+ */
+export class WriteTransaction implements SqlRunner {
   private readonly changedTables = new Set<string>();
   private readonly commitListeners: (() => void)[] = [];
 
   constructor(
-    readonly manager: EntityManager,
+    private readonly runner: SqlRunner,
     /** MySQL: rows read `FOR UPDATE` stay locked until the end (SQLite has one writer anyway). */
     readonly lockRows: boolean,
+    private readonly driver: { escape(identifier: string): string },
   ) {}
 
   /** Marks tables as written: their change versions are bumped just before the commit. */
@@ -28,13 +33,22 @@ export class WriteTransaction {
     for (const table of tables) this.changedTables.add(table);
   }
 
+  query(sql: string, parameters?: unknown[]): Promise<unknown> {
+    return this.runner.query(sql, parameters);
+  }
+
   execute(sql: string, parameters?: readonly unknown[]): Promise<unknown> {
-    return this.manager.query(sql, parameters as unknown[] | undefined);
+    return this.runner.query(sql, parameters as unknown[] | undefined);
+  }
+
+  /** An identifier quoted as the database quotes it. */
+  quote(identifier: string): string {
+    return this.driver.escape(identifier);
   }
 
   /** Runs an `INSERT` of one row; resolves to its generated id. */
   async insert(sql: string, parameters: readonly unknown[]): Promise<number> {
-    // TypeORM answers a raw INSERT with mysql2's result header, or better-sqlite3's last row id.
+    // mysql2 answers an INSERT with its result header; TypeORM's SQLite runner with the last row id.
     const result = (await this.execute(sql, parameters)) as { insertId: number } | number | bigint;
     return Number(typeof result === 'object' ? result.insertId : result);
   }
@@ -77,10 +91,10 @@ export class UnitOfWork {
    */
   async run<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
     let committed: WriteTransaction | undefined;
-    const inTransaction = async (manager: EntityManager) => {
-      const transaction = new WriteTransaction(manager, this.isMysql);
+    const inTransaction = async (runner: SqlRunner) => {
+      const transaction = new WriteTransaction(runner, this.isMysql, this.dataSource.driver);
       const result = await work(transaction);
-      await bumpChangeVersions(manager, transaction.tablesChanged());
+      await bumpChangeVersions(runner, transaction.tablesChanged());
       committed = transaction;
       return result;
     };
@@ -123,17 +137,13 @@ export class UnitOfWork {
 
   private async retryOnDeadlock<T>(
     deadline: number,
-    inTransaction: (manager: EntityManager) => Promise<T>,
+    inTransaction: (runner: SqlRunner) => Promise<T>,
   ): Promise<T> {
     for (let attempts = 1; ; attempts += 1) {
-      const runner = this.dataSource.createQueryRunner();
       try {
-        await connectingWithin(deadline, () => runner.connect());
-        return await runner.manager.transaction(inTransaction);
+        return await inMysqlTransaction(this.dataSource, deadline, inTransaction);
       } catch (error) {
         if (!isDeadlock(error) || attempts >= MAX_DEADLOCK_ATTEMPTS) throw error;
-      } finally {
-        await runner.release();
       }
     }
   }

@@ -30,7 +30,7 @@ export class ImageEventNotifier {
    * the change does; the listeners hear of it after the commit.
    */
   async record(transaction: WriteTransaction, event: NewImageEvent): Promise<void> {
-    const recorded = await insertOutboxEvent(transaction.manager, event);
+    const recorded = await insertOutboxEvent(transaction, event);
     transaction.afterCommit(() => this.committed([recorded]));
   }
 

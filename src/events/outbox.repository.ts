@@ -17,12 +17,21 @@ export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
   } as ImageEvent;
 }
 
+/** What `insertOutboxEvent` needs of the write's transaction (a `WriteTransaction`). */
+export interface OutboxWriter {
+  /** Runs an `INSERT` of one row; resolves to its generated id. */
+  insert(sql: string, parameters: readonly unknown[]): Promise<number>;
+}
+
+const INSERT_EVENT =
+  'INSERT INTO image_event_outbox (event_id, event_type, image_id, actor, occurred_at, payload, published_at) VALUES (?, ?, ?, ?, ?, ?, NULL)';
+
 /**
- * Writes an event to the outbox with `manager`, which must be the transaction of the change it
- * describes: the event commits or rolls back with it. Returns the event as it will be published.
+ * Writes an event to the outbox in `transaction`, the transaction of the change it describes: the
+ * event commits or rolls back with it. Returns the event as it will be published.
  */
 export async function insertOutboxEvent(
-  manager: EntityManager,
+  transaction: OutboxWriter,
   event: NewImageEvent,
 ): Promise<ImageEvent> {
   const row: Omit<ImageEventOutboxRow, 'outboxId'> = {
@@ -34,13 +43,14 @@ export async function insertOutboxEvent(
     payload: JSON.stringify(event.data),
     publishedAt: null,
   };
-  const result = await manager
-    .createQueryBuilder()
-    .insert()
-    .into(ImageEventOutboxRow)
-    .values(row)
-    .execute();
-  const outboxId = Number((result.identifiers[0] as { outboxId: number }).outboxId);
+  const outboxId = await transaction.insert(INSERT_EVENT, [
+    row.eventId,
+    row.eventType,
+    row.imageId,
+    row.actor,
+    row.occurredAt,
+    row.payload,
+  ]);
   return toImageEvent({ ...row, outboxId });
 }
 

@@ -23,7 +23,7 @@ let recordedSincePurge = 0;
  * gets it on retry); after a failed transaction, `recordedMeanwhile()` (a concurrent request with
  * the same key won the race).
  *
- * A JSON body is described by the interceptor; a write that reads its body itself (a multipart
+ * A JSON body is described by `@IdempotencyOf()`; a write that reads its body itself (a multipart
  * upload) calls `describe()` with what it read before `recorded()`.
  */
 export class IdempotencyClaim {

@@ -1,2 +1,2 @@
 export { IdempotencyClaim } from './idempotency-claim';
-export { Idempotent, IdempotencyOf } from './idempotency.interceptor';
+export { answeredIdempotently, IdempotencyOf } from './idempotency.decorator';

@@ -47,7 +47,7 @@ describe('ImageController (HTTP contract, mocked service)', () => {
       providers: [
         { provide: ImageService, useValue: images },
         { provide: ImageUploadService, useValue: {} },
-        // The Idempotency-Key interceptor's database (not used: no request here sends the header).
+        // The Idempotency-Key claim's database (not used: no request here sends the header).
         { provide: DataSource, useValue: {} },
       ],
     }).compile();

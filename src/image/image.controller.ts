@@ -24,7 +24,7 @@ import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../rate-limit/rate-limit.guard';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
-import { IdempotencyClaim, Idempotent, IdempotencyOf } from '../idempotency';
+import { answeredIdempotently, IdempotencyClaim, IdempotencyOf } from '../idempotency';
 import {
   ApiCreateImage,
   ApiDeleteImage,
@@ -79,7 +79,6 @@ export class ImageController {
   @Post()
   @HttpCode(201)
   @RequirePermission(Permission.CreateImage)
-  @Idempotent()
   @ApiCreateImage()
   async create(
     @Body() body: unknown,
@@ -99,6 +98,7 @@ export class ImageController {
         })
       : await this.images.create(body, user.sub, idempotency);
     void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
+    answeredIdempotently(reply, idempotency);
     return created.response;
   }
 

@@ -87,7 +87,7 @@ export class ImageService {
     const input = await validateBody(CreateImageDto, body);
     try {
       return await this.write(async (transaction) => {
-        const recorded = await idempotency?.recorded<CreatedImage>(transaction.unit.manager);
+        const recorded = await idempotency?.recorded<CreatedImage>(transaction.unit);
         if (recorded !== undefined) return recorded;
         const id = await transaction.insert(
           { path: input.path, facet: input.facet },
@@ -95,7 +95,7 @@ export class ImageService {
         );
         const row = await this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
         const created = { id: row.image_id, response: this.render(row) };
-        await idempotency?.record(transaction.unit.manager, created);
+        await idempotency?.record(transaction.unit, created);
         return created;
       });
     } catch (error) {
@@ -178,7 +178,7 @@ export class ImageService {
         IMAGE_RESOURCE,
         id,
         '',
-        await readDataVersion(transaction.unit.manager),
+        await readDataVersion(transaction.unit),
       );
       if (!ifMatchMatches(ifMatch, tag)) throw new ApiError(412, 'Precondition Failed.');
     }

@@ -21,7 +21,7 @@ import { JsonBodyOnly } from '../common/json-body.guard';
 import { conditionalReply } from '../common/conditional-reply';
 import { apiBaseUrl } from '../common/public-url';
 import { RateLimited } from '../rate-limit/rate-limit.guard';
-import { IdempotencyClaim, Idempotent, IdempotencyOf } from '../idempotency';
+import { answeredIdempotently, IdempotencyClaim, IdempotencyOf } from '../idempotency';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import {
@@ -91,7 +91,6 @@ export function pivotController(pivot: PivotDefinition): Type {
     @HttpCode(201)
     @RequirePermission(...pivot.permissions.attach)
     @JsonBodyOnly()
-    @Idempotent()
     @ApiAttach(pivot)
     async attach(
       @Param(parentParam) parent: string,
@@ -106,6 +105,7 @@ export function pivotController(pivot: PivotDefinition): Type {
       const response = await this.links.attach(pivot, target, body, user.sub, idempotency);
       const location = `${apiBaseUrl(this.config, request)}/${pivot.name}/${encodeURIComponent(target.parentKey)}/${target.imageId}`;
       void reply.header('Location', location);
+      answeredIdempotently(reply, idempotency);
       return response;
     }
 

@@ -120,7 +120,7 @@ export class PivotWriteTransaction {
 
   /** Runs SQL in this transaction (the idempotency store records an attach's answer with it). */
   get runner(): { query(sql: string, parameters?: unknown[]): Promise<unknown> } {
-    return this.unit.manager;
+    return this.unit;
   }
 
   /** Writes the change's domain event to the outbox, in this transaction. */
@@ -137,11 +137,11 @@ export class PivotWriteTransaction {
     const [where, parameters] = this.where(conditions);
     const live = options.live === true ? ' AND deleted_at IS NULL' : '';
     const lock = options.forUpdate === true && this.unit.lockRows ? ' FOR UPDATE' : '';
-    return this.unit.manager.query<RawRow[]>(
+    return (await this.unit.query(
       `SELECT ${columns.map((c) => this.quote(c)).join(', ')} FROM ${this.quote(table)} ` +
         `WHERE ${where}${live}${lock}`,
       parameters,
-    );
+    )) as RawRow[];
   }
 
   private where(conditions: readonly [string, unknown][]): [string, unknown[]] {
@@ -152,11 +152,11 @@ export class PivotWriteTransaction {
   }
 
   private run(sql: string, parameters: unknown[]): Promise<unknown> {
-    return this.unit.manager.query(sql, parameters);
+    return this.unit.query(sql, parameters);
   }
 
   private quote(identifier: string): string {
-    return this.unit.manager.connection.driver.escape(identifier);
+    return this.unit.quote(identifier);
   }
 }
 

@@ -1,0 +1,69 @@
+import type { DataSource } from 'typeorm';
+import type { SqlRunner } from './change-versions';
+
+interface MysqlConnection {
+  query(
+    sql: string,
+    parameters: unknown[] | undefined,
+    callback: (error: Error | null, result: unknown) => void,
+  ): void;
+  release(): void;
+}
+
+interface MysqlPool {
+  /** `deadline`: when the work's database time is over (database-timeouts.ts). */
+  getConnection(
+    callback: (error: Error | null, connection: MysqlConnection) => void,
+    deadline?: number,
+  ): void;
+}
+
+/**
+ * Runs `work` in one transaction on a connection of TypeORM's own `mysql2` pool, as TypeORM's
+ * `EntityManager.transaction` would (START TRANSACTION, the statements, COMMIT, or ROLLBACK on an
+ * error, then the connection goes back), with each statement sent to the driver as it is: TypeORM's
+ * query runner costs a write its broadcasts, promises and result objects per statement
+ * (docs/PERFORMANCE.md). Statements go through TypeORM's logger; errors are the driver's (`code`
+ * and all), as the read path's (`RawReader`).
+ */
+export async function inMysqlTransaction<T>(
+  dataSource: DataSource,
+  deadline: number,
+  work: (runner: SqlRunner) => Promise<T>,
+): Promise<T> {
+  const pool = (dataSource.driver as unknown as { pool: MysqlPool }).pool;
+  const connection = await new Promise<MysqlConnection>((resolve, reject) => {
+    pool.getConnection(
+      (error, taken) => (error === null ? resolve(taken) : reject(error)),
+      deadline,
+    );
+  });
+  const runner: SqlRunner = {
+    query: (sql, parameters) => {
+      dataSource.logger.logQuery(sql, parameters);
+      return new Promise((resolve, reject) => {
+        connection.query(sql, parameters, (error, result) => {
+          if (error === null) {
+            resolve(result);
+            return;
+          }
+          dataSource.logger.logQueryError(error, sql, parameters);
+          reject(error);
+        });
+      });
+    },
+  };
+  try {
+    await runner.query('START TRANSACTION');
+    try {
+      const result = await work(runner);
+      await runner.query('COMMIT');
+      return result;
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    connection.release();
+  }
+}

@@ -1,0 +1,130 @@
+import type { DataSource } from 'typeorm';
+import type { SqlRunner } from '../src/database/change-versions';
+import { openDataSource } from '../src/database/data-source';
+import { inMysqlTransaction } from '../src/database/mysql-transaction';
+import { recordStatements } from './helpers/statement-recorder';
+import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
+
+interface PoolCounts {
+  _allConnections: { length: number };
+  _freeConnections: { length: number };
+}
+
+type Work = (runner: SqlRunner) => Promise<unknown>;
+
+/** What a transaction did: its answer or its error's code and message, its statements, the rows. */
+interface Outcome {
+  answer?: unknown;
+  error?: { code: unknown; message: string };
+  statements: string[];
+  rows: unknown;
+}
+
+/**
+ * The unit of work's MySQL transactions (mysql-transaction.ts) against TypeORM's own
+ * `DataSource.transaction`, the plain version they replace: the same work gives the same answer
+ * or error code, the same statements and the same rows, and every connection goes back.
+ */
+const describeMysql = testDatabaseKinds().includes('mysql') ? describe : describe.skip;
+
+describeMysql('a write transaction on the mysql2 pool, as TypeORM runs it', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let statements: string[];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('mysql');
+    dataSource = await openDataSource(database.config);
+    await dataSource.query(
+      'CREATE TABLE tx_probe (id INT PRIMARY KEY, note VARCHAR(20) NOT NULL) ENGINE=InnoDB',
+    );
+    statements = recordStatements(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  async function outcome(run: (work: Work) => Promise<unknown>, work: Work): Promise<Outcome> {
+    await dataSource.query('DELETE FROM tx_probe');
+    await dataSource.query("INSERT INTO tx_probe (id, note) VALUES (1, 'kept')");
+    statements.length = 0;
+    const result: Outcome = { statements, rows: undefined };
+    try {
+      result.answer = await run(work);
+    } catch (error) {
+      const coded = error as { code?: unknown; message: string };
+      result.error = { code: coded.code, message: coded.message };
+    }
+    result.statements = [...statements];
+    result.rows = await dataSource.query('SELECT id, note FROM tx_probe ORDER BY id');
+    const pool = (dataSource.driver as unknown as { pool: PoolCounts }).pool;
+    expect(pool._freeConnections.length).toBe(pool._allConnections.length);
+    return result;
+  }
+
+  async function expectAlike(work: Work): Promise<Outcome> {
+    const typeorm = await outcome((w) => dataSource.transaction((manager) => w(manager)), work);
+    const raw = await outcome((w) => inMysqlTransaction(dataSource, Infinity, w), work);
+    expect(raw).toEqual(typeorm);
+    return raw;
+  }
+
+  it('should commit the statements and answer what the work answered', async () => {
+    const done = await expectAlike(async (runner) => {
+      const header = (await runner.query('INSERT INTO tx_probe (id, note) VALUES (?, ?)', [
+        2,
+        'new',
+      ])) as { affectedRows: number; insertId: number };
+      const rows = await runner.query('SELECT note FROM tx_probe WHERE id = ? FOR UPDATE', [2]);
+      return { affected: header.affectedRows, rows };
+    });
+    expect(done.answer).toEqual({ affected: 1, rows: [{ note: 'new' }] });
+    expect(done.statements).toEqual([
+      'START TRANSACTION',
+      'INSERT INTO tx_probe (id, note) VALUES (?, ?)',
+      'SELECT note FROM tx_probe WHERE id = ? FOR UPDATE',
+      'COMMIT',
+    ]);
+    expect(done.rows).toEqual([
+      { id: 1, note: 'kept' },
+      { id: 2, note: 'new' },
+    ]);
+  });
+
+  it('should roll back when the work throws, and pass its error on', async () => {
+    const failed = await expectAlike(async (runner) => {
+      await runner.query('UPDATE tx_probe SET note = ? WHERE id = ?', ['changed', 1]);
+      throw Object.assign(new Error('the work failed'), { code: 'WORK' });
+    });
+    expect(failed.error).toEqual({ code: 'WORK', message: 'the work failed' });
+    expect(failed.statements).toEqual([
+      'START TRANSACTION',
+      'UPDATE tx_probe SET note = ? WHERE id = ?',
+      'ROLLBACK',
+    ]);
+    expect(failed.rows).toEqual([{ id: 1, note: 'kept' }]);
+  });
+
+  it("should reject a failing statement with the driver's code; caught, the work goes on", async () => {
+    const duplicate = await expectAlike((runner) =>
+      runner.query("INSERT INTO tx_probe (id, note) VALUES (1, 'again')"),
+    );
+    expect(duplicate.error?.code).toBe('ER_DUP_ENTRY');
+    expect(duplicate.rows).toEqual([{ id: 1, note: 'kept' }]);
+
+    const caught = await expectAlike(async (runner) => {
+      const error = await runner
+        .query("INSERT INTO tx_probe (id, note) VALUES (1, 'again')")
+        .catch((e: { code: string }) => e.code);
+      await runner.query("INSERT INTO tx_probe (id, note) VALUES (3, 'after')");
+      return error;
+    });
+    expect(caught.answer).toBe('ER_DUP_ENTRY');
+    expect(caught.rows).toEqual([
+      { id: 1, note: 'kept' },
+      { id: 3, note: 'after' },
+    ]);
+  });
+});
