@@ -86,8 +86,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
   const cors = await corsHook(fastify, config.server.corsOrigins);
   fastify.addHook('onRequest', function securityHeaders(request, reply, done) {
+    setHelmetHeaders(reply);
     reply.header('Request-Id', request.id);
-    setHelmetHeaders(reply.raw);
     cors.call(this, request, reply, done);
   });
 

@@ -106,6 +106,42 @@ describeEachDatabase(
       expect(JSON.stringify(second.body)).not.toContain('one.test');
     });
 
+    it("should answer a hit from another URL with that URL's own ETag, not the stored one", async () => {
+      // [path, host, what its first read is]: one list entry and one item entry, each read first
+      // from one URL, then from others (another host, another spelling of the query).
+      const reads: [string, string, string][] = [
+        ['/api/image?page[size]=3&filter[facet]=Cover', 'a.test', 'miss'],
+        ['/api/image?page[size]=3&filter[facet]=Cover', 'b.test', 'hit'],
+        ['/api/image?page%5Bsize%5D=3&filter[facet]=Cover', 'a.test', 'hit'],
+        ['/api/image/7?fields[image]=path,facet', 'a.test', 'miss'],
+        ['/api/image/7?fields%5Bimage%5D=path,facet', 'a.test', 'hit'],
+      ];
+      await bumpChangeVersions(context().dataSource, ['images']);
+      const tags: string[] = [];
+      for (const [path, host, first] of reads) {
+        const once = await get(path, host).expect(200);
+        const again = await get(path, host).expect(200);
+        const plain = await off.http().get(path).set('Host', host).expect(200);
+        expect([path, host, once.headers['x-cache'], again.headers['x-cache']]).toEqual([
+          path,
+          host,
+          first,
+          'hit',
+        ]);
+        expect([path, host, once.headers.etag, again.headers.etag]).toEqual([
+          path,
+          host,
+          plain.headers.etag,
+          plain.headers.etag,
+        ]);
+        // Its own tag is a 304; the tags of the URLs read before are not.
+        await get(path, host).set('If-None-Match', plain.headers.etag).expect(304);
+        for (const other of tags) await get(path, host).set('If-None-Match', other).expect(200);
+        tags.push(plain.headers.etag);
+      }
+      expect(new Set(tags).size).toBe(reads.length);
+    });
+
     it('should never cache sort=random (no X-Cache, no ETag)', async () => {
       const response = await get('/api/image?sort=random').expect(200);
       expect(response.headers['x-cache']).toBeUndefined();

@@ -7,5 +7,7 @@ import type { AppConfig } from '../config/app-config';
  */
 export function apiBaseUrl(config: AppConfig, request: FastifyRequest): string {
   const origin = config.publicUrl ?? `${request.protocol}://${request.host}`;
-  return `${origin.replace(/\/+$/, '')}/${config.apiPrefix}`;
+  // Only a PUBLIC_URL may end in `/`: a request's own origin skips the regular expression.
+  const base = origin.endsWith('/') ? origin.replace(/\/+$/, '') : origin;
+  return `${base}/${config.apiPrefix}`;
 }

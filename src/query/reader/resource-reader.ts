@@ -64,8 +64,16 @@ interface PageData {
 interface CachedPage extends CachedResponse, Omit<PageData, 'items'> {
   /** The URL `json` was made for: `<baseUrl>?<rawQuery>`. */
   readonly url: string;
+  /** The entity tag `json` was sent with: the tag of `url` at the entry's version. */
+  readonly tag: string;
   readonly headLength: number;
   readonly count: number;
+}
+
+/** An item as the response cache keeps it, with the query string and tag it was sent with. */
+interface CachedItem extends CachedResponse {
+  readonly rawQuery: string;
+  readonly tag: string;
 }
 
 /** What all pages of a keyset walk share: the sort terms and the binding of their cursors. */
@@ -185,19 +193,24 @@ export class ResourceReader {
       const version = await rows.dataVersion();
       // The links of a list repeat its query string as sent, so the tag covers it as sent.
       const url = `${context.baseUrl}?${context.rawQuery}`;
-      const tag = this.entityTagOf(version, `list\n${url}`);
-      if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
       if (this.cache === undefined) {
+        const tag = this.entityTagOf(version, `list\n${url}`);
+        if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
         const data = await this.pageData(rows, resource, query, keyset);
         return ConditionalResult.modified(tag, this.pageBody(resource, query, context, data));
       }
       // The cache key is the query as parsed, so spellings that mean the same share an entry.
       const prefix = this.queryKeyOf('list', resource, query);
       const key = query.page.cursor === undefined ? prefix : prefix + query.page.cursor;
+      const stored = this.cache.peek(version, key) as CachedPage | undefined;
+      // A page stored for this very URL at this version was sent with this request's tag.
+      const sameUrl = stored !== undefined && stored.url === url;
+      const tag = sameUrl ? stored.tag : this.entityTagOf(version, `list\n${url}`);
+      if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
       const page = this.cache.get(version, key) as CachedPage | undefined;
       const report = this.reportCache ? (page === undefined ? 'miss' : 'hit') : undefined;
       if (page !== undefined) {
-        const json = page.url === url ? page.json : this.pageJson(query, context, page);
+        const json = sameUrl ? page.json : this.pageJson(query, context, page);
         return ConditionalResult.serialized(tag, json, report);
       }
       const { items, ...neighbours } = await this.pageData(rows, resource, query, keyset);
@@ -205,7 +218,7 @@ export class ResourceReader {
       const head = Buffer.from(
         `{${JSON.stringify(resource.schema.pluralKey)}:${JSON.stringify(items)}`,
       );
-      const entry = { ...neighbours, count: items.length, url, headLength: head.length };
+      const entry = { ...neighbours, count: items.length, url, tag, headLength: head.length };
       const json = this.pageJson(query, context, { ...entry, json: head });
       this.cache.set(version, key, { ...entry, json });
       return ConditionalResult.serialized(tag, json, report);
@@ -223,20 +236,34 @@ export class ResourceReader {
         return ConditionalResult.modified(null, await this.item(rows, resource, key, query));
       }
       const version = await rows.dataVersion();
-      const tag = this.itemTag(resource, key, context.rawQuery, version);
-      const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
-      if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
       if (this.cache === undefined) {
+        const tag = this.itemTag(resource, key, context.rawQuery, version);
+        const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
+        if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
         const body = await this.item(rows, resource, key, query);
         return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
       }
       // As JSON: a number 1 and a string '1' need not name the same row; a composite key stays whole.
       const cacheKey = this.queryKeyOf('show', resource, query) + JSON.stringify(key);
+      const stored = this.cache.peek(version, cacheKey) as CachedItem | undefined;
+      // An item stored for this very query string at this version was sent with this request's tag.
+      const tag =
+        stored !== undefined && stored.rawQuery === context.rawQuery
+          ? stored.tag
+          : this.itemTag(resource, key, context.rawQuery, version);
+      const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
+      if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
       let item = this.cache.get(version, cacheKey);
       const cache = item === undefined ? 'miss' : 'hit';
       if (item === undefined) {
-        item = { json: Buffer.from(JSON.stringify(await this.item(rows, resource, key, query))) };
-        this.cache.set(version, cacheKey, item);
+        const body = await this.item(rows, resource, key, query);
+        const entry: CachedItem = {
+          json: Buffer.from(JSON.stringify(body)),
+          rawQuery: context.rawQuery,
+          tag,
+        };
+        this.cache.set(version, cacheKey, entry);
+        item = entry;
       }
       if (matches) return ConditionalResult.notModified(tag);
       return ConditionalResult.serialized(tag, item.json, this.reportCache ? cache : undefined);

@@ -67,6 +67,22 @@ describe('LruResponseCache', () => {
     expect(cache.size).toEqual({ entries: 2, bytes: 302 });
   });
 
+  it('should peek at an entry of the version without counting it or making it more recent', () => {
+    const { counts, counters } = counting();
+    const value = answer('x'.repeat(100));
+    const cache = new LruResponseCache(2 * 101, counters);
+    expect(cache.peek('v', 'a')).toBeUndefined();
+    cache.set('v', 'a', value);
+    cache.set('v', 'b', value);
+    expect(cache.peek('v', 'a')).toBe(value);
+    expect(counts).toEqual({ hits: 0, misses: 0, evictions: 0 });
+    cache.set('v', 'c', value); // a stays the least recent: it goes
+    expect([cache.peek('v', 'a'), cache.peek('v', 'b')]).toEqual([undefined, value]);
+    // Another version: nothing of the old one.
+    expect(cache.peek('w', 'b')).toBeUndefined();
+    expect(cache.size).toEqual({ entries: 0, bytes: 0 });
+  });
+
   it('should replace an entry stored again under its key without counting it twice', () => {
     const cache = new LruResponseCache(1000);
     cache.get('v', 'a');

@@ -24,6 +24,8 @@ export interface CachedResponse {
  */
 export interface ResponseCache {
   get(version: string, key: string): CachedResponse | undefined;
+  /** What `get` would answer, neither counted nor made more recent (for an answer that may be a 304). */
+  peek(version: string, key: string): CachedResponse | undefined;
   set(version: string, key: string, value: CachedResponse): void;
 }
 
@@ -61,6 +63,11 @@ export class LruResponseCache implements ResponseCache {
     this.entries.set(key, entry);
     this.counters?.hit();
     return entry.value;
+  }
+
+  peek(version: string, key: string): CachedResponse | undefined {
+    if (version !== this.version) this.startVersion(version);
+    return this.entries.get(key)?.value;
   }
 
   set(version: string, key: string, value: CachedResponse): void {
