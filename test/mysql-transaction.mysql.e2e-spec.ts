@@ -3,7 +3,7 @@ import type { SqlRunner } from '../src/database/change-versions';
 import { openDataSource } from '../src/database/data-source';
 import { inMysqlTransaction } from '../src/database/mysql-transaction';
 import { recordStatements } from './helpers/statement-recorder';
-import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
+import { createTestDatabase, TestDatabase } from './helpers/test-database';
 
 interface PoolCounts {
   _allConnections: { length: number };
@@ -25,9 +25,7 @@ interface Outcome {
  * `DataSource.transaction`, the plain version they replace: the same work gives the same answer
  * or error code, the same statements and the same rows, and every connection goes back.
  */
-const describeMysql = testDatabaseKinds().includes('mysql') ? describe : describe.skip;
-
-describeMysql('a write transaction on the mysql2 pool, as TypeORM runs it', () => {
+describe('a write transaction on the mysql2 pool, as TypeORM runs it', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   let statements: string[];
