@@ -43,23 +43,6 @@ export function databaseDeadlineOf(dataSource: DataSource): number {
   return limits === undefined ? Number.POSITIVE_INFINITY : databaseDeadline(limits.timeouts);
 }
 
-/** The deadline `connectingWithin` hands to the pool (undefined: none). */
-let handedDeadline: number | undefined;
-
-/**
- * Runs `connect`, a TypeORM query runner's `connect()` (which asks the pool for its connection at
- * once), so that the connection gets `deadline` rather than one starting now: a write retried
- * after a deadlock keeps its first attempt's.
- */
-export function connectingWithin<T>(deadline: number, connect: () => T): T {
-  handedDeadline = deadline;
-  try {
-    return connect();
-  } finally {
-    handedDeadline = undefined;
-  }
-}
-
 /**
  * Lets a connection be held past the deadline (a lock held while other work runs): each of its
  * statements is still limited on its own.
@@ -174,7 +157,7 @@ function limitPool(
     timeouts.statementMs === 0 ? Number.POSITIVE_INFINITY : timeouts.statementMs + CLIENT_MARGIN_MS;
   pool.getConnection = (callback, deadline) => {
     const now = performance.now();
-    const end = deadline ?? handedDeadline ?? now + budgetMs;
+    const end = deadline ?? now + budgetMs;
     const waitMs = Math.max(0, Math.min(timeouts.connectMs, end - now));
     let settled = false;
     const finish = (error: Error | null, connection?: PooledConnection) => {
