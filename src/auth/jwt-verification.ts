@@ -65,30 +65,6 @@ export function publicKeyAlgorithm(pem: string): 'RS256' | 'ES256' {
  * set, the secret generated in the data folder.
  */
 export function createJwtVerification(config: AppConfig): JwtVerification {
-  const verification = createKeyedVerification(config);
-  return {
-    ...verification,
-    keyFor: (rawToken) => refuseCriticalExtensions(rawToken, (token) => verification.keyFor(token)),
-  };
-}
-
-/**
- * RFC 7515 section 4.1.11: `crit` names header extensions a verifier must understand or refuse the
- * token. This service understands none, and jsonwebtoken ignores `crit`, so any is refused (401).
- */
-function refuseCriticalExtensions(
-  rawToken: string,
-  keyFor: (rawToken: string) => Promise<string>,
-): Promise<string> {
-  const header = decode(rawToken, { complete: true })?.header as
-    Record<string, unknown> | undefined;
-  if (header !== undefined && 'crit' in header) {
-    return Promise.reject(new UnknownKeyError('the token has a crit header'));
-  }
-  return keyFor(rawToken);
-}
-
-function createKeyedVerification(config: AppConfig): JwtVerification {
   const { jwt } = config;
   const claims = { issuer: jwt.issuer, audience: jwt.audience };
 

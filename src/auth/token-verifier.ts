@@ -27,11 +27,11 @@ export interface AuthorizationCarrier {
  */
 @Injectable()
 export class TokenVerifier {
-  private readonly options: VerifyOptions;
+  private readonly options: VerifyOptions & { complete: true };
   private readonly requests = new WeakMap<object, Promise<AuthenticatedUser | null>>();
 
   constructor(@Inject(JWT_VERIFICATION) private readonly verification: JwtVerification) {
-    this.options = verifyOptionsFor(verification);
+    this.options = { ...verifyOptionsFor(verification), complete: true };
   }
 
   /**
@@ -76,7 +76,11 @@ export class TokenVerifier {
       return null;
     }
     try {
-      return toAuthenticatedUser(verify(rawToken, verificationKey(key), this.options));
+      const { header, payload } = verify(rawToken, verificationKey(key), this.options);
+      // RFC 7515 section 4.1.11: `crit` names header extensions a verifier must understand or
+      // refuse the token. This service understands none, and jsonwebtoken ignores `crit`.
+      if ('crit' in header) return null;
+      return toAuthenticatedUser(payload);
     } catch {
       return null;
     }
