@@ -18,11 +18,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { ensureBenchDatabase } from './bench-data';
-import { assertExpectedAnswers, prepareScenario, Scenario, SCENARIOS } from './scenarios';
+import { assertExpectedAnswers, requestsOfEach, Scenario, scenarioNamed } from './scenarios';
 import {
   benchToken,
   buildServers,
   cliOption,
+  inAlternatingRounds,
   startVariants,
   stopVariants,
   Variant,
@@ -86,10 +87,7 @@ const median = (values: number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
-  const scenario = SCENARIOS.find((candidate) => candidate.name === SCENARIO);
-  if (scenario === undefined) {
-    throw new Error(`no scenario ${SCENARIO}: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  }
+  const scenario = scenarioNamed(SCENARIO);
   buildServers();
   await ensureBenchDatabase();
   const mariadb = Number(execFileSync('pidof', ['mariadbd'], { encoding: 'utf8' }).split(' ')[0]);
@@ -98,34 +96,26 @@ async function main(): Promise<void> {
   try {
     await startVariants(list);
     const token = benchToken('4h');
-    const requests = new Map<VariantName, autocannon.Request[]>();
-    for (const variant of list) {
-      const prepared = await prepareScenario(scenario, variant.name, variant.port, token);
-      if (prepared === undefined) throw new Error(`${variant.name} does not answer ${SCENARIO}`);
-      requests.set(variant.name, prepared);
-    }
+    const requests = await requestsOfEach(scenario, list, token);
     const pace = RATE === '' ? 'as fast as they go' : `${RATE} req/s`;
     console.log(`== ${scenario.description}: ${CONNECTIONS} connections, ${pace}`);
     for (const variant of list) {
       await load(variant, requests.get(variant.name)!, WARMUP, scenario.expectedStatus, mariadb);
     }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let turn = 0; turn < list.length; turn++) {
-        const variant = list[(turn + round) % list.length];
-        const measured = await load(
-          variant,
-          requests.get(variant.name)!,
-          DURATION,
-          scenario.expectedStatus,
-          mariadb,
-        );
-        rounds.get(variant.name)!.push(measured);
-        console.log(
-          `   round ${round + 1} ${variant.name.padEnd(8)} ${measured.requestsPerSecond.toFixed(0)} req/s, ` +
-            `node ${measured.nodeUs.toFixed(0)} µs, MariaDB ${measured.mariadbUs.toFixed(0)} µs per request`,
-        );
-      }
-    }
+    await inAlternatingRounds(list, ROUNDS, async (variant, round) => {
+      const measured = await load(
+        variant,
+        requests.get(variant.name)!,
+        DURATION,
+        scenario.expectedStatus,
+        mariadb,
+      );
+      rounds.get(variant.name)!.push(measured);
+      console.log(
+        `   round ${round + 1} ${variant.name.padEnd(8)} ${measured.requestsPerSecond.toFixed(0)} req/s, ` +
+          `node ${measured.nodeUs.toFixed(0)} µs, MariaDB ${measured.mariadbUs.toFixed(0)} µs per request`,
+      );
+    });
   } finally {
     await stopVariants(list);
   }

@@ -24,12 +24,13 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ensureBenchDatabase } from './bench-data';
 import { CpuProfile, timeByGroup, TimeWindow } from './profile-attribution';
-import { assertExpectedAnswers, prepareScenario, Scenario, SCENARIOS } from './scenarios';
+import { assertExpectedAnswers, requestsOfEach, Scenario, scenarioNamed } from './scenarios';
 import {
   buildServers,
   benchToken,
   cliFlag,
   cliOption,
+  inAlternatingRounds,
   startVariants,
   stopVariants,
   Variant,
@@ -125,10 +126,7 @@ function report(service: Map<string, number>, ceiling: Map<string, number>): str
 }
 
 async function main(): Promise<void> {
-  const scenario = SCENARIOS.find((candidate) => candidate.name === SCENARIO);
-  if (scenario === undefined) {
-    throw new Error(`no scenario ${SCENARIO}: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  }
+  const scenario = scenarioNamed(SCENARIO);
   buildServers();
   await ensureBenchDatabase();
   const token = benchToken('4h');
@@ -144,30 +142,21 @@ async function main(): Promise<void> {
   const loads = new Map<VariantName, Load[]>(list.map((variant) => [variant.name, []]));
   try {
     await startVariants(list);
-    const requests = new Map<VariantName, autocannon.Request[]>();
-    for (const variant of list) {
-      const prepared = await prepareScenario(scenario, variant.name, variant.port, token);
-      if (prepared === undefined) throw new Error(`${variant.name} does not answer ${SCENARIO}`);
-      requests.set(variant.name, prepared);
-    }
+    const requests = await requestsOfEach(scenario, list, token);
     console.log(`== ${scenario.description}: ${RATE} req/s, ${ROUNDS} × ${DURATION} s each`);
     for (const variant of list) {
       await loadAtRate(variant, requests.get(variant.name)!, WARMUP, scenario.expectedStatus);
     }
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternating, the order turned each round, as the bench does.
-      for (let turn = 0; turn < list.length; turn++) {
-        const variant = list[(turn + round) % list.length];
-        const load = await loadAtRate(
-          variant,
-          requests.get(variant.name)!,
-          DURATION,
-          scenario.expectedStatus,
-        );
-        loads.get(variant.name)!.push(load);
-        console.log(`   round ${round + 1} ${variant.name.padEnd(8)} ${load.requests} requests`);
-      }
-    }
+    await inAlternatingRounds(list, ROUNDS, async (variant, round) => {
+      const load = await loadAtRate(
+        variant,
+        requests.get(variant.name)!,
+        DURATION,
+        scenario.expectedStatus,
+      );
+      loads.get(variant.name)!.push(load);
+      console.log(`   round ${round + 1} ${variant.name.padEnd(8)} ${load.requests} requests`);
+    });
     // The last load's answers still on their way: let them land before the servers stop.
     await new Promise((resolve) => setTimeout(resolve, 1000));
   } finally {

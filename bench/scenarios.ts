@@ -225,3 +225,27 @@ export async function prepareScenario(
     return undefined;
   }
 }
+
+/** The scenario called `name`; throws, naming the others, when there is none. */
+export function scenarioNamed(name: string): Scenario {
+  const scenario = SCENARIOS.find((candidate) => candidate.name === name);
+  if (scenario === undefined) {
+    throw new Error(`no scenario ${name}: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  }
+  return scenario;
+}
+
+/** Each server's requests for `scenario`; throws when one of them does not answer it. */
+export async function requestsOfEach(
+  scenario: Scenario,
+  servers: readonly { readonly name: VariantName; readonly port: number }[],
+  token: string,
+): Promise<Map<VariantName, autocannon.Request[]>> {
+  const requests = new Map<VariantName, autocannon.Request[]>();
+  for (const server of servers) {
+    const prepared = await prepareScenario(scenario, server.name, server.port, token);
+    if (prepared === undefined) throw new Error(`${server.name} does not answer ${scenario.name}`);
+    requests.set(server.name, prepared);
+  }
+  return requests;
+}

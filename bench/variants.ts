@@ -221,3 +221,19 @@ export function rssMb(pid: number | undefined): number {
     return 0;
   }
 }
+
+/**
+ * `rounds` rounds of one `measure` per server, in an order turned by one each round (as the bench
+ * runs them), so no server is always the first after the warm-up.
+ */
+export async function inAlternatingRounds<T>(
+  servers: readonly T[],
+  rounds: number,
+  measure: (server: T, round: number) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    for (let turn = 0; turn < servers.length; turn++) {
+      await measure(servers[(turn + round) % servers.length], round);
+    }
+  }
+}
