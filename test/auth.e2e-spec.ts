@@ -253,6 +253,16 @@ describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', 
     ],
     ['alg none', () => unsignedToken()],
     ['garbage', () => 'garbage'],
+    [
+      'a crit header, signed by a key of the JWKS',
+      () =>
+        sign(claims(), rsaKeys.privateKey, {
+          algorithm: 'RS256',
+          expiresIn: '5m',
+          keyid: 'rsa-1',
+          header: { alg: 'RS256', kid: 'rsa-1', crit: ['exp'] },
+        }),
+    ],
   ])('should answer 401 to %s', async (_case, makeToken) => {
     const { status, body } = await createWith(testApp, bearer(makeToken()));
     expect(status).toBe(401);
@@ -276,6 +286,15 @@ describe('an unreachable JWKS endpoint', () => {
       const { status, body } = await createWith(testApp, bearer(token));
       expect(status).toBe(503);
       expect(body).toEqual({ message: 'Service Unavailable.' });
+      // A token with a crit header is refused on sight: no key is needed to judge it.
+      const critical = sign(claims(), rsa().privateKey, {
+        algorithm: 'RS256',
+        expiresIn: '5m',
+        header: { alg: 'RS256', kid: 'rsa-1', crit: ['exp'] },
+      });
+      const refused = await createWith(testApp, bearer(critical));
+      expect(refused.status).toBe(401);
+      expect(refused.body).toEqual(UNAUTHENTICATED);
       expect(await countRows(testApp.dataSource, 'images')).toBe(0);
     } finally {
       await testApp.close();

@@ -96,6 +96,8 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
       keyFor: async (rawToken) => {
         const header = decode(rawToken, { complete: true })?.header;
         if (header === undefined) throw new UnknownKeyError('the token has no readable header');
+        // Refused on sight, before any key is fetched (TokenVerifier refuses it in every mode).
+        if ('crit' in header) throw new UnknownKeyError('the token has a crit header');
         try {
           const signingKey = await client.getSigningKey(header.kid);
           return signingKey.getPublicKey();
