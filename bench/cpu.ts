@@ -1,8 +1,9 @@
 /**
  * `npm run bench:cpu`: CPU time per request of the service and the ceiling, and of MariaDB for each,
  * from `/proc/<pid>/stat` (user + system, all threads: V8's helper threads and the kernel's work for
- * the process count too, which a CPU profile does not see). Each server is loaded alone, a warm-up
- * first, then alternating rounds, the order turned each round, as the bench does.
+ * the process count too, which a CPU profile does not see), and the server's read and write system
+ * calls per request (`/proc/<pid>/io`). Each server is loaded alone, a warm-up first, then
+ * alternating rounds, the order turned each round, as the bench does.
  *
  * Options (after `npm run bench:cpu --`): --scenario NAME (write-pair; any bench scenario both
  * servers answer), --connections N (50), --rate N (requests per second for both; unset: as fast as
@@ -48,11 +49,22 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * Read- and write-like system calls (`read`, `write`, `writev`, …) the process has made so far
+ * (`/proc/<pid>/io`; not `sendmsg`/`recvmsg`, which is why MariaDB's are not shown).
+ */
+function systemCalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? 0);
+  return count('syscr') + count('syscw');
+}
+
 interface Round {
   readonly requestsPerSecond: number;
   readonly nodeUs: number;
   readonly mariadbUs: number;
   readonly busy: number;
+  readonly nodeCalls: number;
 }
 
 async function load(
@@ -64,6 +76,7 @@ async function load(
 ): Promise<Round> {
   const pid = variant.process!.pid!;
   const [node0, db0, t0] = [cpuSeconds(pid), cpuSeconds(mariadb), Date.now()];
+  const calls0 = systemCalls(pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${variant.port}`,
     connections: CONNECTIONS,
@@ -80,6 +93,7 @@ async function load(
     nodeUs: (node / total) * 1e6,
     mariadbUs: ((cpuSeconds(mariadb) - db0) / total) * 1e6,
     busy: node / elapsed,
+    nodeCalls: (systemCalls(pid) - calls0) / total,
   };
 }
 
@@ -113,23 +127,25 @@ async function main(): Promise<void> {
       rounds.get(variant.name)!.push(measured);
       console.log(
         `   round ${round + 1} ${variant.name.padEnd(8)} ${measured.requestsPerSecond.toFixed(0)} req/s, ` +
-          `node ${measured.nodeUs.toFixed(0)} µs, MariaDB ${measured.mariadbUs.toFixed(0)} µs per request`,
+          `node ${measured.nodeUs.toFixed(0)} µs, MariaDB ${measured.mariadbUs.toFixed(0)} µs per request, ` +
+          `${measured.nodeCalls.toFixed(1)} system calls`,
       );
     });
   } finally {
     await stopVariants(list);
   }
   console.log(
-    '\n| median of rounds | req/s | node CPU µs / request | MariaDB CPU µs / request | node busy |',
+    '\n| median of rounds | req/s | node CPU µs / request | MariaDB CPU µs / request | node busy | node system calls / request |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const variant of list) {
     const measured = rounds.get(variant.name)!;
     const column = (pick: (round: Round) => number, digits = 0) =>
       median(measured.map(pick)).toFixed(digits);
     console.log(
       `| ${variant.name} | ${column((r) => r.requestsPerSecond)} | ${column((r) => r.nodeUs)} | ` +
-        `${column((r) => r.mariadbUs)} | ${(Number(column((r) => r.busy, 2)) * 100).toFixed(0)} % |`,
+        `${column((r) => r.mariadbUs)} | ${(Number(column((r) => r.busy, 2)) * 100).toFixed(0)} % | ` +
+        `${column((r) => r.nodeCalls, 1)} |`,
     );
   }
 }
