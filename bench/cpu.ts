@@ -25,6 +25,7 @@ import {
   buildServers,
   cliOption,
   inAlternatingRounds,
+  serviceVariantOption,
   startVariants,
   stopVariants,
   Variant,
@@ -38,10 +39,7 @@ const RATE = cliOption('rate', '');
 const DURATION = Number(cliOption('duration', '8'));
 const ROUNDS = Number(cliOption('rounds', '3'));
 const WARMUP = Number(cliOption('warmup', '15'));
-const MEASURED: readonly VariantName[] = [
-  cliOption('variant', 'service') === 'cached' ? 'cached' : 'service',
-  'ceiling',
-];
+const MEASURED: readonly VariantName[] = [serviceVariantOption(), 'ceiling'];
 
 /** Seconds of CPU (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {

@@ -37,6 +37,7 @@ import {
   buildServers,
   cliFlag,
   cliOption,
+  serviceVariantOption,
   startVariants,
   stopVariants,
   Variant,
@@ -49,7 +50,7 @@ const REQUESTS = Number(cliOption('requests', '5000'));
 const CONNECTIONS = Number(cliOption('connections', '4'));
 /** Keeps callgrind's dump files (for `callgrind_annotate`) and prints where they are. */
 const KEEP = cliFlag('keep');
-const SERVICE = cliOption('variant', 'service') === 'cached' ? 'cached' : 'service';
+const SERVICE = serviceVariantOption();
 /** `service` counts the service (or `--variant cached`) alone; the default counts the ceiling too. */
 const SERVERS = cliOption('servers', 'service,ceiling').split(',');
 /** Starting node's JIT under valgrind takes a while. */

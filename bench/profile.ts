@@ -31,6 +31,7 @@ import {
   cliFlag,
   cliOption,
   inAlternatingRounds,
+  serviceVariantOption,
   startVariants,
   stopVariants,
   Variant,
@@ -46,10 +47,7 @@ const WARMUP = Number(cliOption('warmup', '5'));
 const CONNECTIONS = Number(cliOption('connections', '20'));
 const KEEP = cliFlag('keep');
 const TOP = Number(cliOption('top', '25'));
-const PROFILED: readonly VariantName[] = [
-  cliOption('variant', 'service') === 'cached' ? 'cached' : 'service',
-  'ceiling',
-];
+const PROFILED: readonly VariantName[] = [serviceVariantOption(), 'ceiling'];
 
 /** The monotonic clock in µs, the clock of a CPU profile's timestamps. */
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);

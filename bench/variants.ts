@@ -28,6 +28,11 @@ export function cliOption(name: string, fallback: string): string {
   return index >= 0 && args[index + 1] !== undefined ? args[index + 1] : fallback;
 }
 
+/** The service variant a tool measures: `--variant cached` (its response cache on) or the service. */
+export function serviceVariantOption(): 'service' | 'cached' {
+  return cliOption('variant', 'service') === 'cached' ? 'cached' : 'service';
+}
+
 /** Whether `--name` is among the command's arguments. */
 export function cliFlag(name: string): boolean {
   return process.argv.slice(2).includes(`--${name}`);
