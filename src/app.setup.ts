@@ -1,12 +1,18 @@
+import type { IncomingMessage } from 'node:http';
 import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiError } from './common/api-error';
 import { corsHook } from './common/cors';
-import { isValidHostHeader } from './common/host-header';
+import { isAcceptableHost } from './common/host-header';
 import { helmetHeaders } from './common/helmet-headers';
-import { clientErrorHandler, frameworkErrorHandler } from './common/http-layer-errors';
+import {
+  answerUnmetExpectation,
+  clientErrorHandler,
+  frameworkErrorHandler,
+  refuseConnect,
+} from './common/http-layer-errors';
 import {
   BODY_LIMIT_BYTES,
   ENCODED_BODY_MESSAGE,
@@ -51,9 +57,15 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
       requestTimeout: HTTP_TIME_LIMITS.requestTimeoutMs,
       connectionsCheckingInterval: HTTP_TIME_LIMITS.connectionsCheckingIntervalMs,
       maxHeaderSize: MAX_HEADER_BYTES,
+      // Checked by the Host hook of configureApp, which answers in the contract's shape.
+      requireHostHeader: false,
     },
     requestTimeout: HTTP_TIME_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_TIME_LIMITS.keepAliveTimeoutMs,
+    // `OPTIONS *` (the one request target that is not a path Node lets through) would reach
+    // Fastify's last-resort 404, which runs no hooks (no Request-Id, no security headers).
+    rewriteUrl: (request: IncomingMessage) =>
+      request.url === '*' ? '/*' : (request.url as string),
     clientErrorHandler: clientErrorHandler(appLogger(config)),
     frameworkErrors: frameworkErrorHandler,
     // Graceful shutdown: stop keep-alive connections from holding the server open.
@@ -92,19 +104,20 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   });
 
   // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain
-  // host[:port], or a link could point anywhere.
-  if (config.publicUrl === undefined) {
-    fastify.addHook('onRequest', (request, _reply, done) => {
-      if (isValidHostHeader(request.headers.host)) done();
-      else
-        done(
-          new ApiError(
-            400,
-            'The Host header must be a host name or address, with an optional port.',
-          ),
-        );
-    });
-  }
+  // host[:port], or a link could point anywhere. One `Host` line, and one at all on HTTP/1.1.
+  const reflectHost = config.publicUrl === undefined;
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (isAcceptableHost(request.raw, reflectHost)) done();
+    else
+      done(
+        new ApiError(400, 'The Host header must be a host name or address, with an optional port.'),
+      );
+  });
+
+  // What Node answers on its own, outside the contract's shape: an `Expect` other than
+  // 100-continue (a bare 417) and CONNECT (the connection dropped without a word).
+  fastify.server.on('checkExpectation', answerUnmetExpectation);
+  fastify.server.on('connect', refuseConnect);
 
   // One access log line per request (see logger.options.ts), and the request metrics.
   fastify.addHook('onResponse', accessLogHook(logger));

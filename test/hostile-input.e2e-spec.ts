@@ -17,6 +17,7 @@ import { bearer, tokenWith } from './helpers/tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MALFORMED_JSON = { message: 'Malformed JSON body.' };
+const HOST_MESSAGE = 'The Host header must be a host name or address, with an optional port.';
 
 const deepArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 /** `{"path": {"a": {"a": ... 1}}, "facet": 1}`: `depth` levels in all. */
@@ -283,6 +284,20 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     expect(response.headers['request-id']).toMatch(UUID);
   });
 
+  it('should read an id with leading zeros as its number, however many (002 is image 2)', async () => {
+    const row = await insertImageRow(context().dataSource);
+    const expected = await context().http().get(`/api/image/${row.image_id}`).expect(200);
+    for (const zeros of [1, 2, 45]) {
+      const padded = `${'0'.repeat(zeros)}${row.image_id}`;
+      const response = await context().http().get(`/api/image/${padded}`).expect(200);
+      expect(response.body).toEqual(expected.body);
+    }
+    for (const id of ['0', '000', '0'.repeat(50), '-1', '+1', '1e3', '0x1']) {
+      const response = await context().http().get(`/api/image/${id}`).expect(404);
+      expect(response.body).toEqual({ message: `Image ${id} not found.` });
+    }
+  });
+
   it('should answer an over-long id on a write route with 404 after the token check', async () => {
     const id = '9'.repeat(5000);
     await context().http().delete(`/api/image/${id}`).expect(401);
@@ -344,6 +359,40 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     expectContractError(answer, 400, 'Malformed URL.');
   });
 
+  it('should answer an Expect other than 100-continue with 417 in the contract shape (was a bare 417)', async () => {
+    const answer = await rawHttp(
+      port,
+      'GET /api/image HTTP/1.1\r\nHost: localhost\r\nExpect: 200-ok\r\n\r\n',
+    );
+    expectContractError(answer, 417, 'Expectation Failed.');
+    expect(answer.closedByServer).toBe(true);
+  });
+
+  it('should answer CONNECT with 404 in the contract shape (the connection was dropped unanswered)', async () => {
+    const answer = await rawHttp(
+      port,
+      'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n',
+    );
+    expectContractError(answer, 404, 'Not Found.');
+    expect(answer.closedByServer).toBe(true);
+  });
+
+  it('should answer OPTIONS * with the 404 of an unknown path, its headers included (it had none)', async () => {
+    const answer = await rawHttp(
+      port,
+      'OPTIONS * HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: star-1\r\nConnection: close\r\n\r\n',
+    );
+    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+      status: 404,
+      body: { message: 'Not Found.' },
+    });
+    expect(answer.headers).toMatchObject({
+      'request-id': 'star-1',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+  });
+
   it('should keep answering on the same port after all of that', async () => {
     await context().http().get('/api/image').expect(200);
   });
@@ -363,15 +412,16 @@ describeEachDatabase('the Host header without PUBLIC_URL (finding 6)', (context)
     'a b',
     'host:99999',
     'host:',
+    '[:]',
+    '[.]',
+    '[1.2.3]',
   ])('should refuse Host: %s with 400, without reflecting it', async (host) => {
     const answer = await rawHttp(
       port,
       `GET /api/image HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
     );
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body)).toEqual({
-      message: 'The Host header must be a host name or address, with an optional port.',
-    });
+    expect(JSON.parse(answer.body)).toEqual({ message: HOST_MESSAGE });
     expect(answer.headers['request-id']).toMatch(UUID);
     expect(answer.text).not.toContain('evil');
   });
@@ -394,6 +444,26 @@ describeEachDatabase('the Host header without PUBLIC_URL (finding 6)', (context)
       `http://[::1]:3000/api/image/${created.body.image.image_id}`,
     );
   });
+
+  it.each([
+    ['an HTTP/1.1 request without Host', 'GET /api/image HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ['an HTTP/1.0 request without Host', 'GET /api/image HTTP/1.0\r\n\r\n'],
+    [
+      'two Host lines',
+      'GET /api/image HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n',
+    ],
+  ])(
+    'should refuse %s with the Host 400 in the contract shape (Node answered a bare 400)',
+    async (_what, request) => {
+      const answer = await rawHttp(port, request);
+      expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+        status: 400,
+        body: { message: HOST_MESSAGE },
+      });
+      expect(answer.headers['request-id']).toMatch(UUID);
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    },
+  );
 });
 
 describeEachDatabase(
@@ -416,6 +486,26 @@ describeEachDatabase(
         .expect(201);
       expect(created.headers.location).toBe(
         `https://api.example.net/api/image/${created.body.image.image_id}`,
+      );
+    });
+
+    it('should still refuse an HTTP/1.1 request without Host, or with two, and serve HTTP/1.0 without', async () => {
+      const port = await listenOnFreePort(context().app);
+      for (const request of [
+        'GET /api/image HTTP/1.1\r\nConnection: close\r\n\r\n',
+        'GET /api/image HTTP/1.1\r\nHost: a\r\nHost: a\r\nConnection: close\r\n\r\n',
+      ]) {
+        const answer = await rawHttp(port, request);
+        expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+          status: 400,
+          body: { message: HOST_MESSAGE },
+        });
+        expect(answer.headers['request-id']).toMatch(UUID);
+      }
+      const old = await rawHttp(port, 'GET /api/image?page[size]=1 HTTP/1.0\r\n\r\n');
+      expect(old.status).toBe(200);
+      expect((JSON.parse(old.body) as { meta: { path: string } }).meta.path).toBe(
+        'https://api.example.net/api/image',
       );
     });
   },

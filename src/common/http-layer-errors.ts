@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultMessage, ErrorBody } from './api-error';
+import { requestIdFor } from './request-id';
 
 /**
  * Errors the HTTP layer raises before a route runs (API.md section 10): a request Node's parser
@@ -113,4 +114,28 @@ export function frameworkErrorHandler(
     .code(status)
     .headers({ 'Request-Id': request.id, ...SECURITY_HEADERS })
     .send({ message } satisfies ErrorBody);
+}
+
+/**
+ * The server's `checkExpectation` listener: an `Expect` other than `100-continue`, which this
+ * service cannot meet (RFC 9110 section 10.1.1), is a 417 in the contract's shape.
+ */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify({ message: defaultMessage(417) } satisfies ErrorBody);
+  response.writeHead(417, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Request-Id': requestIdFor(request),
+    ...SECURITY_HEADERS,
+    // The body it announced is not read.
+    Connection: 'close',
+  });
+  response.end(body);
+}
+
+/** The server's `connect` listener: this is no proxy, and a CONNECT target names nothing here. */
+export function refuseConnect(request: IncomingMessage, socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(rawErrorResponse(404, requestIdFor(request)));
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -6,6 +6,16 @@ export function imageNotFoundMessage(id: string | number): string {
   return `Image ${id} not found.`;
 }
 
+/** Digits naming a positive integer; leading zeros are allowed at any length (`002` is image 2). */
+const IMAGE_ID = /^0*[1-9][0-9]{0,15}$/;
+
+/** The image id a path segment names, or undefined when it names none (not a safe positive integer). */
+export function imageIdOf(text: string): number | undefined {
+  if (!IMAGE_ID.test(text)) return undefined;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
 /**
  * `:id` of the image routes: a positive integer, or 404 (a non-numeric id names no image). Runs as a
  * pipe, so after the guards: a caller without permission learns nothing about ids.
@@ -13,8 +23,8 @@ export function imageNotFoundMessage(id: string | number): string {
 @Injectable()
 export class ImageIdPipe implements PipeTransform<string, number> {
   transform(value: string): number {
-    const id = /^[0-9]{1,16}$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(id) || id < 1) throw new NotFoundError(imageNotFoundMessage(value));
+    const id = imageIdOf(value);
+    if (id === undefined) throw new NotFoundError(imageNotFoundMessage(value));
     return id;
   }
 }

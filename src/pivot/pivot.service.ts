@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { DomainEventType, NewImageEvent } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
 import type { IdempotencyClaim } from '../idempotency';
+import { imageIdOf } from '../image/image-id.pipe';
 import { renderImage, type ImageRow } from '../image/image.serializer';
 import type { ConditionalResult } from '../common/entity-tag';
 import {
@@ -50,15 +51,8 @@ function tooLongForKey(key: string): boolean {
 export function linkTarget(parentKey: unknown, image: unknown): LinkTarget {
   const key = typeof parentKey === 'number' ? String(parentKey) : parentKey;
   const imageText = typeof image === 'number' ? String(image) : image;
-  const imageId =
-    typeof imageText === 'string' && /^[0-9]{1,16}$/.test(imageText) ? Number(imageText) : NaN;
-  if (
-    typeof key !== 'string' ||
-    key.length === 0 ||
-    tooLongForKey(key) ||
-    !Number.isSafeInteger(imageId) ||
-    imageId < 1
-  ) {
+  const imageId = typeof imageText === 'string' ? imageIdOf(imageText) : undefined;
+  if (typeof key !== 'string' || key.length === 0 || tooLongForKey(key) || imageId === undefined) {
     throw new NotFoundError();
   }
   return { parentKey: key, imageId };
