@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Permission } from '../src/auth/permissions';
-import { animeJson, seedReadFixtures } from './helpers/fixtures';
+import { animeJson, insertRows, seedReadFixtures } from './helpers/fixtures';
 import { describeEachDatabase } from './helpers/test-app';
 import { bearer, signTestToken, tokenWith } from './helpers/tokens';
 
@@ -14,6 +14,8 @@ interface PivotCase {
   readonly table: string;
   readonly parentColumn: string;
   readonly parentTable: string;
+  /** The parent's public key: `slug`, or `hashid` for playlists. */
+  readonly keyColumn: string;
   readonly label: string;
   /** A live, visible parent and an image it is not linked to. */
   readonly free: { key: string; id: number; name: string; image: number; path: string };
@@ -33,6 +35,7 @@ const CASES: readonly PivotCase[] = [
     table: 'anime_image',
     parentColumn: 'anime_id',
     parentTable: 'anime',
+    keyColumn: 'slug',
     label: 'Anime',
     free: { key: 'trigun', id: 3, name: 'Trigun', image: 1, path: 'anime/cover/bebop.jpg' },
     linked: {
@@ -52,6 +55,7 @@ const CASES: readonly PivotCase[] = [
     table: 'artist_image',
     parentColumn: 'artist_id',
     parentTable: 'artists',
+    keyColumn: 'slug',
     label: 'Artist',
     free: { key: 'yoko_kanno', id: 1, name: 'Yoko Kanno', image: 1, path: 'anime/cover/bebop.jpg' },
     linked: {
@@ -71,6 +75,7 @@ const CASES: readonly PivotCase[] = [
     table: 'studio_image',
     parentColumn: 'studio_id',
     parentTable: 'studios',
+    keyColumn: 'slug',
     label: 'Studio',
     free: { key: 'sunrise', id: 1, name: 'Sunrise', image: 3, path: 'anime/cover/eva.png' },
     linked: { key: 'gainax', id: 2, name: 'Gainax', image: 3, path: 'anime/cover/eva.png' },
@@ -84,6 +89,7 @@ const CASES: readonly PivotCase[] = [
     table: 'playlist_image',
     parentColumn: 'playlist_id',
     parentTable: 'playlists',
+    keyColumn: 'hashid',
     label: 'Playlist',
     free: { key: 'pub1', id: 1, name: 'Public Mix', image: 3, path: 'anime/cover/eva.png' },
     linked: { key: 'pub1', id: 1, name: 'Public Mix', image: 9, path: 'playlist/cover/mix.jpg' },
@@ -162,6 +168,29 @@ async function snapshot(dataSource: DataSource, pivot: PivotCase): Promise<unkno
 }
 
 const everything = () => bearer(signTestToken());
+
+/** A live, visible (Public) parent of `pivot` named by `key`; its id. */
+async function insertParent(
+  dataSource: DataSource,
+  pivot: PivotCase,
+  key: string,
+): Promise<number> {
+  const stamp = '2024-05-01 00:00:00.000000';
+  await insertRows(dataSource, pivot.parentTable, [
+    {
+      name: `Key ${key}`,
+      [pivot.keyColumn]: key,
+      ...(pivot.keyColumn === 'hashid' ? { visibility: 0 } : {}),
+      created_at: stamp,
+      updated_at: stamp,
+    },
+  ]);
+  const [row] = await dataSource.query<{ id: number | string }[]>(
+    `SELECT ${pivot.parentColumn} AS id FROM ${pivot.parentTable} WHERE ${pivot.keyColumn} = ?`,
+    [key],
+  );
+  return Number(row.id);
+}
 
 describeEachDatabase(
   'pivot writes: attach and detach',
@@ -388,6 +417,33 @@ describeEachDatabase(
           .expect(422)
           .expect({ message, errors: { body: [message] } });
         expect(await snapshot(dataSource, pivot)).toEqual(before);
+      });
+
+      it('should write Location with a key of . or .. as %2E or %2E%2E, and that URL shows the link', async () => {
+        const image = 10;
+        for (const [key, segment] of [
+          ['.', '%2E'],
+          ['..', '%2E%2E'],
+        ]) {
+          const id = await insertParent(dataSource, pivot, key);
+          const attached = await http()
+            .post(url(pivot, segment, image))
+            .set('Authorization', everything())
+            .expect(201);
+          expect(attached.headers.location).toBe(
+            `${PUBLIC_URL}/api/${pivot.name}/${segment}/${image}`,
+          );
+          expect(attached.body[pivot.name]).toMatchObject({
+            [pivot.parentColumn]: id,
+            image_id: image,
+          });
+          expect(await linkRows(dataSource, pivot, id, image)).toHaveLength(1);
+          // Followed as written (supertest keeps dot segments as they are).
+          const followed = await http()
+            .get(String(attached.headers.location).slice(PUBLIC_URL.length))
+            .expect(200);
+          expect(followed.body).toEqual(attached.body);
+        }
       });
 
       it('should change image shows and lists that include the relation at once, with new ETags', async () => {
