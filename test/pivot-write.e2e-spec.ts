@@ -693,6 +693,56 @@ describeEachDatabase(
       expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
     });
 
+    it.each<[string, PivotCase, string, number, boolean]>([
+      ['no body, then {}', CASES[0], 'untitled_short', 7, false],
+      ['{}, then no body (depth null both times)', CASES[1], 'seatbelts', 2, true],
+    ])(
+      'should replay an attach retried with one Idempotency-Key: %s is the same body',
+      async (_what, pivot, key, parentId, bodyFirst) => {
+        const image = 8;
+        const [eventsBefore, keysBefore] = [
+          await countOf(dataSource, 'image_event_outbox'),
+          await countOf(dataSource, 'idempotency_keys'),
+        ];
+        const send = (withBody: boolean) => {
+          const request = http()
+            .post(url(pivot, key, image))
+            .set('Authorization', everything())
+            .set('Idempotency-Key', `empty-body-${pivot.name}`);
+          return withBody ? request.send({}) : request;
+        };
+        const first = await send(bodyFirst).expect(201);
+        const again = await send(!bodyFirst).expect(201);
+        const link = first.body[pivot.name] as Record<string, unknown>;
+        expect(first.body).toEqual({
+          [pivot.name]: {
+            [pivot.parentColumn]: parentId,
+            image_id: image,
+            ...(pivot.name === 'artistimage' ? { depth: null } : {}),
+            created_at: expect.stringMatching(TIMESTAMP),
+            updated_at: link.created_at,
+          },
+        });
+        expect(again.body).toEqual(first.body);
+        const location = `${PUBLIC_URL}/api/${pivot.name}/${key}/${image}`;
+        expect([first.headers.location, again.headers.location]).toEqual([location, location]);
+        expect(first.headers['idempotent-replayed']).toBeUndefined();
+        expect(again.headers['idempotent-replayed']).toBe('true');
+        const stored = String(link.created_at).replace('T', ' ').replace('Z', '');
+        expect(await linkRows(dataSource, pivot, parentId, image)).toEqual([
+          {
+            [pivot.parentColumn]: parentId,
+            image_id: image,
+            ...(pivot.name === 'artistimage' ? { depth: null } : {}),
+            created_at: stored,
+            updated_at: stored,
+          },
+        ]);
+        expect(await countOf(dataSource, 'image_event_outbox')).toBe(eventsBefore + 1);
+        expect(await countOf(dataSource, 'idempotency_keys')).toBe(keysBefore + 1);
+      },
+    );
+
     it('should answer 10 concurrent attaches with one Idempotency-Key alike: one 201, replayed', async () => {
       const artist = CASES[1];
       const [eventsBefore, keysBefore] = [
