@@ -88,6 +88,28 @@ describeEachDatabase('Idempotency-Key on POST /api/image', (context) => {
     expect(await countRows(context().dataSource, 'images', "path = 'idempotency/two.jpg'")).toBe(0);
   });
 
+  it("should answer no body and {} with a key alike: the fields' 422, nothing recorded", async () => {
+    const [imagesBefore, keysBefore] = [await images(), await keys()];
+    const required = {
+      message: 'The path field is required.',
+      errors: {
+        path: ['The path field is required.'],
+        facet: ['The facet field is required.'],
+      },
+    };
+    const bodiless = await context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Idempotency-Key', 'empty-1');
+    expect([bodiless.status, bodiless.body]).toEqual([422, required]);
+    const empty = await create({}, 'empty-1');
+    expect([empty.status, empty.body]).toEqual([422, required]);
+    expect([await images(), await keys()]).toEqual([imagesBefore, keysBefore]);
+    // A refused request used up nothing: the key still creates.
+    await create({ path: 'idempotency/empty-then.jpg', facet: 'Cover' }, 'empty-1').expect(201);
+  });
+
   it('should keep keys per sub: the same key of another user creates its own image', async () => {
     const body = { path: 'idempotency/per-sub.jpg', facet: 'Grill' };
     const mine = await create(body, 'shared-key').expect(201);

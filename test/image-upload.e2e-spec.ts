@@ -13,6 +13,7 @@ import { signTestToken, tokenWith } from './helpers/tokens';
 const MAX_BYTES = 64 * 1024;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const FACET_NAMES = ['Small Cover', 'Cover', 'Grill'];
+const FACET_MESSAGE = 'The facet field must be one of: Small Cover, Cover, Grill (or 0, 1, 2).';
 
 /** Every file under `dir`, relative and sorted (the driver's `.uploads` work folder included). */
 function filesUnder(dir: string, prefix = ''): string[] {
@@ -156,11 +157,103 @@ describeEachDatabase(
         ],
         { path: [UPLOAD_MESSAGES.pathNotAccepted] },
       ],
+      [
+        'a path sent as a file part',
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'path', content: pngFile(), filename: 'chosen.png' },
+          { name: 'file', content: pngFile() },
+        ],
+        { path: [UPLOAD_MESSAGES.pathNotAccepted] },
+      ],
+      [
+        'a facet sent as a file part',
+        [
+          { name: 'facet', content: Buffer.from('Cover'), contentType: 'text/plain' },
+          { name: 'file', content: pngFile() },
+        ],
+        { facet: [FACET_MESSAGE] },
+      ],
+      [
+        'two file parts',
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'file', content: pngFile() },
+          { name: 'file', content: pngFile(9, 9) },
+        ],
+        { file: [UPLOAD_MESSAGES.oneFile] },
+      ],
     ])('should answer 422 to %s, with no row and no file', async (_what, parts, errors) => {
       const [rowsBefore, filesBefore] = [await imageCount(), storedFiles()];
       const answer = await upload(context(), parts);
       expect(answer.status).toBe(422);
       expect(answer.body).toEqual({ message: Object.values(errors)[0][0], errors });
+      expect(await imageCount()).toBe(rowsBefore);
+      expect(storedFiles()).toEqual(filesBefore);
+    });
+
+    it('should ignore file parts under other names: 201, only the file stored', async () => {
+      for (const [parts, facet] of [
+        [
+          [
+            { name: 'thumbnail', content: pngFile(9, 9) },
+            { name: 'facet', value: 'Cover' },
+            { name: 'file', content: pngFile() },
+          ],
+          1,
+        ],
+        [
+          [
+            { name: 'file', content: pngFile() },
+            { name: 'notes', content: TEXT_FILE, contentType: 'text/plain' },
+            { name: 'facet', value: 'Grill' },
+            { name: 'thumbnail', content: pngFile(9, 9) },
+          ],
+          2,
+        ],
+      ] as [FormPart[], number][]) {
+        const filesBefore = storedFiles();
+        const answer = await upload(context(), parts);
+        expect(answer.status).toBe(201);
+        const image = (answer.body as { image: { image_id: number; path: string } }).image;
+        expect(
+          await context().dataSource.query('SELECT path, facet FROM images WHERE image_id = ?', [
+            image.image_id,
+          ]),
+        ).toEqual([{ path: image.path, facet }]);
+        expect(storedFiles()).toEqual([...filesBefore, image.path].sort());
+        expect(readFileSync(join(storageDir(), image.path)).equals(pngFile())).toBe(true);
+      }
+    });
+
+    it.each<[string, FormPart[], Record<string, string>]>([
+      [
+        'an ignored file part over UPLOAD_MAX_BYTES',
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'file', content: pngFile() },
+          { name: 'thumbnail', content: pngFile(200, 200, 0) },
+        ],
+        { message: fileTooLargeMessage(MAX_BYTES) },
+      ],
+      [
+        'more than 21 parts, most of them ignored files',
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'file', content: pngFile() },
+          ...Array.from({ length: 20 }, (_, index) => ({
+            name: `extra${index}`,
+            content: pngFile(9, 9),
+          })),
+        ],
+        { message: UPLOAD_MESSAGES.tooManyParts },
+      ],
+    ])('should answer 413 to %s, with no row and no file left', async (_what, parts, body) => {
+      const [rowsBefore, filesBefore] = [await imageCount(), storedFiles()];
+      const answer = await upload(context(), parts);
+      expect(answer.status).toBe(413);
+      expect(answer.body).toEqual(body);
+      expect(answer.headers.connection).toBe('close');
       expect(await imageCount()).toBe(rowsBefore);
       expect(storedFiles()).toEqual(filesBefore);
     });

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Permission } from '../src/auth/permissions';
-import { animeJson, seedReadFixtures } from './helpers/fixtures';
+import { animeJson, insertRows, seedReadFixtures } from './helpers/fixtures';
 import { describeEachDatabase } from './helpers/test-app';
 import { bearer, signTestToken, tokenWith } from './helpers/tokens';
 
@@ -14,6 +14,8 @@ interface PivotCase {
   readonly table: string;
   readonly parentColumn: string;
   readonly parentTable: string;
+  /** The parent's public key: `slug`, or `hashid` for playlists. */
+  readonly keyColumn: string;
   readonly label: string;
   /** A live, visible parent and an image it is not linked to. */
   readonly free: { key: string; id: number; name: string; image: number; path: string };
@@ -33,6 +35,7 @@ const CASES: readonly PivotCase[] = [
     table: 'anime_image',
     parentColumn: 'anime_id',
     parentTable: 'anime',
+    keyColumn: 'slug',
     label: 'Anime',
     free: { key: 'trigun', id: 3, name: 'Trigun', image: 1, path: 'anime/cover/bebop.jpg' },
     linked: {
@@ -52,6 +55,7 @@ const CASES: readonly PivotCase[] = [
     table: 'artist_image',
     parentColumn: 'artist_id',
     parentTable: 'artists',
+    keyColumn: 'slug',
     label: 'Artist',
     free: { key: 'yoko_kanno', id: 1, name: 'Yoko Kanno', image: 1, path: 'anime/cover/bebop.jpg' },
     linked: {
@@ -71,6 +75,7 @@ const CASES: readonly PivotCase[] = [
     table: 'studio_image',
     parentColumn: 'studio_id',
     parentTable: 'studios',
+    keyColumn: 'slug',
     label: 'Studio',
     free: { key: 'sunrise', id: 1, name: 'Sunrise', image: 3, path: 'anime/cover/eva.png' },
     linked: { key: 'gainax', id: 2, name: 'Gainax', image: 3, path: 'anime/cover/eva.png' },
@@ -84,6 +89,7 @@ const CASES: readonly PivotCase[] = [
     table: 'playlist_image',
     parentColumn: 'playlist_id',
     parentTable: 'playlists',
+    keyColumn: 'hashid',
     label: 'Playlist',
     free: { key: 'pub1', id: 1, name: 'Public Mix', image: 3, path: 'anime/cover/eva.png' },
     linked: { key: 'pub1', id: 1, name: 'Public Mix', image: 9, path: 'playlist/cover/mix.jpg' },
@@ -162,6 +168,29 @@ async function snapshot(dataSource: DataSource, pivot: PivotCase): Promise<unkno
 }
 
 const everything = () => bearer(signTestToken());
+
+/** A live, visible (Public) parent of `pivot` named by `key`; its id. */
+async function insertParent(
+  dataSource: DataSource,
+  pivot: PivotCase,
+  key: string,
+): Promise<number> {
+  const stamp = '2024-05-01 00:00:00.000000';
+  await insertRows(dataSource, pivot.parentTable, [
+    {
+      name: `Key ${key}`,
+      [pivot.keyColumn]: key,
+      ...(pivot.keyColumn === 'hashid' ? { visibility: 0 } : {}),
+      created_at: stamp,
+      updated_at: stamp,
+    },
+  ]);
+  const [row] = await dataSource.query<{ id: number | string }[]>(
+    `SELECT ${pivot.parentColumn} AS id FROM ${pivot.parentTable} WHERE ${pivot.keyColumn} = ?`,
+    [key],
+  );
+  return Number(row.id);
+}
 
 describeEachDatabase(
   'pivot writes: attach and detach',
@@ -388,6 +417,33 @@ describeEachDatabase(
           .expect(422)
           .expect({ message, errors: { body: [message] } });
         expect(await snapshot(dataSource, pivot)).toEqual(before);
+      });
+
+      it('should write Location with a key of . or .. as %2E or %2E%2E, and that URL shows the link', async () => {
+        const image = 10;
+        for (const [key, segment] of [
+          ['.', '%2E'],
+          ['..', '%2E%2E'],
+        ]) {
+          const id = await insertParent(dataSource, pivot, key);
+          const attached = await http()
+            .post(url(pivot, segment, image))
+            .set('Authorization', everything())
+            .expect(201);
+          expect(attached.headers.location).toBe(
+            `${PUBLIC_URL}/api/${pivot.name}/${segment}/${image}`,
+          );
+          expect(attached.body[pivot.name]).toMatchObject({
+            [pivot.parentColumn]: id,
+            image_id: image,
+          });
+          expect(await linkRows(dataSource, pivot, id, image)).toHaveLength(1);
+          // Followed as written (supertest keeps dot segments as they are).
+          const followed = await http()
+            .get(String(attached.headers.location).slice(PUBLIC_URL.length))
+            .expect(200);
+          expect(followed.body).toEqual(attached.body);
+        }
       });
 
       it('should change image shows and lists that include the relation at once, with new ETags', async () => {
@@ -636,6 +692,56 @@ describeEachDatabase(
       expect(Object.keys(other.body.errors)).toEqual(['Idempotency-Key']);
       expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
     });
+
+    it.each<[string, PivotCase, string, number, boolean]>([
+      ['no body, then {}', CASES[0], 'untitled_short', 7, false],
+      ['{}, then no body (depth null both times)', CASES[1], 'seatbelts', 2, true],
+    ])(
+      'should replay an attach retried with one Idempotency-Key: %s is the same body',
+      async (_what, pivot, key, parentId, bodyFirst) => {
+        const image = 8;
+        const [eventsBefore, keysBefore] = [
+          await countOf(dataSource, 'image_event_outbox'),
+          await countOf(dataSource, 'idempotency_keys'),
+        ];
+        const send = (withBody: boolean) => {
+          const request = http()
+            .post(url(pivot, key, image))
+            .set('Authorization', everything())
+            .set('Idempotency-Key', `empty-body-${pivot.name}`);
+          return withBody ? request.send({}) : request;
+        };
+        const first = await send(bodyFirst).expect(201);
+        const again = await send(!bodyFirst).expect(201);
+        const link = first.body[pivot.name] as Record<string, unknown>;
+        expect(first.body).toEqual({
+          [pivot.name]: {
+            [pivot.parentColumn]: parentId,
+            image_id: image,
+            ...(pivot.name === 'artistimage' ? { depth: null } : {}),
+            created_at: expect.stringMatching(TIMESTAMP),
+            updated_at: link.created_at,
+          },
+        });
+        expect(again.body).toEqual(first.body);
+        const location = `${PUBLIC_URL}/api/${pivot.name}/${key}/${image}`;
+        expect([first.headers.location, again.headers.location]).toEqual([location, location]);
+        expect(first.headers['idempotent-replayed']).toBeUndefined();
+        expect(again.headers['idempotent-replayed']).toBe('true');
+        const stored = String(link.created_at).replace('T', ' ').replace('Z', '');
+        expect(await linkRows(dataSource, pivot, parentId, image)).toEqual([
+          {
+            [pivot.parentColumn]: parentId,
+            image_id: image,
+            ...(pivot.name === 'artistimage' ? { depth: null } : {}),
+            created_at: stored,
+            updated_at: stored,
+          },
+        ]);
+        expect(await countOf(dataSource, 'image_event_outbox')).toBe(eventsBefore + 1);
+        expect(await countOf(dataSource, 'idempotency_keys')).toBe(keysBefore + 1);
+      },
+    );
 
     it('should answer 10 concurrent attaches with one Idempotency-Key alike: one 201, replayed', async () => {
       const artist = CASES[1];

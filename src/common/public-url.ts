@@ -11,3 +11,13 @@ export function apiBaseUrl(config: AppConfig, request: FastifyRequest): string {
   const base = origin.endsWith('/') ? origin.replace(/\/+$/, '') : origin;
   return `${base}/${config.apiPrefix}`;
 }
+
+/**
+ * `value` as one segment of a URL path: percent-encoded, and a whole `.` or `..` (which a URL
+ * resolver reads as "here" or "up one") as `%2E` or `%2E%2E`. RFC 3986 resolvers keep those;
+ * WHATWG URL parsers (browsers, `fetch`) still read them as dot segments.
+ */
+export function urlPathSegment(value: string): string {
+  if (value === '.' || value === '..') return '%2E'.repeat(value.length);
+  return encodeURIComponent(value);
+}

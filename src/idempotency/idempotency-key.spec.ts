@@ -1,5 +1,6 @@
 import { ValidationFailedError } from '../common/api-error';
 import {
+  comparableBody,
   idempotencyKeyHash,
   IDEMPOTENCY_MESSAGES,
   parseIdempotencyKey,
@@ -48,6 +49,19 @@ describe('idempotencyKeyHash', () => {
     expect(idempotencyKeyHash('alice', 'k')).not.toBe(idempotencyKeyHash('bob', 'k'));
     expect(idempotencyKeyHash('a\nb', 'c')).not.toBe(idempotencyKeyHash('a', 'b\nc'));
     expect(idempotencyKeyHash('alice', 'k')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('comparableBody', () => {
+  it.each([
+    [undefined, {}],
+    [null, {}],
+    [{}, {}],
+    [{ depth: null }, { depth: null }],
+    [[], []],
+    ['x', 'x'],
+  ])('should compare %j as %j', (body, compared) => {
+    expect(comparableBody(body)).toEqual(compared);
   });
 });
 

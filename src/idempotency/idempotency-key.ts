@@ -34,6 +34,14 @@ export function idempotencyKeyHash(sub: string, key: string): string {
 }
 
 /**
+ * A JSON write's body as it is compared: no body (or `null`) is `{}`, as `validateBody` reads it,
+ * so a retry that adds or drops an empty body is the same request.
+ */
+export function comparableBody(body: unknown): unknown {
+  return body ?? {};
+}
+
+/**
  * What makes two requests "the same": the method, the route and the body, with object keys in
  * sorted order (`{"a":1,"b":2}` and `{"b":2,"a":1}` are one body).
  */

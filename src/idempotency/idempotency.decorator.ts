@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { IdempotencyClaim } from './idempotency-claim';
-import { idempotencyKeyHash, parseIdempotencyKey } from './idempotency-key';
+import { comparableBody, idempotencyKeyHash, parseIdempotencyKey } from './idempotency-key';
 
 /** Says on a replayed answer that it is the first attempt's (as Stripe's API does). */
 const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -33,7 +33,7 @@ export class IdempotencyClaimPipe implements PipeTransform<
       request.routeOptions.url ?? request.url,
       this.dataSource,
     );
-    if (!request.isMultipart()) claim.describe(request.body ?? null);
+    if (!request.isMultipart()) claim.describe(comparableBody(request.body));
     return claim;
   }
 }

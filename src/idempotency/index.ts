@@ -1,2 +1,3 @@
 export { IdempotencyClaim } from './idempotency-claim';
+export { comparableBody } from './idempotency-key';
 export { answeredIdempotently, IdempotencyOf } from './idempotency.decorator';

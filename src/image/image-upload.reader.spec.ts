@@ -123,6 +123,25 @@ describe('receiveImageUpload', () => {
     expect(answer.status).toBe(200);
   });
 
+  const thumbnail: FormPart = { name: 'thumbnail', content: pngFile(9, 9) };
+  const facetPart: FormPart = { name: 'facet', value: 'Cover' };
+  const filePart: FormPart = { name: 'file', content: pngFile() };
+  it.each<[string, FormPart[]]>([
+    ['first, the file spooled', [thumbnail, filePart, facetPart]],
+    ['between the file and its facet', [filePart, thumbnail, facetPart]],
+    ['last, the file streamed', [facetPart, filePart, thumbnail]],
+  ])(
+    'should drain a file part under another name, %s, and store only the file',
+    async (_what, parts) => {
+      const answer = await upload(parts);
+      expect(answer.status).toBe(200);
+      expect(answer.body.size).toBe(pngFile().length);
+      expect(filesUnder(root)).toEqual([answer.body.path]);
+      expect(readFileSync(join(root, answer.body.path as string)).equals(pngFile())).toBe(true);
+      expect(filesUnder(spool)).toEqual([]);
+    },
+  );
+
   it.each<[string, FormPart[], Record<string, string[]>]>([
     [
       'a text file named .png',
@@ -187,6 +206,51 @@ describe('receiveImageUpload', () => {
       { file: [UPLOAD_MESSAGES.oneFile] },
     ],
     [
+      'a path sent as a file part',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'path', content: pngFile(), filename: 'mine.png' },
+        { name: 'file', content: pngFile() },
+      ],
+      { path: [UPLOAD_MESSAGES.pathNotAccepted] },
+    ],
+    [
+      'a path sent as a file part after the stored file',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', content: pngFile() },
+        { name: 'path', content: TEXT_FILE, contentType: 'text/plain' },
+      ],
+      { path: [UPLOAD_MESSAGES.pathNotAccepted] },
+    ],
+    [
+      'a facet sent as a file part',
+      [
+        { name: 'facet', content: Buffer.from('Cover'), contentType: 'text/plain' },
+        { name: 'file', content: pngFile() },
+      ],
+      { facet: [FACET_MESSAGE] },
+    ],
+    [
+      'a facet sent as a file part and as a field',
+      [
+        { name: 'file', content: pngFile() },
+        { name: 'facet', content: Buffer.from('Cover'), contentType: 'text/plain' },
+        { name: 'facet', value: 'Cover' },
+      ],
+      { facet: [UPLOAD_MESSAGES.facetOnce] },
+    ],
+    [
+      'two files and a path',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', content: pngFile() },
+        { name: 'file', content: pngFile(9, 9) },
+        { name: 'path', value: 'anime/mine.png' },
+      ],
+      { file: [UPLOAD_MESSAGES.oneFile], path: [UPLOAD_MESSAGES.pathNotAccepted] },
+    ],
+    [
       'an empty file',
       [
         { name: 'facet', value: 'Cover' },
@@ -219,6 +283,54 @@ describe('receiveImageUpload', () => {
       expect(filesUnder(spool)).toEqual([]);
     },
   );
+
+  it.each<[string, FormPart[], string]>([
+    [
+      'an ignored file part one byte over the limit',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', content: pngFile() },
+        { name: 'thumbnail', content: pngFile(200, 200, 0).subarray(0, MAX_BYTES + 1) },
+      ],
+      fileTooLargeMessage(MAX_BYTES),
+    ],
+    [
+      'a second file one byte over the limit',
+      [
+        { name: 'file', content: pngFile() },
+        { name: 'file', content: pngFile(200, 200, 0).subarray(0, MAX_BYTES + 1) },
+        { name: 'facet', value: 'Cover' },
+      ],
+      fileTooLargeMessage(MAX_BYTES),
+    ],
+    [
+      'a 22nd part (a file and 21 ignored ones)',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', content: pngFile() },
+        ...Array.from({ length: 20 }, (_, index) => ({
+          name: `extra${index}`,
+          content: pngFile(),
+        })),
+      ],
+      UPLOAD_MESSAGES.tooManyParts,
+    ],
+  ])('should answer 413 to %s, and leave no file', async (_what, parts, message) => {
+    const answer = await upload(parts);
+    expect(answer).toEqual({ status: 413, body: { message } });
+    expect(filesUnder(root)).toEqual([]);
+    expect(filesUnder(spool)).toEqual([]);
+  });
+
+  it('should take 21 parts: a file, its facet and 19 ignored files', async () => {
+    const answer = await upload([
+      { name: 'facet', value: 'Cover' },
+      { name: 'file', content: pngFile() },
+      ...Array.from({ length: 19 }, (_, index) => ({ name: `extra${index}`, content: pngFile() })),
+    ]);
+    expect(answer.status).toBe(200);
+    expect(filesUnder(root)).toEqual([answer.body.path]);
+  });
 
   it('should take a file of exactly the limit', async () => {
     const exact = pngFile(200, 200, 0).subarray(0, MAX_BYTES);

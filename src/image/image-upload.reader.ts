@@ -65,6 +65,7 @@ interface SpooledFile {
 /** What the parts said, in the order the contract's errors are keyed. */
 interface FormState {
   file: 'absent' | 'stored' | 'spooled' | 'not-an-image';
+  fileTwice?: boolean;
   facetValue?: string;
   facetSeen: boolean;
   facetTwice?: boolean;
@@ -81,7 +82,6 @@ function multipartError(error: unknown, maxBytes: number): ApiError | undefined 
   if (error instanceof FileTooLargeError) return new ApiError(413, fileTooLargeMessage(maxBytes));
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'FST_REQ_FILE_TOO_LARGE') return new ApiError(413, fileTooLargeMessage(maxBytes));
-  if (code === 'FST_FILES_LIMIT') return ValidationFailedError.of('file', UPLOAD_MESSAGES.oneFile);
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new ApiError(413, UPLOAD_MESSAGES.tooManyParts);
   }
@@ -96,17 +96,19 @@ function multipartError(error: unknown, maxBytes: number): ApiError | undefined 
   return undefined;
 }
 
-/** Reads a stream to its end, keeping nothing. */
-async function drain(stream: Readable): Promise<void> {
-  for await (const chunk of stream) void chunk;
+/** Reads a part to its end, keeping nothing; over `maxBytes` it is a 413 like the file. */
+async function drain(stream: Readable, maxBytes: number): Promise<void> {
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  await pipeline(stream, new ByteLimit(maxBytes), discard);
 }
 
 /**
  * `POST /api/image` with `multipart/form-data`: reads `file` and `facet` (in either order; other
- * fields are ignored like unknown JSON keys, `path` is refused), takes the file's type from its
- * bytes, and stores it through `storage` at `uploadPath(facet, type)`. When the facet came first the
- * file streams straight to the store; otherwise it waits in a temporary file (`spoolDirectory`)
- * until the facet is known. Memory holds at most a few chunks either way.
+ * fields and files are ignored like unknown JSON keys, `path` is refused, as a field or a file),
+ * takes the file's type from its bytes, and stores it through `storage` at `uploadPath(facet, type)`.
+ * When the facet came first the file streams straight to the store; otherwise it waits in a
+ * temporary file (`spoolDirectory`) until the facet is known. Memory holds at most a few chunks
+ * either way.
  *
  * Answers like a JSON create: 422 with every field's error (`file`, `facet`, `path`), 413 over
  * `maxBytes`, 400 for a malformed body; on any error nothing stays stored. The caller removes the
@@ -123,23 +125,25 @@ export async function receiveImageUpload(
   try {
     const parts = request.parts({
       // One byte over the limit reaches the store, which refuses it: a truncated file is never
-      // stored as if it were whole.
-      limits: { fileSize: maxBytes + 1, files: 1, fields: 20, parts: 21, fieldSize: 1024 },
+      // stored as if it were whole. Every file part, whatever its name, has that limit and counts
+      // against `parts`; a second `file` is judged below, not by busboy's `files`.
+      limits: { fileSize: maxBytes + 1, fields: 20, parts: 21, fieldSize: 1024 },
     });
     for await (const part of parts) {
-      if (part.type === 'field') {
-        if (part.fieldname === 'facet') {
-          // A repeated facet is refused, as a repeated query parameter is: which one was meant?
-          if (state.facetSeen) state.facetTwice = true;
-          state.facetSeen = true;
-          state.facetValue ??= part.valueTruncated ? '' : String(part.value);
-        } else if (part.fieldname === 'path') {
-          state.pathSeen = true;
-        }
-        continue;
+      if (part.fieldname === 'facet') {
+        // A repeated facet is refused, as a repeated query parameter is: which one was meant?
+        if (state.facetSeen) state.facetTwice = true;
+        state.facetSeen = true;
+        // A file is no facet value: '' is refused as an invalid one.
+        const value = part.type === 'field' && !part.valueTruncated ? String(part.value) : '';
+        state.facetValue ??= value;
+      } else if (part.fieldname === 'path') {
+        state.pathSeen = true;
       }
-      if (part.fieldname !== 'file') {
-        await drain(part.file);
+      if (part.type === 'field') continue;
+      if (part.fieldname !== 'file' || state.file !== 'absent') {
+        if (part.fieldname === 'file') state.fileTwice = true;
+        await drain(part.file, maxBytes);
         continue;
       }
       await receiveFile(part.file, state, storage, maxBytes, spoolDirectory);
@@ -148,6 +152,7 @@ export async function receiveImageUpload(
     const errors: Record<string, string[]> = {};
     if (state.file === 'absent') errors.file = [UPLOAD_MESSAGES.fileRequired];
     if (state.file === 'not-an-image') errors.file = [UPLOAD_MESSAGES.notAnImage];
+    if (state.fileTwice === true) errors.file = [UPLOAD_MESSAGES.oneFile];
     if (!state.facetSeen) errors.facet = [UPLOAD_MESSAGES.facetRequired];
     else if (state.facetTwice === true) errors.facet = [UPLOAD_MESSAGES.facetOnce];
     else if (facet === undefined) errors.facet = [invalidFacetMessage()];
@@ -185,8 +190,7 @@ async function receiveFile(
   if (type === undefined) {
     state.file = 'not-an-image';
     // Read to the end all the same: the fields after it still count, and the limit still holds.
-    const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-    await pipeline(content, new ByteLimit(maxBytes), discard);
+    await drain(content, maxBytes);
     return;
   }
   const hash = createHash('sha256');

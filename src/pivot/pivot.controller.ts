@@ -19,7 +19,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { JsonBodyOnly } from '../common/json-body.guard';
 import { conditionalReply } from '../common/conditional-reply';
-import { apiBaseUrl } from '../common/public-url';
+import { apiBaseUrl, urlPathSegment } from '../common/public-url';
 import { RateLimited } from '../rate-limit/rate-limit.guard';
 import { answeredIdempotently, IdempotencyClaim, IdempotencyOf } from '../idempotency';
 import type { AppConfig } from '../config/app-config';
@@ -103,7 +103,7 @@ export function pivotController(pivot: PivotDefinition): Type {
     ): Promise<PivotResponse> {
       const target = linkTarget(parent, image);
       const response = await this.links.attach(pivot, target, body, user.sub, idempotency);
-      const location = `${apiBaseUrl(this.config, request)}/${pivot.name}/${encodeURIComponent(target.parentKey)}/${target.imageId}`;
+      const location = `${apiBaseUrl(this.config, request)}/${pivot.name}/${urlPathSegment(target.parentKey)}/${target.imageId}`;
       void reply.header('Location', location);
       answeredIdempotently(reply, idempotency);
       return response;

@@ -7,7 +7,7 @@ import { databaseNow, renderTimestamp } from '../database/timestamps';
 import { randomUUID } from 'node:crypto';
 import type { DomainEventType, NewImageEvent } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
-import type { IdempotencyClaim } from '../idempotency';
+import { comparableBody, type IdempotencyClaim } from '../idempotency';
 import { imageIdOf } from '../image/image-id.pipe';
 import { renderImage, type ImageRow } from '../image/image.serializer';
 import type { ConditionalResult } from '../common/entity-tag';
@@ -117,7 +117,11 @@ export class PivotService {
     idempotency?: IdempotencyClaim,
   ): Promise<PivotResponse> {
     // The key covers the link the path names, not only the body.
-    idempotency?.describe({ parent: target.parentKey, image: target.imageId, body: body ?? null });
+    idempotency?.describe({
+      parent: target.parentKey,
+      image: target.imageId,
+      body: comparableBody(body),
+    });
     let link: PivotRow;
     try {
       link = await this.write(async (transaction) => {
