@@ -18,6 +18,7 @@ import {
   ENCODED_BODY_MESSAGE,
   exceedsJsonDepth,
   isContentEncoded,
+  MALFORMED_JSON_BODY,
 } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { requestIdFor } from './common/request-id';
@@ -154,14 +155,14 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
       try {
         body = utf8.decode(bytes as Buffer);
       } catch {
-        return done(new ApiError(400, 'Malformed JSON body.'), undefined);
+        return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }
       if (body.trim() === '') return done(null, undefined);
       if (exceedsJsonDepth(body)) {
-        return done(new ApiError(400, 'Malformed JSON body.'), undefined);
+        return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }
       void parseJson(request, body, (error, value) => {
-        if (error) done(new ApiError(400, 'Malformed JSON body.'), undefined);
+        if (error) done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
         else done(null, value);
       });
     },

@@ -99,7 +99,7 @@ describe('start-up with NATS', () => {
         msg:
           `Image API started: HTTP on 0.0.0.0:${staging.port}; ` +
           `TCP messages on 127.0.0.1:${tcpPort}; ` +
-          `NATS messages on ${nats.url} (queue image-api, subjects staging.image.*); ` +
+          `NATS messages on ${nats.url} (queue image-api, subjects staging.animeimage.*, staging.artistimage.*, staging.image.*, staging.playlistimage.*, staging.studioimage.*); ` +
           'events on staging.images.events.> into the JetStream stream STAGING_IMAGE_EVENTS',
         listening: {
           http: { host: '0.0.0.0', port: staging.port },
@@ -107,7 +107,8 @@ describe('start-up with NATS', () => {
           nats: {
             servers: [nats.url],
             queue: 'image-api',
-            requestSubjects: 'staging.image.*',
+            requestSubjects:
+              'staging.animeimage.*, staging.artistimage.*, staging.image.*, staging.playlistimage.*, staging.studioimage.*',
             eventSubjects: 'staging.images.events.>',
             stream: 'STAGING_IMAGE_EVENTS',
           },

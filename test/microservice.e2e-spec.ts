@@ -9,12 +9,14 @@ import {
   type ImageUpdateBody,
 } from '@image-api/client';
 import { ClientTCP } from '@nestjs/microservices';
+import { createConnection } from 'node:net';
 import { connect, headers, NatsConnection, StringCodec } from 'nats';
 import { firstValueFrom } from 'rxjs';
 import { ALL_PERMISSIONS, Permission } from '../src/auth/permissions';
 import { seedReadFixtures } from './helpers/fixtures';
 import {
   attachEveryRelation,
+  countRows,
   insertImageRow,
   OLD_TIMESTAMP,
   pivotCounts,
@@ -38,6 +40,12 @@ import { forgedAuthorizations, tokenWith } from './helpers/tokens';
  */
 const { subjectPrefix, stream } = uniqueNatsNames();
 const PUBLIC_URL = 'http://images.internal:8080';
+/** A JSON value `levels` objects deep: `{"a":{"a":…1}}`. */
+const deep = (levels: number): unknown => {
+  let value: unknown = 1;
+  for (let level = 0; level < levels; level += 1) value = { a: value };
+  return value;
+};
 const MISSING_ID = 987654321;
 const codec = StringCodec();
 
@@ -608,6 +616,126 @@ describeEachDatabase(
         });
       });
 
+      it('should answer a reply too large for the broker with a shortened one, and keep serving (it ended the process)', async () => {
+        const maxPayload = connection.info!.max_payload;
+        // The request fits; its 400, which names the field, would be over max_payload.
+        const name = 'k'.repeat(maxPayload - 60);
+        const message = `Malformed message: unknown field "${name}"; image.list takes {query?}.`;
+        expect(await request('image.list', { [name]: 1 })).toEqual({
+          id: 'r1',
+          err: {
+            status: 400,
+            message: `${message.slice(0, 1000)}… (shortened: the whole reply was too large to send)`,
+          },
+          isDisposed: true,
+        });
+        const id = '9'.repeat(maxPayload - 80);
+        const shown = (await request('image.show', { id })) as { err: { status: number } };
+        expect(shown.err.status).toBe(404);
+        expect(await request('image.show', { id: 3 })).toMatchObject({
+          response: { image: { image_id: 3 } },
+        });
+      });
+
+      it('should answer a Nest packet without an id like any request, with a generated id (it ran, and answered no one)', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const msgHeaders = headers();
+        msgHeaders.set('Authorization', `Bearer ${tokenWith(Permission.DeleteImage)}`);
+        const reply = await connection.request(
+          `${subjectPrefix}image.delete`,
+          codec.encode(JSON.stringify({ pattern: 'image.delete', data: { id: image.image_id } })),
+          { timeout: 5000, headers: msgHeaders },
+        );
+        expect(JSON.parse(codec.decode(reply.data))).toEqual({
+          id: expect.any(String),
+          response: { image: expect.objectContaining({ image_id: image.image_id }) },
+          isDisposed: true,
+        });
+        expect((await readImageRow(context().dataSource, image.image_id))!.deleted_at).not.toBe(
+          null,
+        );
+      });
+
+      it('should drop a message that expects no reply, writing nothing (it ran the write)', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.DeleteImage);
+        connection.publish(
+          `${subjectPrefix}image.delete`,
+          codec.encode(
+            JSON.stringify({
+              id: 'e1',
+              pattern: 'image.delete',
+              data: { id: image.image_id, token },
+            }),
+          ),
+        );
+        connection.publish(
+          `${subjectPrefix}image.delete`,
+          codec.encode(JSON.stringify({ id: image.image_id, token })),
+        );
+        // NATS keeps one publisher's order: once a later request is answered, both were taken.
+        await request('image.show', { id: 3 });
+        expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
+          deleted_at: null,
+        });
+      });
+
+      it.each([
+        ['nested 33 levels deep', JSON.stringify({ path: deep(32), facet: 'Cover' })],
+        ['nested 3,000 levels deep (a 500 before)', JSON.stringify({ path: deep(2999), facet: 1 })],
+        [
+          'with a __proto__ key',
+          '{"path": "proto/p.jpg", "facet": "Cover", "__proto__": {"x": 1}}',
+        ],
+        [
+          'with constructor.prototype',
+          '{"path": "proto/c.jpg", "facet": 1, "constructor": {"prototype": {"x": 1}}}',
+        ],
+      ])(
+        'should answer 400 "Malformed JSON body." to a body %s, as POST does, before the token',
+        async (_what, body) => {
+          const before = await countRows(context().dataSource, 'images');
+          const reply = await connection.request(
+            `${subjectPrefix}image.create`,
+            codec.encode(`{"id": "r1", "pattern": "image.create", "data": {"body": ${body}}}`),
+            { timeout: 5000 },
+          );
+          expect(JSON.parse(codec.decode(reply.data))).toEqual({
+            id: 'r1',
+            err: { status: 400, message: 'Malformed JSON body.' },
+            isDisposed: true,
+          });
+          const http = await context()
+            .http()
+            .post('/api/image')
+            .set('Content-Type', 'application/json')
+            .send(body)
+            .expect(400);
+          expect(http.body).toEqual({ message: 'Malformed JSON body.' });
+          expect(await countRows(context().dataSource, 'images')).toBe(before);
+        },
+      );
+
+      it.each([
+        ['in lower case', 'authorization', (token: string) => `Bearer ${token}`, 403],
+        ['blank', 'Authorization', () => '', 401],
+      ])(
+        'should let an Authorization header %s count, whatever the token field holds',
+        async (_what, name, value, status) => {
+          const image = await insertImageRow(context().dataSource);
+          expect(
+            await requestWithHeaders(
+              'image.delete',
+              { id: image.image_id, token: tokenWith(Permission.DeleteImage) },
+              { [name]: value(tokenWith(Permission.CreateImage)) },
+            ),
+          ).toMatchObject({ id: 'r1', err: { status } });
+          expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
+            deleted_at: null,
+          });
+        },
+      );
+
       it('should have NATS refuse an unknown pattern at once (no responders), not time out', async () => {
         await expect(request('image.purge', {})).rejects.toMatchObject({ code: '503' });
       });
@@ -625,6 +753,35 @@ describeEachDatabase(
         } finally {
           proxy.close();
         }
+      });
+
+      it('should drop a TCP packet without an id (an event), writing nothing, and answer the next request', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.DeleteImage);
+        const frame = (packet: unknown) => {
+          const json = JSON.stringify(packet);
+          return `${json.length}#${json}`;
+        };
+        const socket = createConnection(context().listeners.tcp!.port, '127.0.0.1');
+        try {
+          const answer = new Promise<string>((resolve) => {
+            let received = '';
+            socket.on('data', (chunk: Buffer) => {
+              received += chunk.toString();
+              if (received.includes('isDisposed')) resolve(received);
+            });
+          });
+          socket.write(frame({ pattern: 'image.delete', data: { id: image.image_id, token } }));
+          socket.write(frame({ id: 't1', pattern: 'image.show', data: { id: 3 } }));
+          const received = await answer;
+          const reply = JSON.parse(received.slice(received.indexOf('#') + 1)) as unknown;
+          expect(reply).toMatchObject({ id: 't1', response: { image: { image_id: 3 } } });
+        } finally {
+          socket.destroy();
+        }
+        expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
+          deleted_at: null,
+        });
       });
 
       it('should fail at once with ImageClientUnavailableError (503) when nobody listens on NATS', async () => {

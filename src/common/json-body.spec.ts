@@ -1,4 +1,4 @@
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-body';
+import { exceedsJsonDepth, isMalformedJsonValue, MAX_JSON_DEPTH } from './json-body';
 
 const nestedArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const nestedObjects = (depth: number) => `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
@@ -38,5 +38,39 @@ describe('exceedsJsonDepth', () => {
 
   it('should scan a 1 MB body nested a million deep without recursion', () => {
     expect(exceedsJsonDepth('['.repeat(1024 * 1024))).toBe(true);
+  });
+});
+
+describe('isMalformedJsonValue', () => {
+  const nested = (levels: number, leaf: unknown = 1, array = false): unknown => {
+    let value = leaf;
+    for (let level = 0; level < levels; level += 1) value = array ? [value] : { a: value };
+    return value;
+  };
+
+  it.each([
+    ['a number', 1, false],
+    ['null', null, false],
+    ['{}', {}, false],
+    ['32 levels of objects', nested(MAX_JSON_DEPTH), false],
+    ['33 levels of objects', nested(MAX_JSON_DEPTH + 1), true],
+    ['32 levels of arrays', nested(MAX_JSON_DEPTH, 1, true), false],
+    ['33 levels of arrays', nested(MAX_JSON_DEPTH + 1, 1, true), true],
+    ['100,000 levels', nested(100_000), true],
+    ['a __proto__ key, deep down', nested(3, JSON.parse('{"__proto__": {"x": 1}}')), true],
+    ['constructor.prototype', JSON.parse('{"constructor": {"prototype": {}}}'), true],
+    ['a constructor key alone', { constructor: 'x', b: { constructor: { a: 1 } } }, false],
+    ['a prototype key alone', { prototype: {} }, false],
+  ])('should judge %s: %s', (_what, value, malformed) => {
+    expect(isMalformedJsonValue(value)).toBe(malformed);
+  });
+
+  it('should agree with exceedsJsonDepth on the text of the same value', () => {
+    for (const levels of [1, 31, 32, 33, 40]) {
+      for (const array of [false, true]) {
+        const value = nested(levels, 'x', array);
+        expect(isMalformedJsonValue(value)).toBe(exceedsJsonDepth(JSON.stringify(value)));
+      }
+    }
   });
 });

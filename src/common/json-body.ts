@@ -15,6 +15,9 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** How deeply a JSON body may nest objects and arrays (API.md section 10). */
 export const MAX_JSON_DEPTH = 32;
 
+/** The contract's 400 message for a body that is not acceptable JSON (API.md section 10). */
+export const MALFORMED_JSON_BODY = 'Malformed JSON body.';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -43,6 +46,33 @@ export function exceedsJsonDepth(text: string, maxDepth: number = MAX_JSON_DEPTH
       if (depth > maxDepth) return true;
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       depth -= 1;
+    }
+  }
+  return false;
+}
+
+/**
+ * What HTTP's JSON parsing refuses (400 "Malformed JSON body."), for a body that arrived already
+ * parsed, as a message's `body` does: nested deeper than `maxDepth` (counted as
+ * `exceedsJsonDepth` counts), a `__proto__` key, or a `constructor` key holding a `prototype` key
+ * (Fastify's parser refuses both) anywhere in it. Iterative: any depth is judged without recursion.
+ */
+export function isMalformedJsonValue(value: unknown, maxDepth: number = MAX_JSON_DEPTH): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [current, depth] = next;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > maxDepth) return true;
+    if (Array.isArray(current)) {
+      for (const item of current) pending.push([item, depth + 1]);
+      continue;
+    }
+    for (const [key, child] of Object.entries(current)) {
+      if (key === '__proto__') return true;
+      if (key === 'constructor' && typeof child === 'object' && child !== null) {
+        if (Object.prototype.hasOwnProperty.call(child, 'prototype')) return true;
+      }
+      pending.push([child, depth + 1]);
     }
   }
   return false;

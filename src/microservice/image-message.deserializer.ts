@@ -37,7 +37,13 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
     } catch {
       decoded = new MalformedMessage('the message is not JSON');
     }
-    if (isNestPacket(decoded)) return decoded;
+    // Whether a message is a request is the reply subject's to say, not the packet's `id`: a
+    // packet without one still gets an answer, and a message without a reply subject is an event
+    // (which the listener drops) even with an `id`.
+    if (isNestPacket(decoded)) {
+      if (!options?.replyTo) return { pattern: decoded.pattern, data: decoded.data };
+      return 'id' in decoded ? decoded : { ...decoded, id: randomUUID() };
+    }
     const packet = { pattern: options?.channel, data: decoded };
     return options?.replyTo ? { ...packet, id: randomUUID() } : packet;
   }

@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import { isMalformedJsonValue, MALFORMED_JSON_BODY } from '../common/json-body';
 import { ImageIdPipe } from '../image/image-id.pipe';
 import { MalformedMessage } from './image-message.deserializer';
 
@@ -51,6 +52,10 @@ export function readMessage<K extends string>(
     if (required && message[name] === undefined) {
       throw malformed(pattern, fields, `the field "${name}" is missing`);
     }
+  }
+  // A body as HTTP's JSON parser would take it: too deep or prototype keys are its 400.
+  if (message.body !== undefined && isMalformedJsonValue(message.body)) {
+    throw new ApiError(400, MALFORMED_JSON_BODY);
   }
   for (const name of keyFields) {
     const key = message[name];

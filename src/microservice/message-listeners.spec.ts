@@ -16,7 +16,11 @@ describe('describeStartup', () => {
     );
     const listeners = {
       tcp: { host: '127.0.0.1', port: 41234 },
-      nats: { servers: config.messaging.nats!.servers, subjectPrefix: 'staging.' },
+      nats: {
+        servers: config.messaging.nats!.servers,
+        subjectPrefix: 'staging.',
+        resources: ['animeimage', 'image'],
+      },
     };
     expect(describeStartup(config, listeners, HTTP)).toEqual({
       summary: {
@@ -25,7 +29,7 @@ describe('describeStartup', () => {
         nats: {
           servers: ['nats://nats-1:4222', 'nats://nats-2:4222'],
           queue: 'image-api',
-          requestSubjects: 'staging.image.*',
+          requestSubjects: 'staging.animeimage.*, staging.image.*',
           eventSubjects: 'staging.images.events.>',
           stream: 'STAGING_IMAGE_EVENTS',
         },
@@ -33,7 +37,8 @@ describe('describeStartup', () => {
       line:
         'Image API started: HTTP on 0.0.0.0:3000; TCP messages on 127.0.0.1:41234; ' +
         'NATS messages on nats://nats-1:4222,nats://nats-2:4222 (queue image-api, subjects ' +
-        'staging.image.*); events on staging.images.events.> into the JetStream stream ' +
+        'staging.animeimage.*, staging.image.*); events on staging.images.events.> into the ' +
+        'JetStream stream ' +
         'STAGING_IMAGE_EVENTS',
     });
   });

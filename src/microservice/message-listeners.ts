@@ -1,17 +1,22 @@
 import type { AddressInfo } from 'node:net';
 import { imageEventsWildcardSubject, joinSubject } from '@image-api/client';
 import type { INestApplication } from '@nestjs/common';
-import { ServerTCP } from '@nestjs/microservices';
 import { BODY_LIMIT_BYTES } from '../common/json-body';
 import type { AppConfig } from '../config/app-config';
 import { ImageMessageDeserializer } from './image-message.deserializer';
 import { PrefixedNatsServer } from './prefixed-nats.server';
+import { RequestOnlyTcpServer } from './request-only';
 
 /** The listeners started next to HTTP, with where they listen. */
 export interface MessageListeners {
   /** The TCP listener's actual address (the port chosen when `MICROSERVICE_PORT=0`). */
   readonly tcp?: { readonly host: string; readonly port: number };
-  readonly nats?: { readonly servers: readonly string[]; readonly subjectPrefix: string };
+  readonly nats?: {
+    readonly servers: readonly string[];
+    readonly subjectPrefix: string;
+    /** The resources whose patterns it serves (`image`, `animeimage`...: `<resource>.<verb>`). */
+    readonly resources: readonly string[];
+  };
 }
 
 /**
@@ -30,7 +35,7 @@ export async function startMessageListeners(
   const tcpServer =
     tcp === undefined
       ? undefined
-      : new ServerTCP({
+      : new RequestOnlyTcpServer({
           host: tcp.host,
           port: tcp.port,
           // Like HTTP's 1 MB body limit (in characters, with room for the envelope): a bigger
@@ -38,8 +43,9 @@ export async function startMessageListeners(
           maxBufferSize: 2 * BODY_LIMIT_BYTES,
         });
   if (tcpServer !== undefined) app.connectMicroservice({ strategy: tcpServer });
+  let natsServer: PrefixedNatsServer | undefined;
   if (nats !== undefined) {
-    const natsServer = new PrefixedNatsServer(
+    natsServer = new PrefixedNatsServer(
       {
         servers: [...nats.servers],
         queue: nats.queue,
@@ -67,7 +73,19 @@ export async function startMessageListeners(
             port: typeof address === 'object' && address !== null ? address.port : tcp.port,
           },
         }),
-    ...(nats === undefined ? {} : { nats: { servers: nats.servers, subjectPrefix } }),
+    ...(natsServer === undefined || nats === undefined
+      ? {}
+      : {
+          nats: {
+            servers: nats.servers,
+            subjectPrefix,
+            resources: [
+              ...new Set(
+                [...natsServer.getHandlers().keys()].map((pattern) => pattern.split('.')[0]),
+              ),
+            ].sort(),
+          },
+        }),
   };
 }
 
@@ -103,7 +121,9 @@ export function describeStartup(
         : {
             servers: nats.servers.map(withoutCredentials),
             queue: nats.queue,
-            requestSubjects: joinSubject(config.messaging.subjectPrefix, 'image.*'),
+            requestSubjects: (listeners.nats?.resources ?? ['image'])
+              .map((resource) => joinSubject(config.messaging.subjectPrefix, `${resource}.*`))
+              .join(', '),
             eventSubjects: imageEventsWildcardSubject(config.messaging.subjectPrefix),
             stream: config.messaging.eventsStream,
           },

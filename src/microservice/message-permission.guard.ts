@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { MessagePattern, NatsContext } from '@nestjs/microservices';
-import type { MsgHdrs } from 'nats';
+import { Match, type MsgHdrs } from 'nats';
 import { REQUIRED_PERMISSION } from '../auth/auth.constants';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { assertPermission } from '../auth/authorize';
@@ -40,8 +40,10 @@ const checked = new WeakMap<object, Checked>();
 export function messageToken(context: unknown, token: unknown): string | undefined {
   if (context instanceof NatsContext) {
     const headers = context.getHeaders() as MsgHdrs | undefined;
-    const header = headers?.get('Authorization');
-    if (header !== undefined && header !== '') return bearerToken(header);
+    // Header names are case-insensitive; a blank header is a malformed one, not none.
+    if (headers?.has('Authorization', Match.IgnoreCase) === true) {
+      return bearerToken(headers.get('Authorization', Match.IgnoreCase));
+    }
   }
   if (typeof token !== 'string' || token === '') return undefined;
   return token.startsWith('Bearer ') ? bearerToken(token) : token;

@@ -1,5 +1,6 @@
-import { NatsOptions, ServerNats } from '@nestjs/microservices';
-import type { NatsConnection, Subscription, SubscriptionOptions } from 'nats';
+import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
+import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from 'nats';
+import { dropEvent, shortenedReply } from './request-only';
 
 /**
  * Nest's NATS listener with every request subject prefixed (`NATS_SUBJECT_PREFIX`): the pattern
@@ -29,6 +30,36 @@ export class PrefixedNatsServer extends ServerNats {
         await handle(error, message);
       } catch (failure) {
         this.logger.error(failure);
+      }
+    };
+  }
+
+  /** A message without a reply subject: dropped (`dropEvent`), not run for no one. */
+  override handleEvent(pattern: string): Promise<void> {
+    return dropEvent(this.logger, pattern);
+  }
+
+  /**
+   * Nest's reply, sent where a failure to send (a reply over the server's `max_payload`) is caught:
+   * Nest sends from an rxjs subscription, where it would end the process. Such a reply is answered
+   * by a shortened one instead (`shortenedReply`).
+   */
+  override getPublisher(
+    message: Msg,
+    id: string,
+    context: NatsContext,
+  ): (response: object) => void {
+    const publish = super.getPublisher(message, id, context) as (response: object) => void;
+    return (response) => {
+      try {
+        publish(response);
+      } catch (failure) {
+        this.logger.warn(`A reply could not be sent (${String(failure)}): sending a shortened one`);
+        try {
+          publish(shortenedReply(response));
+        } catch (again) {
+          this.logger.error(`A reply could not be sent: ${String(again)}`);
+        }
       }
     };
   }
