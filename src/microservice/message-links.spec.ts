@@ -26,6 +26,13 @@ describe('links of lists asked over a transport', () => {
       'filter[created_at-gte]=2024-01-01T10:00',
     ],
     [{ filter: { 'path-like': '%a&b=c+d#' } }, 'filter[path-like]=%25a%26b%3Dc%2Bd%23'],
+    ['include= anime&page[size]=1', 'include=%20anime&page[size]=1'],
+    ['filter[path]=a#b&filter[name]=%zz%41', 'filter[path]=a%23b&filter[name]=%25zz%41'],
+    [
+      'filter[path]=Émilie 😀"<>`{}|\\^',
+      'filter[path]=%C3%89milie%20%F0%9F%98%80%22%3C%3E%60%7B%7D%7C%5C%5E',
+    ],
+    ["filter[path-like]=a+b!$'()*,;:@/?~", "filter[path-like]=a+b!$'()*,;:@/?~"],
   ])('should put the query %p in the links as %p', (query, raw) => {
     expect(rawQueryOfMessage(query)).toBe(raw);
   });

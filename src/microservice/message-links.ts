@@ -28,14 +28,25 @@ function encodeQueryValue(value: string): string {
 }
 
 /**
+ * What a query string sent over a message may hold that a URL's query may not: a space, `#`,
+ * non-ASCII, a `%` that starts no escape (RFC 3986's query characters, and `[` `]` as links spell
+ * `page[size]`). Escaping them changes nothing the query says.
+ */
+const NOT_IN_URL_QUERY = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%[\]]/gu;
+
+/**
  * The query of a message as the query string its pagination links carry: the string form as sent
- * (like a URL's), an object in the bracketed string form, in its key order
- * (`{filter: {facet: 'Large Cover'}}` → `filter[facet]=Large%20Cover`). Only called with a query
- * `parseQuery` accepted.
+ * (like a URL's, with what a URL cannot hold escaped: `include= anime` → `include=%20anime`), an
+ * object in the bracketed string form, in its key order (`{filter: {facet: 'Large Cover'}}` →
+ * `filter[facet]=Large%20Cover`). Only called with a query `parseQuery` accepted.
  */
 export function rawQueryOfMessage(query: unknown): string {
   if (query === undefined || query === null) return '';
-  if (typeof query === 'string') return query.startsWith('?') ? query.slice(1) : query;
+  if (typeof query === 'string') {
+    return (query.startsWith('?') ? query.slice(1) : query).replace(NOT_IN_URL_QUERY, (character) =>
+      encodeURIComponent(character),
+    );
+  }
   return normalizeQueryInput(query)
     .map(([key, value]) => `${key}=${encodeQueryValue(value)}`)
     .join('&');
