@@ -63,10 +63,12 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     },
     requestTimeout: HTTP_TIME_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_TIME_LIMITS.keepAliveTimeoutMs,
-    // `OPTIONS *` (the one request target that is not a path Node lets through) would reach
+    // A target that starts with `*` (`OPTIONS *`, `*?x`), which Node lets through, could reach
     // Fastify's last-resort 404, which runs no hooks (no Request-Id, no security headers).
-    rewriteUrl: (request: IncomingMessage) =>
-      request.url === '*' ? '/*' : (request.url as string),
+    rewriteUrl: (request: IncomingMessage) => {
+      const url = request.url as string;
+      return url.charCodeAt(0) === 42 ? `/${url}` : url;
+    },
     clientErrorHandler: clientErrorHandler(appLogger(config)),
     frameworkErrors: frameworkErrorHandler,
     // Graceful shutdown: stop keep-alive connections from holding the server open.

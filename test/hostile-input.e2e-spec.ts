@@ -377,21 +377,24 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     expect(answer.closedByServer).toBe(true);
   });
 
-  it('should answer OPTIONS * with the 404 of an unknown path, its headers included (it had none)', async () => {
-    const answer = await rawHttp(
-      port,
-      'OPTIONS * HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: star-1\r\nConnection: close\r\n\r\n',
-    );
-    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
-      status: 404,
-      body: { message: 'Not Found.' },
-    });
-    expect(answer.headers).toMatchObject({
-      'request-id': 'star-1',
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'DENY',
-    });
-  });
+  it.each(['*', '*?x', '**', '*/api/image'])(
+    'should answer OPTIONS %s with the 404 of an unknown path, its headers included (it had none)',
+    async (target) => {
+      const answer = await rawHttp(
+        port,
+        `OPTIONS ${target} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: star-1\r\nConnection: close\r\n\r\n`,
+      );
+      expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+        status: 404,
+        body: { message: 'Not Found.' },
+      });
+      expect(answer.headers).toMatchObject({
+        'request-id': 'star-1',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
+    },
+  );
 
   it('should keep answering on the same port after all of that', async () => {
     await context().http().get('/api/image').expect(200);

@@ -656,6 +656,44 @@ describeEachDatabase(
         );
       });
 
+      it('should refuse a packet id too long for its reply with a 400, running nothing', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const msgHeaders = headers();
+        msgHeaders.set('Authorization', `Bearer ${tokenWith(Permission.DeleteImage)}`);
+        const reply = await connection.request(
+          `${subjectPrefix}image.delete`,
+          codec.encode(
+            JSON.stringify({
+              id: 'x'.repeat(256),
+              pattern: 'image.delete',
+              data: { id: image.image_id },
+            }),
+          ),
+          { timeout: 5000, headers: msgHeaders },
+        );
+        expect(JSON.parse(codec.decode(reply.data))).toEqual({
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          err: {
+            status: 400,
+            message:
+              'Malformed message: the packet id is longer than 255 characters; image.delete takes {token?, id}.',
+          },
+          isDisposed: true,
+        });
+        expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
+          deleted_at: null,
+        });
+      });
+
+      it('should answer a string query holding a lone surrogate as it reads it (U+FFFD), links included (a 500 once)', async () => {
+        const reply = (await request('image.list', {
+          query: 'filter[path]=a\uD800b&page[size]=1',
+        })) as { response: { links: { first: string } } };
+        expect(reply.response.links.first).toBe(
+          `${PUBLIC_URL}/api/image?filter[path]=a%EF%BF%BDb&page[size]=1&page[number]=1`,
+        );
+      });
+
       it('should drop a message that expects no reply, writing nothing (it ran the write)', async () => {
         const image = await insertImageRow(context().dataSource);
         const token = tokenWith(Permission.DeleteImage);

@@ -8,6 +8,9 @@ export class MalformedMessage {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** The longest packet `id` taken (Nest's clients send a UUID). */
+const MAX_PACKET_ID_LENGTH = 255;
+
 function isNestPacket(value: unknown): value is IncomingRequest | IncomingEvent {
   const packet = value as { pattern?: unknown; data?: unknown } | null;
   return (
@@ -42,7 +45,18 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
     // (which the listener drops) even with an `id`.
     if (isNestPacket(decoded)) {
       if (!options?.replyTo) return { pattern: decoded.pattern, data: decoded.data };
-      return 'id' in decoded ? decoded : { ...decoded, id: randomUUID() };
+      if (!('id' in decoded)) return { ...decoded, id: randomUUID() };
+      // The reply repeats the id: a huge one would not fit in it, so nothing is run for it.
+      if (String(decoded.id).length > MAX_PACKET_ID_LENGTH) {
+        return {
+          pattern: decoded.pattern,
+          id: randomUUID(),
+          data: new MalformedMessage(
+            `the packet id is longer than ${MAX_PACKET_ID_LENGTH} characters`,
+          ),
+        };
+      }
+      return decoded;
     }
     const packet = { pattern: options?.channel, data: decoded };
     return options?.replyTo ? { ...packet, id: randomUUID() } : packet;

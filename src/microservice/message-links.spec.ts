@@ -27,6 +27,10 @@ describe('links of lists asked over a transport', () => {
     ],
     [{ filter: { 'path-like': '%a&b=c+d#' } }, 'filter[path-like]=%25a%26b%3Dc%2Bd%23'],
     ['include= anime&page[size]=1', 'include=%20anime&page[size]=1'],
+    [
+      'filter[path]=a\uD800b\uDFFF&x=\uD83D\uDE00',
+      'filter[path]=a%EF%BF%BDb%EF%BF%BD&x=%F0%9F%98%80',
+    ],
     ['filter[path]=a#b&filter[name]=%zz%41', 'filter[path]=a%23b&filter[name]=%25zz%41'],
     [
       'filter[path]=Émilie 😀"<>`{}|\\^',

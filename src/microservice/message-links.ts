@@ -34,6 +34,13 @@ function encodeQueryValue(value: string): string {
  */
 const NOT_IN_URL_QUERY = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%[\]]/gu;
 
+/** A character as a URL escapes it; a lone surrogate as U+FFFD, which is how the query reads it. */
+function urlEscape(character: string): string {
+  const code = character.charCodeAt(0);
+  const lone = character.length === 1 && code >= 0xd800 && code <= 0xdfff;
+  return lone ? '%EF%BF%BD' : encodeURIComponent(character);
+}
+
 /**
  * The query of a message as the query string its pagination links carry: the string form as sent
  * (like a URL's, with what a URL cannot hold escaped: `include= anime` → `include=%20anime`), an
@@ -43,9 +50,7 @@ const NOT_IN_URL_QUERY = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%[\
 export function rawQueryOfMessage(query: unknown): string {
   if (query === undefined || query === null) return '';
   if (typeof query === 'string') {
-    return (query.startsWith('?') ? query.slice(1) : query).replace(NOT_IN_URL_QUERY, (character) =>
-      encodeURIComponent(character),
-    );
+    return (query.startsWith('?') ? query.slice(1) : query).replace(NOT_IN_URL_QUERY, urlEscape);
   }
   return normalizeQueryInput(query)
     .map(([key, value]) => `${key}=${encodeQueryValue(value)}`)
