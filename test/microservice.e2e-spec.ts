@@ -685,6 +685,18 @@ describeEachDatabase(
         });
       });
 
+      it('should answer a packet whose id is an object with a toString key (no hang)', async () => {
+        const reply = await connection.request(
+          `${subjectPrefix}image.show`,
+          codec.encode('{"id": {"toString": 1}, "pattern": "image.show", "data": {"id": 3}}'),
+          { timeout: 5000 },
+        );
+        expect(JSON.parse(codec.decode(reply.data))).toMatchObject({
+          id: { toString: 1 },
+          response: { image: { image_id: 3 } },
+        });
+      });
+
       it('should answer a string query holding a lone surrogate as it reads it (U+FFFD), links included (a 500 once)', async () => {
         const reply = (await request('image.list', {
           query: 'filter[path]=a\uD800b&page[size]=1',

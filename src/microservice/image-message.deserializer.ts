@@ -8,7 +8,7 @@ export class MalformedMessage {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The longest packet `id` taken (Nest's clients send a UUID). */
+/** The longest packet `id` taken, as JSON (Nest's clients send a UUID). */
 const MAX_PACKET_ID_LENGTH = 255;
 
 function isNestPacket(value: unknown): value is IncomingRequest | IncomingEvent {
@@ -47,7 +47,8 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
       if (!options?.replyTo) return { pattern: decoded.pattern, data: decoded.data };
       if (!('id' in decoded)) return { ...decoded, id: randomUUID() };
       // The reply repeats the id: a huge one would not fit in it, so nothing is run for it.
-      if (String(decoded.id).length > MAX_PACKET_ID_LENGTH) {
+      // (JSON.stringify: an id object with its own `toString` key would make String() throw.)
+      if (JSON.stringify(decoded.id).length > MAX_PACKET_ID_LENGTH) {
         return {
           pattern: decoded.pattern,
           id: randomUUID(),
