@@ -50,8 +50,8 @@ function messageFor(status: number): string {
   return status === 400 ? 'Malformed HTTP request.' : defaultMessage(status);
 }
 
-/** The whole raw answer: status line, headers and the contract's body; the connection closes. */
-export function rawErrorResponse(status: number, requestId: string): string {
+/** The contract's error body for `status`, and the headers every answer of the HTTP layer carries. */
+function errorAnswer(status: number, requestId: string) {
   const body = JSON.stringify({ message: messageFor(status) } satisfies ErrorBody);
   const headers = {
     'Content-Type': 'application/json; charset=utf-8',
@@ -60,8 +60,20 @@ export function rawErrorResponse(status: number, requestId: string): string {
     ...SECURITY_HEADERS,
     Connection: 'close',
   };
+  return { headers, body };
+}
+
+/** The whole raw answer: status line, headers and the contract's body; the connection closes. */
+export function rawErrorResponse(status: number, requestId: string): string {
+  const { headers, body } = errorAnswer(status, requestId);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`;
+}
+
+/** Writes `rawErrorResponse` and closes; a client that does not read it does not keep the socket. */
+function endWithError(socket: Socket, status: number, requestId: string): void {
+  socket.end(rawErrorResponse(status, requestId));
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 interface ParserError extends Error {
@@ -93,9 +105,7 @@ export function clientErrorHandler(logger: Logger): (error: Error, socket: Socke
       { req: { id: requestId }, res: { statusCode: status }, code: parserError.code },
       'request refused by the HTTP parser',
     );
-    socket.end(rawErrorResponse(status, requestId));
-    // end() flushes the answer; a client that does not read it does not keep the socket.
-    setTimeout(() => socket.destroy(), 1000).unref();
+    endWithError(socket, status, requestId);
   };
 }
 
@@ -121,21 +131,14 @@ export function frameworkErrorHandler(
  * service cannot meet (RFC 9110 section 10.1.1), is a 417 in the contract's shape.
  */
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const body = JSON.stringify({ message: defaultMessage(417) } satisfies ErrorBody);
-  response.writeHead(417, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(body)),
-    'Request-Id': requestIdFor(request),
-    ...SECURITY_HEADERS,
-    // The body it announced is not read.
-    Connection: 'close',
-  });
+  // The connection closes: the body the request announced is not read.
+  const { headers, body } = errorAnswer(417, requestIdFor(request));
+  response.writeHead(417, headers);
   response.end(body);
 }
 
 /** The server's `connect` listener: this is no proxy, and a CONNECT target names nothing here. */
 export function refuseConnect(request: IncomingMessage, socket: Socket): void {
   socket.on('error', () => socket.destroy());
-  socket.end(rawErrorResponse(404, requestIdFor(request)));
-  setTimeout(() => socket.destroy(), 1000).unref();
+  endWithError(socket, 404, requestIdFor(request));
 }
