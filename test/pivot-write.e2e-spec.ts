@@ -825,6 +825,92 @@ describeEachDatabase(
       const response = await http().get('/api/image/6?include=anime').expect(200);
       expect(response.body.image.anime).toEqual([animeJson(4)]);
     });
+
+    // Found by a black-box probe on MariaDB: the attach read the image without a lock, so a force
+    // delete committed between its look-up and its insert made the insert fail its foreign key (500).
+    it('should answer attaches racing the force delete of their image 201 or 404, never 5xx, and leave no link', async () => {
+      const ids: number[] = [];
+      for (let round = 0; round < 12; round += 1) {
+        const created = await http()
+          .post('/api/image')
+          .set('Authorization', everything())
+          .send({ path: `race/force-${round}.png`, facet: 'Cover' })
+          .expect(201);
+        ids.push(created.body.image.image_id as number);
+      }
+      const after = await lastOutboxId(dataSource);
+      const answers = await Promise.all(
+        ids.flatMap((id) => [
+          http().post(`/api/animeimage/trigun/${id}`).set('Authorization', everything()),
+          http().post(`/api/studioimage/sunrise/${id}`).set('Authorization', everything()),
+          http().delete(`/api/forceDelete/image/${id}`).set('Authorization', everything()),
+        ]),
+      );
+      const attaches = answers.filter((_, index) => index % 3 !== 2);
+      const forceDeletes = answers.filter((_, index) => index % 3 === 2);
+      expect(forceDeletes.map((response) => response.status)).toEqual(ids.map(() => 200));
+      for (const response of attaches) {
+        if (response.status === 404) expect(response.body).toEqual(NOT_FOUND);
+        else expect(response.status).toBe(201);
+      }
+      const placeholders = ids.map(() => '?').join(', ');
+      for (const table of ['anime_image', 'studio_image', 'images']) {
+        const rows = await dataSource.query<unknown[]>(
+          `SELECT image_id FROM ${table} WHERE image_id IN (${placeholders})`,
+          ids,
+        );
+        expect({ table, rows }).toEqual({ table, rows: [] });
+      }
+      // One event per answered attach; each image's force delete comes after its attaches.
+      const events = await outboxRows(dataSource, after);
+      expect(events.filter((event) => event.event_type.endsWith('.attached'))).toHaveLength(
+        attaches.filter((response) => response.status === 201).length,
+      );
+      for (const id of ids) {
+        const types = events.filter((event) => event.image_id === id).map((e) => e.event_type);
+        expect(types[types.length - 1]).toBe('image.force_deleted');
+      }
+    });
+
+    // Found by the same probe: 30 attaches and detaches of one link at once deadlocked in InnoDB
+    // (the duplicate-key check's shared lock against the detach's) more often than the retries took.
+    it('should answer 30 concurrent attaches and detaches of one link 201/409 and 200/404, never 5xx', async () => {
+      const created = await http()
+        .post('/api/image')
+        .set('Authorization', everything())
+        .send({ path: 'race/link.png', facet: 'Grill' })
+        .expect(201);
+      const image = created.body.image.image_id as number;
+      const link = `/api/artistimage/yoko_kanno/${image}`;
+      const after = await lastOutboxId(dataSource);
+      const unexpected: [number, number, number][] = [];
+      for (let round = 0; round < 8; round += 1) {
+        const answers = await Promise.all(
+          Array.from({ length: 30 }, (_, index) =>
+            index % 2 === 0
+              ? http().post(link).set('Authorization', everything())
+              : http().delete(link).set('Authorization', everything()),
+          ),
+        );
+        answers.forEach((response, index) => {
+          const allowed = index % 2 === 0 ? [201, 409] : [200, 404];
+          if (!allowed.includes(response.status)) unexpected.push([round, index, response.status]);
+        });
+      }
+      expect(unexpected).toEqual([]);
+      // The events alternate, starting with an attach, and the last one says whether the row is there.
+      const types = (await outboxRows(dataSource, after))
+        .filter((event) => event.image_id === image)
+        .map((event) => event.event_type);
+      expect(types.length).toBeGreaterThan(0);
+      types.forEach((type, index) =>
+        expect([index, type]).toEqual([
+          index,
+          index % 2 === 0 ? 'artistimage.attached' : 'artistimage.detached',
+        ]),
+      );
+      expect(await linkRows(dataSource, CASES[1], 1, image)).toHaveLength(types.length % 2);
+    });
   },
   { env: { PUBLIC_URL } },
 );

@@ -47,7 +47,11 @@ export class PivotWriteTransaction {
     private readonly events: ImageEventNotifier,
   ) {}
 
-  /** The parent named by its public key, when it is live and visible (Public, for playlists). */
+  /**
+   * The parent named by its public key, when it is live and visible (Public, for playlists);
+   * locked for update (MySQL), so the link writes of one parent take turns: an attach's
+   * duplicate-key check and a detach's lock on one link otherwise deadlock under load.
+   */
   async findParent(pivot: PivotDefinition, key: string): Promise<RawRow | undefined> {
     const { schema, keyColumn } = pivot.parent;
     const conditions: [string, unknown][] = [[keyColumn, key]];
@@ -56,15 +60,22 @@ export class PivotWriteTransaction {
     }
     const rows = await this.select(schema.table, columnsOf(schema), conditions, {
       live: schema.softDeletes,
+      lock: 'update',
     });
     // The key is unique under the column's collation, which on MySQL ignores case and trailing
     // spaces: only the exact spelling names the parent (as on SQLite).
     return rows.find((row) => row[keyColumn] === key);
   }
 
-  /** A live image. */
+  /**
+   * A live image, share-locked (MySQL) until the end: a delete of it waits for this write, or this
+   * write sees it gone (a link insert would otherwise fail its foreign key).
+   */
   async findImage(id: number): Promise<RawRow | undefined> {
-    const rows = await this.select('images', IMAGE_COLUMNS, [['image_id', id]], { live: true });
+    const rows = await this.select('images', IMAGE_COLUMNS, [['image_id', id]], {
+      live: true,
+      lock: 'share',
+    });
     return rows[0];
   }
 
@@ -78,9 +89,7 @@ export class PivotWriteTransaction {
       pivot.schema.table,
       columnsOf(pivot.schema),
       linkConditions(pivot, key),
-      {
-        forUpdate: options.forUpdate,
-      },
+      { lock: options.forUpdate ? 'update' : undefined },
     );
     return rows[0] as PivotRow | undefined;
   }
@@ -132,11 +141,16 @@ export class PivotWriteTransaction {
     table: string,
     columns: readonly string[],
     conditions: readonly [string, unknown][],
-    options: { live?: boolean; forUpdate?: boolean },
+    options: { live?: boolean; lock?: 'update' | 'share' },
   ): Promise<RawRow[]> {
     const [where, parameters] = this.where(conditions);
     const live = options.live === true ? ' AND deleted_at IS NULL' : '';
-    const lock = options.forUpdate === true && this.unit.lockRows ? ' FOR UPDATE' : '';
+    const lock =
+      options.lock === undefined || !this.unit.lockRows
+        ? ''
+        : options.lock === 'update'
+          ? ' FOR UPDATE'
+          : ' LOCK IN SHARE MODE';
     return (await this.unit.query(
       `SELECT ${columns.map((c) => this.quote(c)).join(', ')} FROM ${this.quote(table)} ` +
         `WHERE ${where}${live}${lock}`,
