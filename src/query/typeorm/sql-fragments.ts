@@ -38,6 +38,15 @@ export interface SqlDialect {
    * family's `_ci` collations; SQLite compares bytes): then an exact match also needs `BINARY`.
    */
   readonly collatedEquals: boolean;
+  /**
+   * The collation a string filter's text is matched under, as `LIKE` (undefined: the column's).
+   * The MySQL family's `utf8mb4_unicode_ci` columns answer `=` padded (`'abc' = 'abc '`) and with
+   * every character outside the BMP equal to every other, and MariaDB 10.11 misses such rows when
+   * it reads a `LIKE` prefix as an index range: `utf8mb4_unicode_520_ci` (MySQL 5.6+, MariaDB
+   * 10.0+) tells those characters apart, `LIKE` counts trailing spaces, and a column under
+   * `COLLATE` is no index range (docs/database.md).
+   */
+  readonly textMatchCollation?: string;
 }
 
 /**
@@ -78,6 +87,7 @@ export function dialectOf(dataSource: DataSource): SqlDialect {
       hasTestsPrefix: mysqlFamily ? MARIADB_NO_MATERIALIZATION : '',
       toOneTestsPrefix: mysqlFamily ? MARIADB_DEPENDENT_SUBQUERIES : '',
       collatedEquals: mysqlFamily,
+      textMatchCollation: mysqlFamily ? 'utf8mb4_unicode_520_ci' : undefined,
     };
     dialects.set(dataSource, dialect);
   }
@@ -150,22 +160,60 @@ const NEGATION: Readonly<Record<FilterOperator, FilterOperator>> = {
 };
 
 /**
+ * A LIKE pattern with a trailing lone `\` escaped: MySQL reads it as a literal `\`, SQLite as a
+ * pattern that matches nothing; now both read it as MySQL does.
+ */
+export function likePattern(value: string): string {
+  const trailing = value.length - value.replace(/\\+$/, '').length;
+  return trailing % 2 === 1 ? `${value}\\` : value;
+}
+
+/** A LIKE pattern that matches `value` itself: `\`, `%` and `_` escaped. */
+export function literalPattern(value: string): string {
+  return value.replace(/[\\%_]/g, '\\$&');
+}
+
+/** How `conditionSql` writes a field's comparisons. */
+export interface ConditionOptions {
+  /** What follows a LIKE pattern (`SqlDialect.likeEscape`). */
+  readonly likeEscape?: string;
+  /** For a string field: `SqlDialect.textMatchCollation`. */
+  readonly textMatchCollation?: string;
+}
+
+/**
  * One condition: `col = :q0`, `col <> :q0` (single `-not`), `col IN (:...q0)`, `col NOT IN (...)`
  * (a list with `-not`, or with `ne`). A list with another operator (the parser refuses those) would
- * mean "any of them", so it stays total.
+ * mean "any of them", so it stays total. With a `textMatchCollation` (strings on the MySQL family),
+ * a LIKE is matched under it, and `=` also needs the value to match as a literal LIKE under it:
+ * the index still finds the candidates, and trailing spaces and characters outside the BMP count.
  */
 export function conditionSql(
   column: string,
   condition: FilterCondition,
   bag: ParameterBag,
-  likeEscape = '',
+  options: ConditionOptions = {},
 ): string {
   const operator = condition.negated ? NEGATION[condition.operator] : condition.operator;
   const values = condition.values;
-  const compare = (op: FilterOperator, value: string | number) => {
-    const escape = op === 'like' || op === 'notlike' ? likeEscape : '';
-    return `${column} ${COMPARISON[op]} ${bag.bind(value)}${escape}`;
-  };
+  const likeEscape = options.likeEscape ?? '';
+  const collation = options.textMatchCollation;
+  const matched = collation === undefined ? column : `${column} COLLATE ${collation}`;
+  const compare = (op: FilterOperator, value: string | number) =>
+    op === 'like' || op === 'notlike'
+      ? `${matched} ${COMPARISON[op]} ${bag.bind(likePattern(String(value)))}${likeEscape}`
+      : `${column} ${COMPARISON[op]} ${bag.bind(value)}`;
+  if (collation !== undefined && (operator === 'eq' || operator === 'ne')) {
+    const candidates =
+      values.length === 1
+        ? `${column} = ${bag.bind(values[0])}`
+        : `${column} IN ${bag.bind([...values])}`;
+    const exact = values.map(
+      (value) => `${matched} LIKE ${bag.bind(literalPattern(String(value)))}${likeEscape}`,
+    );
+    const equal = `(${candidates} AND ${exact.length === 1 ? exact[0] : `(${exact.join(' OR ')})`})`;
+    return operator === 'ne' ? `NOT ${equal}` : equal;
+  }
   if (values.length === 1) return compare(operator, values[0]);
   if (operator === 'eq') return `${column} IN ${bag.bind([...values])}`;
   if (operator === 'ne') return `${column} NOT IN ${bag.bind([...values])}`;
@@ -186,13 +234,11 @@ export function foldedFiltersSql(
   bag: ParameterBag,
 ): string | undefined {
   let result: string | undefined;
-  for (const { condition, column } of filters) {
-    const next = conditionSql(
-      `${alias}.${dialect.escape(column)}`,
-      condition,
-      bag,
-      dialect.likeEscape,
-    );
+  for (const { condition, column, field } of filters) {
+    const next = conditionSql(`${alias}.${dialect.escape(column)}`, condition, bag, {
+      likeEscape: dialect.likeEscape,
+      textMatchCollation: field.type === 'string' ? dialect.textMatchCollation : undefined,
+    });
     result =
       result === undefined
         ? next
