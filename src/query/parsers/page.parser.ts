@@ -11,8 +11,11 @@ export type PageIntegerParameter = 'size' | 'number';
 /** The highest `page[number]`: keeps `(number − 1) × size` an exact integer and a sane OFFSET. */
 export const MAX_PAGE_NUMBER = 2_147_483_647;
 
-/** The longest `page[cursor]` accepted (the service's own cursors are far shorter). */
-export const MAX_CURSOR_LENGTH = 1024;
+/**
+ * The longest `page[cursor]` accepted. A cursor carries its sort keys' values: with every image
+ * key and a `path` of 255 four-byte characters the service's own are at most about 1,600 characters.
+ */
+export const MAX_CURSOR_LENGTH = 2048;
 /** What a cursor is made of: base64url text and dots; empty asks for the first page. */
 const CURSOR_TEXT = /^[A-Za-z0-9_.-]*$/;
 
