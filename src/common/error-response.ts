@@ -23,6 +23,8 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'ER_ACCESS_DENIED_ERROR',
   'ER_LOCK_WAIT_TIMEOUT',
+  // A write that still deadlocked after its retries (unit-of-work.ts): contention, worth a retry.
+  'ER_LOCK_DEADLOCK',
   // DB_STATEMENT_TIMEOUT_MS and DB_CONNECT_TIMEOUT_MS (database-timeouts.ts).
   'ER_STATEMENT_TIMEOUT',
   'ER_QUERY_TIMEOUT',
