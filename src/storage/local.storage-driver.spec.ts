@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -158,6 +159,39 @@ describe('LocalStorageDriver', () => {
     ).rejects.toThrow('leads out of the storage folder');
     expect(readdirSync(outside)).toEqual(['secret.png']);
     expect(uploadsLeft()).toEqual([]);
+  });
+
+  // Found by a black-box probe: delete did not resolve the folder, so a force delete of an image
+  // whose path ran through a linked folder removed the file outside.
+  it('should not delete through a folder linked out of the storage folder', async () => {
+    mkdirSync(root, { recursive: true });
+    symlinkSync(outside, join(root, 'linked-folder'));
+    await storage.delete('linked-folder/secret.png');
+    expect(readdirSync(outside)).toEqual(['secret.png']);
+  });
+
+  it('should delete a link inside the folder, not the file it points to', async () => {
+    await storage.put('cover/real.png', Readable.from([pngFile()]), PNG);
+    symlinkSync(join(root, 'cover/real.png'), join(root, 'cover/alias.png'));
+    await storage.delete('cover/alias.png');
+    expect(readdirSync(join(root, 'cover'))).toEqual(['real.png']);
+  });
+
+  it('should find nothing at, and have nothing to delete at, a name over 255 bytes or a folder', async () => {
+    await storage.put('cover/a.png', Readable.from([pngFile()]), PNG);
+    const long = `cover/${'é'.repeat(130)}.png`;
+    await expect(storage.stat(long)).resolves.toBeUndefined();
+    await expect(storage.read(long)).resolves.toBeUndefined();
+    await expect(storage.delete(long)).resolves.toBeUndefined();
+    await expect(storage.delete('cover')).resolves.toBeUndefined();
+    expect(readdirSync(join(root, 'cover'))).toEqual(['a.png']);
+  });
+
+  it('should find nothing at a FIFO, without waiting for a writer', async () => {
+    mkdirSync(join(root, 'cover'), { recursive: true });
+    execFileSync('mkfifo', [join(root, 'cover/fifo.png')]);
+    await expect(storage.read('cover/fifo.png')).resolves.toBeUndefined();
+    await expect(storage.stat('cover/fifo.png')).resolves.toBeUndefined();
   });
 
   it('should follow a symbolic link that stays inside the folder', async () => {

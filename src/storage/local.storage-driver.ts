@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { lstat, mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { entityTag } from '../common/entity-tag';
@@ -13,9 +13,10 @@ import { assertStoragePath, isStoragePath } from './storage-path';
 /** Where puts write before their rename; a dot folder, which no storage path can name. */
 export const UPLOADS_FOLDER = '.uploads';
 
+/** Errors that mean no file is there (a name over the file system's 255 bytes names none). */
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP';
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG';
 }
 
 /**
@@ -64,9 +65,30 @@ export class LocalStorageDriver implements StorageDriver {
     return file;
   }
 
+  /**
+   * Removes the file at `path`, when its folder is inside the root even through symbolic links;
+   * nothing there (no file, a folder, a name too long) is nothing to remove.
+   */
   async delete(path: string): Promise<void> {
     if (!isStoragePath(path)) return;
-    await rm(join(this.root, path), { force: true });
+    const target = join(this.root, path);
+    let folder: string;
+    try {
+      folder = await realpath(dirname(target));
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    if (!(await this.isInside(folder))) return;
+    const file = join(folder, basename(target));
+    try {
+      // A symbolic link is removed itself (rm never follows the last one), a folder is left alone.
+      if ((await lstat(file)).isDirectory()) return;
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    await rm(file, { force: true });
   }
 
   async stat(path: string): Promise<StoredFile | undefined> {
@@ -105,7 +127,8 @@ export class LocalStorageDriver implements StorageDriver {
     if (!(await this.isInside(real))) return undefined;
     let handle: FileHandle;
     try {
-      handle = await open(real, 'r');
+      // Non-blocking, so that a FIFO put there by hand cannot hold a thread: it is no file anyway.
+      handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
       throw error;

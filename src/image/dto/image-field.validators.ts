@@ -62,7 +62,9 @@ export function parseImageFacet(value: unknown): ImageFacet | undefined {
   }
   if (typeof value !== 'string') return undefined;
   if (/^[0-9]+$/.test(value)) return parseImageFacet(Number(value));
-  return IMAGE_FACET_ALIASES[value.toLowerCase()];
+  // Own names only: `constructor` or `__proto__` name no facet.
+  const name = value.toLowerCase();
+  return Object.hasOwn(IMAGE_FACET_ALIASES, name) ? IMAGE_FACET_ALIASES[name] : undefined;
 }
 
 const FACET_CHOICES = `${Object.values(IMAGE_FACET_NAMES).join(', ')} (or ${Object.keys(IMAGE_FACET_NAMES).join(', ')})`;
