@@ -166,6 +166,20 @@ describeEachDatabase('stored files: GET /storage/images/<path>', (context) => {
     expect(answer.body.equals(pngFile())).toBe(true);
   });
 
+  it('should serve a file asked for by an absolute-form target, as the API routes are', async () => {
+    await storage.put('grill/absolute.png', Readable.from([pngFile()]), {
+      maxBytes: 1024,
+      contentType: 'image/png',
+    });
+    const { port } = context().app.getHttpServer().address() as AddressInfo;
+    const answer = await rawRequest(
+      context(),
+      `http://127.0.0.1:${port}/storage/images/grill/absolute.png`,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body.equals(pngFile())).toBe(true);
+  });
+
   it.each([
     '/storage/images/cover/missing.png',
     '/storage/images/cover',

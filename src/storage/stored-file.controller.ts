@@ -20,7 +20,12 @@ export const STORED_FILE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
  * character).
  */
 export function storagePathOfUrl(url: string): string | undefined {
-  const pathname = url.split('?', 1)[0];
+  // An absolute-form target (`GET http://host/storage/…`, RFC 9112 section 3.2.2) names its path
+  // after the authority.
+  const target = url.startsWith('/')
+    ? url
+    : url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, '');
+  const pathname = target.split('?', 1)[0];
   if (!pathname.startsWith(ROUTE_PREFIX)) return undefined;
   const segments: string[] = [];
   for (const raw of pathname.slice(ROUTE_PREFIX.length).split('/')) {
