@@ -18,6 +18,17 @@ interface MysqlPool {
   ): void;
 }
 
+const commitsOfUnknownOutcome = new WeakSet<object>();
+
+/**
+ * Whether `error` is the failure of a COMMIT: the connection broke or the deadline passed after
+ * it was sent, so the server may have applied it. What the transaction made outside the database
+ * (a stored file) must then stay.
+ */
+export function isCommitOfUnknownOutcome(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && commitsOfUnknownOutcome.has(error);
+}
+
 /**
  * Runs `work` in one transaction on a connection of TypeORM's own `mysql2` pool, as TypeORM's
  * `EntityManager.transaction` would (START TRANSACTION, the statements, COMMIT, or ROLLBACK on an
@@ -57,7 +68,10 @@ export async function inMysqlTransaction<T>(
     await runner.query('START TRANSACTION');
     try {
       const result = await work(runner);
-      await runner.query('COMMIT');
+      await runner.query('COMMIT').catch((error: unknown) => {
+        if (typeof error === 'object' && error !== null) commitsOfUnknownOutcome.add(error);
+        throw error;
+      });
       return result;
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { isCommitOfUnknownOutcome } from '../database/mysql-transaction';
 import type { IdempotencyClaim } from '../idempotency';
 import { STORAGE_DRIVER, type StorageDriver } from '../storage';
 import { receiveImageUpload } from './image-upload.reader';
@@ -10,7 +11,8 @@ import { CreatedImage, ImageService } from './image.service';
 /**
  * `POST /api/image` with a file (API.md section 12): the file is stored first (the reader), then
  * the image is created as a JSON create with the stored path would be; when that fails, the file
- * is removed again, so a failed create leaves no file behind.
+ * is removed again, so a failed create leaves no file behind (unless its COMMIT was sent and its
+ * answer lost: the row may exist, and a retry with its Idempotency-Key replays it).
  */
 @Injectable()
 export class ImageUploadService {
@@ -42,7 +44,15 @@ export class ImageUploadService {
         idempotency,
       );
     } catch (error) {
-      await this.removeUnused(upload.path);
+      if (isCommitOfUnknownOutcome(error)) {
+        // The row may exist (the COMMIT may have been applied) and name this file: it stays.
+        this.logger.warn(
+          { path: upload.path },
+          'Kept the file of a create whose commit outcome is unknown',
+        );
+      } else {
+        await this.removeUnused(upload.path);
+      }
       throw error;
     }
     // A replayed answer names the first attempt's file: this one is not needed.

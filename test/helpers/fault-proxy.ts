@@ -10,6 +10,12 @@ interface Link {
 
 type Mode = 'forwarding' | 'cut' | 'dropping' | 'holding replies';
 
+/** A one-shot reset: the connection that next sends `text` is reset `delayMs` after it went on. */
+interface ResetAfter {
+  readonly text: string;
+  readonly delayMs: number;
+}
+
 /**
  * A TCP proxy a test puts between the service and a server (MariaDB), to inject network faults
  * the service must survive (docs/operations.md):
@@ -32,6 +38,7 @@ export class FaultProxy {
   private readonly links = new Set<Link>();
   private mode: Mode = 'forwarding';
   private listeningPort = 0;
+  private resetAfter?: ResetAfter;
 
   constructor(
     private readonly upstreamHost: string,
@@ -75,6 +82,15 @@ export class FaultProxy {
   holdReplies(): void {
     this.mode = 'holding replies';
     for (const link of this.links) link.upstream?.pause();
+  }
+
+  /**
+   * Forwards as before, but the first connection that sends `text` (`COMMIT`) has it delivered and
+   * is then reset, `delayMs` later, before the answer can come back: a write whose outcome the
+   * service cannot know.
+   */
+  resetAfterSending(text: string, delayMs = 200): void {
+    this.resetAfter = { text, delayMs };
   }
 
   /** Forwards again: after a cut, on the same port; after a drop, with what was held back. */
@@ -138,6 +154,15 @@ export class FaultProxy {
     if (this.mode === 'holding replies') upstream.pause();
     // Forwarded by hand, not piped: pause() must hold the bytes, and pipe() resumes on drain.
     link.client.on('data', (chunk: Buffer) => {
+      const reset = this.resetAfter;
+      if (reset !== undefined && chunk.includes(reset.text, 0, 'latin1')) {
+        this.resetAfter = undefined;
+        upstream.pause();
+        setTimeout(() => {
+          link.client.resetAndDestroy();
+          upstream.destroy();
+        }, reset.delayMs);
+      }
       if (!upstream.write(chunk)) link.client.pause();
     });
     upstream.on('drain', () => {
