@@ -21,6 +21,7 @@ import {
   MALFORMED_JSON_BODY,
 } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
+import { cameAfterRefusal, pipeliningLimitHook } from './common/pipelining';
 import { requestIdFor } from './common/request-id';
 import { HELMET_OPTIONS } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
@@ -39,6 +40,12 @@ export const HTTP_TIME_LIMITS = {
   requestTimeoutMs: 30_000,
   /** A kept-alive connection with no request closes after this. */
   keepAliveTimeoutMs: 72_000,
+  /**
+   * A connection with a request open and no bytes moving either way closes after this: a client
+   * that stops reading its answers holds them no longer. Longer than `requestTimeoutMs`, whose 408
+   * an incomplete request gets first.
+   */
+  inactiveConnectionTimeoutMs: 40_000,
   connectionsCheckingIntervalMs: 1_000,
 } as const;
 
@@ -63,6 +70,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     },
     requestTimeout: HTTP_TIME_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_TIME_LIMITS.keepAliveTimeoutMs,
+    connectionTimeout: HTTP_TIME_LIMITS.inactiveConnectionTimeoutMs,
     // A target that starts with `*` (`OPTIONS *`, `*?x`), which Node lets through, could reach
     // Fastify's last-resort 404, which runs no hooks (no Request-Id, no security headers).
     rewriteUrl: (request: IncomingMessage) => {
@@ -106,6 +114,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     cors.call(this, request, reply, done);
   });
 
+  // At most 16 requests of one connection waiting for their answers (pipelining.ts), so a client
+  // that sends many and reads none cannot make the process keep every answer.
+  fastify.addHook('onRequest', pipeliningLimitHook(logger));
+
   // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain
   // host[:port], or a link could point anywhere. One `Host` line, and one at all on HTTP/1.1.
   const reflectHost = config.publicUrl === undefined;
@@ -129,6 +141,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // A client that hangs up before its answer (an upload it gave up on, a read it stopped waiting
   // for) is its own doing: one line at info, no stack trace.
   fastify.addHook('onRequestAbort', (request, done) => {
+    // Requests a client pipelined after its connection's 429 are dropped with it, as said there.
+    if (cameAfterRefusal(request)) return done();
     logger.info(
       { req: { id: request.id, method: request.method, url: request.url } },
       'request aborted: the client closed the connection',

@@ -65,7 +65,14 @@ describe('HTTP time limits', () => {
       headersTimeout: server.headersTimeout,
       requestTimeout: server.requestTimeout,
       keepAliveTimeout: server.keepAliveTimeout,
-    }).toEqual({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 72_000 });
+      // With a request open and no bytes moving (a client that stopped reading its answers).
+      timeout: server.timeout,
+    }).toEqual({
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 72_000,
+      timeout: 40_000,
+    });
     const answer = await rawHttp(port, 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n', 500);
     expect(answer.status).toBe(200);
     expect(answer.headers['keep-alive']).toBe('timeout=72');

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultMessage, ErrorBody } from './api-error';
+import { afterPendingAnswers } from './pipelining';
 import { requestIdFor } from './request-id';
 
 /**
@@ -76,15 +77,23 @@ function endWithError(socket: Socket, status: number, requestId: string): void {
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+/** Whether the socket's parser is inside a request that has not fully arrived. */
+function midRequest(socket: Socket): boolean {
+  const incoming = (socket as { parser?: { incoming?: { complete?: boolean } | null } }).parser
+    ?.incoming;
+  return incoming !== undefined && incoming !== null && incoming.complete !== true;
+}
+
 interface ParserError extends Error {
   code?: string;
   rawPacket?: Buffer;
 }
 
 /**
- * Fastify's `clientErrorHandler`: answers what Node's parser refused, then closes the connection.
- * Nothing is written when the client already left or an answer has started on the socket (a
- * request that timed out while its handler was answering). Logged at `info`: these are the
+ * Fastify's `clientErrorHandler`: answers what Node's parser refused, then closes the connection,
+ * after the answers still owed to requests pipelined before it (pipelining.ts). Nothing is written
+ * when the client already left or an answer has started on the socket (a request that timed out
+ * while its handler was answering). Logged at `info`: these are the
  * client's doing, and a stack trace would say nothing.
  */
 export function clientErrorHandler(logger: Logger): (error: Error, socket: Socket) => void {
@@ -95,17 +104,31 @@ export function clientErrorHandler(logger: Logger): (error: Error, socket: Socke
       socket.destroy();
       return;
     }
+    const status = clientErrorStatus(parserError, parserError.rawPacket);
+    const requestId = randomUUID();
+    const refuse = () => {
+      logger.info(
+        { req: { id: requestId }, res: { statusCode: status }, code: parserError.code },
+        'request refused by the HTTP parser',
+      );
+      endWithError(socket, status, requestId);
+    };
+    // A malformed request after pipelined ones: their answers go first, then this refusal, and
+    // nothing more is read. An error within a request still arriving (a 408, a body cut short)
+    // concerns that request, which will never be answered: it goes at once.
+    if (
+      status !== 408 &&
+      !midRequest(socket) &&
+      afterPendingAnswers(socket, () => socket.destroyed || refuse())
+    ) {
+      socket.pause();
+      return;
+    }
     if (answering?.headersSent === true) {
       socket.destroy();
       return;
     }
-    const status = clientErrorStatus(parserError, parserError.rawPacket);
-    const requestId = randomUUID();
-    logger.info(
-      { req: { id: requestId }, res: { statusCode: status }, code: parserError.code },
-      'request refused by the HTTP parser',
-    );
-    endWithError(socket, status, requestId);
+    refuse();
   };
 }
 

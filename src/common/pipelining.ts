@@ -1,0 +1,89 @@
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Logger } from 'pino';
+import { defaultMessage, type ErrorBody } from './api-error';
+
+/**
+ * The most requests one connection may have waiting for their answers (HTTP/1.1 pipelining).
+ * Node parses every request a client has sent before the first is answered, and keeps each answer
+ * until the ones before it are written. Without a limit, a client that sent thousands of requests
+ * and read none made the process keep thousands of answers, until it ran out of memory.
+ */
+export const MAX_PENDING_REQUESTS = 16;
+
+interface Connection {
+  /** Requests taken whose answers are not written yet. */
+  pending: number;
+  /** The connection got its 429 and closes after it: later requests are neither run nor answered. */
+  refused: boolean;
+  /** Runs once no answer is pending (the parser's refusal of a later request waits its turn). */
+  whenIdle?: () => void;
+}
+
+const connections = new WeakMap<Socket, Connection>();
+
+function connectionOf(socket: Socket): Connection {
+  let connection = connections.get(socket);
+  if (connection === undefined) {
+    connection = { pending: 0, refused: false };
+    connections.set(socket, connection);
+  }
+  return connection;
+}
+
+function answered(connection: Connection): void {
+  connection.pending -= 1;
+  const whenIdle = connection.whenIdle;
+  if (connection.pending === 0 && whenIdle !== undefined) {
+    connection.whenIdle = undefined;
+    whenIdle();
+  }
+}
+
+/**
+ * An `onRequest` hook: counts the answers each connection is owed. The request over the limit is
+ * answered 429 with `Connection: close` after the ones before it, and nothing after it is run.
+ */
+export function pipeliningLimitHook(
+  logger: Logger,
+): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  return function pipeliningLimit(request, reply, done) {
+    const connection = connectionOf(request.raw.socket);
+    if (connection.refused) {
+      // The connection closes after its 429; Node drops what it parsed after that.
+      reply.hijack();
+      return;
+    }
+    if (connection.pending >= MAX_PENDING_REQUESTS) {
+      connection.refused = true;
+      logger.warn(
+        { req: { id: request.id, method: request.method, url: request.url } },
+        `request refused: ${MAX_PENDING_REQUESTS} requests on its connection were still waiting for their answers; the connection closes`,
+      );
+      void reply
+        .code(429)
+        .headers({ Connection: 'close', 'Retry-After': '1' })
+        .send({ message: defaultMessage(429) } satisfies ErrorBody);
+      return;
+    }
+    connection.pending += 1;
+    reply.raw.once('close', () => answered(connection));
+    done();
+  };
+}
+
+/**
+ * Runs `answer` once every answer the connection is owed has been written; false (and nothing
+ * run) when none is owed, so the caller answers at once. A second call while one waits is ignored.
+ */
+export function afterPendingAnswers(socket: Socket, answer: () => void): boolean {
+  const connection = connections.get(socket);
+  if (connection === undefined || connection.pending === 0) return false;
+  connection.whenIdle ??= answer;
+  return true;
+}
+
+/** Whether the request was parsed after its connection's 429: its hang-up is no news. */
+export function cameAfterRefusal(request: FastifyRequest): boolean {
+  return connections.get(request.raw.socket)?.refused === true;
+}

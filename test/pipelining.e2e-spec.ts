@@ -1,0 +1,104 @@
+import { Permission } from '../src/auth/permissions';
+import { MAX_PENDING_REQUESTS } from '../src/common/pipelining';
+import { countRows } from './helpers/image-rows';
+import { listenOnFreePort } from './helpers/ports';
+import { rawHttp } from './helpers/raw-http';
+import { createTestApp, TestApp } from './helpers/test-app';
+import { tokenWith } from './helpers/tokens';
+
+/** The answers in a raw byte stream, in order: status, lower-cased headers, body. */
+function answersIn(
+  text: string,
+): { status: number; headers: Record<string, string>; body: string }[] {
+  const answers = [];
+  let rest = text;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    const [statusLine, ...lines] = rest.slice(0, headEnd).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    const body = Buffer.from(rest.slice(headEnd + 4), 'utf8')
+      .subarray(0, length)
+      .toString('utf8');
+    answers.push({ status: Number(statusLine.split(' ')[1]), headers, body });
+    rest = rest.slice(headEnd + 4 + body.length);
+  }
+  expect(rest).toBe('');
+  return answers;
+}
+
+/**
+ * HTTP/1.1 pipelining (API.md section 10, found by a black-box probe): a client that sent
+ * thousands of requests in one go and read nothing made the process keep every answer until it
+ * ran out of memory; and a malformed request after pipelined ones was answered before them, in
+ * place of their answers. The HTTP server is the same whatever the database: SQLite only.
+ */
+describe('HTTP pipelining', () => {
+  let testApp: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    testApp = await createTestApp('sqlite');
+    port = await listenOnFreePort(testApp.app);
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+  });
+
+  it(`should answer ${MAX_PENDING_REQUESTS} pipelined requests, then 429 and close, running nothing after`, async () => {
+    const token = tokenWith(Permission.CreateImage);
+    const before = await countRows(testApp.dataSource, 'images');
+    const health = 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n';
+    const create =
+      'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+      `Authorization: Bearer ${token}\r\nContent-Length: 37\r\n\r\n{"path":"p/late.png","facet":"Cover"}`;
+    const answer = await rawHttp(port, health.repeat(40) + create, 10_000);
+
+    const answers = answersIn(answer.text);
+    expect(answers.map((one) => one.status)).toEqual([
+      ...Array<number>(MAX_PENDING_REQUESTS).fill(200),
+      429,
+    ]);
+    const refusal = answers[MAX_PENDING_REQUESTS];
+    expect(JSON.parse(refusal.body)).toEqual({ message: 'Too Many Attempts.' });
+    expect(refusal.headers).toMatchObject({
+      connection: 'close',
+      'retry-after': '1',
+      'request-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'x-content-type-options': 'nosniff',
+    });
+    expect(answer.closedByServer).toBe(true);
+    // The create pipelined after the refusal never ran.
+    expect(await countRows(testApp.dataSource, 'images')).toBe(before);
+    // Other connections are served as ever.
+    const next = await rawHttp(
+      port,
+      'GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    );
+    expect(next.status).toBe(200);
+  });
+
+  it('should answer pipelined requests before the malformed one after them, then close', async () => {
+    const token = tokenWith(Permission.CreateImage);
+    const before = await countRows(testApp.dataSource, 'images');
+    const create =
+      'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+      `Authorization: Bearer ${token}\r\nContent-Length: 38\r\n\r\n{"path":"p/first.png","facet":"Cover"}`;
+    const show = 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n';
+    const malformed = 'GET /api/image/2 HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n';
+    const answer = await rawHttp(port, create + show + malformed, 10_000);
+
+    const answers = answersIn(answer.text);
+    expect(answers.map((one) => one.status)).toEqual([201, 200, 400]);
+    expect(JSON.parse(answers[0].body).image.path).toBe('p/first.png');
+    expect(JSON.parse(answers[2].body)).toEqual({ message: 'Malformed HTTP request.' });
+    expect(answers[2].headers.connection).toBe('close');
+    expect(answer.closedByServer).toBe(true);
+    expect(await countRows(testApp.dataSource, 'images')).toBe(before + 1);
+  });
+});
