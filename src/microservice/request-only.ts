@@ -12,11 +12,72 @@ export function dropEvent(logger: Pick<Logger, 'warn'>, pattern: string): Promis
   return Promise.resolve();
 }
 
-/** Nest's TCP listener, answering requests only (`dropEvent`). */
+/** What a TCP packet is answered while the listener shuts down: the HTTP side's 503. */
+const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
+
+/**
+ * Nest's TCP listener, answering requests only (`dropEvent`), and closing as HTTP does: it stops
+ * taking connections, answers later requests 503, and waits for the replies of the requests in
+ * flight before it closes the sockets. Nest's own `close` closed them at once, so a write in
+ * flight at SIGTERM committed and its caller heard only that the connection was lost.
+ */
 export class RequestOnlyTcpServer extends ServerTCP {
+  private inFlight = 0;
+  private closing = false;
+  private idle?: () => void;
+
   override handleEvent(pattern: string): Promise<void> {
     return dropEvent(this.logger, pattern);
   }
+
+  override async handleMessage(socket: JsonSocketLike, rawMessage: unknown): Promise<void> {
+    if (this.closing) {
+      const packet = rawMessage as { id?: unknown } | null;
+      if (typeof packet === 'object' && packet !== null && packet.id !== undefined) {
+        socket.sendMessage({ id: packet.id, err: SHUTTING_DOWN, isDisposed: true });
+      }
+      return;
+    }
+    this.inFlight += 1;
+    let replied = false;
+    const done = () => {
+      if (replied) return;
+      replied = true;
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.idle?.();
+    };
+    // The reply is written through the socket: counted as sent there.
+    const counted = Object.create(socket, {
+      sendMessage: {
+        value: (message: unknown) => {
+          socket.sendMessage(message);
+          done();
+        },
+      },
+    }) as JsonSocketLike;
+    try {
+      await super.handleMessage(counted as never, rawMessage);
+    } catch (error) {
+      done();
+      throw error;
+    }
+    // A packet without an id (dropped), or one answered before `handleMessage` resolved.
+    if (!replied && (rawMessage as { id?: unknown } | null)?.id === undefined) done();
+  }
+
+  // Nest awaits what `close` returns (NestMicroservice.close), though ServerTCP declares void.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
+  override async close(): Promise<void> {
+    this.closing = true;
+    (this.server as { close?: () => void } | undefined)?.close?.();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    super.close();
+  }
+}
+
+/** The part of Nest's JSON socket the listener writes replies with. */
+interface JsonSocketLike {
+  sendMessage(message: unknown): void;
 }
 
 const MAX_ECHOED_MESSAGE = 1000;
