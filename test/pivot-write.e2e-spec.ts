@@ -872,6 +872,68 @@ describeEachDatabase(
       }
     });
 
+    // Found by a probe of the message transports: an attach read the image without a lock, so one
+    // racing a soft delete linked a trashed image, with an event after the delete's that showed the
+    // image live, and one racing an update carried the image as it was before.
+    it('should order attaches and soft deletes or updates of their image: no link event shows an older image', async () => {
+      const ids: number[] = [];
+      for (let round = 0; round < 6; round += 1) {
+        const created = await http()
+          .post('/api/image')
+          .set('Authorization', everything())
+          .send({ path: `race/soft-${round}.png`, facet: 'Cover' })
+          .expect(201);
+        ids.push(created.body.image.image_id as number);
+      }
+      const after = await lastOutboxId(dataSource);
+      await Promise.all(
+        ids.flatMap((id, round) => [
+          ...Array.from({ length: 3 }, () =>
+            http().post(`/api/animeimage/trigun/${id}`).set('Authorization', everything()),
+          ),
+          round % 2 === 0
+            ? http().delete(`/api/image/${id}`).set('Authorization', everything())
+            : http()
+                .patch(`/api/image/${id}`)
+                .set('Authorization', everything())
+                .send({ path: `race/renamed-${round}.png` }),
+          http().post(`/api/studioimage/sunrise/${id}`).set('Authorization', everything()),
+        ]),
+      );
+      const events = await outboxRows(dataSource, after);
+      for (const id of ids) {
+        // Each link event carries the image as the image events before it left it.
+        let image: Record<string, unknown> | undefined;
+        for (const event of events.filter((one) => one.image_id === id)) {
+          const data = event.payload as Record<string, Record<string, unknown>>;
+          if (event.event_type.startsWith('image.')) {
+            image = data.image;
+          } else if (image !== undefined) {
+            expect({ id, type: event.event_type, path: data.image.path }).toEqual({
+              id,
+              type: event.event_type,
+              path: image.path,
+            });
+            expect(data.image.deleted_at).toBeNull();
+          }
+        }
+        const [{ links }] = await dataSource.query<{ links: number | string }[]>(
+          'SELECT COUNT(*) AS links FROM anime_image WHERE image_id = ?',
+          [id],
+        );
+        const attachedAfterDelete = events.some(
+          (event, index) =>
+            event.image_id === id &&
+            event.event_type.endsWith('.attached') &&
+            events
+              .slice(0, index)
+              .some((e) => e.image_id === id && e.event_type === 'image.deleted'),
+        );
+        expect({ id, attachedAfterDelete }).toEqual({ id, attachedAfterDelete: false });
+        expect(Number(links)).toBeLessThanOrEqual(1);
+      }
+    });
+
     // Found by the same probe: 30 attaches and detaches of one link at once deadlocked in InnoDB
     // (the duplicate-key check's shared lock against the detach's) more often than the retries took.
     it('should answer 30 concurrent attaches and detaches of one link 201/409 and 200/404, never 5xx', async () => {
