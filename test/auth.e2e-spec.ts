@@ -213,6 +213,27 @@ describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', 
     expect(jwks.requests()).toBe(1);
   });
 
+  // Found by a black-box probe: tokens naming made-up key ids used up jwks-rsa's fetch budget
+  // (10 a minute, shared by everyone), and a valid token whose key was not cached yet got a 401.
+  it('should accept a valid token after a flood of made-up key ids, which fetch nothing more', async () => {
+    const before = jwks.requests();
+    for (let index = 0; index < 15; index += 1) {
+      const forged = sign(claims(), rsa().privateKey, {
+        algorithm: 'RS256',
+        expiresIn: '5m',
+        keyid: `made-up-${index}`,
+      });
+      expect((await createWith(testApp, bearer(forged))).status).toBe(401);
+    }
+    const token = sign(claims(), ecKeys.privateKey, {
+      algorithm: 'ES256',
+      expiresIn: '5m',
+      keyid: 'ec-1',
+    });
+    expect((await createWith(testApp, bearer(token))).status).toBe(201);
+    expect(jwks.requests() - before).toBeLessThanOrEqual(1);
+  });
+
   it('should accept ES256 tokens whose kid names the P-256 key', async () => {
     const token = sign(claims(), ecKeys.privateKey, {
       algorithm: 'ES256',

@@ -1,6 +1,7 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { decode, type Algorithm } from 'jsonwebtoken';
-import { JwksClient, SigningKeyNotFoundError, JwksRateLimitError } from 'jwks-rsa';
+import { JwksClient } from 'jwks-rsa';
+import { JwksKeySet } from './jwks-key-set';
 import { AppConfig, ConfigError } from '../config/app-config';
 import { loadOrCreateGeneratedSecret } from './generated-secret';
 
@@ -79,16 +80,7 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
   }
 
   if (jwt.jwksUri !== undefined) {
-    const client = new JwksClient({
-      jwksUri: jwt.jwksUri,
-      cache: true,
-      cacheMaxEntries: 10,
-      cacheMaxAge: 10 * 60 * 1000,
-      // Tokens naming unknown key ids must not turn into a flood of requests to the key server.
-      rateLimit: true,
-      jwksRequestsPerMinute: 10,
-      timeout: 5000,
-    });
+    const keySet = new JwksKeySet(new JwksClient({ jwksUri: jwt.jwksUri, timeout: 5000 }));
     return {
       mode: 'jwks',
       algorithms: ['RS256', 'ES256'],
@@ -98,15 +90,14 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
         if (header === undefined) throw new UnknownKeyError('the token has no readable header');
         // Refused on sight, before any key is fetched (TokenVerifier refuses it in every mode).
         if ('crit' in header) throw new UnknownKeyError('the token has a crit header');
+        let key: string | undefined;
         try {
-          const signingKey = await client.getSigningKey(header.kid);
-          return signingKey.getPublicKey();
+          key = await keySet.keyFor(header.kid);
         } catch (error) {
-          if (error instanceof SigningKeyNotFoundError || error instanceof JwksRateLimitError) {
-            throw new UnknownKeyError(error.message);
-          }
           throw new KeyUnavailableError(error);
         }
+        if (key === undefined) throw new UnknownKeyError(`the JWKS has no key ${header.kid}`);
+        return key;
       },
     };
   }

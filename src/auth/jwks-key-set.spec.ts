@@ -1,0 +1,96 @@
+import {
+  JWKS_COOLDOWN_MS,
+  JWKS_FAILURE_BACKOFF_MS,
+  JWKS_MAX_AGE_MS,
+  JwksKeySet,
+} from './jwks-key-set';
+
+/** A key server that counts its fetches and serves whatever `keys` holds then. */
+function keyServer(initial: Record<string, string>) {
+  const state = { keys: initial, fetches: 0, down: false };
+  const client = {
+    getSigningKeys: () => {
+      state.fetches += 1;
+      if (state.down) return Promise.reject(new Error('connect ECONNREFUSED'));
+      return Promise.resolve(
+        Object.entries(state.keys).map(([kid, pem]) => ({
+          kid,
+          alg: 'RS256',
+          getPublicKey: () => pem,
+          rsaPublicKey: pem,
+        })),
+      );
+    },
+  };
+  return { state, client: client as never };
+}
+
+describe('JwksKeySet', () => {
+  let time: number;
+  const now = () => time;
+
+  beforeEach(() => {
+    time = 1_000_000;
+  });
+
+  it('should fetch the set once and know every key of it', async () => {
+    const server = keyServer({ a: 'PEM-A', b: 'PEM-B' });
+    const keys = new JwksKeySet(server.client, now);
+    expect(await keys.keyFor('a')).toBe('PEM-A');
+    expect(await keys.keyFor('b')).toBe('PEM-B');
+    expect(await Promise.all([keys.keyFor('a'), keys.keyFor('b')])).toEqual(['PEM-A', 'PEM-B']);
+    expect(server.state.fetches).toBe(1);
+  });
+
+  it('should fetch for unknown key ids at most once per cooldown, still knowing the valid ones', async () => {
+    const server = keyServer({ a: 'PEM-A' });
+    const keys = new JwksKeySet(server.client, now);
+    expect(await keys.keyFor('a')).toBe('PEM-A');
+    for (let index = 0; index < 100; index += 1) {
+      expect(await keys.keyFor(`made-up-${index}`)).toBeUndefined();
+      time += 100;
+    }
+    // 10 s passed: still within the cooldown.
+    expect(server.state.fetches).toBe(1);
+    expect(await keys.keyFor('a')).toBe('PEM-A');
+    // A key added at the server is found once the cooldown is over.
+    server.state.keys = { a: 'PEM-A', c: 'PEM-C' };
+    expect(await keys.keyFor('c')).toBeUndefined();
+    time += JWKS_COOLDOWN_MS;
+    expect(await keys.keyFor('c')).toBe('PEM-C');
+    expect(server.state.fetches).toBe(2);
+  });
+
+  it('should fetch again once the set is older than its maximum age, dropping keys gone', async () => {
+    const server = keyServer({ a: 'PEM-A' });
+    const keys = new JwksKeySet(server.client, now);
+    expect(await keys.keyFor('a')).toBe('PEM-A');
+    server.state.keys = { b: 'PEM-B' };
+    time += JWKS_MAX_AGE_MS - 1;
+    expect(await keys.keyFor('a')).toBe('PEM-A');
+    time += 1;
+    expect(await keys.keyFor('a')).toBeUndefined();
+    expect(server.state.fetches).toBe(2);
+  });
+
+  it('should give a token without kid the only key, and none when there are several', async () => {
+    expect(await new JwksKeySet(keyServer({ a: 'PEM-A' }).client, now).keyFor(undefined)).toBe(
+      'PEM-A',
+    );
+    const two = new JwksKeySet(keyServer({ a: 'PEM-A', b: 'PEM-B' }).client, now);
+    expect(await two.keyFor(undefined)).toBeUndefined();
+  });
+
+  it('should reject while the endpoint is down, asking it again only after a back-off', async () => {
+    const server = keyServer({ a: 'PEM-A' });
+    server.state.down = true;
+    const keys = new JwksKeySet(server.client, now);
+    await expect(keys.keyFor('a')).rejects.toThrow('ECONNREFUSED');
+    await expect(keys.keyFor('a')).rejects.toThrow('ECONNREFUSED');
+    expect(server.state.fetches).toBe(1);
+    server.state.down = false;
+    time += JWKS_FAILURE_BACKOFF_MS;
+    expect(await keys.keyFor('a')).toBe('PEM-A');
+    expect(server.state.fetches).toBe(2);
+  });
+});
