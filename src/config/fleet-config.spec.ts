@@ -95,6 +95,18 @@ describe('fleet configuration (DATABASE_REPLICA_URLS, DB_REPLICA_MAX_LAG_MS, RED
       'REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)',
     ],
     [
+      { REDIS_URL: 'redis://cache:6379/abc' },
+      'REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "/abc")',
+    ],
+    [
+      { REDIS_URL: 'redis://cache:6379/-1' },
+      'REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "/-1")',
+    ],
+    [
+      { REDIS_URL: 'redis://cache/2/x' },
+      'REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "/2/x")',
+    ],
+    [
       { REDIS_KEY_PREFIX: 'has space' },
       'REDIS_KEY_PREFIX must be up to 64 letters, digits or _ . : { } - (got "has space")',
     ],

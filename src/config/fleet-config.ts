@@ -103,5 +103,13 @@ function parseRedis(
     );
     return undefined;
   }
+  // The database number, if any: ioredis sent `SELECT NaN` for `/abc` (start-up died on the first
+  // counter) and went on in database 0 for `/-1`.
+  if (!/^\/?(?:\d{1,5})?$/.test(parsed.pathname)) {
+    problems.push(
+      `REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "${parsed.pathname}")`,
+    );
+    return undefined;
+  }
   return { url, keyPrefix };
 }
