@@ -410,6 +410,36 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
   });
 });
 
+// Found by a black-box probe: Node keeps the first of two Authorization lines, so a request with
+// a valid token and a bad one was authenticated or not by their order.
+describeEachDatabase('two Authorization headers', (context) => {
+  it('should count as no token, in either order: 401 and nothing written', async () => {
+    const port = await listenOnFreePort(context().app);
+    const good = bearer(tokenWith(Permission.CreateImage));
+    const body = '{"path":"two/auth.png","facet":"Cover"}';
+    for (const [first, second] of [
+      [good, 'Bearer bad'],
+      ['Bearer bad', good],
+      [good, good],
+    ]) {
+      const answer = await rawHttp(
+        port,
+        'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+          `Authorization: ${first}\r\nAuthorization: ${second}\r\n` +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+        status: 401,
+        body: { message: 'Unauthenticated.' },
+      });
+    }
+    const [{ count }] = await context().dataSource.query<{ count: number | string }[]>(
+      "SELECT COUNT(*) AS count FROM images WHERE path = 'two/auth.png'",
+    );
+    expect(Number(count)).toBe(0);
+  });
+});
+
 describeEachDatabase('the Host header without PUBLIC_URL (finding 6)', (context) => {
   let port: number;
   beforeAll(async () => {

@@ -16,9 +16,24 @@ export function verifyOptionsFor(verification: JwtVerification): VerifyOptions {
   };
 }
 
-/** What authentication reads of a request: its `Authorization` header. */
+/** What authentication reads of a request: its `Authorization` header (Fastify's request). */
 export interface AuthorizationCarrier {
   readonly headers: { readonly authorization?: string | string[] };
+  /** Node's request, whose raw header lines show a second `Authorization` (Node keeps the first). */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
+}
+
+/** The request's one `Authorization` value; two or more lines are none (which one was meant?). */
+function soleAuthorization(request: AuthorizationCarrier): string | string[] | undefined {
+  const lines = request.raw?.rawHeaders;
+  if (lines !== undefined) {
+    let count = 0;
+    for (let index = 0; index < lines.length; index += 2) {
+      if (lines[index].length === 13 && lines[index].toLowerCase() === 'authorization') count += 1;
+    }
+    if (count > 1) return undefined;
+  }
+  return request.headers.authorization;
 }
 
 /**
@@ -41,7 +56,7 @@ export class TokenVerifier {
   userOf(request: AuthorizationCarrier): Promise<AuthenticatedUser | null> {
     let user = this.requests.get(request);
     if (user === undefined) {
-      user = this.check(bearerToken(request.headers.authorization));
+      user = this.check(bearerToken(soleAuthorization(request)));
       this.requests.set(request, user);
     }
     return user;
