@@ -1,3 +1,4 @@
+import { ImageClientError } from './errors';
 import { toWireQuery } from './query-serializer';
 import { NatsConnectionKeeper, NatsConnectionOptions } from './transport/nats-connection';
 import { NatsTransport } from './transport/nats.transport';
@@ -149,14 +150,14 @@ export class ImageClient {
   }
 
   /** `GET /api/<pivot>/:parent/:image`: one link (404 when it is missing or hidden). */
-  showLink<P extends PivotName>(
+  async showLink<P extends PivotName>(
     pivot: P,
     parent: string,
     image: number | string,
     query?: RawQuery | WireQueryObject,
     options?: CallOptions,
   ): Promise<PivotResponse<P>> {
-    const link = { [PIVOTS[pivot].parent]: parent, image };
+    const link = linkOf(pivot, parent, image);
     const pattern = pivotMessagePattern(pivot, 'show');
     return this.send(pattern, query === undefined ? link : { ...link, query }, options);
   }
@@ -165,7 +166,7 @@ export class ImageClient {
    * `POST /api/<pivot>/:parent/:image`: links an image to an anime, artist, studio or playlist,
    * named by its `slug` (`hashid` for playlists). A 409 when they are linked already.
    */
-  attach<P extends PivotName>(
+  async attach<P extends PivotName>(
     token: string,
     pivot: P,
     parent: string,
@@ -173,7 +174,7 @@ export class ImageClient {
     body?: P extends 'artistimage' ? PivotAttachBody : Record<string, never>,
     options?: CallOptions,
   ): Promise<PivotResponse<P>> {
-    const link = { [PIVOTS[pivot].parent]: parent, image };
+    const link = linkOf(pivot, parent, image);
     return this.write(
       pivotMessagePattern(pivot, 'attach'),
       token,
@@ -194,14 +195,14 @@ export class ImageClient {
   }
 
   /** `DELETE /api/<pivot>/:parent/:image`: `{message: "Image '<path>' has been detached from ..."}` */
-  detach(
+  async detach(
     token: string,
     pivot: PivotName,
     parent: string,
     image: number | string,
     options?: CallOptions,
   ): Promise<MessageResponse> {
-    const link = { [PIVOTS[pivot].parent]: parent, image };
+    const link = linkOf(pivot, parent, image);
     return this.write(pivotMessagePattern(pivot, 'detach'), token, link, options);
   }
 
@@ -245,4 +246,18 @@ export class ImageClient {
 /** A client for the options (the same as `new ImageClient(options)`). */
 export function createImageClient(options: ImageClientOptions): ImageClient {
   return new ImageClient(options);
+}
+
+/**
+ * The message fields naming a link. A pivot name the types do not know (from plain JavaScript) is
+ * the 404 its route would be, not a TypeError.
+ */
+function linkOf(pivot: string, parent: string, image: number | string): Record<string, unknown> {
+  if (!Object.hasOwn(PIVOTS, pivot)) {
+    throw new ImageClientError(
+      404,
+      `There is no pivot resource "${pivot}": use ${Object.keys(PIVOTS).join(', ')}.`,
+    );
+  }
+  return { [PIVOTS[pivot as PivotName].parent]: parent, image };
 }

@@ -1,0 +1,25 @@
+import { ImageClientError } from './errors';
+import { ImageClient } from './image-client';
+import type { PivotName } from './wire/pivots';
+
+describe('ImageClient', () => {
+  // Found by a black-box probe: from plain JavaScript an unknown pivot threw a TypeError.
+  it('should reject a pivot name it does not know with the 404 its route would be', async () => {
+    const client = new ImageClient({ transport: 'tcp', port: 1 });
+    const error = new ImageClientError(
+      404,
+      'There is no pivot resource "foo": use animeimage, artistimage, studioimage, playlistimage.',
+    );
+    try {
+      const foo = 'foo' as PivotName;
+      await expect(client.attach('token', foo, 'slug', 1)).rejects.toEqual(error);
+      await expect(client.detach('token', foo, 'slug', 1)).rejects.toEqual(error);
+      await expect(client.showLink(foo, 'slug', 1)).rejects.toEqual(error);
+      await expect(
+        client.attach('token', 'constructor' as PivotName, 'slug', 1),
+      ).rejects.toBeInstanceOf(ImageClientError);
+    } finally {
+      await client.close();
+    }
+  });
+});
