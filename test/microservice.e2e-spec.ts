@@ -433,6 +433,87 @@ describeEachDatabase(
           });
         });
       });
+
+      // Found by a black-box probe: message writes took no Idempotency-Key (the NATS header was
+      // ignored, the field refused), so a create or attach whose reply was lost had no safe retry.
+      it('should take an Idempotency-Key on create and attach: the retry replays, HTTP shares the key', async () => {
+        const key = `message-key-${transport}`;
+        const token = tokenWith(Permission.CreateImage, Permission.CreateAnime);
+        const body = { path: `idempotent/${transport}.png`, facet: 'Cover' as const };
+        const first = await client().create(`Bearer ${token}`, body, { idempotencyKey: key });
+        expect(await client().create(`Bearer ${token}`, body, { idempotencyKey: key })).toEqual(
+          first,
+        );
+        // The same key over HTTP, with the same body: the same answer, no second image.
+        const viaHttp = await context()
+          .http()
+          .post('/api/image')
+          .set('Authorization', `Bearer ${token}`)
+          .set('Idempotency-Key', key)
+          .send(body)
+          .expect(201);
+        expect(viaHttp.body).toEqual(first);
+        expect(viaHttp.headers['idempotent-replayed']).toBe('true');
+        const [{ count }] = await context().dataSource.query<{ count: number | string }[]>(
+          'SELECT COUNT(*) AS count FROM images WHERE path = ?',
+          [body.path],
+        );
+        expect(Number(count)).toBe(1);
+        // Another body under the key, or a malformed key: 422 at Idempotency-Key, nothing written.
+        expect(
+          await messageAnswer(
+            client().create(
+              `Bearer ${token}`,
+              { ...body, facet: 'Grill' },
+              { idempotencyKey: key },
+            ),
+          ),
+        ).toEqual({
+          status: 422,
+          body: {
+            message: 'The Idempotency-Key has already been used with another request.',
+            errors: {
+              'Idempotency-Key': [
+                'The Idempotency-Key has already been used with another request.',
+              ],
+            },
+          },
+        });
+        expect(
+          await messageAnswer(client().create(`Bearer ${token}`, body, { idempotencyKey: '' })),
+        ).toMatchObject({
+          status: 422,
+          body: { errors: { 'Idempotency-Key': expect.any(Array) } },
+        });
+
+        const image = (first.image as { image_id: number }).image_id;
+        const attached = await client().attach(
+          `Bearer ${token}`,
+          'animeimage',
+          'trigun',
+          image,
+          {},
+          {
+            idempotencyKey: `${key}-attach`,
+          },
+        );
+        expect(
+          await client().attach(
+            `Bearer ${token}`,
+            'animeimage',
+            'trigun',
+            image,
+            {},
+            {
+              idempotencyKey: `${key}-attach`,
+            },
+          ),
+        ).toEqual(attached);
+        // Without the key the same attach is the 409 of a link that exists.
+        expect(
+          await messageAnswer(client().attach(`Bearer ${token}`, 'animeimage', 'trigun', image)),
+        ).toMatchObject({ status: 409 });
+      });
     });
 
     describe('the wire format over NATS, without the typed client', () => {

@@ -24,18 +24,37 @@ export class IdempotencyClaimPipe implements PipeTransform<
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   transform(request: ClaimedRequest): IdempotencyClaim | undefined {
-    const key = parseIdempotencyKey(request.headers['idempotency-key']);
     const sub = request.user?.sub;
-    if (key === undefined || sub === undefined) return undefined;
-    const claim = new IdempotencyClaim(
-      idempotencyKeyHash(sub, key),
+    if (sub === undefined) return undefined;
+    const claim = idempotencyClaim(
+      this.dataSource,
+      sub,
+      request.headers['idempotency-key'],
       request.method,
       request.routeOptions.url ?? request.url,
-      this.dataSource,
     );
-    if (!request.isMultipart()) claim.describe(comparableBody(request.body));
+    if (claim !== undefined && !request.isMultipart()) claim.describe(comparableBody(request.body));
     return claim;
   }
+}
+
+/**
+ * The claim of a write sent with the key `rawKey` (undefined: none) by `sub`, on the route
+ * `method route` as HTTP names it: the message patterns name their route so, and a retry may
+ * switch transports. A malformed key is a 422.
+ */
+export function idempotencyClaim(
+  dataSource: DataSource,
+  sub: string,
+  rawKey: unknown,
+  method: string,
+  route: string,
+): IdempotencyClaim | undefined {
+  // A key that is not a string (a message field) is as malformed as two header lines.
+  const key = parseIdempotencyKey(typeof rawKey === 'string' || rawKey === undefined ? rawKey : []);
+  return key === undefined
+    ? undefined
+    : new IdempotencyClaim(idempotencyKeyHash(sub, key), method, route, dataSource);
 }
 
 const RequestOf = createParamDecorator(

@@ -1,3 +1,3 @@
 export { IdempotencyClaim } from './idempotency-claim';
 export { comparableBody } from './idempotency-key';
-export { answeredIdempotently, IdempotencyOf } from './idempotency.decorator';
+export { answeredIdempotently, idempotencyClaim, IdempotencyOf } from './idempotency.decorator';

@@ -1,9 +1,12 @@
 import { Controller, UseFilters } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { IMAGE_MESSAGE_PATTERNS as PATTERNS } from '@image-api/client';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permissions';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { comparableBody, idempotencyClaim } from '../idempotency';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import {
   ImageListResponse,
@@ -13,7 +16,12 @@ import {
 } from '../image/image.service';
 import { parseQuery } from '../query';
 import { messageImageId } from './image-message.reader';
-import { CheckedMessage, MessageRoute, MessageUser } from './message-permission.guard';
+import {
+  CheckedMessage,
+  MessageIdempotencyKey,
+  MessageRoute,
+  MessageUser,
+} from './message-permission.guard';
 import { messagePageLinkContext } from './message-links';
 import { RpcExceptionsFilter } from './rpc-exceptions.filter';
 
@@ -30,6 +38,7 @@ export class ImageMessageController {
   constructor(
     private readonly images: ImageService,
     @InjectAppConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   @MessageRoute(PATTERNS.list, { query: false })
@@ -47,16 +56,26 @@ export class ImageMessageController {
     return (await this.images.show(messageImageId(id), parsed, context)).body as ImageResponse;
   }
 
+  /** With an `Idempotency-Key`, a retry (over either transport, or HTTP) gets the first answer. */
   @MessageRoute(
     PATTERNS.create,
-    { token: false, body: false },
+    { token: false, body: false, idempotencyKey: false },
     { permissions: [Permission.CreateImage] },
   )
   async create(
     @CheckedMessage() { body }: Message,
     @MessageUser() user: AuthenticatedUser,
+    @MessageIdempotencyKey() key: unknown,
   ): Promise<ImageResponse> {
-    return (await this.images.create(body, user.sub)).response;
+    const claim = idempotencyClaim(
+      this.dataSource,
+      user.sub,
+      key,
+      'POST',
+      `/${this.config.apiPrefix}/image`,
+    );
+    claim?.describe(comparableBody(body));
+    return (await this.images.create(body, user.sub, claim)).response;
   }
 
   @MessageRoute(

@@ -50,6 +50,28 @@ export function messageToken(context: unknown, token: unknown): string | undefin
 }
 
 /**
+ * The `Idempotency-Key` of a write message: the NATS header of that name when the message has it
+ * (then only it counts, as for the token), otherwise the `idempotencyKey` field.
+ */
+export function messageIdempotencyKey(context: unknown, field: unknown): unknown {
+  if (context instanceof NatsContext) {
+    const headers = context.getHeaders() as MsgHdrs | undefined;
+    if (headers?.has('Idempotency-Key', Match.IgnoreCase) === true) {
+      return headers.get('Idempotency-Key', Match.IgnoreCase);
+    }
+  }
+  return field;
+}
+
+/** The write's `Idempotency-Key` (`messageIdempotencyKey`), undefined when it sent none. */
+export const MessageIdempotencyKey = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): unknown => {
+    const transport = context.switchToRpc().getContext<object>();
+    return messageIdempotencyKey(transport, checked.get(transport)!.message.idempotencyKey);
+  },
+);
+
+/**
  * The message patterns' counterpart of the HTTP routes' guards, in their order: the envelope
  * (400), then, for a pattern that requires a permission, the token (401, 503) and the permission
  * (403). Handlers read what it found with `@CheckedMessage()` and `@MessageUser()`.

@@ -1,10 +1,14 @@
 import { Controller, Type, UseFilters } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
+import { idempotencyClaim } from '../idempotency';
 import { messagePageLinkContext } from '../microservice/message-links';
 import {
   CheckedMessage,
+  MessageIdempotencyKey,
   MessageRoute,
   MessageUser,
 } from '../microservice/message-permission.guard';
@@ -47,6 +51,7 @@ export function pivotMessageController(pivot: PivotDefinition): Type {
     constructor(
       readonly links: PivotService,
       @InjectAppConfig() readonly config: AppConfig,
+      @InjectDataSource() readonly dataSource: DataSource,
     ) {}
 
     @MessageRoute(patterns.list, { query: false })
@@ -66,17 +71,26 @@ export function pivotMessageController(pivot: PivotDefinition): Type {
       return (await this.links.show(pivot, target, parsed, context)).body as PivotResponse;
     }
 
+    /** With an `Idempotency-Key`, a retry (over either transport, or HTTP) gets the first answer. */
     @MessageRoute(
       patterns.attach,
-      { token: false, [parent]: true, image: true, body: false },
+      { token: false, [parent]: true, image: true, body: false, idempotencyKey: false },
       { permissions: permissions.attach, keys },
     )
     async attach(
       @CheckedMessage() message: Message,
       @MessageUser() user: AuthenticatedUser,
+      @MessageIdempotencyKey() key: unknown,
     ): Promise<PivotResponse> {
       const target = linkTarget(message[parent], message.image);
-      return this.links.attach(pivot, target, message.body, user.sub);
+      const claim = idempotencyClaim(
+        this.dataSource,
+        user.sub,
+        key,
+        'POST',
+        `/${this.config.apiPrefix}/${pivot.name}/:${parent}/:image`,
+      );
+      return this.links.attach(pivot, target, message.body, user.sub, claim);
     }
 
     @MessageRoute(

@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
+import { MAX_CURSOR_LENGTH } from './parsers/page.parser';
 import { parseQuery } from './parse-query';
 import {
   cursorlessQueryOf,
@@ -103,7 +104,7 @@ describe('ParsedQueryCache', () => {
     const cache = cacheOf();
     for (const raw of [
       'page[cursor]=a%2Eb', // percent-encoded: parsed whole
-      `page[cursor]=${'a'.repeat(1025)}`, // too long: 422
+      `page[cursor]=${'a'.repeat(MAX_CURSOR_LENGTH + 1)}`, // too long: 422
       'page[cursor]=a&page[cursor]=b', // twice: 422
       'page[cursor]=a&page[number]=2', // with a page number: 422
     ]) {

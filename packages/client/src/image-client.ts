@@ -57,6 +57,22 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
+/** The options of a create or an attach. */
+export interface IdempotentCallOptions extends CallOptions {
+  /**
+   * `Idempotency-Key` (1–255 printable ASCII): a retry with the same key and body, by the same
+   * token `sub`, within 24 h, gets the first answer and writes nothing (over HTTP too).
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** The message with its `idempotencyKey` field, when the options carry one. */
+function withKey(data: object, options?: IdempotentCallOptions): object {
+  return options?.idempotencyKey === undefined
+    ? data
+    : { ...data, idempotencyKey: options.idempotencyKey };
+}
+
 /**
  * The Image API over a message transport: one method per HTTP route, the same bodies back, and
  * failures as `ImageClientError` (the API's status, `message` and `errors`) or
@@ -107,8 +123,12 @@ export class ImageClient {
   }
 
   /** `POST /api/image` with the caller's JWT (`Bearer ` optional). */
-  create(token: string, body: ImageCreateBody, options?: CallOptions): Promise<ImageResponse> {
-    return this.write(PATTERNS.create, token, { body }, options);
+  create(
+    token: string,
+    body: ImageCreateBody,
+    options?: IdempotentCallOptions,
+  ): Promise<ImageResponse> {
+    return this.write(PATTERNS.create, token, withKey({ body }, options), options);
   }
 
   /** `PATCH /api/image/:id` */
@@ -172,13 +192,13 @@ export class ImageClient {
     parent: string,
     image: number | string,
     body?: P extends 'artistimage' ? PivotAttachBody : Record<string, never>,
-    options?: CallOptions,
+    options?: IdempotentCallOptions,
   ): Promise<PivotResponse<P>> {
     const link = linkOf(pivot, parent, image);
     return this.write(
       pivotMessagePattern(pivot, 'attach'),
       token,
-      body === undefined ? link : { ...link, body },
+      withKey(body === undefined ? link : { ...link, body }, options),
       options,
     );
   }
