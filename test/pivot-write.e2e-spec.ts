@@ -202,6 +202,19 @@ describeEachDatabase(
     });
 
     const http = () => context().http();
+    /** Creates `count` live images through the API (`<prefix>-<n>.png`); their ids in order. */
+    const createImages = async (count: number, prefix: string): Promise<number[]> => {
+      const ids: number[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const created = await http()
+          .post('/api/image')
+          .set('Authorization', everything())
+          .send({ path: `${prefix}-${index}.png`, facet: 'Cover' })
+          .expect(201);
+        ids.push(created.body.image.image_id as number);
+      }
+      return ids;
+    };
     const url = (pivot: PivotCase, key: string, image: number | string) =>
       `/api/${pivot.name}/${key}/${image}`;
 
@@ -829,15 +842,7 @@ describeEachDatabase(
     // Found by a black-box probe on MariaDB: the attach read the image without a lock, so a force
     // delete committed between its look-up and its insert made the insert fail its foreign key (500).
     it('should answer attaches racing the force delete of their image 201 or 404, never 5xx, and leave no link', async () => {
-      const ids: number[] = [];
-      for (let round = 0; round < 12; round += 1) {
-        const created = await http()
-          .post('/api/image')
-          .set('Authorization', everything())
-          .send({ path: `race/force-${round}.png`, facet: 'Cover' })
-          .expect(201);
-        ids.push(created.body.image.image_id as number);
-      }
+      const ids = await createImages(12, 'race/force');
       const after = await lastOutboxId(dataSource);
       const answers = await Promise.all(
         ids.flatMap((id) => [
@@ -876,15 +881,7 @@ describeEachDatabase(
     // racing a soft delete linked a trashed image, with an event after the delete's that showed the
     // image live, and one racing an update carried the image as it was before.
     it('should order attaches and soft deletes or updates of their image: no link event shows an older image', async () => {
-      const ids: number[] = [];
-      for (let round = 0; round < 6; round += 1) {
-        const created = await http()
-          .post('/api/image')
-          .set('Authorization', everything())
-          .send({ path: `race/soft-${round}.png`, facet: 'Cover' })
-          .expect(201);
-        ids.push(created.body.image.image_id as number);
-      }
+      const ids = await createImages(6, 'race/soft');
       const after = await lastOutboxId(dataSource);
       await Promise.all(
         ids.flatMap((id, round) => [
@@ -937,12 +934,7 @@ describeEachDatabase(
     // Found by the same probe: 30 attaches and detaches of one link at once deadlocked in InnoDB
     // (the duplicate-key check's shared lock against the detach's) more often than the retries took.
     it('should answer 30 concurrent attaches and detaches of one link 201/409 and 200/404, never 5xx', async () => {
-      const created = await http()
-        .post('/api/image')
-        .set('Authorization', everything())
-        .send({ path: 'race/link.png', facet: 'Grill' })
-        .expect(201);
-      const image = created.body.image.image_id as number;
+      const [image] = await createImages(1, 'race/link');
       const link = `/api/artistimage/yoko_kanno/${image}`;
       const after = await lastOutboxId(dataSource);
       const unexpected: [number, number, number][] = [];
