@@ -8,6 +8,10 @@ import { dropEvent, shortenedReply } from './request-only';
  * Several deployments (or test files) can so share one NATS server without answering each other.
  */
 export class PrefixedNatsServer extends ServerNats {
+  private readonly listening: Subscription[] = [];
+  private inFlight = 0;
+  private idle?: () => void;
+
   constructor(
     options: Required<NatsOptions>['options'],
     private readonly subjectPrefix: string,
@@ -26,12 +30,28 @@ export class PrefixedNatsServer extends ServerNats {
       message: unknown,
     ) => Promise<unknown>;
     return async (error, message) => {
+      this.inFlight += 1;
       try {
         await handle(error, message);
       } catch (failure) {
         this.logger.error(failure);
+      } finally {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) this.idle?.();
       }
     };
+  }
+
+  /**
+   * Closes as HTTP does: no new requests (the subscriptions end, so callers hear "no responders"),
+   * then the replies of the requests in flight, then the connection. Nest's own `close` closed the
+   * connection at once: a write in flight got no reply, and its statements met a closed pool.
+   */
+  // Nest awaits what `close` returns (NestMicroservice.close).
+  override async close(): Promise<void> {
+    for (const subscription of this.listening) subscription.unsubscribe();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await super.close();
   }
 
   /** A message without a reply subject: dropped (`dropEvent`), not run for no one. */
@@ -66,8 +86,11 @@ export class PrefixedNatsServer extends ServerNats {
 
   override bindEvents(client: NatsConnection): void {
     const prefixed = Object.create(client) as NatsConnection;
-    prefixed.subscribe = (subject: string, options?: SubscriptionOptions): Subscription =>
-      client.subscribe(`${this.subjectPrefix}${subject}`, options);
+    prefixed.subscribe = (subject: string, options?: SubscriptionOptions): Subscription => {
+      const subscription = client.subscribe(`${this.subjectPrefix}${subject}`, options);
+      this.listening.push(subscription);
+      return subscription;
+    };
     super.bindEvents(prefixed);
   }
 }
