@@ -46,6 +46,12 @@ describe('validateBody', () => {
     ['a bad depth', DepthBody, { depth: 0, other: true }],
     ['a null depth', DepthBody, { depth: null }],
     ['an empty pivot body with keys', EmptyPivotBody, { ...extra }],
+    ['a create with objects for its fields', CreateImageDto, { path: extra, facet: { a: 1 } }],
+    ['a create with arrays for its fields', CreateImageDto, { path: ['a/b.png'], facet: [1, 2] }],
+    ['an update with an object path', UpdateImageDto, { path: { ...extra }, facet: 'Cover' }],
+    ['an update with an empty object and array', UpdateImageDto, { path: {}, facet: [] }],
+    ['a depth as an object', DepthBody, { depth: extra }],
+    ['a depth as an array', DepthBody, { depth: [3] }],
   ])('should answer %s exactly as the plain ValidationPipe', async (_, dto, body) => {
     const plain = await plainly(dto, body);
     expect(await picked(dto, body)).toEqual(plain);
