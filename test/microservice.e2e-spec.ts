@@ -867,6 +867,35 @@ describeEachDatabase(
         },
       );
 
+      // Found by a black-box probe: the first of two Authorization headers decided, so a valid and
+      // a bad token were judged by their order (two lines are no token on HTTP).
+      it.each([
+        ['valid, then bad', ['Authorization', 'Authorization']],
+        ['bad, then valid', ['Authorization', 'Authorization']],
+        ['valid, then bad in lower case', ['Authorization', 'authorization']],
+      ])('should take two Authorization headers (%s) for no token: 401', async (what, names) => {
+        const image = await insertImageRow(context().dataSource);
+        const good = `Bearer ${tokenWith(Permission.DeleteImage)}`;
+        const values = what.startsWith('valid') ? [good, 'Bearer bad'] : ['Bearer bad', good];
+        const msgHeaders = headers();
+        msgHeaders.append(names[0], values[0]);
+        msgHeaders.append(names[1], values[1]);
+        const reply = await connection.request(
+          `${subjectPrefix}image.delete`,
+          codec.encode(
+            JSON.stringify({ id: 'r1', pattern: 'image.delete', data: { id: image.image_id } }),
+          ),
+          { timeout: 5000, headers: msgHeaders },
+        );
+        expect(JSON.parse(codec.decode(reply.data))).toMatchObject({
+          id: 'r1',
+          err: { status: 401, message: 'Unauthenticated.' },
+        });
+        expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
+          deleted_at: null,
+        });
+      });
+
       it('should have NATS refuse an unknown pattern at once (no responders), not time out', async () => {
         await expect(request('image.purge', {})).rejects.toMatchObject({ code: '503' });
       });

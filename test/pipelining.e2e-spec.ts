@@ -57,7 +57,8 @@ describe('HTTP pipelining', () => {
     const create =
       'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
       `Authorization: Bearer ${token}\r\nContent-Length: 37\r\n\r\n{"path":"p/late.png","facet":"Cover"}`;
-    const answer = await rawHttp(port, health.repeat(40) + create, 10_000);
+    // A malformed request after them is not answered either: the 429 closes the connection.
+    const answer = await rawHttp(port, `${health.repeat(40)}${create}GARBAGE\r\n\r\n`, 10_000);
 
     const answers = answersIn(answer.text);
     expect(answers.map((one) => one.status)).toEqual([
@@ -81,6 +82,18 @@ describe('HTTP pipelining', () => {
       'GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
     );
     expect(next.status).toBe(200);
+  });
+
+  it('should answer nothing after the 429, not even the refusal of a malformed request', async () => {
+    const health = 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n';
+    for (const count of [17, 20, 40]) {
+      const answer = await rawHttp(port, `${health.repeat(count)}GARBAGE\r\n\r\n`, 10_000);
+      expect([count, answersIn(answer.text).map((one) => one.status)]).toEqual([
+        count,
+        [...Array<number>(MAX_PENDING_REQUESTS).fill(200), 429],
+      ]);
+      expect(answer.closedByServer).toBe(true);
+    }
   });
 
   it('should answer pipelined requests before the malformed one after them, then close', async () => {

@@ -74,11 +74,15 @@ export function pipeliningLimitHook(
 
 /**
  * Runs `answer` once every answer the connection is owed has been written; false (and nothing
- * run) when none is owed, so the caller answers at once. A second call while one waits is ignored.
+ * run) when none is owed, so the caller answers at once. A second call while one waits is ignored,
+ * and so is any call once the connection got its 429.
  */
 export function afterPendingAnswers(socket: Socket, answer: () => void): boolean {
   const connection = connections.get(socket);
-  if (connection === undefined || connection.pending === 0) return false;
+  if (connection === undefined) return false;
+  // After its 429 the connection closes: nothing is answered after that.
+  if (connection.refused) return true;
+  if (connection.pending === 0) return false;
   connection.whenIdle ??= answer;
   return true;
 }

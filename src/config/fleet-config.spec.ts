@@ -99,6 +99,14 @@ describe('fleet configuration (DATABASE_REPLICA_URLS, DB_REPLICA_MAX_LAG_MS, RED
       'REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "/abc")',
     ],
     [
+      { REDIS_URL: 'redis://cache:6379/?db=abc' },
+      'REDIS_URL\'s db must be a database number (got "abc")',
+    ],
+    [
+      { REDIS_URL: 'redis://cache:6379?db=-1' },
+      'REDIS_URL\'s db must be a database number (got "-1")',
+    ],
+    [
       { REDIS_URL: 'redis://cache:6379/-1' },
       'REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "/-1")',
     ],

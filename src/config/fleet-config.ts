@@ -105,6 +105,11 @@ function parseRedis(
   }
   // The database number, if any: ioredis sent `SELECT NaN` for `/abc` (start-up died on the first
   // counter) and went on in database 0 for `/-1`.
+  const db = parsed.searchParams.get('db');
+  if (db !== null && !/^\d{1,5}$/.test(db)) {
+    problems.push(`REDIS_URL's db must be a database number (got "${db}")`);
+    return undefined;
+  }
   if (!/^\/?(?:\d{1,5})?$/.test(parsed.pathname)) {
     problems.push(
       `REDIS_URL may end only in a database number, as in redis://host:6379/2 (got "${parsed.pathname}")`,

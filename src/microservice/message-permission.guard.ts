@@ -42,7 +42,9 @@ export function messageToken(context: unknown, token: unknown): string | undefin
     const headers = context.getHeaders() as MsgHdrs | undefined;
     // Header names are case-insensitive; a blank header is a malformed one, not none.
     if (headers?.has('Authorization', Match.IgnoreCase) === true) {
-      return bearerToken(headers.get('Authorization', Match.IgnoreCase));
+      // Two values are no token, as two lines are on HTTP (which one was meant?).
+      const values = headers.values('Authorization', Match.IgnoreCase);
+      return values.length === 1 ? bearerToken(values[0]) : undefined;
     }
   }
   if (typeof token !== 'string' || token === '') return undefined;
