@@ -71,6 +71,9 @@ const VARIABLES: VariableTable[] = [
       ['a b', 'API_PREFIX must be a URL path segment such as "api" (got "a b")'],
       ['api?x=1', 'API_PREFIX must be a URL path segment such as "api" (got "api?x=1")'],
       ['/', 'API_PREFIX must be a URL path segment such as "api" (got "/")'],
+      ['..', 'API_PREFIX must be a URL path segment such as "api" (got "..")'],
+      ['api/../x', 'API_PREFIX must be a URL path segment such as "api" (got "api/../x")'],
+      ['.', 'API_PREFIX must be a URL path segment such as "api" (got ".")'],
     ],
   },
   {
@@ -203,6 +206,10 @@ const VARIABLES: VariableTable[] = [
         'IMAGE_BASE_URL must be an absolute http(s) URL (got "ftp://cdn.example.com")',
       ],
       ['/images', 'IMAGE_BASE_URL must be an absolute http(s) URL (got "/images")'],
+      [
+        'http://cdn.example/img?sig=abc',
+        'IMAGE_BASE_URL must be an absolute http(s) URL without a query or fragment (got "http://cdn.example/img?sig=abc")',
+      ],
     ],
   },
   {
@@ -212,6 +219,10 @@ const VARIABLES: VariableTable[] = [
     good: [['https://api.example.com/', 'https://api.example.com']],
     bad: [
       ['api.example.com', 'PUBLIC_URL must be an absolute http(s) URL (got "api.example.com")'],
+      [
+        'http://x.example/y#frag',
+        'PUBLIC_URL must be an absolute http(s) URL without a query or fragment (got "http://x.example/y#frag")',
+      ],
     ],
   },
   {
@@ -238,7 +249,17 @@ const VARIABLES: VariableTable[] = [
         '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----',
       ],
     ],
-    bad: [['MFkw', 'JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)']],
+    bad: [
+      ['MFkw', 'JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)'],
+      [
+        '-----BEGIN PRIVATE KEY-----\\nMIGH\\n-----END PRIVATE KEY-----',
+        'JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
+      ],
+      [
+        '-----BEGIN EC PRIVATE KEY-----\\nMHcC\\n-----END EC PRIVATE KEY-----',
+        'JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
+      ],
+    ],
   },
   {
     variable: 'JWT_JWKS_URI',

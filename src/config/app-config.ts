@@ -122,12 +122,28 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     }
   };
 
+  /** A URL that paths are put after (links): a query or fragment would end up inside each. */
+  const baseUrl = (name: string): string | undefined => {
+    const raw = read(name);
+    if (raw !== undefined && (raw.includes('?') || raw.includes('#'))) {
+      problems.push(
+        `${name} must be an absolute http(s) URL without a query or fragment (got "${raw}")`,
+      );
+      return undefined;
+    }
+    return httpUrl(name);
+  };
+
   const dataDir = resolveFrom(cwd, read('DATA_DIR') ?? 'data');
   const poolSize = integer('DB_POOL_SIZE', 10, 1, 1000);
   const database = parseDatabaseUrl(read('DATABASE_URL'), dataDir, poolSize, cwd, problems);
 
   const apiPrefix = (read('API_PREFIX') ?? 'api').replace(/^\/+|\/+$/g, '');
-  if (!/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(apiPrefix)) {
+  // `.` and `..` are segments a client's URL resolution removes: the API would be unreachable.
+  if (
+    !/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(apiPrefix) ||
+    apiPrefix.split('/').some((segment) => segment === '.' || segment === '..')
+  ) {
     problems.push(`API_PREFIX must be a URL path segment such as "api" (got "${env.API_PREFIX}")`);
   }
 
@@ -150,7 +166,11 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
   if (jwt.secret !== undefined && jwt.secret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters long');
   }
-  if (jwt.publicKey !== undefined && !jwt.publicKey.includes('-----BEGIN')) {
+  // A private key would be read as its public half: refused, it does not belong in this setting.
+  if (
+    jwt.publicKey !== undefined &&
+    (!jwt.publicKey.includes('-----BEGIN') || /PRIVATE KEY-----/.test(jwt.publicKey))
+  ) {
     problems.push('JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
   }
 
@@ -171,8 +191,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     migrate: boolean('DB_MIGRATE', true),
     demoData: boolean('DEMO_DATA', true),
     dataDir,
-    imageBaseUrl: httpUrl('IMAGE_BASE_URL') ?? 'https://animethemes.moe/storage/images',
-    publicUrl: httpUrl('PUBLIC_URL'),
+    imageBaseUrl: baseUrl('IMAGE_BASE_URL') ?? 'https://animethemes.moe/storage/images',
+    publicUrl: baseUrl('PUBLIC_URL'),
     jwt,
     cursorSecret,
     logLevel,
