@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { describeEachDatabase } from './helpers/test-app';
 import {
   animeJson,
@@ -326,25 +327,33 @@ describeEachDatabase(
   { env: { PUBLIC_URL } },
 );
 
+/** Live Cover images with these paths, ids from 1 in order, one old timestamp. */
+async function insertPaths(dataSource: DataSource, paths: readonly string[]): Promise<void> {
+  const stamp = '2024-01-01 00:00:00.000000';
+  await insertRows(
+    dataSource,
+    'images',
+    paths.map((path, index) => ({
+      image_id: index + 1,
+      path,
+      facet: 1,
+      created_at: stamp,
+      updated_at: stamp,
+      deleted_at: null,
+    })),
+  );
+}
+
 describeEachDatabase(
   'GET /api/image: LIKE patterns with escapes',
   (context) => {
     beforeAll(async () => {
-      const stamp = '2024-01-01 00:00:00.000000';
-      await insertRows(
-        context().dataSource,
-        'images',
-        ['odd/100%_a.png', 'odd/100xya.png', 'odd/back\\slash.png', 'odd/backxslash.png'].map(
-          (path, index) => ({
-            image_id: index + 1,
-            path,
-            facet: 1,
-            created_at: stamp,
-            updated_at: stamp,
-            deleted_at: null,
-          }),
-        ),
-      );
+      await insertPaths(context().dataSource, [
+        'odd/100%_a.png',
+        'odd/100xya.png',
+        'odd/back\\slash.png',
+        'odd/backxslash.png',
+      ]);
     });
 
     it.each([
@@ -372,21 +381,9 @@ describeEachDatabase(
   (context) => {
     const PATHS = ['img/😀.png', 'img/𝒜.png', 'img/a.png', 'abc', 'abc ', 'end\\', 'a🍣', 'a😀'];
     beforeAll(async () => {
-      const stamp = '2024-01-01 00:00:00.000000';
       // Enough other rows that MariaDB reads a LIKE prefix as an index range.
       const filler = Array.from({ length: 400 }, (_, index) => `zz/${index}.png`);
-      await insertRows(
-        context().dataSource,
-        'images',
-        [...PATHS, ...filler].map((path, index) => ({
-          image_id: index + 1,
-          path,
-          facet: 1,
-          created_at: stamp,
-          updated_at: stamp,
-          deleted_at: null,
-        })),
-      );
+      await insertPaths(context().dataSource, [...PATHS, ...filler]);
     });
 
     it.each([

@@ -1,6 +1,6 @@
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from 'nats';
-import { dropEvent, shortenedReply } from './request-only';
+import { dropEvent, InFlight, shortenedReply } from './request-only';
 
 /**
  * Nest's NATS listener with every request subject prefixed (`NATS_SUBJECT_PREFIX`): the pattern
@@ -9,8 +9,7 @@ import { dropEvent, shortenedReply } from './request-only';
  */
 export class PrefixedNatsServer extends ServerNats {
   private readonly listening: Subscription[] = [];
-  private inFlight = 0;
-  private idle?: () => void;
+  private readonly inFlight = new InFlight();
 
   constructor(
     options: Required<NatsOptions>['options'],
@@ -29,17 +28,14 @@ export class PrefixedNatsServer extends ServerNats {
       error: unknown,
       message: unknown,
     ) => Promise<unknown>;
-    return async (error, message) => {
-      this.inFlight += 1;
-      try {
-        await handle(error, message);
-      } catch (failure) {
-        this.logger.error(failure);
-      } finally {
-        this.inFlight -= 1;
-        if (this.inFlight === 0) this.idle?.();
-      }
-    };
+    return (error, message) =>
+      this.inFlight.run(async () => {
+        try {
+          await handle(error, message);
+        } catch (failure) {
+          this.logger.error(failure);
+        }
+      });
   }
 
   /**
@@ -50,7 +46,7 @@ export class PrefixedNatsServer extends ServerNats {
   // Nest awaits what `close` returns (NestMicroservice.close).
   override async close(): Promise<void> {
     for (const subscription of this.listening) subscription.unsubscribe();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await this.inFlight.idle();
     await super.close();
   }
 

@@ -1,4 +1,4 @@
-import { shortenedReply } from './request-only';
+import { shortenedReply, InFlight } from './request-only';
 
 describe('shortenedReply', () => {
   it('should keep an error short enough as it is, dropping its errors', () => {
@@ -27,5 +27,25 @@ describe('shortenedReply', () => {
       },
       isDisposed: true,
     });
+  });
+});
+
+describe('InFlight', () => {
+  it('should resolve idle once every request is counted out, each once', async () => {
+    const inFlight = new InFlight();
+    await inFlight.idle();
+    const first = inFlight.start();
+    const second = inFlight.start();
+    let idle = false;
+    const waiting = inFlight.idle().then(() => (idle = true));
+    first();
+    first();
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    await expect(inFlight.run(() => Promise.reject(new Error('failed')))).rejects.toThrow('failed');
+    expect(idle).toBe(false);
+    second();
+    await waiting;
+    expect(idle).toBe(true);
   });
 });

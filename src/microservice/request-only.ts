@@ -22,47 +22,42 @@ const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
  * flight at SIGTERM committed and its caller heard only that the connection was lost.
  */
 export class RequestOnlyTcpServer extends ServerTCP {
-  private inFlight = 0;
+  private readonly inFlight = new InFlight();
   private closing = false;
-  private idle?: () => void;
 
   override handleEvent(pattern: string): Promise<void> {
     return dropEvent(this.logger, pattern);
   }
 
-  override async handleMessage(socket: JsonSocketLike, rawMessage: unknown): Promise<void> {
+  override handleMessage(socket: JsonSocketLike, rawMessage: unknown): Promise<void> {
     if (this.closing) {
       const packet = rawMessage as { id?: unknown } | null;
       if (typeof packet === 'object' && packet !== null && packet.id !== undefined) {
         socket.sendMessage({ id: packet.id, err: SHUTTING_DOWN, isDisposed: true });
       }
-      return;
+      return Promise.resolve();
     }
-    this.inFlight += 1;
-    let replied = false;
-    const done = () => {
-      if (replied) return;
-      replied = true;
-      this.inFlight -= 1;
-      if (this.inFlight === 0) this.idle?.();
-    };
-    // The reply is written through the socket: counted as sent there.
+    // Nest's TCP `handleMessage` may resolve before the reply is written (an asynchronous handler
+    // result): the request is done when its reply goes through the socket.
+    const finish = this.inFlight.start();
     const counted = Object.create(socket, {
       sendMessage: {
         value: (message: unknown) => {
           socket.sendMessage(message);
-          done();
+          finish();
         },
       },
     }) as JsonSocketLike;
-    try {
-      await super.handleMessage(counted as never, rawMessage);
-    } catch (error) {
-      done();
-      throw error;
-    }
-    // A packet without an id (dropped), or one answered before `handleMessage` resolved.
-    if (!replied && (rawMessage as { id?: unknown } | null)?.id === undefined) done();
+    return super.handleMessage(counted as never, rawMessage).then(
+      () => {
+        // A packet without an id is dropped: it gets no reply.
+        if ((rawMessage as { id?: unknown } | null)?.id === undefined) finish();
+      },
+      (error: unknown) => {
+        finish();
+        throw error;
+      },
+    );
   }
 
   // Nest awaits what `close` returns (NestMicroservice.close), though ServerTCP declares void.
@@ -70,8 +65,43 @@ export class RequestOnlyTcpServer extends ServerTCP {
   override async close(): Promise<void> {
     this.closing = true;
     (this.server as { close?: () => void } | undefined)?.close?.();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await this.inFlight.idle();
     super.close();
+  }
+}
+
+/** The requests a listener is running; `idle()` resolves once none is. */
+export class InFlight {
+  private count = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** Counts a request in; the function returned counts it out (once, however often called). */
+  start(): () => void {
+    this.count += 1;
+    let finished = false;
+    return () => {
+      if (finished) return;
+      finished = true;
+      this.count -= 1;
+      if (this.count === 0) for (const resolve of this.waiting.splice(0)) resolve();
+    };
+  }
+
+  /** Runs `work` counted in until it settles. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const finish = this.start();
+    try {
+      return await work();
+    } finally {
+      finish();
+    }
+  }
+
+  /** Resolves once no request is running. */
+  idle(): Promise<void> {
+    return this.count === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 }
 

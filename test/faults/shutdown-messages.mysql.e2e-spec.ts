@@ -5,7 +5,7 @@ import { insertImageRow } from '../helpers/image-rows';
 import { stablePort } from '../helpers/ports';
 import { ServiceProcess } from '../helpers/service-process';
 import { TEST_JWT_SECRET } from '../helpers/test-app';
-import { createTestDatabase, TestDatabase, testDatabaseKinds } from '../helpers/test-database';
+import { createTestDatabase, TestDatabase } from '../helpers/test-database';
 import { deleteStream, TEST_NATS_URL } from '../helpers/messaging';
 import { tokenWith } from '../helpers/tokens';
 import { DataSource } from 'typeorm';
@@ -17,9 +17,8 @@ import { DataSource } from 'typeorm';
  * pool and its caller got no reply. Now both wait for the replies in flight, as HTTP does. The write is held in
  * flight for certain by a row lock the test takes on MariaDB (SQLite has no second writer).
  */
-const describeOnMysql = testDatabaseKinds().includes('mysql') ? describe : describe.skip;
 
-describeOnMysql.each(['tcp', 'nats'] as const)('SIGTERM with a %s write in flight', (transport) => {
+describe.each(['tcp', 'nats'] as const)('SIGTERM with a %s write in flight', (transport) => {
   let database: TestDatabase;
   let service: ServiceProcess | undefined;
 
