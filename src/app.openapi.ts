@@ -54,15 +54,16 @@ the anime, artists, studios and playlists that use them.
 - Every response carries a \`Request-Id\` header.`;
 
 /** The document's fixed parts: info, server, tags, the bearer scheme. */
-function documentConfig(): Omit<OpenAPIObject, 'paths'> {
+function documentConfig(config: AppConfig): Omit<OpenAPIObject, 'paths'> {
   return (
     new DocumentBuilder()
       .setTitle('Image API')
       .setDescription(DESCRIPTION)
       .setVersion(packageVersion())
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')
-      // Swagger UI calls the API on the origin it was loaded from; linters reject `servers: []`.
-      .addServer('/')
+      // PUBLIC_URL when set (it may hold a proxy's path before the routes); otherwise Swagger UI
+      // calls the API on the origin it was loaded from (linters reject `servers: []`).
+      .addServer(config.publicUrl ?? '/')
       .addTag(IMAGE_TAG, 'Images and their relations (anime, artists, studios, playlists).')
       .addBearerAuth(
         {
@@ -110,7 +111,7 @@ function distinguishUnprefixedAliases(document: OpenAPIObject, apiPrefix: string
  * `image.openapi.ts`), plus the components generated from the image query schema.
  */
 export function buildOpenApiDocument(app: INestApplication, config: AppConfig): OpenAPIObject {
-  const document = SwaggerModule.createDocument(app, documentConfig());
+  const document = SwaggerModule.createDocument(app, documentConfig(config));
   document.components = {
     ...document.components,
     schemas: {

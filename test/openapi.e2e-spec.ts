@@ -91,6 +91,20 @@ describe('OpenAPI document (GET /docs-json)', () => {
     await testApp.http().get('/api/docs-json').expect(404);
   });
 
+  it('should name PUBLIC_URL as the server when it is set, with the path a proxy puts before the routes', async () => {
+    const proxied = await createTestApp('sqlite', {
+      env: { PUBLIC_URL: 'https://wiki.example.com/images-api/' },
+    });
+    try {
+      const response = await proxied.http().get('/docs-json').expect(200);
+      expect((response.body as OpenApiDocument).servers).toEqual([
+        { url: 'https://wiki.example.com/images-api' },
+      ]);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('should be a valid OpenAPI 3 document according to @apidevtools/swagger-parser', async () => {
     // swagger-parser is an ES module that Jest's CommonJS loader can't load: validate in a child
     // Node process (which can require it) and read its verdict.
@@ -542,6 +556,28 @@ describe('OpenAPI document (GET /docs-json)', () => {
     const limited = await testApp.http().get('/api/image').expect(429);
     expect(validator.problemsOf('GET /api/image', limited)).toEqual([]);
     expect(limited.body).toEqual({ message: 'Too Many Attempts.' });
+    // The budget headers it sends are declared: on the 200, the 304 and the 429 of every limited route.
+    const budget = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+    expect(budget.map((name) => limited.headers[name.toLowerCase()] !== undefined)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const responses = (operation as { responses: Record<string, { headers?: object }> })
+          .responses;
+        const limitedRoute = responses['429'] !== undefined;
+        for (const status of ['200', '201', '304', '429']) {
+          if (responses[status] === undefined) continue;
+          const declared = budget.filter((name) => name in (responses[status].headers ?? {}));
+          expect({ route: `${method} ${path} ${status}`, declared }).toEqual({
+            route: `${method} ${path} ${status}`,
+            declared: limitedRoute ? budget : [],
+          });
+        }
+      }
+    }
     for (let attempt = 0; attempt < 3; attempt += 1) {
       await testApp.http().get('/docs-json').expect(200);
       await testApp.http().get('/docs').expect(200);

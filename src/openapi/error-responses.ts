@@ -17,7 +17,17 @@ export const HEADERS = {
   etag: 'ETag',
   cacheControl: 'Cache-Control',
   idempotentReplayed: 'Idempotent-Replayed',
+  rateLimitLimit: 'X-RateLimit-Limit',
+  rateLimitRemaining: 'X-RateLimit-Remaining',
+  rateLimitReset: 'X-RateLimit-Reset',
 } as const;
+
+/** What a rate-limited route's answers carry (absent on every route with RATE_LIMIT_PER_MINUTE=0). */
+export const RATE_LIMIT_HEADERS = [
+  HEADERS.rateLimitLimit,
+  HEADERS.rateLimitRemaining,
+  HEADERS.rateLimitReset,
+] as const;
 
 export function headerRef(name: string): ReferenceObject {
   return { $ref: `#/components/headers/${name}` };
@@ -58,6 +68,21 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   [HEADERS.retryAfter]: {
     required: true,
     description: 'Seconds until the oldest counted request leaves the one-minute window.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  [HEADERS.rateLimitLimit]: {
+    description:
+      'Requests this client (token `sub`, else IP) may make per minute, all rate-limited routes together (`RATE_LIMIT_PER_MINUTE`). Absent when rate limiting is off.',
+    schema: { type: 'integer', minimum: 1 },
+  },
+  [HEADERS.rateLimitRemaining]: {
+    description:
+      'Requests this client has left in the current window. Absent when rate limiting is off.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  [HEADERS.rateLimitReset]: {
+    description:
+      'When the budget has room again, in epoch seconds. Absent when rate limiting is off.',
     schema: { type: 'integer', minimum: 0 },
   },
 };
@@ -134,7 +159,10 @@ export function errorResponse(
     [HEADERS.requestId]: headerRef(HEADERS.requestId),
   };
   if (status === 401) headers[HEADERS.wwwAuthenticate] = headerRef(HEADERS.wwwAuthenticate);
-  if (status === 429) headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
+  if (status === 429) {
+    headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
+    for (const header of RATE_LIMIT_HEADERS) headers[header] = headerRef(header);
+  }
   return {
     status,
     description,

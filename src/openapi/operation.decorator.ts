@@ -11,7 +11,13 @@ import {
   type SchemaObject,
 } from '@nestjs/swagger';
 import { type QueryMode, type RootResourceSchema } from '../query';
-import { errorResponse, HEADERS, headerRef, type ErrorStatus } from './error-responses';
+import {
+  errorResponse,
+  HEADERS,
+  headerRef,
+  RATE_LIMIT_HEADERS,
+  type ErrorStatus,
+} from './error-responses';
 import { queryParameters } from './query-parameters';
 import { schemaRef } from './resource-schemas';
 
@@ -105,7 +111,13 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
     [HEADERS.requestId]: headerRef(HEADERS.requestId),
   };
   const cacheHeaders = [HEADERS.etag, HEADERS.cacheControl];
-  const extraHeaders = [...(docs.success.headers ?? []), ...(docs.conditional ? cacheHeaders : [])];
+  // A route that can answer 429 is rate-limited: its answers past the guard carry the budget.
+  const limitHeaders = docs.errors.includes(429) ? RATE_LIMIT_HEADERS : [];
+  const extraHeaders = [
+    ...(docs.success.headers ?? []),
+    ...(docs.conditional ? cacheHeaders : []),
+    ...limitHeaders,
+  ];
   for (const header of extraHeaders) successHeaders[header] = headerRef(header);
   if (docs.conditional === true) {
     decorators.push(
@@ -165,6 +177,7 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
           [HEADERS.requestId]: headerRef(HEADERS.requestId),
           [HEADERS.etag]: headerRef(HEADERS.etag),
           [HEADERS.cacheControl]: headerRef(HEADERS.cacheControl),
+          ...Object.fromEntries(limitHeaders.map((header) => [header, headerRef(header)])),
         },
       }),
     );
