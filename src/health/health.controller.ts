@@ -7,6 +7,9 @@ import { type BrokerStatus, MetricsService } from '../metrics';
 /** How long readiness waits for the database's answer to a ping. */
 export const READINESS_PING_TIMEOUT_MS = 2000;
 
+/** The readiness message when the ping failed other than by its timeout. */
+export const DATABASE_UNREACHABLE = 'The database could not be reached.';
+
 type IndicatorResult = Record<string, { status: 'up' | 'down'; message?: string }>;
 
 export interface ReadinessBody {
@@ -43,11 +46,16 @@ export class HealthController {
   @Get('ready')
   @Header('Cache-Control', 'no-store')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessBody> {
-    const [database, outbox] = await Promise.all([
+    const [ping, outbox] = await Promise.all([
       this.database.pingCheck('database', { timeout: READINESS_PING_TIMEOUT_MS }),
       this.metrics.outboxSnapshot(),
     ]);
-    const up = database.database?.status === 'up';
+    const up = ping.database?.status === 'up';
+    // Terminus names only a timeout; a refused or broken connection came without a word.
+    const database: IndicatorResult =
+      up || ping.database?.message !== undefined
+        ? ping
+        : { database: { status: 'down', message: DATABASE_UNREACHABLE } };
     void reply.status(up ? 200 : 503);
     return {
       status: up ? 'ok' : 'error',

@@ -292,6 +292,23 @@ export async function expectSurvivedOutage(
   expect(unavailable.some(during)).toBe(true);
   const readyDuring = outcomes.filter((outcome) => outcome.kind === 'ready' && during(outcome));
   expect(readyDuring.some((outcome) => outcome.status === 503)).toBe(true);
+  // Not ready says why: the ping's timeout, or a connection that failed.
+  for (const outcome of outcomes.filter(({ kind, status }) => kind === 'ready' && status === 503)) {
+    const down = {
+      status: 'down',
+      message: expect.stringMatching(
+        /^(timeout of 2000ms exceeded|The database could not be reached\.)$/,
+      ) as unknown,
+    };
+    expect(outcome.body).toEqual({
+      status: 'error',
+      info: {},
+      error: { database: down },
+      details: { database: down },
+      broker: { status: 'disabled' },
+      outbox: { backlog: null, oldest_event_age_seconds: null },
+    });
+  }
 
   const recovered = outcomes.filter((outcome) => outcome.startedAt >= faultEndedAt + recoveryMs);
   expect(new Set(recovered.map((outcome) => outcome.kind))).toEqual(
