@@ -286,6 +286,21 @@ describeEachDatabase('POST /api/image', (context) => {
     expect(await countRows(dataSource, 'images')).toBe(countBefore + 1);
   });
 
+  it('should take a token whose sub is 255 code points (emoji) and record it as the actor exactly', async () => {
+    const sub = `${'😀'.repeat(250)}alice`;
+    const response = await context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', bearer(signTestToken({ sub })))
+      .send({ path: 'anime/long-sub/cover.jpg', facet: 'Cover' })
+      .expect(201);
+    const events = await context().dataSource.query<{ actor: string }[]>(
+      'SELECT actor FROM image_event_outbox WHERE image_id = ?',
+      [response.body.image.image_id],
+    );
+    expect(events).toEqual([{ actor: sub }]);
+  });
+
   it.each([
     ['Small Cover', 0],
     ['small cover', 0],

@@ -1,5 +1,6 @@
 import { dottedKey, parseParameterKey } from './query-key';
 import { QUERY_ERROR_KEY, QueryErrorCollector, quote } from './query-error';
+import { isWellFormed } from '../common/unicode';
 
 /**
  * The limits of a query, whatever transport it came by. Anything beyond them is a 422; they are far
@@ -26,15 +27,6 @@ const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 type Pairs = [string, string][];
-
-// A surrogate half without its partner: not valid unicode (String#isWellFormed is ES2024).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const ANY_SURROGATE = /[\uD800-\uDFFF]/;
-
-function isWellFormed(text: string): boolean {
-  return !ANY_SURROGATE.test(text) || !LONE_SURROGATE.test(text);
-}
 
 function isPlainObject(value: object): boolean {
   // Fastify's query object has a prototype without Object.prototype; any `[object Object]` is fine

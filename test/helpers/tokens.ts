@@ -78,6 +78,9 @@ export function forgedAuthorizations(): Record<string, string> {
     'no exp': `Bearer ${signTestToken({ expiresIn: null })}`,
     'no sub': `Bearer ${signTestToken({ sub: null })}`,
     'empty sub': `Bearer ${signTestToken({ sub: '' })}`,
+    // Events record the sub as their actor (255 code points); it made every write a 500.
+    'sub of 256 characters': `Bearer ${signTestToken({ sub: 'a'.repeat(256) })}`,
+    'sub with a lone surrogate': `Bearer ${signTestToken({ sub: 'alice\ud800' })}`,
     'permissions not an array': `Bearer ${signTestToken({ permissions: 'create image' as unknown as string[] })}`,
     garbage: 'Bearer not-a-jwt',
     'three garbage parts': 'Bearer aaa.bbb.ccc',

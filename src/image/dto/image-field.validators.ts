@@ -2,23 +2,10 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDefined, registerDecorator, ValidateIf, ValidationArguments } from 'class-validator';
+import { codePointLength, isWellFormed } from '../../common/unicode';
 import { IMAGE_FACET_ALIASES, IMAGE_FACET_NAMES, ImageFacet } from '../image-facet';
 
 export const MAX_PATH_LENGTH = 255;
-
-// A surrogate half without its partner: not a character (String#isWellFormed is ES2024).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Length in Unicode code points, as `varchar(255)` in utf8mb4 counts it (an emoji is one). */
-function codePointLength(value: string): number {
-  let length = 0;
-  for (let index = 0; index < value.length; index += 1) {
-    const code = value.charCodeAt(index);
-    // The high half of a pair counts; its low half does not (the string is well-formed here).
-    if (code < 0xdc00 || code > 0xdfff) length += 1;
-  }
-  return length;
-}
 
 /**
  * What is wrong with a proposed image path, or null when it is a valid relative storage path
@@ -30,7 +17,7 @@ function codePointLength(value: string): number {
 export function imagePathProblem(value: unknown, field = 'path'): string | null {
   if (typeof value !== 'string') return `The ${field} field must be a string.`;
   if (value.length === 0) return `The ${field} field must not be empty.`;
-  if (LONE_SURROGATE.test(value)) {
+  if (!isWellFormed(value)) {
     return `The ${field} field must be valid Unicode (it contains an unpaired surrogate).`;
   }
   if (codePointLength(value) > MAX_PATH_LENGTH) {
