@@ -167,6 +167,21 @@ describeEachDatabase('Idempotency-Key on POST /api/image', (context) => {
     expect(await images()).toBe(before);
   });
 
+  // Found by a probe: Node joined the two lines into the key `a1, a2`, which a later single
+  // header of that value replayed.
+  it('should answer 422 to two Idempotency-Key lines and create nothing', async () => {
+    const before = { images: await images(), keys: await keys() };
+    const answer = await context()
+      .http()
+      .post('/api/image')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Idempotency-Key', ['two-lines-a1', 'two-lines-a2'] as unknown as string) // two lines
+      .send({ path: 'idempotency/two-lines.jpg', facet: 'Cover' })
+      .expect(422);
+    expect(answer.body).toEqual(INVALID);
+    expect({ images: await images(), keys: await keys() }).toEqual(before);
+  });
+
   it('should take a key of 255 printable characters, spaces and symbols included', async () => {
     const key = `${' ~!"#$%&()*+,-./:;<=>?@[\\]^_`{|}'.padEnd(254, 'x')}z`;
     expect(key).toHaveLength(255);

@@ -434,6 +434,42 @@ describeEachDatabase(
         });
       });
 
+      // Found by a black-box probe: an If-Match sent with a message write was ignored (the NATS
+      // header) or refused (the field), so a message client had no guard against lost updates.
+      it('should hold update, delete, restore and force delete to an If-Match as the HTTP routes do', async () => {
+        const image = await insertImageRow(context().dataSource, { path: 'if-match/message.png' });
+        const id = image.image_id;
+        const tagOf = async () =>
+          (await context().http().get(`/api/image/${id}`).expect(200)).headers.etag;
+        const stale = await tagOf();
+        const token = tokenWith(...ALL_PERMISSIONS);
+        await client().update(token, id, { facet: 'Grill' }, { ifMatch: stale });
+        const precondition = { status: 412, body: { message: 'Precondition Failed.' } };
+        // Every write with the tag the first update made stale: 412, nothing changes.
+        const before = await readImageRow(context().dataSource, id);
+        for (const write of [
+          () => client().update(token, id, { path: 'if-match/lost.png' }, { ifMatch: stale }),
+          () => client().delete(token, id, { ifMatch: stale }),
+          () => client().restore(token, id, { ifMatch: stale }),
+          () => client().forceDelete(token, id, { ifMatch: stale }),
+        ]) {
+          expect(await messageAnswer(write())).toEqual(precondition);
+        }
+        expect(await readImageRow(context().dataSource, id)).toEqual(before);
+        expect(before).toMatchObject({ path: 'if-match/message.png', facet: 2 });
+        // A missing image is a 404 before its tag is judged, as on HTTP.
+        expect(await messageAnswer(client().delete(token, MISSING_ID, { ifMatch: stale }))).toEqual(
+          { status: 404, body: { message: `Image ${MISSING_ID} not found.` } },
+        );
+        // The current tag, a list holding it, and `*` let the write through.
+        await client().delete(token, id, { ifMatch: `"nope", ${await tagOf()}` });
+        await client().restore(token, id, { ifMatch: await tagOf() });
+        expect(await client().forceDelete(token, id, { ifMatch: '*' })).toEqual({
+          message: "Image 'if-match/message.png' was deleted.",
+        });
+        expect(await readImageRow(context().dataSource, id)).toBeUndefined();
+      });
+
       // Found by a black-box probe: message writes took no Idempotency-Key (the NATS header was
       // ignored, the field refused), so a create or attach whose reply was lost had no safe retry.
       it('should take an Idempotency-Key on create and attach: the retry replays, HTTP shares the key', async () => {
@@ -891,6 +927,73 @@ describeEachDatabase(
         expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
           deleted_at: null,
         });
+      });
+
+      it('should take If-Match from a NATS header (several are one list), preferred to the field', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const auth = `Bearer ${tokenWith(Permission.UpdateImage)}`;
+        const tag = (await context().http().get(`/api/image/${image.image_id}`).expect(200)).headers
+          .etag;
+        const update = (values: readonly (readonly [string, string])[], ifMatch?: unknown) =>
+          requestWithHeaders(
+            'image.update',
+            { id: image.image_id, body: { path: 'if-match/header.png' }, ifMatch },
+            [['Authorization', auth], ...values],
+          );
+        expect(await update([['If-Match', '"stale"']], tag)).toEqual({
+          id: 'r1',
+          err: { status: 412, message: 'Precondition Failed.' },
+          isDisposed: true,
+        });
+        expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
+        expect(
+          await update([
+            ['if-match', '"stale"'],
+            ['If-Match', tag],
+          ]),
+        ).toMatchObject({ id: 'r1', response: { image: { path: 'if-match/header.png' } } });
+        expect(await update([], 42)).toEqual({
+          id: 'r1',
+          err: { status: 400, message: 'Malformed message: ifMatch must be a string.' },
+          isDisposed: true,
+        });
+      });
+
+      it('should answer 422 to two Idempotency-Key headers, and take a key with spaces around it as HTTP does', async () => {
+        const auth = `Bearer ${tokenWith(Permission.CreateImage)}`;
+        const body = { path: 'idempotency/nats-headers.png', facet: 'Cover' };
+        const invalid = 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.';
+        expect(
+          await requestWithHeaders('image.create', { body }, [
+            ['Authorization', auth],
+            ['Idempotency-Key', 'nats-two-a'],
+            ['Idempotency-Key', 'nats-two-b'],
+          ]),
+        ).toEqual({
+          id: 'r1',
+          err: { status: 422, message: invalid, errors: { 'Idempotency-Key': [invalid] } },
+          isDisposed: true,
+        });
+        expect(
+          await countRows(context().dataSource, 'images', "path = 'idempotency/nats-headers.png'"),
+        ).toBe(0);
+        // HTTP drops the spaces around a header value: `K ` over NATS is `K` over HTTP.
+        const first = (await requestWithHeaders('image.create', { body }, [
+          ['Authorization', auth],
+          ['Idempotency-Key', ' nats-spaced '],
+        ])) as { response: unknown };
+        const viaHttp = await context()
+          .http()
+          .post('/api/image')
+          .set('Authorization', auth)
+          .set('Idempotency-Key', 'nats-spaced')
+          .send(body)
+          .expect(201);
+        expect(viaHttp.body).toEqual(first.response);
+        expect(viaHttp.headers['idempotent-replayed']).toBe('true');
+        expect(
+          await countRows(context().dataSource, 'images', "path = 'idempotency/nats-headers.png'"),
+        ).toBe(1);
       });
 
       it('should have NATS refuse an unknown pattern at once (no responders), not time out', async () => {

@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { verify, type VerifyOptions } from 'jsonwebtoken';
 import { ApiError, defaultMessage } from '../common/api-error';
+import { headerLineCount } from '../common/header-lines';
 import { JWT_VERIFICATION } from './auth.constants';
 import { AuthenticatedUser, toAuthenticatedUser } from './authenticated-user';
 import { KeyUnavailableError, type JwtVerification } from './jwt-verification';
@@ -25,14 +26,7 @@ export interface AuthorizationCarrier {
 
 /** The request's one `Authorization` value; two or more lines are none (which one was meant?). */
 function soleAuthorization(request: AuthorizationCarrier): string | string[] | undefined {
-  const lines = request.raw?.rawHeaders;
-  if (lines !== undefined) {
-    let count = 0;
-    for (let index = 0; index < lines.length; index += 2) {
-      if (lines[index].length === 13 && lines[index].toLowerCase() === 'authorization') count += 1;
-    }
-    if (count > 1) return undefined;
-  }
+  if (headerLineCount(request.raw?.rawHeaders, 'authorization') > 1) return undefined;
   return request.headers.authorization;
 }
 

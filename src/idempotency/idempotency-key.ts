@@ -15,13 +15,21 @@ export const IDEMPOTENCY_MESSAGES = {
 /** 1–255 printable ASCII characters (U+0020–U+007E). */
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
-/** The key a request sent, undefined when it sent none; a 422 when it is not a valid key. */
+/** Spaces and tabs around a value, which HTTP drops from every header value. */
+const SURROUNDING_WHITESPACE = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * The key a request sent, undefined when it sent none; a 422 when it is not a valid key. Spaces
+ * around it are dropped on every transport, as HTTP drops them: `K ` sent in a message and `K`
+ * over HTTP are one key.
+ */
 export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (Array.isArray(header) || !KEY_PATTERN.test(header)) {
+  const key = Array.isArray(header) ? undefined : header.replace(SURROUNDING_WHITESPACE, '');
+  if (key === undefined || !KEY_PATTERN.test(key)) {
     throw ValidationFailedError.of(IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_MESSAGES.invalid);
   }
-  return header;
+  return key;
 }
 
 function sha256(text: string): string {

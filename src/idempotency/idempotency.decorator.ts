@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+import { headerLineCount } from '../common/header-lines';
 import { IdempotencyClaim } from './idempotency-claim';
 import { comparableBody, idempotencyKeyHash, parseIdempotencyKey } from './idempotency-key';
 
@@ -26,10 +27,12 @@ export class IdempotencyClaimPipe implements PipeTransform<
   transform(request: ClaimedRequest): IdempotencyClaim | undefined {
     const sub = request.user?.sub;
     if (sub === undefined) return undefined;
+    // Two header lines (which Node joins into one value) are as malformed as a bad key.
+    const lines = headerLineCount(request.raw.rawHeaders, 'idempotency-key');
     const claim = idempotencyClaim(
       this.dataSource,
       sub,
-      request.headers['idempotency-key'],
+      lines > 1 ? [] : request.headers['idempotency-key'],
       request.method,
       request.routeOptions.url ?? request.url,
     );

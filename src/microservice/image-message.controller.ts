@@ -19,6 +19,7 @@ import { messageImageId } from './image-message.reader';
 import {
   CheckedMessage,
   MessageIdempotencyKey,
+  MessageIfMatch,
   MessageRoute,
   MessageUser,
 } from './message-permission.guard';
@@ -80,49 +81,53 @@ export class ImageMessageController {
 
   @MessageRoute(
     PATTERNS.update,
-    { token: false, id: true, body: false },
+    { token: false, id: true, body: false, ifMatch: false },
     { permissions: [Permission.UpdateImage] },
   )
   async update(
     @CheckedMessage() { id, body }: Message,
     @MessageUser() user: AuthenticatedUser,
+    @MessageIfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.update(messageImageId(id), body, user.sub);
+    return this.images.update(messageImageId(id), body, user.sub, ifMatch);
   }
 
   @MessageRoute(
     PATTERNS.delete,
-    { token: false, id: true },
+    { token: false, id: true, ifMatch: false },
     { permissions: [Permission.DeleteImage] },
   )
   async softDelete(
     @CheckedMessage() { id }: Message,
     @MessageUser() user: AuthenticatedUser,
+    @MessageIfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.softDelete(messageImageId(id), user.sub);
+    return this.images.softDelete(messageImageId(id), user.sub, ifMatch);
   }
 
   @MessageRoute(
     PATTERNS.restore,
-    { token: false, id: true },
+    { token: false, id: true, ifMatch: false },
     { permissions: [Permission.RestoreImage] },
   )
   async restore(
     @CheckedMessage() { id }: Message,
     @MessageUser() user: AuthenticatedUser,
+    @MessageIfMatch() ifMatch: string | undefined,
   ): Promise<ImageResponse> {
-    return this.images.restore(messageImageId(id), user.sub);
+    return this.images.restore(messageImageId(id), user.sub, ifMatch);
   }
 
   @MessageRoute(
     PATTERNS.forceDelete,
-    { token: false, id: true },
+    { token: false, id: true, ifMatch: false },
     { permissions: [Permission.ForceDeleteImage] },
   )
   async forceDelete(
     @CheckedMessage() { id }: Message,
     @MessageUser() user: AuthenticatedUser,
+    @MessageIfMatch() ifMatch: string | undefined,
   ): Promise<MessageResponse> {
-    return this.images.forceDelete(messageImageId(id), user.sub);
+    return this.images.forceDelete(messageImageId(id), user.sub, ifMatch);
   }
 }

@@ -3,6 +3,7 @@ import {
   CanActivate,
   createParamDecorator,
   ExecutionContext,
+  HttpStatus,
   Injectable,
   SetMetadata,
   UseGuards,
@@ -15,6 +16,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { assertPermission } from '../auth/authorize';
 import type { Permission } from '../auth/permissions';
 import { bearerToken, TokenVerifier } from '../auth/token-verifier';
+import { ApiError } from '../common/api-error';
 import { type MessageFields, readMessage } from './image-message.reader';
 
 const MESSAGE_ENVELOPE = 'image-api:message-envelope';
@@ -51,18 +53,35 @@ export function messageToken(context: unknown, token: unknown): string | undefin
   return token.startsWith('Bearer ') ? bearerToken(token) : token;
 }
 
+/** Every value of the NATS header `name` (any letter case); undefined when the message has none. */
+function natsHeaderValues(context: unknown, name: string): string[] | undefined {
+  if (!(context instanceof NatsContext)) return undefined;
+  const headers = context.getHeaders() as MsgHdrs | undefined;
+  return headers?.has(name, Match.IgnoreCase) === true
+    ? headers.values(name, Match.IgnoreCase)
+    : undefined;
+}
+
 /**
  * The `Idempotency-Key` of a write message: the NATS header of that name when the message has it
- * (then only it counts, as for the token), otherwise the `idempotencyKey` field.
+ * (then only it counts, as for the token; two of them are a malformed key, as two HTTP lines are),
+ * otherwise the `idempotencyKey` field.
  */
 export function messageIdempotencyKey(context: unknown, field: unknown): unknown {
-  if (context instanceof NatsContext) {
-    const headers = context.getHeaders() as MsgHdrs | undefined;
-    if (headers?.has('Idempotency-Key', Match.IgnoreCase) === true) {
-      return headers.get('Idempotency-Key', Match.IgnoreCase);
-    }
-  }
-  return field;
+  const values = natsHeaderValues(context, 'Idempotency-Key');
+  if (values === undefined) return field;
+  return values.length === 1 ? values[0] : values;
+}
+
+/**
+ * The `If-Match` of a write message: the NATS header (several are one list, as on HTTP) when the
+ * message has it, otherwise the `ifMatch` field, which must be a string (400).
+ */
+export function messageIfMatch(context: unknown, field: unknown): string | undefined {
+  const values = natsHeaderValues(context, 'If-Match');
+  if (values !== undefined) return values.join(', ');
+  if (field === undefined || typeof field === 'string') return field;
+  throw new ApiError(HttpStatus.BAD_REQUEST, 'Malformed message: ifMatch must be a string.');
 }
 
 /** The write's `Idempotency-Key` (`messageIdempotencyKey`), undefined when it sent none. */
@@ -70,6 +89,14 @@ export const MessageIdempotencyKey = createParamDecorator(
   (_data: unknown, context: ExecutionContext): unknown => {
     const transport = context.switchToRpc().getContext<object>();
     return messageIdempotencyKey(transport, checked.get(transport)!.message.idempotencyKey);
+  },
+);
+
+/** The write's `If-Match` (`messageIfMatch`), undefined when it sent none. */
+export const MessageIfMatch = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string | undefined => {
+    const transport = context.switchToRpc().getContext<object>();
+    return messageIfMatch(transport, checked.get(transport)!.message.ifMatch);
   },
 );
 

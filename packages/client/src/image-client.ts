@@ -66,6 +66,21 @@ export interface IdempotentCallOptions extends CallOptions {
   readonly idempotencyKey?: string;
 }
 
+/** The options of an image update, delete, restore or force delete. */
+export interface ConditionalCallOptions extends CallOptions {
+  /**
+   * `If-Match`: the `ETag` of `GET /api/image/:id` (no query) that you read, a comma list of them,
+   * or `*`. The write happens only while it is still current, else `ImageClientError` 412 and
+   * nothing changes (checked after the 404).
+   */
+  readonly ifMatch?: string;
+}
+
+/** The message with its `ifMatch` field, when the options carry one. */
+function withIfMatch(data: object, options?: ConditionalCallOptions): object {
+  return options?.ifMatch === undefined ? data : { ...data, ifMatch: options.ifMatch };
+}
+
 /** The message with its `idempotencyKey` field, when the options carry one. */
 function withKey(data: object, options?: IdempotentCallOptions): object {
   return options?.idempotencyKey === undefined
@@ -136,24 +151,36 @@ export class ImageClient {
     token: string,
     id: number | string,
     body: ImageUpdateBody,
-    options?: CallOptions,
+    options?: ConditionalCallOptions,
   ): Promise<ImageResponse> {
-    return this.write(PATTERNS.update, token, { id, body }, options);
+    return this.write(PATTERNS.update, token, withIfMatch({ id, body }, options), options);
   }
 
   /** `DELETE /api/image/:id` (soft delete) */
-  delete(token: string, id: number | string, options?: CallOptions): Promise<ImageResponse> {
-    return this.write(PATTERNS.delete, token, { id }, options);
+  delete(
+    token: string,
+    id: number | string,
+    options?: ConditionalCallOptions,
+  ): Promise<ImageResponse> {
+    return this.write(PATTERNS.delete, token, withIfMatch({ id }, options), options);
   }
 
   /** `PATCH /api/restore/image/:id` */
-  restore(token: string, id: number | string, options?: CallOptions): Promise<ImageResponse> {
-    return this.write(PATTERNS.restore, token, { id }, options);
+  restore(
+    token: string,
+    id: number | string,
+    options?: ConditionalCallOptions,
+  ): Promise<ImageResponse> {
+    return this.write(PATTERNS.restore, token, withIfMatch({ id }, options), options);
   }
 
   /** `DELETE /api/forceDelete/image/:id`: `{message: "Image '<path>' was deleted."}` */
-  forceDelete(token: string, id: number | string, options?: CallOptions): Promise<MessageResponse> {
-    return this.write(PATTERNS.forceDelete, token, { id }, options);
+  forceDelete(
+    token: string,
+    id: number | string,
+    options?: ConditionalCallOptions,
+  ): Promise<MessageResponse> {
+    return this.write(PATTERNS.forceDelete, token, withIfMatch({ id }, options), options);
   }
 
   /**

@@ -8,6 +8,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   ImageClient,
   type CallOptions,
+  type ConditionalCallOptions,
   type IdempotentCallOptions,
   type ImageClientNatsOptions,
   type ImageClientOptions,
