@@ -164,3 +164,33 @@ describe.each(testDatabaseKinds())('force delete while the S3 store is down [%s]
     expect(await storage.stat(image.path)).toBeUndefined();
   });
 });
+
+// Found by a probe: a row whose instance died before its retry waited until this instance
+// force-deleted something or restarted, since a pass ran only on those and on its own retries.
+describe.each(testDatabaseKinds())('a row another instance left due [%s]', (kind) => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await createTestApp(kind, { env: { OUTBOX_RETRY_MAX_MS: '1000' } });
+    await testApp.app.get(ImageFileCleanup).drain();
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+  });
+
+  it('should remove its file within OUTBOX_RETRY_MAX_MS, with nothing else happening here', async () => {
+    const storage = testApp.app.get<StorageDriver>(STORAGE_DRIVER);
+    await put(storage, 'cover/left-behind.png');
+    await testApp.dataSource.query(
+      `INSERT INTO ${STORAGE_DELETIONS_TABLE} (path, attempts, next_attempt_at, last_error, created_at) ` +
+        "VALUES ('cover/left-behind.png', 2, '2026-01-01 00:00:00.000000', 'EPERM', '2026-01-01 00:00:00.000000')",
+    );
+    await waitFor(
+      'the file to go',
+      async () => (await storage.stat('cover/left-behind.png')) === undefined,
+      5000,
+    );
+    await waitFor('its row to go', async () => (await pending(testApp.dataSource)).length === 0);
+  });
+});

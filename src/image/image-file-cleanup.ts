@@ -39,9 +39,10 @@ const FIRST_RETRY_MS = 500;
  * transaction that deletes the row also writes a `storage_deletions` row (`schedule`), and this
  * worker deletes the file, then the row. While the store fails, a row waits longer each time
  * (0.5 s doubling up to `OUTBOX_RETRY_MAX_MS`), so the file goes soon after the store is back: each
- * pass ends by timing the next one for the soonest row still waiting. The rows survive restarts:
- * each start and each force delete looks at every due row, so any instance finishes what another
- * left (deleting a file twice is harmless).
+ * pass ends by timing the next one for the soonest row still waiting, or, with none, for
+ * `OUTBOX_RETRY_MAX_MS` later. The rows survive restarts, and every instance looks at every due
+ * row, so any instance finishes what another left, also when that one died before retrying
+ * (deleting a file twice is harmless).
  * A file whose path another image still names is left alone (paths are not unique, and JSON
  * creates may share one).
  */
@@ -95,7 +96,10 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     this.running = this.pass()
       .then(
         (waitMs) => {
-          nextPassInMs = waitMs;
+          nextPassInMs =
+            waitMs === undefined
+              ? undefined
+              : Math.min(waitMs, this.config.messaging.outbox.retryMaxMs);
         },
         (error: unknown) => {
           this.logger.error({ err: error }, 'File clean-up pass failed');
@@ -107,9 +111,10 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
         if (this.again) {
           this.again = false;
           void this.wake();
-        } else if (nextPassInMs !== undefined) {
-          // Only while files wait for the store: an idle service runs no statement of its own.
-          this.arm(nextPassInMs);
+        } else {
+          // Rows another instance left (it died before its retry) are due here too: with none
+          // waiting, look again after the longest retry wait (OUTBOX_RETRY_MAX_MS).
+          this.arm(nextPassInMs ?? this.config.messaging.outbox.retryMaxMs);
         }
       });
     return this.running;
