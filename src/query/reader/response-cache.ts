@@ -35,6 +35,33 @@ interface Entry {
 }
 
 /**
+ * What an entry costs beyond its JSON, key and strings: the Map's slot, the entry and value
+ * objects, the Buffer's own object and allocation. Measured: 20,000 small pages held about 1,190
+ * bytes each, of which about 650 were JSON, key and strings (docs/PERFORMANCE.md, "Memory").
+ */
+export const ENTRY_OVERHEAD_BYTES = 512;
+
+/** The bytes an entry is charged: its JSON, its key, the strings it keeps, and the overhead. */
+function costOf(key: string, value: CachedResponse): number {
+  let bytes = value.json.length + key.length + ENTRY_OVERHEAD_BYTES;
+  for (const field of Object.values(value)) if (typeof field === 'string') bytes += field.length;
+  return bytes;
+}
+
+/**
+ * `value` with its JSON in an allocation of its own: a small Buffer is a slice of Node's shared
+ * 8 KiB pool, and a kept slice keeps its whole slab alive (with the throwaway buffers made beside
+ * it), which made the cache hold more than twice what it counted.
+ */
+function owning(value: CachedResponse): CachedResponse {
+  const { json } = value;
+  if (json.buffer.byteLength === json.length) return value;
+  const own = Buffer.allocUnsafeSlow(json.length);
+  json.copy(own);
+  return { ...value, json: own };
+}
+
+/**
  * An in-process cache of rendered read responses for the current data version, bounded by bytes
  * with least-recently-used eviction (a Map keeps insertion order: a hit moves its entry to the end).
  * The data version is one value for every table the reads render from, so when a read sees another
@@ -72,9 +99,8 @@ export class LruResponseCache implements ResponseCache {
 
   set(version: string, key: string, value: CachedResponse): void {
     if (version !== this.version) return;
-    // Its JSON's length in bytes: close to what it costs to keep.
-    const bytes = value.json.length + key.length;
-    if (bytes > this.maxEntryBytes || bytes > this.maxBytes) return;
+    const bytes = costOf(key, value);
+    if (value.json.length > this.maxEntryBytes || bytes > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);
@@ -88,7 +114,7 @@ export class LruResponseCache implements ResponseCache {
       evicted++;
     }
     if (evicted > 0) this.counters?.evicted(evicted);
-    this.entries.set(key, { value, bytes });
+    this.entries.set(key, { value: owning(value), bytes });
     this.bytes += bytes;
   }
 
