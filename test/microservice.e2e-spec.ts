@@ -611,13 +611,13 @@ describeEachDatabase(
           'a write without its id',
           'image.update',
           { token: 'x', body: {} },
-          'Malformed message: the field "id" is missing; image.update takes {token?, id, body?}.',
+          'Malformed message: the field "id" is missing; image.update takes {token?, id, body?, ifMatch?}.',
         ],
         [
           'an id that is neither a number nor a string',
           'image.delete',
           { id: [1] },
-          'Malformed message: id must be a number or a string; image.delete takes {token?, id}.',
+          'Malformed message: id must be a number or a string; image.delete takes {token?, id, ifMatch?}.',
         ],
       ])(
         'should answer 400 to %s, before the token is checked',
@@ -798,13 +798,40 @@ describeEachDatabase(
           err: {
             status: 400,
             message:
-              'Malformed message: the packet id is longer than 255 characters; image.delete takes {token?, id}.',
+              'Malformed message: the packet id is longer than 255 characters; image.delete takes {token?, id, ifMatch?}.',
           },
           isDisposed: true,
         });
         expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
           deleted_at: null,
         });
+      });
+
+      // Found by a probe: the subject chose the handler and the packet's own pattern was ignored,
+      // so a delete packet sent to the update subject ran an (empty) update and answered 200.
+      it("should refuse a packet whose pattern is not its subject's with a 400, running nothing", async () => {
+        const image = await insertImageRow(context().dataSource);
+        const reply = await connection.request(
+          `${subjectPrefix}image.update`,
+          codec.encode(
+            JSON.stringify({
+              id: 'r1',
+              pattern: 'image.delete',
+              data: { id: image.image_id, token: tokenWith(...ALL_PERMISSIONS) },
+            }),
+          ),
+          { timeout: 5000 },
+        );
+        expect(JSON.parse(codec.decode(reply.data))).toEqual({
+          id: 'r1',
+          err: {
+            status: 400,
+            message:
+              'Malformed message: the packet\'s pattern "image.delete" is not its subject\'s "image.update"; image.update takes {token?, id, body?, ifMatch?}.',
+          },
+          isDisposed: true,
+        });
+        expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
       });
 
       it('should answer a packet whose id is an object with a toString key (no hang)', async () => {

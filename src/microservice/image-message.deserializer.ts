@@ -21,6 +21,11 @@ function isNestPacket(value: unknown): value is IncomingRequest | IncomingEvent 
   );
 }
 
+/** Whether a packet id fits in its reply (JSON.stringify: an object whose own `toString` key would make String() throw). */
+function isShortId(id: unknown): boolean {
+  return (JSON.stringify(id) ?? '').length <= MAX_PACKET_ID_LENGTH;
+}
+
 /**
  * Reads a NATS message for the listener. Nest's packets (`{id, pattern, data}`) as Nest does; any
  * other JSON is the message itself, sent by a client that does not speak Nest's protocol, and is
@@ -45,10 +50,24 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
     // (which the listener drops) even with an `id`.
     if (isNestPacket(decoded)) {
       if (!options?.replyTo) return { pattern: decoded.pattern, data: decoded.data };
+      // The subject names the handler; a packet that names another pattern was sent to the wrong
+      // subject, and running the subject's handler on it (an update for a delete) is refused.
+      if (
+        decoded.pattern !== undefined &&
+        options.channel !== undefined &&
+        decoded.pattern !== options.channel
+      ) {
+        return {
+          pattern: options.channel,
+          id: 'id' in decoded && isShortId(decoded.id) ? decoded.id : randomUUID(),
+          data: new MalformedMessage(
+            `the packet's pattern ${JSON.stringify(decoded.pattern)} is not its subject's "${options.channel}"`,
+          ),
+        };
+      }
       if (!('id' in decoded)) return { ...decoded, id: randomUUID() };
       // The reply repeats the id: a huge one would not fit in it, so nothing is run for it.
-      // (JSON.stringify: an id object with its own `toString` key would make String() throw.)
-      if (JSON.stringify(decoded.id).length > MAX_PACKET_ID_LENGTH) {
+      if (!isShortId(decoded.id)) {
         return {
           pattern: decoded.pattern,
           id: randomUUID(),
