@@ -1,4 +1,5 @@
-import { shortenedReply, InFlight } from './request-only';
+import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
+import { InFlight, RequestOnlyTcpServer, shortenedReply } from './request-only';
 
 describe('shortenedReply', () => {
   it('should keep an error short enough as it is, dropping its errors', () => {
@@ -27,6 +28,40 @@ describe('shortenedReply', () => {
       },
       isDisposed: true,
     });
+  });
+});
+
+describe('RequestOnlyTcpServer', () => {
+  /** The server with a logger that records the level of each line. */
+  function recorded() {
+    const server = new RequestOnlyTcpServer({ port: 0 });
+    const lines: [string, string][] = [];
+    const logger = {
+      log: (message: unknown) => lines.push(['log', String(message)]),
+      warn: (message: unknown) => lines.push(['warn', String(message)]),
+      error: (message: unknown) => lines.push(['error', String(message)]),
+    };
+    Object.assign(server, { logger });
+    const handleError = (error: unknown) =>
+      (server as unknown as { handleError(error: unknown): void }).handleError(error);
+    return { lines, handleError };
+  }
+
+  it("should log a client's malformed frame as a warning, not an error", () => {
+    const { lines, handleError } = recorded();
+    handleError(new InvalidTcpDataReceptionException(new Error('Unexpected token a in JSON')));
+    expect(lines).toEqual([
+      [
+        'warn',
+        'A TCP client sent data that is not a packet; its connection is closed: The invalid received message from tcp server',
+      ],
+    ]);
+  });
+
+  it('should still log any other failure as an error', () => {
+    const { lines, handleError } = recorded();
+    handleError(new Error('boom'));
+    expect(lines).toEqual([['error', 'Error: boom']]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
+import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
 
 /**
  * What a listener does with an event (a message that expects no reply: a TCP packet without an
@@ -27,6 +28,21 @@ export class RequestOnlyTcpServer extends ServerTCP {
 
   override handleEvent(pattern: string): Promise<void> {
     return dropEvent(this.logger, pattern);
+  }
+
+  /**
+   * A frame that is not a packet (not JSON, a corrupt length) is the client's mistake, and its
+   * connection is closed: a warning, where Nest logged an error (any client could flood the
+   * error log with one line per bad frame).
+   */
+  protected override handleError(error: unknown): void {
+    if (error instanceof InvalidTcpDataReceptionException) {
+      this.logger.warn(
+        `A TCP client sent data that is not a packet; its connection is closed: ${error.message}`,
+      );
+      return;
+    }
+    super.handleError(error as string);
   }
 
   override handleMessage(socket: JsonSocketLike, rawMessage: unknown): Promise<void> {
