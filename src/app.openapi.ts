@@ -53,6 +53,12 @@ the anime, artists, studios and playlists that use them.
 - **Errors** are always \`{"message": "...", "errors"?: {"<key>": ["..."]}}\`.
 - Every response carries a \`Request-Id\` header.`;
 
+/** The path of `publicUrl` (`https://host/images-api` → `/images-api`), `/` when it has none. */
+function serverPath(publicUrl: string | undefined): string {
+  const path = publicUrl === undefined ? '/' : new URL(publicUrl).pathname.replace(/\/+$/, '');
+  return path === '' ? '/' : path;
+}
+
 /** The document's fixed parts: info, server, tags, the bearer scheme. */
 function documentConfig(config: AppConfig): Omit<OpenAPIObject, 'paths'> {
   return (
@@ -61,9 +67,9 @@ function documentConfig(config: AppConfig): Omit<OpenAPIObject, 'paths'> {
       .setDescription(DESCRIPTION)
       .setVersion(packageVersion())
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')
-      // PUBLIC_URL when set (it may hold a proxy's path before the routes); otherwise Swagger UI
-      // calls the API on the origin it was loaded from (linters reject `servers: []`).
-      .addServer(config.publicUrl ?? '/')
+      // Swagger UI calls the API on the origin it was loaded from (its CSP allows no other), under
+      // the path a proxy puts before the routes (PUBLIC_URL's); linters reject `servers: []`.
+      .addServer(serverPath(config.publicUrl))
       .addTag(IMAGE_TAG, 'Images and their relations (anime, artists, studios, playlists).')
       .addBearerAuth(
         {
