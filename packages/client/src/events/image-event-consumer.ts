@@ -98,6 +98,8 @@ export const DEAD_LETTER_SUBJECT_ROOT = 'images.dead_letter';
 const decoder = new TextDecoder();
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
+/** JetStream's `JSStreamSubjectOverlapErr`: another stream captures the subjects already. */
+const SUBJECTS_OVERLAP = 10065;
 const SETUP_RETRY: BackoffOptions = { minDelayMs: 250, maxDelayMs: 5000 };
 
 /**
@@ -256,17 +258,28 @@ export class ImageEventConsumer {
   /** Creates the durable (and the dead-letter stream) if missing; true when the durable existed. */
   private async setUp(nc: NatsConnection): Promise<boolean> {
     const manager = await nc.jetstreamManager();
+    // The events stream first: a dead-letter stream made for one that does not exist (a typo in
+    // `stream`) was left behind, and its subjects then kept the right one's from being made.
+    await manager.streams.info(this.stream).catch((error: unknown) => {
+      if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error;
+      throw new Error(
+        `the stream ${this.stream} does not exist (yet): it is the service's NATS_EVENTS_STREAM, made when the service starts`,
+      );
+    });
     if (this.deadLetterStream !== false) {
       const name = this.deadLetterStream;
       const subjects = await manager.streams.info(name).then(
         (info) => info.config.subjects ?? [],
         async (error: unknown) => {
           if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error;
-          const added = await manager.streams.add({
-            name,
-            subjects: [this.deadLetterStreamSubject],
-            storage: StorageType.File,
-          });
+          const added = await manager.streams
+            .add({ name, subjects: [this.deadLetterStreamSubject], storage: StorageType.File })
+            .catch((refused: unknown) => {
+              if (apiErrorCode(refused) !== SUBJECTS_OVERLAP) throw refused;
+              throw new ConsumerConfigurationError(
+                `the dead-letter stream ${name} cannot be made: another stream already captures ${this.deadLetterStreamSubject}: name that stream in deadLetter.stream, or delete it`,
+              );
+            });
           this.logger.log(`${this.name}: created the dead-letter stream ${name}`);
           return added.config.subjects ?? [];
         },
@@ -408,6 +421,12 @@ export async function consumeImageEvents(
   handler: ImageEventHandler,
 ): Promise<ImageEventConsumer> {
   const consumer = new ImageEventConsumer(options, handler);
-  await consumer.start();
+  try {
+    await consumer.start();
+  } catch (error) {
+    // Refused for good: its connection goes too (it kept the caller's process alive).
+    await consumer.stop();
+    throw error;
+  }
   return consumer;
 }
