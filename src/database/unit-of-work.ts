@@ -131,7 +131,8 @@ export class UnitOfWork {
     return tryWithServerLock(this.dataSource, purpose, work);
   }
 
-  private get isMysql(): boolean {
+  /** Whether the database is MySQL/MariaDB (else SQLite). */
+  get isMysql(): boolean {
     return this.dataSource.options.type === 'mysql';
   }
 

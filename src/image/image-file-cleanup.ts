@@ -133,6 +133,16 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     this.timer.unref();
   }
 
+  /**
+   * Whether an image still names the file, byte for byte as the file system does: MySQL's `=` on
+   * `path` ignores case and trailing spaces (its collation), and a file that another image named
+   * only in another case was never removed. The plain `=` finds the candidates by the index.
+   */
+  private get namedSql(): string {
+    const exact = this.unitOfWork.isMysql ? 'BINARY path = ?' : 'path = ?';
+    return `SELECT 1 AS named FROM images WHERE path = ? AND ${exact} LIMIT 1`;
+  }
+
   /** One statement, through the unit of work (SQLite: in the write queue, never inside a write). */
   private query<T = unknown>(sql: string, parameters: unknown[]): Promise<T> {
     return this.unitOfWork.statements((manager) => manager.query<T>(sql, parameters));
@@ -164,10 +174,7 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   private async remove(row: DueDeletion): Promise<void> {
     const id = row.storage_deletion_id;
     try {
-      const [named] = await this.query<unknown[]>(
-        'SELECT 1 AS named FROM images WHERE path = ? LIMIT 1',
-        [row.path],
-      );
+      const [named] = await this.query<unknown[]>(this.namedSql, [row.path, row.path]);
       if (named === undefined) await this.storage.delete(row.path);
       await this.query(`DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`, [
         id,
