@@ -979,11 +979,24 @@ describeEachDatabase(
             ['If-Match', tag],
           ]),
         ).toMatchObject({ id: 'r1', response: { image: { path: 'if-match/header.png' } } });
-        expect(await update([], 42)).toEqual({
+        const notAString = {
           id: 'r1',
-          err: { status: 400, message: 'Malformed message: ifMatch must be a string.' },
+          err: {
+            status: 400,
+            message:
+              'Malformed message: ifMatch must be a string; image.update takes {token?, id, body?, ifMatch?}.',
+          },
           isDisposed: true,
-        });
+        };
+        expect(await update([], 42)).toEqual(notAString);
+        // Judged with the envelope, before the token (a probe found it after).
+        expect(
+          await requestWithHeaders(
+            'image.update',
+            { id: image.image_id, body: {}, ifMatch: 42 },
+            [],
+          ),
+        ).toEqual(notAString);
       });
 
       it('should answer 422 to two Idempotency-Key headers, and take a key with spaces around it as HTTP does', async () => {

@@ -57,6 +57,10 @@ export function readMessage<K extends string>(
   if (message.body !== undefined && isMalformedJsonValue(message.body)) {
     throw new ApiError(400, MALFORMED_JSON_BODY);
   }
+  // An If-Match is a string, as the header is (judged with the envelope, before the token).
+  if (message.ifMatch !== undefined && typeof message.ifMatch !== 'string') {
+    throw malformed(pattern, fields, 'ifMatch must be a string');
+  }
   for (const name of keyFields) {
     const key = message[name];
     if (key !== undefined && typeof key !== 'number' && typeof key !== 'string') {

@@ -3,7 +3,6 @@ import {
   CanActivate,
   createParamDecorator,
   ExecutionContext,
-  HttpStatus,
   Injectable,
   SetMetadata,
   UseGuards,
@@ -16,7 +15,6 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { assertPermission } from '../auth/authorize';
 import type { Permission } from '../auth/permissions';
 import { bearerToken, TokenVerifier } from '../auth/token-verifier';
-import { ApiError } from '../common/api-error';
 import { type MessageFields, readMessage } from './image-message.reader';
 
 const MESSAGE_ENVELOPE = 'image-api:message-envelope';
@@ -75,13 +73,12 @@ export function messageIdempotencyKey(context: unknown, field: unknown): unknown
 
 /**
  * The `If-Match` of a write message: the NATS header (several are one list, as on HTTP) when the
- * message has it, otherwise the `ifMatch` field, which must be a string (400).
+ * message has it, otherwise the `ifMatch` field (a string: `readMessage` judged it).
  */
 export function messageIfMatch(context: unknown, field: unknown): string | undefined {
   const values = natsHeaderValues(context, 'If-Match');
   if (values !== undefined) return values.join(', ');
-  if (field === undefined || typeof field === 'string') return field;
-  throw new ApiError(HttpStatus.BAD_REQUEST, 'Malformed message: ifMatch must be a string.');
+  return field as string | undefined;
 }
 
 /** The write's `Idempotency-Key` (`messageIdempotencyKey`), undefined when it sent none. */
