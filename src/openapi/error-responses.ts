@@ -129,6 +129,9 @@ const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
   503: 'The database cannot be reached.',
 };
 
+/** Statuses answered before the rate limiter runs: they carry no `X-RateLimit-*` headers. */
+const BEFORE_THE_RATE_LIMIT: ReadonlySet<ErrorStatus> = new Set<ErrorStatus>([400, 413, 415]);
+
 /** Messages that are not the status's default one (API.md section 7). */
 const EXAMPLE_MESSAGES: Partial<Record<ErrorStatus, string>> = {
   400: 'Malformed JSON body.',
@@ -154,13 +157,15 @@ export function errorResponse(
     message: EXAMPLE_MESSAGES[status] ?? defaultMessage(status),
   },
   description: string = ERROR_DESCRIPTIONS[status],
+  rateLimited = status === 429,
 ): ErrorResponseDocs {
   const headers: Record<string, ReferenceObject> = {
     [HEADERS.requestId]: headerRef(HEADERS.requestId),
   };
   if (status === 401) headers[HEADERS.wwwAuthenticate] = headerRef(HEADERS.wwwAuthenticate);
-  if (status === 429) {
-    headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
+  if (status === 429) headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
+  // A body that cannot be read (400, 413, 415) is answered before the rate limit is counted.
+  if (rateLimited && !BEFORE_THE_RATE_LIMIT.has(status)) {
     for (const header of RATE_LIMIT_HEADERS) headers[header] = headerRef(header);
   }
   return {

@@ -185,7 +185,12 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
   for (const status of docs.errors) {
     decorators.push(
       ApiResponse(
-        errorResponse(status, docs.errorExamples?.[status], docs.errorDescriptions?.[status]),
+        errorResponse(
+          status,
+          docs.errorExamples?.[status],
+          docs.errorDescriptions?.[status],
+          limitHeaders.length > 0,
+        ),
       ),
     );
   }
