@@ -216,12 +216,23 @@ const VARIABLES: VariableTable[] = [
     variable: 'PUBLIC_URL',
     pick: (config) => config.publicUrl,
     defaultValue: undefined,
-    good: [['https://api.example.com/', 'https://api.example.com']],
+    good: [
+      ['https://api.example.com/', 'https://api.example.com'],
+      ['https://wiki.example.com/images-api/', 'https://wiki.example.com/images-api'],
+    ],
     bad: [
       ['api.example.com', 'PUBLIC_URL must be an absolute http(s) URL (got "api.example.com")'],
       [
         'http://x.example/y#frag',
         'PUBLIC_URL must be an absolute http(s) URL without a query or fragment (got "http://x.example/y#frag")',
+      ],
+      [
+        'https://user:pw@api.example.com/p',
+        'PUBLIC_URL must be an absolute http(s) URL without a user, a password or an empty path segment (got "https://user:pw@api.example.com/p")',
+      ],
+      [
+        'https://api.example.com//evil.example/',
+        'PUBLIC_URL must be an absolute http(s) URL without a user, a password or an empty path segment (got "https://api.example.com//evil.example/")',
       ],
     ],
   },

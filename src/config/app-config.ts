@@ -122,7 +122,11 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     }
   };
 
-  /** A URL that paths are put after (links): a query or fragment would end up inside each. */
+  /**
+   * A URL that paths are put after (links): a query or fragment would end up inside each, a user
+   * and password would be shown in every link, and an empty path segment (`https://host//x`)
+   * makes a client resolving a link's path read `//x` as another host.
+   */
   const baseUrl = (name: string): string | undefined => {
     const raw = read(name);
     if (raw !== undefined && (raw.includes('?') || raw.includes('#'))) {
@@ -131,7 +135,16 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
       );
       return undefined;
     }
-    return httpUrl(name);
+    const url = httpUrl(name);
+    if (url === undefined) return undefined;
+    const parsed = new URL(url);
+    if (parsed.username !== '' || parsed.password !== '' || parsed.pathname.includes('//')) {
+      problems.push(
+        `${name} must be an absolute http(s) URL without a user, a password or an empty path segment (got "${raw}")`,
+      );
+      return undefined;
+    }
+    return url;
   };
 
   const dataDir = resolveFrom(cwd, read('DATA_DIR') ?? 'data');
