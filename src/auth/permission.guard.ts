@@ -1,45 +1,47 @@
-import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import { ApiError, defaultMessage } from '../common/api-error';
 import { REQUIRED_PERMISSION } from './auth.constants';
 import type { AuthenticatedUser } from './authenticated-user';
 import { assertPermission } from './authorize';
 import { KeyUnavailableError } from './jwt-verification';
+import { type AuthorizationCarrier, TokenVerifier } from './token-verifier';
+
+type GuardedRequest = AuthorizationCarrier & { user?: AuthenticatedUser };
 
 /**
- * The one guard of the write routes: authenticates the bearer token through the passport `jwt`
- * strategy (401), then checks the permissions the route's `@RequirePermission()` names (403).
- * Guards run before pipes, so both answers come before any 404 or 422.
+ * The one guard of the write routes: authenticates the bearer token (401; 503 when the JWKS
+ * endpoint could not be asked), then checks the permissions the route's `@RequirePermission()`
+ * names (403). Guards run before pipes, so both answers come before any 404 or 422.
+ *
+ * It asks `TokenVerifier` itself rather than through `@nestjs/passport`'s `AuthGuard('jwt')`:
+ * passport's per-request `authenticate` kept each guarded request's objects alive across young
+ * collections, and a write cost 6–14 % more instructions (docs/PERFORMANCE.md). `permission.guard
+ * .spec.ts` holds it to the passport guard's answers for every kind of token.
  */
 @Injectable()
-export class PermissionGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class PermissionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenVerifier,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    await super.canActivate(context);
-    const required = this.reflector.get<readonly string[] | undefined>(
-      REQUIRED_PERMISSION,
-      context.getHandler(),
-    );
-    const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
-    assertPermission(user, required);
-    return true;
-  }
-
-  override handleRequest<TUser = AuthenticatedUser>(
-    error: unknown,
-    user: TUser | false | null,
-    info: unknown,
-  ): TUser {
-    if (error instanceof KeyUnavailableError || info instanceof KeyUnavailableError) {
-      throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
-    }
-    if (error || !user) {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const user = await this.tokens.userOf(request).catch((error: unknown) => {
+      if (error instanceof KeyUnavailableError) {
+        throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
+      }
+      throw error;
+    });
+    if (user === null) {
       throw new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
     }
-    return user;
+    request.user = user;
+    assertPermission(
+      user,
+      this.reflector.get<readonly string[] | undefined>(REQUIRED_PERMISSION, context.getHandler()),
+    );
+    return true;
   }
 }

@@ -31,7 +31,7 @@ function soleAuthorization(request: AuthorizationCarrier): string | string[] | u
 }
 
 /**
- * The one verifier of bearer tokens: the passport `jwt` strategy, the rate limiter and the message
+ * The one verifier of bearer tokens: the write routes' guard, the rate limiter and the message
  * transports all ask it. A request's token is verified once, whoever asks first (`userOf`).
  */
 @Injectable()
