@@ -1,8 +1,21 @@
-import { consumeImageEvents, type ImageEventConsumer } from '@image-api/client';
+import {
+  consumeImageEvents,
+  type ImageEventConsumer,
+  type ImageEventConsumerOptions,
+} from '@image-api/client';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A consumer of the durable `setup` on `stream`, quiet. */
+const setupOptions = (subjectPrefix: string, stream: string): ImageEventConsumerOptions => ({
+  nats: { servers: TEST_NATS_URL },
+  subjectPrefix,
+  stream,
+  durableName: 'setup',
+  logger: false,
+});
 
 async function streamNames(manager: JetStreamManager): Promise<string[]> {
   const names: string[] = [];
@@ -34,18 +47,11 @@ describe('the event consumer setting up its streams', () => {
     const { subjectPrefix, stream } = uniqueNatsNames();
     made.push(stream, `${stream}_DEAD_LETTER`);
     let consumer: ImageEventConsumer | undefined;
-    const started = consumeImageEvents(
-      {
-        nats: { servers: TEST_NATS_URL },
-        subjectPrefix,
-        stream,
-        durableName: 'setup',
-        logger: false,
+    const started = consumeImageEvents(setupOptions(subjectPrefix, stream), () => undefined).then(
+      (running) => {
+        consumer = running;
       },
-      () => undefined,
-    ).then((running) => {
-      consumer = running;
-    });
+    );
     await sleep(1500);
     expect(consumer).toBeUndefined();
     expect((await streamNames(manager)).filter((name) => name.startsWith(stream))).toEqual([]);
@@ -68,16 +74,7 @@ describe('the event consumer setting up its streams', () => {
       subjects: [`${subjectPrefix}images.dead_letter.>`],
     });
     await expect(
-      consumeImageEvents(
-        {
-          nats: { servers: TEST_NATS_URL },
-          subjectPrefix,
-          stream,
-          durableName: 'setup',
-          logger: false,
-        },
-        () => undefined,
-      ),
+      consumeImageEvents(setupOptions(subjectPrefix, stream), () => undefined),
     ).rejects.toThrow(
       `the dead-letter stream ${stream}_DEAD_LETTER cannot be made: another stream already captures ${subjectPrefix}images.dead_letter.>: name that stream in deadLetter.stream, or delete it`,
     );

@@ -14,6 +14,11 @@ import { type AuthorizationCarrier, TokenVerifier } from './token-verifier';
 
 const SECRET = 'permission-guard-spec-secret-0123456789-abcdefghijkl';
 const REQUIRED = ['update image'];
+const SECRET_VERIFICATION: JwtVerification = {
+  mode: 'secret',
+  algorithms: ['HS256'],
+  keyFor: () => Promise.resolve(SECRET),
+};
 
 type Verify = (request: unknown, done: (error: unknown, user?: unknown) => void) => void;
 
@@ -191,12 +196,7 @@ async function guards(verification: JwtVerification) {
 
 describe('PermissionGuard, against the passport guard it replaces', () => {
   it.each(CASES)('should answer %s as AuthGuard("jwt") does', async (_what, lines) => {
-    const verification: JwtVerification = {
-      mode: 'secret',
-      algorithms: ['HS256'],
-      keyFor: () => Promise.resolve(SECRET),
-    };
-    const { fast, passport, close } = await guards(verification);
+    const { fast, passport, close } = await guards(SECRET_VERIFICATION);
     try {
       const expected = await outcome(passport, lines);
       expect(await outcome(fast, lines)).toEqual(expected);
@@ -206,12 +206,7 @@ describe('PermissionGuard, against the passport guard it replaces', () => {
   });
 
   it('should answer as each other for every case, the answers being these', async () => {
-    const verification: JwtVerification = {
-      mode: 'secret',
-      algorithms: ['HS256'],
-      keyFor: () => Promise.resolve(SECRET),
-    };
-    const { fast, close } = await guards(verification);
+    const { fast, close } = await guards(SECRET_VERIFICATION);
     try {
       const answers = [];
       for (const [what, lines] of CASES) answers.push([what, await outcome(fast, lines)]);
