@@ -1,10 +1,8 @@
-import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiError, defaultMessage } from '../common/api-error';
 import { REQUIRED_PERMISSION } from './auth.constants';
 import type { AuthenticatedUser } from './authenticated-user';
 import { assertPermission } from './authorize';
-import { KeyUnavailableError } from './jwt-verification';
 import { type AuthorizationCarrier, TokenVerifier } from './token-verifier';
 
 type GuardedRequest = AuthorizationCarrier & { user?: AuthenticatedUser };
@@ -28,15 +26,7 @@ export class PermissionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const user = await this.tokens.userOf(request).catch((error: unknown) => {
-      if (error instanceof KeyUnavailableError) {
-        throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
-      }
-      throw error;
-    });
-    if (user === null) {
-      throw new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
-    }
+    const user = await this.tokens.authenticateRequest(request);
     request.user = user;
     assertPermission(
       user,

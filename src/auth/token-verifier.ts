@@ -57,21 +57,16 @@ export class TokenVerifier {
   }
 
   /**
-   * The token's user, for callers that are not HTTP requests (the message transports): 401 when
-   * there is no token or it is not valid, 503 when the JWKS endpoint could not be asked (as
-   * `PermissionGuard` answers on HTTP).
+   * A request's user (`userOf`) as a write route requires one: 401 when there is no token or it
+   * is not valid, 503 when the JWKS endpoint could not be asked.
    */
-  async authenticate(rawToken: string | undefined): Promise<AuthenticatedUser> {
-    let user: AuthenticatedUser | null;
-    try {
-      user = await this.check(rawToken);
-    } catch {
-      throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
-    }
-    if (user === null) {
-      throw new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
-    }
-    return user;
+  authenticateRequest(request: AuthorizationCarrier): Promise<AuthenticatedUser> {
+    return required(this.userOf(request));
+  }
+
+  /** The same for callers that are not HTTP requests (the message transports): a raw token. */
+  authenticate(rawToken: string | undefined): Promise<AuthenticatedUser> {
+    return required(this.check(rawToken));
   }
 
   /** The token's user, null when it is missing or not valid; throws only `KeyUnavailableError`. */
@@ -94,6 +89,20 @@ export class TokenVerifier {
       return null;
     }
   }
+}
+
+/** The user, or the answer without one: 401 for no (valid) token, 503 when no key could be had. */
+async function required(user: Promise<AuthenticatedUser | null>): Promise<AuthenticatedUser> {
+  let found: AuthenticatedUser | null;
+  try {
+    found = await user;
+  } catch {
+    throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, defaultMessage(503));
+  }
+  if (found === null) {
+    throw new ApiError(HttpStatus.UNAUTHORIZED, defaultMessage(HttpStatus.UNAUTHORIZED));
+  }
+  return found;
 }
 
 /**

@@ -28,11 +28,13 @@ export class IdempotencyClaimPipe implements PipeTransform<
     const sub = request.user?.sub;
     if (sub === undefined) return undefined;
     // Two header lines (which Node joins into one value) are as malformed as a bad key.
-    const lines = headerLineCount(request.raw.rawHeaders, 'idempotency-key');
+    const key = request.headers['idempotency-key'];
+    const twoLines =
+      key !== undefined && headerLineCount(request.raw.rawHeaders, 'idempotency-key') > 1;
     const claim = idempotencyClaim(
       this.dataSource,
       sub,
-      lines > 1 ? [] : request.headers['idempotency-key'],
+      twoLines ? [] : key,
       request.method,
       request.routeOptions.url ?? request.url,
     );

@@ -33,31 +33,26 @@ interface Checked {
 
 const checked = new WeakMap<object, Checked>();
 
-/**
- * The JWT of a message: NATS header `Authorization: Bearer <token>` when the message has that
- * header (then only it counts), otherwise the `token` field: the token itself or `Bearer <token>`.
- */
-export function messageToken(context: unknown, token: unknown): string | undefined {
-  if (context instanceof NatsContext) {
-    const headers = context.getHeaders() as MsgHdrs | undefined;
-    // Header names are case-insensitive; a blank header is a malformed one, not none.
-    if (headers?.has('Authorization', Match.IgnoreCase) === true) {
-      // Two values are no token, as two lines are on HTTP (which one was meant?).
-      const values = headers.values('Authorization', Match.IgnoreCase);
-      return values.length === 1 ? bearerToken(values[0]) : undefined;
-    }
-  }
-  if (typeof token !== 'string' || token === '') return undefined;
-  return token.startsWith('Bearer ') ? bearerToken(token) : token;
-}
-
-/** Every value of the NATS header `name` (any letter case); undefined when the message has none. */
+/** Every value of the NATS header `name` (in any letter case); undefined when there is none. */
 function natsHeaderValues(context: unknown, name: string): string[] | undefined {
   if (!(context instanceof NatsContext)) return undefined;
   const headers = context.getHeaders() as MsgHdrs | undefined;
   return headers?.has(name, Match.IgnoreCase) === true
     ? headers.values(name, Match.IgnoreCase)
     : undefined;
+}
+
+/**
+ * The JWT of a message: NATS header `Authorization: Bearer <token>` when the message has that
+ * header (then only it counts), otherwise the `token` field: the token itself or `Bearer <token>`.
+ */
+export function messageToken(context: unknown, token: unknown): string | undefined {
+  // A blank header is a malformed one, not none; two values are no token, as two lines are on
+  // HTTP (which one was meant?).
+  const values = natsHeaderValues(context, 'Authorization');
+  if (values !== undefined) return values.length === 1 ? bearerToken(values[0]) : undefined;
+  if (typeof token !== 'string' || token === '') return undefined;
+  return token.startsWith('Bearer ') ? bearerToken(token) : token;
 }
 
 /**

@@ -64,6 +64,11 @@ export interface OperationDocs {
   readonly errorDescriptions?: Partial<Record<ErrorStatus, string>>;
 }
 
+/** A response's `headers`: each named header as a reference to its component. */
+function headerRefs(names: readonly string[]): Record<string, ReferenceObject> {
+  return Object.fromEntries(names.map((name) => [name, headerRef(name)]));
+}
+
 /**
  * Everything the OpenAPI document says about one route, as one decorator: operation id, summary,
  * generated query parameters, path parameter, body, success and error responses with the contract's
@@ -107,18 +112,15 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
   if (docs.body !== undefined) {
     decorators.push(ApiBody({ type: docs.body.type, description: docs.body.description }));
   }
-  const successHeaders: Record<string, ReferenceObject> = {
-    [HEADERS.requestId]: headerRef(HEADERS.requestId),
-  };
   const cacheHeaders = [HEADERS.etag, HEADERS.cacheControl];
   // A route that can answer 429 is rate-limited: its answers past the guard carry the budget.
   const limitHeaders = docs.errors.includes(429) ? RATE_LIMIT_HEADERS : [];
-  const extraHeaders = [
+  const successHeaders = headerRefs([
+    HEADERS.requestId,
     ...(docs.success.headers ?? []),
     ...(docs.conditional ? cacheHeaders : []),
     ...limitHeaders,
-  ];
-  for (const header of extraHeaders) successHeaders[header] = headerRef(header);
+  ]);
   if (docs.conditional === true) {
     decorators.push(
       // The handler reads it with @Headers('if-none-match'); same name, so this replaces the
@@ -173,12 +175,7 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
       ApiResponse({
         status: 304,
         description: 'Not Modified: the `If-None-Match` tag still matches; no body.',
-        headers: {
-          [HEADERS.requestId]: headerRef(HEADERS.requestId),
-          [HEADERS.etag]: headerRef(HEADERS.etag),
-          [HEADERS.cacheControl]: headerRef(HEADERS.cacheControl),
-          ...Object.fromEntries(limitHeaders.map((header) => [header, headerRef(header)])),
-        },
+        headers: headerRefs([HEADERS.requestId, ...cacheHeaders, ...limitHeaders]),
       }),
     );
   }

@@ -76,16 +76,17 @@ export interface ConditionalCallOptions extends CallOptions {
   readonly ifMatch?: string;
 }
 
-/** The message with its `ifMatch` field, when the options carry one. */
-function withIfMatch(data: object, options?: ConditionalCallOptions): object {
-  return options?.ifMatch === undefined ? data : { ...data, ifMatch: options.ifMatch };
-}
-
-/** The message with its `idempotencyKey` field, when the options carry one. */
-function withKey(data: object, options?: IdempotentCallOptions): object {
-  return options?.idempotencyKey === undefined
-    ? data
-    : { ...data, idempotencyKey: options.idempotencyKey };
+/** The message with the `idempotencyKey` and `ifMatch` fields the call's options carry. */
+function withOptionFields(
+  data: object,
+  options?: Partial<IdempotentCallOptions & ConditionalCallOptions>,
+): object {
+  const { idempotencyKey, ifMatch } = options ?? {};
+  return {
+    ...data,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(ifMatch === undefined ? {} : { ifMatch }),
+  };
 }
 
 /**
@@ -143,7 +144,7 @@ export class ImageClient {
     body: ImageCreateBody,
     options?: IdempotentCallOptions,
   ): Promise<ImageResponse> {
-    return this.write(PATTERNS.create, token, withKey({ body }, options), options);
+    return this.write(PATTERNS.create, token, withOptionFields({ body }, options), options);
   }
 
   /** `PATCH /api/image/:id` */
@@ -153,7 +154,7 @@ export class ImageClient {
     body: ImageUpdateBody,
     options?: ConditionalCallOptions,
   ): Promise<ImageResponse> {
-    return this.write(PATTERNS.update, token, withIfMatch({ id, body }, options), options);
+    return this.write(PATTERNS.update, token, withOptionFields({ id, body }, options), options);
   }
 
   /** `DELETE /api/image/:id` (soft delete) */
@@ -162,7 +163,7 @@ export class ImageClient {
     id: number | string,
     options?: ConditionalCallOptions,
   ): Promise<ImageResponse> {
-    return this.write(PATTERNS.delete, token, withIfMatch({ id }, options), options);
+    return this.write(PATTERNS.delete, token, withOptionFields({ id }, options), options);
   }
 
   /** `PATCH /api/restore/image/:id` */
@@ -171,7 +172,7 @@ export class ImageClient {
     id: number | string,
     options?: ConditionalCallOptions,
   ): Promise<ImageResponse> {
-    return this.write(PATTERNS.restore, token, withIfMatch({ id }, options), options);
+    return this.write(PATTERNS.restore, token, withOptionFields({ id }, options), options);
   }
 
   /** `DELETE /api/forceDelete/image/:id`: `{message: "Image '<path>' was deleted."}` */
@@ -180,7 +181,7 @@ export class ImageClient {
     id: number | string,
     options?: ConditionalCallOptions,
   ): Promise<MessageResponse> {
-    return this.write(PATTERNS.forceDelete, token, withIfMatch({ id }, options), options);
+    return this.write(PATTERNS.forceDelete, token, withOptionFields({ id }, options), options);
   }
 
   /**
@@ -225,7 +226,7 @@ export class ImageClient {
     return this.write(
       pivotMessagePattern(pivot, 'attach'),
       token,
-      withKey(body === undefined ? link : { ...link, body }, options),
+      withOptionFields(body === undefined ? link : { ...link, body }, options),
       options,
     );
   }
