@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { ApiError } from './common/api-error';
+import { ApiError, NotFoundError } from './common/api-error';
 import { corsHook } from './common/cors';
 import { isAcceptableHost } from './common/host-header';
 import { helmetHeaders } from './common/helmet-headers';
@@ -15,10 +15,9 @@ import {
 } from './common/http-layer-errors';
 import {
   BODY_LIMIT_BYTES,
-  ENCODED_BODY_MESSAGE,
   exceedsJsonDepth,
-  isContentEncoded,
   MALFORMED_JSON_BODY,
+  unsupportedBodyEncoding,
 } from './common/json-body';
 import { accessLogHook, appLogger } from './common/logger.options';
 import { cameAfterRefusal, pipeliningLimitHook } from './common/pipelining';
@@ -122,11 +121,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // host[:port], or a link could point anywhere. One `Host` line, and one at all on HTTP/1.1.
   const reflectHost = config.publicUrl === undefined;
   fastify.addHook('onRequest', (request, _reply, done) => {
-    if (isAcceptableHost(request.raw, reflectHost)) done();
-    else
+    if (!isAcceptableHost(request.raw, reflectHost)) {
       done(
         new ApiError(400, 'The Host header must be a host name or address, with an optional port.'),
       );
+    } else if (request.method === 'QUERY') {
+      // No route takes QUERY: the 404 of any unrouted method, where Fastify would answer one
+      // without a Content-Type with a bare 400 before the not-found handler runs.
+      done(new NotFoundError());
+    } else done();
   });
 
   // What Node answers on its own, outside the contract's shape: an `Expect` other than
@@ -151,10 +154,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   });
 
   // Only JSON bodies are accepted; anything else is 415 (text/plain would otherwise be parsed), and
-  // so is a compressed one (it was parsed as if it were not).
-  // Fastify's own JSON parser (with prototype-poisoning protection) does the parsing; an empty body
-  // counts as no body, and a body that is not JSON, or nests deeper than 32 levels, is the
-  // contract's 400.
+  // so is a compressed one, by Content-Encoding or Transfer-Encoding (it was parsed as if it were
+  // not).
+  // Fastify's own JSON parser (with prototype-poisoning protection) does the parsing; a body of no
+  // bytes counts as no body, and a body that is not JSON (whitespace alone included), or nests
+  // deeper than 32 levels, is the contract's 400.
   // Read as bytes: Fastify's string reading turns bytes that are not UTF-8 into a length mismatch
   // answered "Bad Request."; a body that is not UTF-8 is not JSON (RFC 8259), so it is malformed.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -164,16 +168,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     /^application\/(?:[\w.+-]+\+)?json(?:$|;)/,
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
     (request, bytes, done) => {
-      if (isContentEncoded(request.headers)) {
-        return done(new ApiError(415, ENCODED_BODY_MESSAGE), undefined);
-      }
+      const encoded = unsupportedBodyEncoding(request.headers, request.raw.rawHeaders);
+      if (encoded !== undefined) return done(new ApiError(415, encoded), undefined);
       let body: string;
       try {
         body = utf8.decode(bytes as Buffer);
       } catch {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }
-      if (body.trim() === '') return done(null, undefined);
+      if (body === '') return done(null, undefined);
       if (exceedsJsonDepth(body)) {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }

@@ -35,6 +35,9 @@ const deepBody = (depth: number) =>
 
 describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
   const writer = () => bearer(tokenWith(Permission.CreateImage, Permission.UpdateImage));
+  let port: number | undefined;
+  /** The app's port for raw requests, listened on once for the whole describe. */
+  const appPort = async () => (port ??= await listenOnFreePort(context().app));
   const post = (body: string) =>
     context()
       .http()
@@ -79,6 +82,45 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
       expect(response.body).toEqual(MALFORMED_JSON);
     }
     expect(await readImageRow(context().dataSource, row.image_id)).toEqual(row);
+  });
+
+  // Found by a black-box probe: whitespace alone was read as no body (a 422 on create, a 200 on PATCH).
+  it('should answer a body of whitespace alone with 400 Malformed JSON body, on create, PATCH and attach, and change nothing', async () => {
+    const row = await insertImageRow(context().dataSource);
+    const before = await countRows(context().dataSource, 'images');
+    const token = bearer(tokenWith(...Object.values(Permission)));
+    for (const body of [' ', '   ', '\n', '\r\n\t ']) {
+      for (const [method, url] of [
+        ['post', '/api/image'],
+        ['patch', `/api/image/${row.image_id}`],
+        ['put', `/api/image/${row.image_id}`],
+        ['post', '/api/animeimage/no_such_anime/1'],
+      ] as const) {
+        const response = await context()
+          .http()
+          [method](url)
+          .set('Authorization', token)
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expect({ method, url, body, status: response.status, answer: response.body }).toEqual({
+          method,
+          url,
+          body,
+          status: 400,
+          answer: MALFORMED_JSON,
+        });
+      }
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    expect(await readImageRow(context().dataSource, row.image_id)).toEqual(row);
+  });
+
+  it('should still read a body of no bytes as no body (a create is then missing its path)', async () => {
+    const response = await post('').expect(422);
+    expect(response.body).toEqual({
+      message: 'The path field is required.',
+      errors: { path: ['The path field is required.'], facet: ['The facet field is required.'] },
+    });
   });
 
   it('should answer a body that is not UTF-8 with 400 Malformed JSON body (was "Bad Request."), on creates and attaches', async () => {
@@ -158,6 +200,77 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     expect(await countRows(context().dataSource, 'images')).toBe(before);
     // `identity` is no encoding at all.
     await post(json).set('Content-Encoding', 'identity').expect(201);
+  });
+
+  // Found by a black-box probe: Node takes `gzip, chunked` apart as chunked and handed the bytes
+  // over as they came, so a body labelled gzip was read as plain JSON (created: 201).
+  it('should answer a Transfer-Encoding other than chunked with 415, and store nothing; chunked alone is read', async () => {
+    const port = await appPort();
+    const before = await countRows(context().dataSource, 'images');
+    const json = JSON.stringify({ path: 'cover/transfer.png', facet: 'Cover' });
+    const chunked = `${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`;
+    const send = (url: string, transferEncoding: string) =>
+      rawHttp(
+        port,
+        `POST ${url} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${bearer(tokenWith(...Object.values(Permission)))}\r\n` +
+          `Content-Type: application/json\r\nTransfer-Encoding: ${transferEncoding}\r\nConnection: close\r\n\r\n${chunked}`,
+      );
+    for (const [url, coding] of [
+      ['/api/image', 'gzip, chunked'],
+      ['/api/image', 'br, chunked'],
+      ['/api/image', 'x-foo, chunked'],
+      ['/api/image', 'Deflate , Chunked'],
+      ['/api/animeimage/no_such_anime/1', 'gzip, chunked'],
+    ]) {
+      const answer = await send(url, coding);
+      expect({
+        url,
+        coding,
+        status: answer.status,
+        body: JSON.parse(answer.body) as unknown,
+      }).toEqual({
+        url,
+        coding,
+        status: 415,
+        body: {
+          message:
+            'Unsupported Transfer-Encoding: send the body as it is or chunked, uncompressed.',
+        },
+      });
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    const plain = await send('/api/image', 'chunked');
+    expect(plain.status).toBe(201);
+    expect(await countRows(context().dataSource, 'images')).toBe(before + 1);
+  });
+
+  // Found by a black-box probe: Node keeps the first of two Content-Type lines, so the order
+  // decided between 201 and 415.
+  it('should answer two Content-Type lines with 415, in either order and on uploads too, and store nothing', async () => {
+    const port = await appPort();
+    const before = await countRows(context().dataSource, 'images');
+    const json = JSON.stringify({ path: 'cover/two-types.png', facet: 'Cover' });
+    const token = bearer(tokenWith(...Object.values(Permission)));
+    const { body: form, contentType: formType } = multipartForm([
+      { name: 'facet', value: 'Cover' },
+      { name: 'file', content: pngFile() },
+    ]);
+    for (const [first, second, body] of [
+      ['application/json', 'text/plain', Buffer.from(json)],
+      ['application/json', 'application/json', Buffer.from(json)],
+      [formType, 'application/json', form],
+    ] as const) {
+      const head =
+        `POST /api/image HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${token}\r\n` +
+        `Content-Type: ${first}\r\ncontent-type: ${second}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+      const answer = await rawHttp(port, Buffer.concat([Buffer.from(head), body]));
+      expect({ first, status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+        first,
+        status: 415,
+        body: { message: 'Send one Content-Type header.' },
+      });
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
   });
 
   it('should not be fooled by brackets inside strings', async () => {
@@ -404,6 +517,50 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
       });
     },
   );
+
+  // Found by a black-box probe on Fastify 5.11, where these reached its last-resort 404 (no
+  // hooks: no Request-Id, no security headers); Fastify 5.12 answers them through frameworkErrors.
+  it.each([
+    'GET http://x:99999/api/image/5',
+    'GET http://[::1/api/image/5',
+    'GET http://x%ZZ/api/image',
+    'PROPFIND /api/image/%ZZ',
+    'TRACE /api/image/%ZZ',
+  ])('should answer %s with 400 Malformed URL. and the headers of every answer', async (line) => {
+    const answer = await rawHttp(
+      port,
+      `${line} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: bad-url-1\r\nConnection: close\r\n\r\n`,
+    );
+    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+      status: 400,
+      body: { message: 'Malformed URL.' },
+    });
+    expect(answer.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'request-id': 'bad-url-1',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    });
+  });
+
+  // Found by a black-box probe: without a Content-Type, Fastify answered QUERY with a bare 400
+  // ("Bad Request.") before the not-found handler, on any path.
+  it.each([
+    ['/api/image', ''],
+    ['/api/image/1', ''],
+    ['/health', ''],
+    ['/no/such/path', ''],
+    ['/api/image', 'Content-Type: application/json\r\nContent-Length: 2\r\n'],
+  ])('should answer QUERY %s (%j) with the 404 of a method no route takes', async (path, extra) => {
+    const body = extra === '' ? '' : '{}';
+    const answer = await rawHttp(
+      port,
+      `QUERY ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}Connection: close\r\n\r\n${body}`,
+    );
+    expectContractError(answer, 404, 'Not Found.');
+    expect(answer.headers['x-frame-options']).toBe('DENY');
+  });
 
   it('should keep answering on the same port after all of that', async () => {
     await context().http().get('/api/image').expect(200);

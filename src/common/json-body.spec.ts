@@ -1,4 +1,12 @@
-import { exceedsJsonDepth, isMalformedJsonValue, MAX_JSON_DEPTH } from './json-body';
+import {
+  ENCODED_BODY_MESSAGE,
+  exceedsJsonDepth,
+  isMalformedJsonValue,
+  MAX_JSON_DEPTH,
+  TRANSFER_CODED_BODY_MESSAGE,
+  TWO_CONTENT_TYPES_MESSAGE,
+  unsupportedBodyEncoding,
+} from './json-body';
 
 const nestedArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const nestedObjects = (depth: number) => `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
@@ -71,6 +79,34 @@ describe('isMalformedJsonValue', () => {
         const value = nested(levels, 'x', array);
         expect(isMalformedJsonValue(value)).toBe(exceedsJsonDepth(JSON.stringify(value)));
       }
+    }
+  });
+});
+
+describe('unsupportedBodyEncoding', () => {
+  it.each<[Record<string, string>, string | undefined]>([
+    [{}, undefined],
+    [{ 'content-encoding': 'identity' }, undefined],
+    [{ 'content-encoding': ' Identity ' }, undefined],
+    [{ 'transfer-encoding': 'chunked' }, undefined],
+    [{ 'transfer-encoding': 'Chunked' }, undefined],
+    [{ 'content-encoding': 'gzip' }, ENCODED_BODY_MESSAGE],
+    [{ 'content-encoding': 'gzip', 'transfer-encoding': 'gzip, chunked' }, ENCODED_BODY_MESSAGE],
+    [{ 'transfer-encoding': 'gzip, chunked' }, TRANSFER_CODED_BODY_MESSAGE],
+    [{ 'transfer-encoding': 'x-foo,chunked' }, TRANSFER_CODED_BODY_MESSAGE],
+    [{ 'transfer-encoding': ', chunked' }, TRANSFER_CODED_BODY_MESSAGE],
+  ])('should judge %j as %j', (headers, message) => {
+    expect(unsupportedBodyEncoding(headers)).toBe(message);
+  });
+
+  it('should refuse two Content-Type lines, whatever their case or values, and take one', () => {
+    const headers = { 'content-type': 'application/json' };
+    const one = ['Host', 'x', 'Content-Type', 'application/json'];
+    expect(unsupportedBodyEncoding(headers, one)).toBeUndefined();
+    for (const second of ['content-type', 'CONTENT-TYPE', 'Content-Type']) {
+      expect(unsupportedBodyEncoding(headers, [...one, second, 'text/plain'])).toBe(
+        TWO_CONTENT_TYPES_MESSAGE,
+      );
     }
   });
 });

@@ -1,12 +1,37 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { headerLineCount } from './header-lines';
 
 /** The 415 of a body sent `Content-Encoding: gzip` (br, deflate...): the service decodes none. */
 export const ENCODED_BODY_MESSAGE = 'Unsupported Content-Encoding: send the body uncompressed.';
 
-/** Whether a request says its body is content-encoded (anything but `identity`). */
-export function isContentEncoded(headers: IncomingHttpHeaders): boolean {
+/** The 415 of a body sent `Transfer-Encoding: gzip, chunked`: Node would read it as if plain. */
+export const TRANSFER_CODED_BODY_MESSAGE =
+  'Unsupported Transfer-Encoding: send the body as it is or chunked, uncompressed.';
+
+/** The 415 of two `Content-Type` lines: Node keeps the first, perhaps not the meant one. */
+export const TWO_CONTENT_TYPES_MESSAGE = 'Send one Content-Type header.';
+
+/**
+ * The 415 message for a body the service will not read as sent, or undefined: two `Content-Type`
+ * lines, any `Content-Encoding` but `identity`, or a `Transfer-Encoding` coding other than
+ * `chunked` (Node takes `gzip, chunked` apart as chunked and hands over the bytes still
+ * compressed).
+ */
+export function unsupportedBodyEncoding(
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[] = [],
+): string | undefined {
+  if (headerLineCount(rawHeaders, 'content-type') > 1) return TWO_CONTENT_TYPES_MESSAGE;
   const encoding = headers['content-encoding'];
-  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return ENCODED_BODY_MESSAGE;
+  }
+  const transfer = headers['transfer-encoding'];
+  if (transfer === undefined) return undefined;
+  const codings = transfer.toLowerCase().split(',');
+  return codings.every((coding) => coding.trim() === 'chunked')
+    ? undefined
+    : TRANSFER_CODED_BODY_MESSAGE;
 }
 
 /** The largest JSON body (and message) the service reads: a larger one is a 413 (API.md). */

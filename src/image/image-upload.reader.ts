@@ -8,7 +8,7 @@ import { pipeline as pipe, type Readable, Transform, Writable } from 'node:strea
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, ValidationFailedError } from '../common/api-error';
-import { ENCODED_BODY_MESSAGE, isContentEncoded } from '../common/json-body';
+import { unsupportedBodyEncoding } from '../common/json-body';
 import {
   ByteLimit,
   detectImageType,
@@ -120,7 +120,8 @@ export async function receiveImageUpload(
   maxBytes: number,
   spoolDirectory: string = tmpdir(),
 ): Promise<ReceivedUpload> {
-  if (isContentEncoded(request.headers)) throw new ApiError(415, ENCODED_BODY_MESSAGE);
+  const encoded = unsupportedBodyEncoding(request.headers, request.raw.rawHeaders);
+  if (encoded !== undefined) throw new ApiError(415, encoded);
   const state: FormState = { file: 'absent', facetSeen: false, pathSeen: false };
   try {
     const parts = request.parts({
