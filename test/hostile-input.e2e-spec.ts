@@ -499,6 +499,26 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     expect(answer.closedByServer).toBe(true);
   });
 
+  /** The contract's error, with the `X-Request-Id` sent and the headers every answer carries. */
+  const expectAnswerOfEveryRequest = (
+    answer: RawAnswer,
+    status: number,
+    message: string,
+    requestId: string,
+  ) => {
+    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
+      status,
+      body: { message },
+    });
+    expect(answer.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'request-id': requestId,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    });
+  };
+
   it.each(['*', '*?x', '**', '*/api/image'])(
     'should answer OPTIONS %s with the 404 of an unknown path, its headers included (it had none)',
     async (target) => {
@@ -506,15 +526,7 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
         port,
         `OPTIONS ${target} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: star-1\r\nConnection: close\r\n\r\n`,
       );
-      expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
-        status: 404,
-        body: { message: 'Not Found.' },
-      });
-      expect(answer.headers).toMatchObject({
-        'request-id': 'star-1',
-        'x-content-type-options': 'nosniff',
-        'x-frame-options': 'DENY',
-      });
+      expectAnswerOfEveryRequest(answer, 404, 'Not Found.', 'star-1');
     },
   );
 
@@ -531,17 +543,7 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
       port,
       `${line} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: bad-url-1\r\nConnection: close\r\n\r\n`,
     );
-    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toEqual({
-      status: 400,
-      body: { message: 'Malformed URL.' },
-    });
-    expect(answer.headers).toMatchObject({
-      'content-type': 'application/json; charset=utf-8',
-      'request-id': 'bad-url-1',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-    });
+    expectAnswerOfEveryRequest(answer, 400, 'Malformed URL.', 'bad-url-1');
   });
 
   // Found by a black-box probe: without a Content-Type, Fastify answered QUERY with a bare 400
