@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -14,6 +14,7 @@ import {
   refuseConnect,
 } from './common/http-layer-errors';
 import {
+  announcesOversizedBody,
   BODY_LIMIT_BYTES,
   exceedsJsonDepth,
   MALFORMED_JSON_BODY,
@@ -135,6 +136,12 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // What Node answers on its own, outside the contract's shape: an `Expect` other than
   // 100-continue (a bare 417) and CONNECT (the connection dropped without a word).
   fastify.server.on('checkExpectation', answerUnmetExpectation);
+  // `Expect: 100-continue`: Node would send the 100 for any request, so a client announcing a body
+  // the service will refuse sent it all and often lost the 413 when the connection closed.
+  fastify.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    if (!announcesOversizedBody(request.headers)) response.writeContinue();
+    fastify.server.emit('request', request, response);
+  });
   fastify.server.on('connect', refuseConnect);
 
   // One access log line per request (see logger.options.ts), and the request metrics.

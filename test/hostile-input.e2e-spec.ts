@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { sign } from 'jsonwebtoken';
 import { Permission } from '../src/auth/permissions';
@@ -271,6 +272,43 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
       });
     }
     expect(await countRows(context().dataSource, 'images')).toBe(before);
+  });
+
+  // Found by a black-box probe: Node sent `100 Continue` to every request, so a client that
+  // announced a body over the limit sent it all, and often lost the 413 as the connection closed.
+  it('should answer Expect: 100-continue with the 413 at once when the announced JSON body is over 1 MiB, and with 100 otherwise', async () => {
+    const port = await appPort();
+    const before = await countRows(context().dataSource, 'images');
+    const head = (length: number) =>
+      `POST /api/image HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${writer()}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
+    // No body sent: the answer comes without it, and without a 100 before it.
+    const refused = await rawHttp(port, head(2 * 1024 * 1024));
+    expect(refused.text.startsWith('HTTP/1.1 413 ')).toBe(true);
+    expect({ status: refused.status, body: JSON.parse(refused.body) as unknown }).toEqual({
+      status: 413,
+      body: { message: 'The request body is larger than 1 MB.' },
+    });
+    expect(refused.closedByServer).toBe(true);
+    // Within the limit: 100 first, then the body is read.
+    const json = JSON.stringify({ path: 'cover/continue.png', facet: 'Cover' });
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('utf8');
+    const answered = new Promise<void>((resolve, reject) => {
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (text === 'HTTP/1.1 100 Continue\r\n\r\n') socket.write(json);
+        if (/\r\n\r\n\{.*\}$/s.test(text)) resolve();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+    });
+    socket.write(head(Buffer.byteLength(json)));
+    await answered;
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 Created\r\n/);
+    expect(await countRows(context().dataSource, 'images')).toBe(before + 1);
   });
 
   it('should not be fooled by brackets inside strings', async () => {

@@ -1,4 +1,6 @@
 import {
+  announcesOversizedBody,
+  BODY_LIMIT_BYTES,
   ENCODED_BODY_MESSAGE,
   exceedsJsonDepth,
   isMalformedJsonValue,
@@ -108,5 +110,31 @@ describe('unsupportedBodyEncoding', () => {
         TWO_CONTENT_TYPES_MESSAGE,
       );
     }
+  });
+});
+
+describe('announcesOversizedBody', () => {
+  it.each<[Record<string, string>, boolean]>([
+    [{}, false],
+    [{ 'content-length': String(BODY_LIMIT_BYTES) }, false],
+    [{ 'content-length': String(BODY_LIMIT_BYTES + 1) }, true],
+    [{ 'content-length': String(BODY_LIMIT_BYTES + 1), 'content-type': 'application/json' }, true],
+    [{ 'content-length': String(BODY_LIMIT_BYTES + 1), 'content-type': 'text/plain' }, true],
+    [{ 'content-length': '9'.repeat(30), 'content-type': 'application/json' }, true],
+    [{ 'content-length': 'abc' }, false],
+    // An upload has a limit of its own (docs/storage.md): it gets its 100.
+    [
+      {
+        'content-length': String(BODY_LIMIT_BYTES + 1),
+        'content-type': 'multipart/form-data; boundary=x',
+      },
+      false,
+    ],
+    [
+      { 'content-length': String(BODY_LIMIT_BYTES + 1), 'content-type': ' Multipart/Form-Data' },
+      false,
+    ],
+  ])('should judge %j as %s', (headers, oversized) => {
+    expect(announcesOversizedBody(headers)).toBe(oversized);
   });
 });

@@ -37,6 +37,16 @@ export function unsupportedBodyEncoding(
 /** The largest JSON body (and message) the service reads: a larger one is a 413 (API.md). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * Whether a request announces (`Content-Length`) a body over `BODY_LIMIT_BYTES` that is not an
+ * upload: its answer is the 413 whatever follows, so it gets no `100 Continue`.
+ */
+export function announcesOversizedBody(headers: IncomingHttpHeaders): boolean {
+  const length = Number(headers['content-length']);
+  if (!(length > BODY_LIMIT_BYTES)) return false;
+  return !/^\s*multipart\//i.test(headers['content-type'] ?? '');
+}
+
 /** How deeply a JSON body may nest objects and arrays (API.md section 10). */
 export const MAX_JSON_DEPTH = 32;
 
