@@ -137,7 +137,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // 100-continue (a bare 417) and CONNECT (the connection dropped without a word).
   fastify.server.on('checkExpectation', answerUnmetExpectation);
   // `Expect: 100-continue`: Node would send the 100 for any request, so a client announcing a body
-  // the service will refuse sent it all and often lost the 413 when the connection closed.
+  // the service will refuse sent it all and often lost the 413 when the connection closed. Only
+  // the size is judged here: Fastify refuses it before reading; the other refusals need the body
+  // read. Without the 100, Node closes the connection after the answer.
   fastify.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     if (!announcesOversizedBody(request.headers)) response.writeContinue();
     fastify.server.emit('request', request, response);

@@ -557,6 +557,31 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     });
   };
 
+  // Found by a black-box probe: the CORS preflight route (`OPTIONS *`), added by @fastify/cors
+  // before Nest sets its error handler, answered a body it refused in Fastify's own shape
+  // (`{"statusCode":415,"code":"FST_ERR_CTP_INVALID_MEDIA_TYPE",...}`).
+  it.each([
+    [
+      '/api/image',
+      'Content-Type: text/plain',
+      'a',
+      415,
+      'Unsupported Media Type: send the body as application/json.',
+    ],
+    ['*', '', 'hello', 415, 'Unsupported Media Type: send the body as application/json.'],
+    ['/nope', 'Content-Type: application/json', '{', 400, 'Malformed JSON body.'],
+  ] as const)(
+    'should answer OPTIONS %s with a body it cannot read (%s) in the contract shape',
+    async (target, contentType, body, status, message) => {
+      const answer = await rawHttp(
+        port,
+        `OPTIONS ${target} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: options-1\r\n` +
+          `${contentType === '' ? '' : `${contentType}\r\n`}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      expectAnswerOfEveryRequest(answer, status, message, 'options-1');
+    },
+  );
+
   it.each(['*', '*?x', '**', '*/api/image'])(
     'should answer OPTIONS %s with the 404 of an unknown path, its headers included (it had none)',
     async (target) => {

@@ -1,5 +1,12 @@
 import fastifyCors from '@fastify/cors';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RouteHandlerMethod,
+  RouteShorthandOptions,
+} from 'fastify';
+import { answerFastifyError } from './error-response';
 import { corsOptionsFor } from './security-headers';
 
 /** An `onRequest` hook in callback style. */
@@ -29,6 +36,13 @@ export async function corsHook(
               throw new Error(`@fastify/cors added an unexpected ${name} hook`);
             }
             pluginHook = hook;
+            return keepingHook;
+          };
+        }
+        if (property === 'options') {
+          // Its preflight route is added before Nest sets the error handler: give it the contract's.
+          return (path: string, options: RouteShorthandOptions, handler: RouteHandlerMethod) => {
+            target.options(path, { ...options, errorHandler: answerFastifyError }, handler);
             return keepingHook;
           };
         }

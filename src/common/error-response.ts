@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, defaultMessage, ErrorBody } from './api-error';
 
 export interface ErrorResponse {
@@ -85,4 +86,21 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     headers,
     logAsError: status >= 500,
   };
+}
+
+/**
+ * A Fastify route error handler in the contract's shape, for the one route Nest does not own (the
+ * CORS preflight, `OPTIONS *`): its body's refusals (415, 413, 400) answer as on every other route.
+ */
+export function answerFastifyError(
+  error: unknown,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  const clientError = typeof status === 'number' && status >= 400 && status < 500;
+  const exception =
+    !(error instanceof HttpException) && clientError ? new HttpException('', status) : error;
+  const response = toErrorResponse(exception);
+  void reply.status(response.status).headers(response.headers).send(response.body);
 }
