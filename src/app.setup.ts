@@ -185,7 +185,13 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
       } catch {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }
-      if (body === '') return done(null, undefined);
+      if (body === '') {
+        // No bytes is no body; a UTF-8 BOM alone (the decoder drops it) is no JSON text.
+        const bom = (bytes as Buffer).length > 0;
+        return bom
+          ? done(new ApiError(400, MALFORMED_JSON_BODY), undefined)
+          : done(null, undefined);
+      }
       if (exceedsJsonDepth(body)) {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }

@@ -90,7 +90,7 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     const row = await insertImageRow(context().dataSource);
     const before = await countRows(context().dataSource, 'images');
     const token = bearer(tokenWith(...Object.values(Permission)));
-    for (const body of [' ', '   ', '\n', '\r\n\t ']) {
+    for (const body of [' ', '   ', '\n', '\r\n\t ', '\uFEFF']) {
       for (const [method, url] of [
         ['post', '/api/image'],
         ['patch', `/api/image/${row.image_id}`],
