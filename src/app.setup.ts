@@ -179,18 +179,13 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     (request, bytes, done) => {
       const encoded = unsupportedBodyEncoding(request.headers, request.raw.rawHeaders);
       if (encoded !== undefined) return done(new ApiError(415, encoded), undefined);
+      // No bytes is no body; anything else must be JSON (a BOM alone decodes to '', which is not).
+      if ((bytes as Buffer).length === 0) return done(null, undefined);
       let body: string;
       try {
         body = utf8.decode(bytes as Buffer);
       } catch {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
-      }
-      if (body === '') {
-        // No bytes is no body; a UTF-8 BOM alone (the decoder drops it) is no JSON text.
-        const bom = (bytes as Buffer).length > 0;
-        return bom
-          ? done(new ApiError(400, MALFORMED_JSON_BODY), undefined)
-          : done(null, undefined);
       }
       if (exceedsJsonDepth(body)) {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
