@@ -1,3 +1,6 @@
+// First, before the framework queues ticks (see next-tick-shape.ts).
+import { holdNextTickShape } from './common/next-tick-shape';
+holdNextTickShape();
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
