@@ -3,16 +3,14 @@ import { createHook } from 'node:async_hooks';
 /**
  * Keeps one of `process.nextTick`'s queue entries alive for the life of the process.
  *
- * Node builds each entry as an object literal with two symbol keys, which V8 defines through its
- * hidden classes (maps) of that shape. Those maps live only while an object uses them: a full
- * collection at a moment when no tick is queued drops them, and the next tick makes new ones.
- * After that has happened a few times, the optimised code of `nextTick` (and of the stream
- * functions it is inlined into) defines every property of every tick through the runtime.
- * Under valgrind that was 87 runtime calls per show request, 15 % of its instructions; natively it
- * struck some processes on a loaded machine (docs/PERFORMANCE.md, "The tick object's hidden
- * classes"). Holding one entry keeps the maps alive. Nothing a client sees changes.
+ * Node builds each entry as an object literal with two computed symbol keys. In some processes
+ * (every one under valgrind, a few natively on a busy machine) V8's optimised `nextTick`, and the
+ * stream functions it is inlined into, came to define all four properties of every entry through
+ * the runtime: 87 calls per show request, 15 % of its instructions. With one entry held, that did
+ * not happen in any run (docs/PERFORMANCE.md, "The twentieth session"); which V8 mechanism drops
+ * the entries' hidden classes was not pinned down. Nothing a client sees changes.
  *
- * Call it first, before anything queues ticks that could lose their maps.
+ * Call it first, before the rest of the process queues ticks.
  */
 let held: object | undefined;
 
