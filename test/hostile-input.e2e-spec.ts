@@ -203,6 +203,33 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     await post(json).set('Content-Encoding', 'identity').expect(201);
   });
 
+  // Found by a black-box probe: busboy threw a plain Error for a boundary over 252 characters (500).
+  it('should answer a multipart boundary longer than RFC 2046 allows with 400, and store nothing', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    for (const length of [71, 253, 2000]) {
+      const boundary = 'x'.repeat(length);
+      const { body } = multipartForm(
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'file', content: pngFile() },
+        ],
+        boundary,
+      );
+      const upload = await context()
+        .http()
+        .post('/api/image')
+        .set('Authorization', writer())
+        .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
+        .send(body);
+      expect({ length, status: upload.status, body: upload.body }).toEqual({
+        length,
+        status: 400,
+        body: { message: 'Malformed multipart body.' },
+      });
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+  });
+
   // Found by a black-box probe: Node takes `gzip, chunked` apart as chunked and handed the bytes
   // over as they came, so a body labelled gzip was read as plain JSON (created: 201).
   it('should answer a Transfer-Encoding other than chunked with 415, and store nothing; chunked alone is read', async () => {

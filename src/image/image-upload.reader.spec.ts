@@ -342,6 +342,57 @@ describe('receiveImageUpload', () => {
     expect(answer.body.size).toBe(MAX_BYTES);
   });
 
+  // Found by a black-box probe: busboy threw a plain Error for a boundary over 252 characters (500).
+  it.each([
+    ['71 characters', 'b'.repeat(71), (b: string) => b],
+    ['253 characters', 'b'.repeat(253), (b: string) => b],
+    ['71 characters, quoted', 'b'.repeat(71), (b: string) => `"${b}"`],
+  ])(
+    'should answer 400 to a boundary of %s (RFC 2046 allows 70), and store nothing',
+    async (_label, boundary, spell) => {
+      const { body } = multipartForm(
+        [
+          { name: 'facet', value: 'Cover' },
+          { name: 'file', content: pngFile() },
+        ],
+        boundary,
+      );
+      const response = await server.inject({
+        method: 'POST',
+        url: '/upload',
+        payload: body,
+        headers: { 'content-type': `multipart/form-data; boundary=${spell(boundary)}` },
+      });
+      expect({ status: response.statusCode, body: response.json() }).toEqual({
+        status: 400,
+        body: { message: UPLOAD_MESSAGES.malformed },
+      });
+      expect(filesUnder(root)).toEqual([]);
+      expect(filesUnder(spool)).toEqual([]);
+    },
+  );
+
+  it('should take a boundary of 70 characters, quoted or not', async () => {
+    const boundary = 'b'.repeat(70);
+    const { body } = multipartForm(
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', content: pngFile() },
+      ],
+      boundary,
+    );
+    for (const spelled of [boundary, `"${boundary}"`]) {
+      const response = await server.inject({
+        method: 'POST',
+        url: '/upload',
+        payload: body,
+        headers: { 'content-type': `multipart/form-data; boundary=${spelled}` },
+      });
+      expect(response.statusCode).toBe(200);
+    }
+    expect(filesUnder(root)).toHaveLength(2);
+  });
+
   it('should answer 400 to a body that is not a whole multipart form, and store nothing', async () => {
     const { body, contentType } = multipartForm([
       { name: 'facet', value: 'Cover' },

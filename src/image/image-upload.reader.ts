@@ -96,6 +96,20 @@ function multipartError(error: unknown, maxBytes: number): ApiError | undefined 
   return undefined;
 }
 
+/** RFC 2046 section 5.1.1: a boundary has 1 to 70 characters. */
+const MAX_BOUNDARY_LENGTH = 70;
+
+/**
+ * Whether the `boundary` parameter is longer than multipart allows. Checked before busboy, which
+ * throws a plain `Error` for a boundary over 252 characters (a 500, found by a black-box probe).
+ */
+function boundaryTooLong(contentType: string | undefined): boolean {
+  const match = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/i.exec(contentType ?? '');
+  if (match === null) return false;
+  const boundary = match[1] === undefined ? match[2] : match[1].replace(/\\(.)/g, '$1');
+  return boundary.length > MAX_BOUNDARY_LENGTH;
+}
+
 /** Reads a part to its end, keeping nothing; over `maxBytes` it is a 413 like the file. */
 async function drain(stream: Readable, maxBytes: number): Promise<void> {
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -122,6 +136,9 @@ export async function receiveImageUpload(
 ): Promise<ReceivedUpload> {
   const encoded = unsupportedBodyEncoding(request.headers, request.raw.rawHeaders);
   if (encoded !== undefined) throw new ApiError(415, encoded);
+  if (boundaryTooLong(request.headers['content-type'])) {
+    throw new ApiError(400, UPLOAD_MESSAGES.malformed);
+  }
   const state: FormState = { file: 'absent', facetSeen: false, pathSeen: false };
   try {
     const parts = request.parts({

@@ -14,8 +14,10 @@ export type FormPart =
  * A `multipart/form-data` body built byte for byte, so that tests choose the order of the parts,
  * the file names and the client's content types (which the service must ignore).
  */
-export function multipartForm(parts: readonly FormPart[]): { body: Buffer; contentType: string } {
-  const boundary = `----image-api-test-${randomBytes(8).toString('hex')}`;
+export function multipartForm(
+  parts: readonly FormPart[],
+  boundary = `----image-api-test-${randomBytes(8).toString('hex')}`,
+): { body: Buffer; contentType: string } {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     if ('value' in part) {
