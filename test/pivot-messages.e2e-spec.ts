@@ -137,6 +137,46 @@ describeEachDatabase(
       expect(Number(count)).toBe(0);
     });
 
+    it('should answer a missing parent with 404 before a malformed idempotency key, as HTTP does', async () => {
+      const key = 'k'.repeat(256);
+      const missing = await messageAnswer(
+        client.attach(token, 'animeimage', 'no-such-anime', 1, {}, { idempotencyKey: key }),
+      );
+      expect(missing).toEqual(
+        httpAnswer(
+          await http()
+            .post('/api/animeimage/no-such-anime/1')
+            .set('Authorization', bearer(token))
+            .set('Idempotency-Key', key)
+            .send({}),
+        ),
+      );
+      expect(missing).toEqual({ status: 404, body: { message: 'Not Found.' } });
+      const malformed = await messageAnswer(
+        client.attach(token, 'animeimage', 'trigun', 2, {}, { idempotencyKey: key }),
+      );
+      expect(malformed).toEqual(
+        httpAnswer(
+          await http()
+            .post('/api/animeimage/trigun/2')
+            .set('Authorization', bearer(token))
+            .set('Idempotency-Key', key)
+            .send({}),
+        ),
+      );
+      expect(malformed).toEqual({
+        status: 422,
+        body: {
+          message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+          errors: {
+            'Idempotency-Key': [
+              'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+            ],
+          },
+        },
+      });
+    });
+
     it('should check the token (401) and both permissions (403) as HTTP does', async () => {
       const cases: [string, string | undefined][] = [
         ['no token', undefined],

@@ -706,6 +706,44 @@ describeEachDatabase(
       expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
     });
 
+    // Found by a black-box probe: a bad key was a 422 before the 404 (API.md section 9: 404 first).
+    it('should answer a missing parent or image with 404 before any 422 of the Idempotency-Key', async () => {
+      const keysBefore = await countOf(dataSource, 'idempotency_keys');
+      await http()
+        .post('/api/animeimage/trigun/9')
+        .set('Authorization', everything())
+        .set('Idempotency-Key', 'order-trigun-9')
+        .expect(201);
+      const attempts: [string, string][] = [
+        ['/api/animeimage/no-such-anime/9', ''],
+        ['/api/animeimage/no-such-anime/9', 'k'.repeat(256)],
+        ['/api/animeimage/trigun/999999', 'k'.repeat(256)],
+        // The key of the attach above, for another link whose image is missing.
+        ['/api/animeimage/trigun/999999', 'order-trigun-9'],
+      ];
+      for (const [url, key] of attempts) {
+        const answer = await http()
+          .post(url)
+          .set('Authorization', everything())
+          .set('Idempotency-Key', key);
+        expect({ url, key, status: answer.status, body: answer.body }).toEqual({
+          url,
+          key,
+          status: 404,
+          body: { message: 'Not Found.' },
+        });
+      }
+      // Both sides there: the key is judged, and the malformed one is a 422.
+      const malformed = await http()
+        .post('/api/animeimage/trigun/8')
+        .set('Authorization', everything())
+        .set('Idempotency-Key', 'k'.repeat(256))
+        .expect(422);
+      expect(Object.keys(malformed.body.errors)).toEqual(['Idempotency-Key']);
+      expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
+      expect(await countOf(dataSource, 'idempotency_keys')).toBe(keysBefore + 1);
+    });
+
     it.each<[string, PivotCase, string, number, boolean]>([
       ['no body, then {}', CASES[0], 'untitled_short', 7, false],
       ['{}, then no body (depth null both times)', CASES[1], 'seatbelts', 2, true],

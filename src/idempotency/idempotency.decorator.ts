@@ -25,22 +25,57 @@ export class IdempotencyClaimPipe implements PipeTransform<
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   transform(request: ClaimedRequest): IdempotencyClaim | undefined {
-    const sub = request.user?.sub;
-    if (sub === undefined) return undefined;
-    // Two header lines (which Node joins into one value) are as malformed as a bad key.
-    const key = request.headers['idempotency-key'];
-    const twoLines =
-      key !== undefined && headerLineCount(request.raw.rawHeaders, 'idempotency-key') > 1;
-    const claim = idempotencyClaim(
-      this.dataSource,
-      sub,
-      twoLines ? [] : key,
-      request.method,
-      request.routeOptions.url ?? request.url,
-    );
-    if (claim !== undefined && !request.isMultipart()) claim.describe(comparableBody(request.body));
-    return claim;
+    return claimOfRequest(this.dataSource, request);
   }
+}
+
+/**
+ * As `IdempotencyClaimPipe`, for a write whose 404s come before the key's 422 (an attach: API.md
+ * section 9 orders 404 before 409/422): the write calls the function when it has found what the
+ * path names. The claim is made once; a malformed key throws its 422 from the call.
+ */
+@Injectable()
+export class LateIdempotencyClaimPipe implements PipeTransform<
+  ClaimedRequest,
+  LateIdempotencyClaim
+> {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transform(request: ClaimedRequest): LateIdempotencyClaim {
+    let made = false;
+    let claim: IdempotencyClaim | undefined;
+    return () => {
+      if (!made) {
+        claim = claimOfRequest(this.dataSource, request);
+        made = true;
+      }
+      return claim;
+    };
+  }
+}
+
+/** The request's claim, made when the write asks for it (`LateIdempotencyOf`). */
+export type LateIdempotencyClaim = () => IdempotencyClaim | undefined;
+
+function claimOfRequest(
+  dataSource: DataSource,
+  request: ClaimedRequest,
+): IdempotencyClaim | undefined {
+  const sub = request.user?.sub;
+  if (sub === undefined) return undefined;
+  // Two header lines (which Node joins into one value) are as malformed as a bad key.
+  const key = request.headers['idempotency-key'];
+  const twoLines =
+    key !== undefined && headerLineCount(request.raw.rawHeaders, 'idempotency-key') > 1;
+  const claim = idempotencyClaim(
+    dataSource,
+    sub,
+    twoLines ? [] : key,
+    request.method,
+    request.routeOptions.url ?? request.url,
+  );
+  if (claim !== undefined && !request.isMultipart()) claim.describe(comparableBody(request.body));
+  return claim;
 }
 
 /**
@@ -72,6 +107,10 @@ const RequestOf = createParamDecorator(
  * (undefined without the header), for its write; the handler ends with `answeredIdempotently`.
  */
 export const IdempotencyOf = (): ParameterDecorator => RequestOf(undefined, IdempotencyClaimPipe);
+
+/** `IdempotencyOf` for a write whose 404s come first: a function the write calls for the claim. */
+export const LateIdempotencyOf = (): ParameterDecorator =>
+  RequestOf(undefined, LateIdempotencyClaimPipe);
 
 /** Adds `Idempotent-Replayed: true` when the answer was the first attempt's. */
 export function answeredIdempotently(

@@ -1,3 +1,9 @@
 export { IdempotencyClaim } from './idempotency-claim';
 export { comparableBody } from './idempotency-key';
-export { answeredIdempotently, idempotencyClaim, IdempotencyOf } from './idempotency.decorator';
+export {
+  answeredIdempotently,
+  idempotencyClaim,
+  IdempotencyOf,
+  LateIdempotencyOf,
+  type LateIdempotencyClaim,
+} from './idempotency.decorator';

@@ -83,14 +83,16 @@ export function pivotMessageController(pivot: PivotDefinition): Type {
       @MessageIdempotencyKey() key: unknown,
     ): Promise<PivotResponse> {
       const target = linkTarget(message[parent], message.image);
-      const claim = idempotencyClaim(
-        this.dataSource,
-        user.sub,
-        key,
-        'POST',
-        `/${this.config.apiPrefix}/${pivot.name}/:${parent}/:image`,
-      );
-      return this.links.attach(pivot, target, message.body, user.sub, claim);
+      // Made once both sides are found, as on HTTP: a missing side is a 404 before the key's 422.
+      const claimOf = () =>
+        idempotencyClaim(
+          this.dataSource,
+          user.sub,
+          key,
+          'POST',
+          `/${this.config.apiPrefix}/${pivot.name}/:${parent}/:image`,
+        );
+      return this.links.attach(pivot, target, message.body, user.sub, claimOf);
     }
 
     @MessageRoute(

@@ -21,7 +21,7 @@ import { JsonBodyOnly } from '../common/json-body.guard';
 import { conditionalReply } from '../common/conditional-reply';
 import { apiBaseUrl, urlPathSegment } from '../common/public-url';
 import { RateLimited } from '../rate-limit/rate-limit.guard';
-import { answeredIdempotently, IdempotencyClaim, IdempotencyOf } from '../idempotency';
+import { answeredIdempotently, LateIdempotencyClaim, LateIdempotencyOf } from '../idempotency';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import {
@@ -97,7 +97,7 @@ export function pivotController(pivot: PivotDefinition): Type {
       @Param('image') image: string,
       @Body() body: unknown,
       @CurrentUser() user: AuthenticatedUser,
-      @IdempotencyOf() idempotency: IdempotencyClaim | undefined,
+      @LateIdempotencyOf() idempotency: LateIdempotencyClaim,
       @Req() request: FastifyRequest,
       @Res({ passthrough: true }) reply: FastifyReply,
     ): Promise<PivotResponse> {
@@ -105,7 +105,7 @@ export function pivotController(pivot: PivotDefinition): Type {
       const response = await this.links.attach(pivot, target, body, user.sub, idempotency);
       const location = `${apiBaseUrl(this.config, request)}/${pivot.name}/${urlPathSegment(target.parentKey)}/${target.imageId}`;
       void reply.header('Location', location);
-      answeredIdempotently(reply, idempotency);
+      answeredIdempotently(reply, idempotency());
       return response;
     }
 

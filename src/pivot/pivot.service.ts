@@ -107,27 +107,32 @@ export class PivotService {
 
   /**
    * `POST /<pivot>/:parent/:image` → 201 with the link. With an `Idempotency-Key` (API.md section
-   * 10), a retry of the same attach gets the first answer again and writes nothing.
+   * 10), a retry of the same attach gets the first answer again and writes nothing. `claimOf`
+   * gives the key's claim, asked for once both sides are found: a missing side is a 404 before
+   * any 422 of the key (section 9's order), so a retry after a side went is a 404 too.
    */
   async attach(
     pivot: PivotDefinition,
     target: LinkTarget,
     body: unknown,
     actor: string,
-    idempotency?: IdempotencyClaim,
+    claimOf?: () => IdempotencyClaim | undefined,
   ): Promise<PivotResponse> {
-    // The key covers the link the path names, not only the body.
-    idempotency?.describe({
-      parent: target.parentKey,
-      image: target.imageId,
-      body: comparableBody(body),
-    });
+    let idempotency: IdempotencyClaim | undefined;
     let link: PivotRow;
     try {
       link = await this.write(async (transaction) => {
+        const sides = await this.findSides(transaction, pivot, target);
+        idempotency = claimOf?.();
+        // The key covers the link the path names, not only the body.
+        idempotency?.describe({
+          parent: target.parentKey,
+          image: target.imageId,
+          body: comparableBody(body),
+        });
         const recorded = await idempotency?.recorded<PivotRow>(transaction.runner);
         if (recorded !== undefined) return recorded;
-        const row = await this.insertLink(transaction, pivot, target, body, actor);
+        const row = await this.insertLink(transaction, pivot, sides, body, actor);
         await idempotency?.record(transaction.runner, row);
         return row;
       });
@@ -139,15 +144,14 @@ export class PivotService {
     return this.render(pivot, link);
   }
 
-  /** The checks and the insert of an attach, in its transaction. */
+  /** The checks and the insert of an attach, in its transaction, once both sides are found. */
   private async insertLink(
     transaction: PivotWriteTransaction,
     pivot: PivotDefinition,
-    target: LinkTarget,
+    sides: LinkSides,
     body: unknown,
     actor: string,
   ): Promise<PivotRow> {
-    const sides = await this.findSides(transaction, pivot, target);
     const input = await validateBody(pivot.depth ? DepthBody : EmptyPivotBody, body);
     const now = databaseNow();
     const row: PivotRow = {
