@@ -139,41 +139,27 @@ describeEachDatabase(
 
     it('should answer a missing parent with 404 before a malformed idempotency key, as HTTP does', async () => {
       const key = 'k'.repeat(256);
-      const missing = await messageAnswer(
-        client.attach(token, 'animeimage', 'no-such-anime', 1, {}, { idempotencyKey: key }),
-      );
-      expect(missing).toEqual(
-        httpAnswer(
-          await http()
-            .post('/api/animeimage/no-such-anime/1')
-            .set('Authorization', bearer(token))
-            .set('Idempotency-Key', key)
-            .send({}),
-        ),
-      );
-      expect(missing).toEqual({ status: 404, body: { message: 'Not Found.' } });
-      const malformed = await messageAnswer(
-        client.attach(token, 'animeimage', 'trigun', 2, {}, { idempotencyKey: key }),
-      );
-      expect(malformed).toEqual(
-        httpAnswer(
-          await http()
-            .post('/api/animeimage/trigun/2')
-            .set('Authorization', bearer(token))
-            .set('Idempotency-Key', key)
-            .send({}),
-        ),
-      );
-      expect(malformed).toEqual({
+      // The same attach over TCP and over HTTP, with the key.
+      const both = async (parent: string, image: number) => {
+        const viaMessage = await messageAnswer(
+          client.attach(token, 'animeimage', parent, image, {}, { idempotencyKey: key }),
+        );
+        const viaHttp = await http()
+          .post(`/api/animeimage/${parent}/${image}`)
+          .set('Authorization', bearer(token))
+          .set('Idempotency-Key', key)
+          .send({});
+        expect(viaMessage).toEqual(httpAnswer(viaHttp));
+        return viaMessage;
+      };
+      expect(await both('no-such-anime', 1)).toEqual({
+        status: 404,
+        body: { message: 'Not Found.' },
+      });
+      const invalid = 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.';
+      expect(await both('trigun', 2)).toEqual({
         status: 422,
-        body: {
-          message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
-          errors: {
-            'Idempotency-Key': [
-              'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
-            ],
-          },
-        },
+        body: { message: invalid, errors: { 'Idempotency-Key': [invalid] } },
       });
     });
 
