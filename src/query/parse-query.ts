@@ -2,6 +2,7 @@ import type { ArgumentMetadata } from '@nestjs/common';
 import { normalizeQueryInput } from './normalize-query-input';
 import { failParameter, QUERY_ERROR_KEY, quote } from './query-error';
 import { bracketedKey, dottedKey } from './query-key';
+import { belongsToTypes, resourcesOf } from './query-schema.helpers';
 import type { ParsedQuery, QueryMode, RootResourceSchema } from './query.types';
 import {
   CURSOR_WITH_NUMBER_MESSAGE,
@@ -17,15 +18,31 @@ const PARAMETERS_BY_MODE: Readonly<Record<QueryMode, string>> = {
   show: 'include, fields[<type>], filter[...] (of the included types), sort[<type>] (of the included types)',
 };
 
+/** A show with no included arrays (a pivot link's sides are single objects) takes no filter or sort. */
+const SHOW_WITHOUT_ARRAYS = 'include, fields[<type>]';
+
 const PIPE_METADATA: ArgumentMetadata = { type: 'custom' };
 
+function allowedParameters(schema: RootResourceSchema, mode: QueryMode): string {
+  if (mode === 'index') return PARAMETERS_BY_MODE.index;
+  const toOne = belongsToTypes(schema);
+  const arrays = resourcesOf(schema).some(
+    (resource) => resource.type !== schema.type && !toOne.includes(resource.type),
+  );
+  return arrays ? PARAMETERS_BY_MODE.show : SHOW_WITHOUT_ARRAYS;
+}
+
 /** A pair no pipe read. */
-function failUnknown(parameter: QueryParameter, mode: QueryMode): never {
+function failUnknown(
+  parameter: QueryParameter,
+  schema: RootResourceSchema,
+  mode: QueryMode,
+): never {
   const { key, name, segments } = parameter;
   const shown = name === undefined ? key : bracketedKey(name, segments);
   failParameter(
     dottedKey(key) === '' ? QUERY_ERROR_KEY : dottedKey(key),
-    `Unknown parameter ${quote(shown)}. Allowed parameters: ${PARAMETERS_BY_MODE[mode]}.`,
+    `Unknown parameter ${quote(shown)}. Allowed parameters: ${allowedParameters(schema, mode)}.`,
   );
 }
 
@@ -54,7 +71,7 @@ export function parseQuery(
   for (const pipe of QUERY_PARAMETER_PIPES) pipe.transform(draft, PIPE_METADATA);
   for (const parameter of draft.parameters) {
     if (!draft.claimed.has(parameter.index)) {
-      draft.read(parameter.index, () => failUnknown(parameter, mode));
+      draft.read(parameter.index, () => failUnknown(parameter, schema, mode));
     }
   }
   draft.read(draft.parameters.length, () => checkCursor(draft));
