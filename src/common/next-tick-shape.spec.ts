@@ -1,22 +1,6 @@
-import { createHook } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { holdNextTickShape } from './next-tick-shape';
-
-/** The entry `process.nextTick` queues next, caught as an async resource is. */
-function nextTickEntry(): object {
-  let entry: object | undefined;
-  const hook = createHook({
-    init(_id, type, _trigger, resource) {
-      if (type === 'TickObject') entry = resource;
-    },
-  });
-  hook.enable();
-  process.nextTick(() => undefined);
-  hook.disable();
-  if (entry === undefined) throw new Error('no tick entry');
-  return entry;
-}
+import { holdNextTickShape, nextTickEntry } from './next-tick-shape';
 
 describe('holdNextTickShape', () => {
   it('holds one real nextTick entry, the same on every call', () => {
@@ -43,7 +27,7 @@ describe('holdNextTickShape', () => {
     const held = holdNextTickShape()!;
     await new Promise((resolve) => setImmediate(resolve));
     for (let round = 0; round < 4; round++) gc();
-    const fresh = nextTickEntry();
+    const fresh = nextTickEntry()!;
     expect(sameMap(held, fresh)).toBe(true);
     // The comparison can say no: an object of another shape.
     expect(sameMap(held, { callback: null, args: undefined })).toBe(false);

@@ -1,5 +1,7 @@
 import { createHook } from 'node:async_hooks';
 
+let held: object | undefined;
+
 /**
  * Keeps one of `process.nextTick`'s queue entries alive for the life of the process.
  *
@@ -12,17 +14,21 @@ import { createHook } from 'node:async_hooks';
  *
  * Call it first, before the rest of the process queues ticks.
  */
-let held: object | undefined;
-
 export function holdNextTickShape(): object | undefined {
-  if (held !== undefined) return held;
+  held ??= nextTickEntry();
+  return held;
+}
+
+/** The entry `process.nextTick` queues for a no-op, caught as its async resource is made. */
+export function nextTickEntry(): object | undefined {
+  let entry: object | undefined;
   const hook = createHook({
     init(_asyncId, type, _triggerAsyncId, resource) {
-      if (type === 'TickObject' && held === undefined) held = resource;
+      if (type === 'TickObject') entry ??= resource;
     },
   });
   hook.enable();
   process.nextTick(() => undefined);
   hook.disable();
-  return held;
+  return entry;
 }

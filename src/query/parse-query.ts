@@ -2,7 +2,6 @@ import type { ArgumentMetadata } from '@nestjs/common';
 import { normalizeQueryInput } from './normalize-query-input';
 import { failParameter, QUERY_ERROR_KEY, quote } from './query-error';
 import { bracketedKey, dottedKey } from './query-key';
-import { belongsToTypes, resourcesOf } from './query-schema.helpers';
 import type { ParsedQuery, QueryMode, RootResourceSchema } from './query.types';
 import {
   CURSOR_WITH_NUMBER_MESSAGE,
@@ -18,18 +17,15 @@ const PARAMETERS_BY_MODE: Readonly<Record<QueryMode, string>> = {
   show: 'include, fields[<type>], filter[...] (of the included types), sort[<type>] (of the included types)',
 };
 
-/** A show with no included arrays (a pivot link's sides are single objects) takes no filter or sort. */
+/** A show with no to-many includes (a pivot link's sides are single objects) takes no filter or sort. */
 const SHOW_WITHOUT_ARRAYS = 'include, fields[<type>]';
 
 const PIPE_METADATA: ArgumentMetadata = { type: 'custom' };
 
 function allowedParameters(schema: RootResourceSchema, mode: QueryMode): string {
-  if (mode === 'index') return PARAMETERS_BY_MODE.index;
-  const toOne = belongsToTypes(schema);
-  const arrays = resourcesOf(schema).some(
-    (resource) => resource.type !== schema.type && !toOne.includes(resource.type),
-  );
-  return arrays ? PARAMETERS_BY_MODE.show : SHOW_WITHOUT_ARRAYS;
+  return mode === 'show' && schema.includes.length === 0
+    ? SHOW_WITHOUT_ARRAYS
+    : PARAMETERS_BY_MODE[mode];
 }
 
 /** A pair no pipe read. */
