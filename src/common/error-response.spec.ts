@@ -1,6 +1,7 @@
-import { HttpException } from '@nestjs/common';
+import { HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error';
-import { toErrorResponse } from './error-response';
+import { answerFastifyError, toErrorResponse } from './error-response';
 
 describe('toErrorResponse', () => {
   it('should keep an ApiError status and body, with WWW-Authenticate on a 401', () => {
@@ -49,6 +50,47 @@ describe('toErrorResponse', () => {
       body: { message: 'Server Error.' },
       headers: {},
       logAsError: true,
+    });
+  });
+});
+
+describe('answerFastifyError', () => {
+  function answer(error: unknown): { sent: unknown[]; logged: unknown[] } {
+    const sent: unknown[] = [];
+    const reply = {
+      status: (status: number) => (sent.push(status), reply),
+      headers: (headers: Record<string, string>) => (sent.push(headers), reply),
+      send: (body: unknown) => (sent.push(body), reply),
+    };
+    const logged: unknown[] = [];
+    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation((entry: unknown) => {
+      logged.push(entry);
+    });
+    try {
+      answerFastifyError(
+        error,
+        { id: 'req-1' } as FastifyRequest,
+        reply as unknown as FastifyReply,
+      );
+    } finally {
+      log.mockRestore();
+    }
+    return { sent, logged };
+  }
+
+  it('should answer a Fastify client error with its status and the default message, unlogged', () => {
+    const error = Object.assign(new Error('Unsupported Media Type: text/x'), { statusCode: 415 });
+    expect(answer(error)).toEqual({
+      sent: [415, {}, { message: 'Unsupported Media Type: send the body as application/json.' }],
+      logged: [],
+    });
+  });
+
+  it('should answer anything else 500 and log it with the request id', () => {
+    const error = new Error('internal detail');
+    expect(answer(error)).toEqual({
+      sent: [500, {}, { message: 'Server Error.' }],
+      logged: [{ err: error, req: { id: 'req-1' } }],
     });
   });
 });

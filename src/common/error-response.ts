@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, defaultMessage, ErrorBody } from './api-error';
 
@@ -88,13 +88,15 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   };
 }
 
+const exceptionsLogger = new Logger('Exceptions');
+
 /**
  * A Fastify route error handler in the contract's shape, for the one route Nest does not own (the
  * CORS preflight, `OPTIONS *`): its body's refusals (415, 413, 400) answer as on every other route.
  */
 export function answerFastifyError(
   error: unknown,
-  _request: FastifyRequest,
+  request: FastifyRequest,
   reply: FastifyReply,
 ): void {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
@@ -102,5 +104,9 @@ export function answerFastifyError(
   const exception =
     !(error instanceof HttpException) && clientError ? new HttpException('', status) : error;
   const response = toErrorResponse(exception);
+  if (response.logAsError) {
+    // As AllExceptionsFilter logs the routes Nest owns.
+    exceptionsLogger.error({ err: error, req: { id: request.id } });
+  }
   void reply.status(response.status).headers(response.headers).send(response.body);
 }
