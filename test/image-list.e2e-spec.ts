@@ -52,6 +52,21 @@ describeEachDatabase(
       });
     });
 
+    // Found by a black-box probe: 17 or more digits were refused however small the value.
+    it('should read leading zeros as nothing, however many, and keep them in the links', async () => {
+      const zeros = '0'.repeat(20);
+      const response = await get(
+        `/api/image?page[size]=${zeros}3&sort=-image_id&page[number]=${zeros}2&filter[image_id-lte]=${zeros}8`,
+      ).expect(200);
+      const link = (page: number) =>
+        `${LIST_URL}?page[size]=${zeros}3&sort=-image_id&page[number]=${page}&filter[image_id-lte]=${zeros}8`;
+      expect(response.body).toEqual({
+        images: [5, 4, 3].map((id) => imageJson(id)),
+        links: { first: link(1), last: null, prev: link(1), next: link(3) },
+        meta: { current_page: 2, from: 4, path: LIST_URL, per_page: 3, to: 6 },
+      });
+    });
+
     it('should write brackets plainly in links when the request encoded them', async () => {
       const response = await get('/api/image?page%5Bsize%5D=9&filter%5Bfacet%5D=Grill').expect(200);
       expect(response.body).toEqual(

@@ -33,6 +33,10 @@ describe('parseIntegerValue', () => {
     ['-5', -5],
     ['-0', 0],
     ['007', 7],
+    // Leading zeros count for nothing, however many (a 17-digit 5 was refused: a black-box probe).
+    ['00000000000000005', 5],
+    [`-${'0'.repeat(2000)}12`, -12],
+    [`${'0'.repeat(100)}9007199254740992`, undefined],
     ['9007199254740991', 9007199254740991],
     ['-9007199254740991', -9007199254740991],
     ['9007199254740992', undefined],

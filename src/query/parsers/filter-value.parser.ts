@@ -27,7 +27,8 @@ export function splitFilterValues(text: string): string[] {
   return values;
 }
 
-const INTEGER_PATTERN = /^-?\d{1,16}$/;
+/** Leading zeros are no digits of the value (`007` is 7), however many there are. */
+const INTEGER_PATTERN = /^-?0*\d{1,16}$/;
 
 /** A base-10 integer within ±(2^53 − 1): no sign `+`, no fraction, no exponent, no spaces. */
 export function parseIntegerValue(text: string): number | undefined {

@@ -18,6 +18,9 @@ describe('parsePageParameter', () => {
     ['size', '15', 15],
     ['size', '100', 100],
     ['size', '007', 7],
+    // Leading zeros count for nothing, however many (a 17-digit 5 was refused: a black-box probe).
+    ['size', '00000000000000005', 5],
+    ['number', `${'0'.repeat(2000)}2147483647`, MAX_PAGE_NUMBER],
     ['number', '1', 1],
     ['number', '2', 2],
     ['number', String(MAX_PAGE_NUMBER), MAX_PAGE_NUMBER],
@@ -36,6 +39,7 @@ describe('parsePageParameter', () => {
     ['size', 'abc'],
     ['size', ''],
     ['size', '99999999999999999999'],
+    ['size', '000000000000000000101'],
   ])('should refuse page[%s]=%j with a 422 at page.size', (parameter, value) => {
     expect(queryErrorBody(() => parsePageParameter(parameter, value, LIMITS))).toEqual(
       oneError('page.size', `page[size] must be an integer from 1 to 100; got '${value}'.`),

@@ -24,7 +24,8 @@ export function isPlainCursor(value: string): boolean {
   return value.length <= MAX_CURSOR_LENGTH && CURSOR_TEXT.test(value);
 }
 
-const POSITIVE_INTEGER = /^\d{1,16}$/;
+/** Leading zeros are no digits of the value (`007` is 7), however many there are. */
+const POSITIVE_INTEGER = /^0*\d{1,16}$/;
 
 export function isPageParameter(name: string): name is PageParameter {
   return (PAGE_PARAMETERS as readonly string[]).includes(name);
