@@ -628,6 +628,10 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     'GET http://x%ZZ/api/image',
     'PROPFIND /api/image/%ZZ',
     'TRACE /api/image/%ZZ',
+    // Well-formed escapes that decode to no UTF-8 (a stray byte, an overlong form, a surrogate).
+    'GET /api/image/%FF',
+    'GET /api/image/%C0%AF',
+    'GET /api/animeimage/some-slug/%ED%A0%80',
   ])('should answer %s with 400 Malformed URL. and the headers of every answer', async (line) => {
     const answer = await rawHttp(
       port,
