@@ -287,6 +287,16 @@ describeEachDatabase(
         }
       });
 
+      it('should refuse a cursor with another sort or size, in words that fit a pivot list', async () => {
+        const first = await http().get(`/api/${pivot.name}?page[size]=1&page[cursor]=`).expect(200);
+        const next = String(first.body.links.next).replace(PUBLIC_URL, '');
+        const refused = await http().get(`${next}&sort=-image_id`).expect(422);
+        const message =
+          'page[cursor] belongs to another query: keep the sort, every filter and page[size] of the page whose links it came from, or start again with page[cursor]= (empty).';
+        expect(refused.body).toEqual({ message, errors: { 'page.cursor': [message] } });
+        await http().get(next.replace('page[size]=1', 'page[size]=2')).expect(422);
+      });
+
       it('should answer 304 to a matching If-None-Match', async () => {
         const url = `/api/${pivot.name}?include=image`;
         const first = await http().get(url).expect(200);

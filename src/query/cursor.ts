@@ -36,7 +36,7 @@ const BINDING_CHARS = 16;
 export const CURSOR_ERROR_KEY = `${PAGE_KEY}.cursor`;
 
 export const CURSOR_OTHER_QUERY_MESSAGE =
-  'page[cursor] belongs to another query: keep the sort, the filters (filter[trashed] and filter[has] too) and page[size] of the page whose links it came from, or start again with page[cursor]= (empty).';
+  'page[cursor] belongs to another query: keep the sort, every filter and page[size] of the page whose links it came from, or start again with page[cursor]= (empty).';
 
 /**
  * What a cursor is bound to, as a short hash: the root's effective order (the sort with its
