@@ -1,8 +1,10 @@
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { UnitOfWork } from '../src/database/unit-of-work';
 import { ImageFileCleanup, STORAGE_DELETIONS_TABLE } from '../src/image/image-file-cleanup';
-import { STORAGE_DRIVER, type StorageDriver } from '../src/storage';
+import { LocalStorageDriver, STORAGE_DRIVER, type StorageDriver } from '../src/storage';
 import { pngFile } from '../src/storage/testing/image-files';
 import { multipartForm } from '../src/storage/testing/multipart-form';
 import { insertImageRow } from './helpers/image-rows';
@@ -75,6 +77,25 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
     await scheduleInTransaction(context(), 'cover/shared.png');
     await waitFor('no pending row', async () => (await pending(context().dataSource)).length === 0);
     expect(await storage.stat('cover/shared.png')).toMatchObject({ path: 'cover/shared.png' });
+  });
+
+  // Found by a black-box probe: through a folder link `alias/x.png` is `cover/x.png`, and a force
+  // delete of the image that named the first removed the file an image still named by the second.
+  it('should keep a file that another image names by the path a folder link leads to', async () => {
+    const root = (storage as LocalStorageDriver).root;
+    await put(storage, 'cover/linked.png');
+    symlinkSync(join(root, 'cover'), join(root, 'cover-alias'));
+    await insertImageRow(context().dataSource, { path: 'cover/linked.png', facet: 1 });
+    await scheduleInTransaction(context(), 'cover-alias/linked.png');
+    await waitFor('no pending row', async () => (await pending(context().dataSource)).length === 0);
+    expect(await storage.stat('cover/linked.png')).toMatchObject({ path: 'cover/linked.png' });
+    // With no image naming it either way, the file goes through the link too.
+    await context().dataSource.query('DELETE FROM images WHERE path = ?', ['cover/linked.png']);
+    await scheduleInTransaction(context(), 'cover-alias/linked.png');
+    await waitFor(
+      'the file to go',
+      async () => (await storage.stat('cover/linked.png')) === undefined,
+    );
   });
 
   // Found by a probe: MySQL's `=` ignores case and trailing spaces, so an image named

@@ -44,7 +44,7 @@ const FIRST_RETRY_MS = 500;
  * row, so any instance finishes what another left, also when that one died before retrying
  * (deleting a file twice is harmless).
  * A file whose path another image still names is left alone (paths are not unique, and JSON
- * creates may share one).
+ * creates may share one), also when the two paths meet only through a folder link.
  */
 @Injectable()
 export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -143,6 +143,19 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     return `SELECT 1 AS named FROM images WHERE path = ? AND ${exact} LIMIT 1`;
   }
 
+  /**
+   * Whether an image names the file at `path`, by that path or by the one it leads to through a
+   * folder link (`alias/x.png` and `cover/x.png`, when `alias` links to `cover`).
+   */
+  private async isNamed(path: string): Promise<boolean> {
+    const reached = (await this.storage.resolve?.(path)) ?? path;
+    for (const candidate of new Set([path, reached])) {
+      const [named] = await this.query<unknown[]>(this.namedSql, [candidate, candidate]);
+      if (named !== undefined) return true;
+    }
+    return false;
+  }
+
   /** One statement, through the unit of work (SQLite: in the write queue, never inside a write). */
   private query<T = unknown>(sql: string, parameters: unknown[]): Promise<T> {
     return this.unitOfWork.statements((manager) => manager.query<T>(sql, parameters));
@@ -174,8 +187,7 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   private async remove(row: DueDeletion): Promise<void> {
     const id = row.storage_deletion_id;
     try {
-      const [named] = await this.query<unknown[]>(this.namedSql, [row.path, row.path]);
-      if (named === undefined) await this.storage.delete(row.path);
+      if (!(await this.isNamed(row.path))) await this.storage.delete(row.path);
       await this.query(`DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`, [
         id,
       ]);

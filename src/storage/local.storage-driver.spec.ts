@@ -170,6 +170,20 @@ describe('LocalStorageDriver', () => {
     expect(readdirSync(outside)).toEqual(['secret.png']);
   });
 
+  it('should resolve a path through the folder links inside the folder, and no further', async () => {
+    await storage.put('cover/real.png', Readable.from([pngFile()]), PNG);
+    symlinkSync(join(root, 'cover'), join(root, 'alias'));
+    symlinkSync(outside, join(root, 'linked-folder'));
+    await expect(storage.resolve('alias/real.png')).resolves.toBe('cover/real.png');
+    await expect(storage.resolve('cover/real.png')).resolves.toBe('cover/real.png');
+    // The last name is not followed: a link to a file is a file of its own.
+    symlinkSync(join(root, 'cover/real.png'), join(root, 'cover/link.png'));
+    await expect(storage.resolve('alias/link.png')).resolves.toBe('cover/link.png');
+    await expect(storage.resolve('linked-folder/secret.png')).resolves.toBeUndefined();
+    await expect(storage.resolve('missing/real.png')).resolves.toBeUndefined();
+    await expect(storage.resolve('../outside/secret.png')).resolves.toBeUndefined();
+  });
+
   it('should delete a link inside the folder, not the file it points to', async () => {
     await storage.put('cover/real.png', Readable.from([pngFile()]), PNG);
     symlinkSync(join(root, 'cover/real.png'), join(root, 'cover/alias.png'));

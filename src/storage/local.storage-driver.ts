@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { entityTag } from '../common/entity-tag';
@@ -70,17 +70,8 @@ export class LocalStorageDriver implements StorageDriver {
    * nothing there (no file, a folder, a name too long) is nothing to remove.
    */
   async delete(path: string): Promise<void> {
-    if (!isStoragePath(path)) return;
-    const target = join(this.root, path);
-    let folder: string;
-    try {
-      folder = await realpath(dirname(target));
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    if (!(await this.isInside(folder))) return;
-    const file = join(folder, basename(target));
+    const file = await this.fileInFolder(path);
+    if (file === undefined) return;
     try {
       // A symbolic link is removed itself (rm never follows the last one), a folder is left alone.
       if ((await lstat(file)).isDirectory()) return;
@@ -89,6 +80,18 @@ export class LocalStorageDriver implements StorageDriver {
       throw error;
     }
     await rm(file, { force: true });
+  }
+
+  /**
+   * The path, from the root, that `path` leads to once the symbolic links among its folders are
+   * followed (`alias/x.png` is `cover/x.png` when `alias` links to `cover`).
+   */
+  async resolve(path: string): Promise<string | undefined> {
+    const file = await this.fileInFolder(path);
+    if (file === undefined) return undefined;
+    return relative(await this.realRoot(), file)
+      .split(sep)
+      .join('/');
   }
 
   async stat(path: string): Promise<StoredFile | undefined> {
@@ -168,9 +171,27 @@ export class LocalStorageDriver implements StorageDriver {
     };
   }
 
-  private async isInside(real: string): Promise<boolean> {
+  /** Where `path`'s file is, its folders resolved; undefined when the folder is missing or outside. */
+  private async fileInFolder(path: string): Promise<string | undefined> {
+    if (!isStoragePath(path)) return undefined;
+    const target = join(this.root, path);
+    let folder: string;
+    try {
+      folder = await realpath(dirname(target));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    return (await this.isInside(folder)) ? join(folder, basename(target)) : undefined;
+  }
+
+  private realRoot(): Promise<string> {
     this.rootReal ??= mkdir(this.root, { recursive: true }).then(() => realpath(this.root));
-    const root = await this.rootReal;
+    return this.rootReal;
+  }
+
+  private async isInside(real: string): Promise<boolean> {
+    const root = await this.realRoot();
     return real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
   }
 }

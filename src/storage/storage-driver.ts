@@ -34,6 +34,11 @@ export interface StorageDriver {
   put(path: string, content: Readable, options: PutOptions): Promise<StoredFile>;
   /** Removes the file; a missing file (or a path no file can have) is not an error. */
   delete(path: string): Promise<void>;
+  /**
+   * The store's own path of the file `path` reaches, where links can make two paths one file
+   * (local folders); undefined when it reaches none. A store without links leaves it out.
+   */
+  resolve?(path: string): Promise<string | undefined>;
   /** The file's metadata, or undefined when there is none. */
   stat(path: string): Promise<StoredFile | undefined>;
   /** The file opened for reading, or undefined when there is none. */
