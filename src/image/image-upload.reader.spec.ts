@@ -240,6 +240,25 @@ describe('receiveImageUpload', () => {
       ],
       { facet: [UPLOAD_MESSAGES.facetOnce] },
     ],
+    // Found by a black-box probe: a text field named file was ignored beside the file part.
+    [
+      'a file field as text before the file part',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', value: 'hello' },
+        { name: 'file', content: pngFile() },
+      ],
+      { file: [UPLOAD_MESSAGES.oneFile] },
+    ],
+    [
+      'a file field as text after the stored file',
+      [
+        { name: 'facet', value: 'Cover' },
+        { name: 'file', content: pngFile() },
+        { name: 'file', value: 'hello' },
+      ],
+      { file: [UPLOAD_MESSAGES.oneFile] },
+    ],
     [
       'two files and a path',
       [

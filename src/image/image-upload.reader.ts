@@ -66,6 +66,8 @@ interface SpooledFile {
 interface FormState {
   file: 'absent' | 'stored' | 'spooled' | 'not-an-image';
   fileTwice?: boolean;
+  /** A text field named `file`: with the file part too, the file is given twice. */
+  fileFieldSeen?: boolean;
   facetValue?: string;
   facetSeen: boolean;
   facetTwice?: boolean;
@@ -157,6 +159,8 @@ export async function receiveImageUpload(
         state.facetValue ??= value;
       } else if (part.fieldname === 'path') {
         state.pathSeen = true;
+      } else if (part.fieldname === 'file' && part.type === 'field') {
+        state.fileFieldSeen = true;
       }
       if (part.type === 'field') continue;
       if (part.fieldname !== 'file' || state.file !== 'absent') {
@@ -170,7 +174,9 @@ export async function receiveImageUpload(
     const errors: Record<string, string[]> = {};
     if (state.file === 'absent') errors.file = [UPLOAD_MESSAGES.fileRequired];
     if (state.file === 'not-an-image') errors.file = [UPLOAD_MESSAGES.notAnImage];
-    if (state.fileTwice === true) errors.file = [UPLOAD_MESSAGES.oneFile];
+    if (state.fileTwice === true || (state.fileFieldSeen === true && state.file !== 'absent')) {
+      errors.file = [UPLOAD_MESSAGES.oneFile];
+    }
     if (!state.facetSeen) errors.facet = [UPLOAD_MESSAGES.facetRequired];
     else if (state.facetTwice === true) errors.facet = [UPLOAD_MESSAGES.facetOnce];
     else if (facet === undefined) errors.facet = [invalidFacetMessage()];
