@@ -704,6 +704,16 @@ describeEachDatabase(
       const other = await send('/api/animeimage/trigun/8').expect(422);
       expect(Object.keys(other.body.errors)).toEqual(['Idempotency-Key']);
       expect(await linkRows(dataSource, CASES[0], 3, 8)).toEqual([]);
+      // Detached since, both sides still there: the replay is still the first answer, and it
+      // attaches nothing again (docs/pivots.md).
+      await http()
+        .delete('/api/animeimage/trigun/7')
+        .set('Authorization', everything())
+        .expect(200);
+      const afterDetach = await send('/api/animeimage/trigun/7').expect(201);
+      expect(afterDetach.body).toEqual(first.body);
+      expect(afterDetach.headers['idempotent-replayed']).toBe('true');
+      expect(await linkRows(dataSource, CASES[0], 3, 7)).toEqual([]);
     });
 
     // Found by a black-box probe: a bad key was a 422 before the 404 (API.md section 9: 404 first).
