@@ -630,6 +630,20 @@ describeEachDatabase(
         },
       );
 
+      // A token that is not a string is no token, as an Authorization header that is not exactly
+      // `Bearer <token>` is on HTTP (docs/microservice.md).
+      it.each([{ sub: 'alice' }, 42, ['a.b.c']])(
+        'should answer 401 to a token that is not a string (%j), and write nothing',
+        async (token) => {
+          expect(await request('image.delete', { token, id: 3 })).toEqual({
+            id: 'r1',
+            err: { status: 401, message: 'Unauthenticated.' },
+            isDisposed: true,
+          });
+          expect(await readImageRow(context().dataSource, 3)).toMatchObject({ deleted_at: null });
+        },
+      );
+
       /** A bare payload, without Nest's packet, as any NATS client sends it. */
       async function requestRaw(pattern: string, payload: string): Promise<unknown> {
         const reply = await connection.request(
