@@ -658,6 +658,29 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     expect(answer.headers['x-frame-options']).toBe('DENY');
   });
 
+  // Found by a black-box probe: @fastify/static, which serves Swagger UI's files, refused these
+  // with errors of its own (403 Forbidden, 416, 400), which the exception filter answered 500.
+  it.each([
+    ['/docs/..', '', 404, 'Not Found.'],
+    ['/docs/../health', '', 404, 'Not Found.'],
+    ['/docs/%2e%2e/health', '', 404, 'Not Found.'],
+    ['/docs//index.html', '', 404, 'Not Found.'],
+    ['/docs/./index.html', '', 404, 'Not Found.'],
+    ['/docs/%5c..%5cpackage.json', '', 404, 'Not Found.'],
+    ['/docs/%00', '', 400, 'Bad Request.'],
+    ['/docs/swagger-ui.css', 'Range: bytes=999999999-\r\n', 416, 'Range Not Satisfiable.'],
+    ['/docs/swagger-ui.css', 'Range: bytes=5-1\r\n', 416, 'Range Not Satisfiable.'],
+  ])(
+    'should answer GET %s (%j) under /docs with %d in the contract shape',
+    async (path, extra, status, message) => {
+      const answer = await rawHttp(
+        port,
+        `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}X-Request-Id: docs-1\r\nConnection: close\r\n\r\n`,
+      );
+      expectAnswerOfEveryRequest(answer, status, message, 'docs-1');
+    },
+  );
+
   it('should keep answering on the same port after all of that', async () => {
     await context().http().get('/api/image').expect(200);
   });

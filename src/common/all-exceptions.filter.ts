@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toErrorResponse } from './error-response';
+import { httpLayerException, toErrorResponse } from './error-response';
 
 /** Whether the client is gone: its connection closed before the answer could be written. */
 function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
@@ -33,7 +33,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       // `onRequestAbort` hook has logged the hang-up at info.
       return;
     }
-    const response = toErrorResponse(exception);
+    const response = toErrorResponse(httpLayerException(exception));
     if (response.logAsError) {
       // With the request's id, which the access line of the same request carries too.
       this.logger.error({ err: exception, req: { id: request.id } });

@@ -18,6 +18,7 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {
   413: 'The request body is larger than 1 MB.',
   414: 'URI Too Long.',
   415: 'Unsupported Media Type: send the body as application/json.',
+  416: 'Range Not Satisfiable.',
   417: 'Expectation Failed.',
   422: 'The given data was invalid.',
   429: 'Too Many Attempts.',

@@ -88,6 +88,20 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   };
 }
 
+/**
+ * Fastify and its plugins refuse requests with errors of their own that carry a 4xx `statusCode`
+ * (a body parser's 415, and @fastify/static, which serves Swagger UI's files under `/docs/`: 403
+ * for a path it will not resolve such as `/docs/..`, 416 for a range past the file, 400 for a NUL):
+ * the client's doing, answered with that status and its default message, a refused path as the
+ * 404 of any missing file. Anything else keeps its way to a 500.
+ */
+export function httpLayerException(error: unknown): unknown {
+  if (error instanceof HttpException) return error;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return error;
+  return new HttpException('', status === 403 ? 404 : status);
+}
+
 const exceptionsLogger = new Logger('Exceptions');
 
 /**
@@ -99,11 +113,7 @@ export function answerFastifyError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  const clientError = typeof status === 'number' && status >= 400 && status < 500;
-  const exception =
-    !(error instanceof HttpException) && clientError ? new HttpException('', status) : error;
-  const response = toErrorResponse(exception);
+  const response = toErrorResponse(httpLayerException(error));
   if (response.logAsError) {
     // As AllExceptionsFilter logs the routes Nest owns.
     exceptionsLogger.error({ err: error, req: { id: request.id } });
