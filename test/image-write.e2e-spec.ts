@@ -437,6 +437,22 @@ describeEachDatabase('POST /api/image', (context) => {
       { path: '//evil.example/x.jpg', facet: 'Cover' },
       { path: ['The path field must be a relative path (no leading /).'] },
     ],
+    // Found by a black-box probe: a URL parser drops the spaces around its input.
+    [
+      'a javascript: URL after a space',
+      { path: ' javascript:alert(1)', facet: 'Cover' },
+      { path: ['The path field must be a relative path, not a URL.'] },
+    ],
+    [
+      'a protocol-relative URL after a space',
+      { path: ' //evil.example/x.jpg', facet: 'Cover' },
+      { path: ['The path field must be a relative path (no leading /).'] },
+    ],
+    [
+      "a '..' segment with a space after it",
+      { path: 'a/.. ', facet: 'Cover' },
+      { path: ["The path field must not contain a '..' segment."] },
+    ],
     [
       'an unknown facet name',
       { path: 'a.jpg', facet: 'Banner' },

@@ -15,6 +15,9 @@ describe('imagePathProblem', () => {
     '😀'.repeat(255),
     `${'a'.repeat(254)}😀`,
     'cover/Pokémon.jpg',
+    // Spaces are characters like any other, also around the path, when nothing else is wrong.
+    ' cover/a.jpg ',
+    'a/ ../b.jpg',
   ])('should accept %j', (path) => {
     expect(imagePathProblem(path)).toBeNull();
   });
@@ -54,6 +57,15 @@ describe('imagePathProblem', () => {
       `${'😀'.repeat(10)}\ud83d`,
       'The path field must be valid Unicode (it contains an unpaired surrogate).',
     ],
+    // Found by a black-box probe: a URL parser drops the spaces around its input, so these are
+    // URLs, rooted paths and '..' segments to whoever resolves them.
+    [' javascript:alert(1)', 'The path field must be a relative path, not a URL.'],
+    ['  http://evil.example/x ', 'The path field must be a relative path, not a URL.'],
+    [' //evil.example/x', 'The path field must be a relative path (no leading /).'],
+    [' /etc/passwd', 'The path field must be a relative path (no leading /).'],
+    [' ../x', "The path field must not contain a '..' segment."],
+    [' ..', "The path field must not contain a '..' segment."],
+    ['a/.. ', "The path field must not contain a '..' segment."],
   ])('should refuse %j: %s', (path, problem) => {
     expect(imagePathProblem(path)).toBe(problem);
   });

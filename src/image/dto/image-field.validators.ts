@@ -11,8 +11,8 @@ export const MAX_PATH_LENGTH = 255;
  * What is wrong with a proposed image path, or null when it is a valid relative storage path
  * (API.md sections 5 and 10): valid Unicode, 1–255 code points, no leading `/`, no `..` segment,
  * no backslash, no control characters (C0, DEL, C1), no `%`, `?` or `#` (so no encoded `..` and
- * nothing that would end the path of its `link`), no URL scheme. `field` names the field in the
- * message.
+ * nothing that would end the path of its `link`), no URL scheme; the last three judged without
+ * the spaces around the path, as a URL parser reads it. `field` names the field in the message.
  */
 export function imagePathProblem(value: unknown, field = 'path'): string | null {
   if (typeof value !== 'string') return `The ${field} field must be a string.`;
@@ -29,11 +29,13 @@ export function imagePathProblem(value: unknown, field = 'path'): string | null 
   }
   if (value.includes('\\')) return `The ${field} field must not contain a backslash.`;
   if (/[%?#]/.test(value)) return `The ${field} field must not contain %, ? or #.`;
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) {
+  // A URL parser drops the spaces around its input first: ` //evil.com/x` is a URL too.
+  const asUrl = value.trim();
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(asUrl)) {
     return `The ${field} field must be a relative path, not a URL.`;
   }
-  if (value.startsWith('/')) return `The ${field} field must be a relative path (no leading /).`;
-  if (value.split('/').includes('..')) {
+  if (asUrl.startsWith('/')) return `The ${field} field must be a relative path (no leading /).`;
+  if (asUrl.split('/').includes('..')) {
     return `The ${field} field must not contain a '..' segment.`;
   }
   return null;
