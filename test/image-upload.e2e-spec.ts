@@ -5,7 +5,7 @@ import { ImageFileCleanup, STORAGE_DELETIONS_TABLE } from '../src/image/image-fi
 import { fileTooLargeMessage, UPLOAD_MESSAGES } from '../src/image/image-upload.reader';
 import { IMAGE_FILES, pngFile, TEXT_FILE } from '../src/storage/testing/image-files';
 import { type FormPart, multipartForm } from '../src/storage/testing/multipart-form';
-import { countRows } from './helpers/image-rows';
+import { countRows, readImageRow } from './helpers/image-rows';
 import { describeEachDatabase, type TestApp } from './helpers/test-app';
 import { waitFor } from './helpers/wait-for';
 import { signTestToken, tokenWith } from './helpers/tokens';
@@ -362,6 +362,37 @@ describeEachDatabase(
         });
       }
     });
+
+    // Found by a black-box probe: these routes take no body, and ran the write with a multipart one
+    // (even garbage, or without a boundary), where any other body that is not JSON is a 415.
+    it.each([
+      ['delete', '/api/image/%d'],
+      ['patch', '/api/restore/image/%d'],
+      ['patch', '/restore/image/%d'],
+      ['delete', '/api/forceDelete/image/%d'],
+      ['delete', '/forceDelete/image/%d'],
+    ] as const)(
+      'should refuse a multipart body on %s %s with 415, and write nothing',
+      async (method, route) => {
+        const [row] = await context().dataSource.query<{ image_id: number }[]>(
+          'SELECT image_id FROM images WHERE deleted_at IS NULL ORDER BY image_id LIMIT 1',
+        );
+        const before = await readImageRow(context().dataSource, row.image_id);
+        for (const contentType of ['multipart/form-data; boundary=b', 'multipart/form-data']) {
+          const answer = await context()
+            .http()
+            [method](route.replace('%d', String(row.image_id)))
+            .set('Authorization', `Bearer ${signTestToken()}`)
+            .set('Content-Type', contentType)
+            .send('garbage');
+          expect({ status: answer.status, body: answer.body as unknown }).toEqual({
+            status: 415,
+            body: { message: 'Unsupported Media Type: send the body as application/json.' },
+          });
+        }
+        expect(await readImageRow(context().dataSource, row.image_id)).toEqual(before);
+      },
+    );
 
     it('should keep the file of a soft-deleted image, and still serve it after a restore', async () => {
       const created = await upload(context(), [

@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { Permission } from '../auth/permissions';
 import { RequirePermission } from '../auth/require-permission.decorator';
 import { IfMatch } from '../common/if-match.decorator';
+import { JsonBodyOnly } from '../common/json-body.guard';
 import { RateLimited } from '../rate-limit/rate-limit.guard';
 import { ApiForceDeleteImage, ApiRestoreImage } from './image.openapi';
 import { ImageId } from './image-id.pipe';
@@ -22,6 +23,7 @@ export class ImageLifecycleController {
 
   @Patch('restore/image/:id')
   @RequirePermission(Permission.RestoreImage)
+  @JsonBodyOnly()
   @ApiRestoreImage()
   restore(
     @ImageId() id: number,
@@ -33,6 +35,7 @@ export class ImageLifecycleController {
 
   @Delete('forceDelete/image/:id')
   @RequirePermission(Permission.ForceDeleteImage)
+  @JsonBodyOnly()
   @ApiForceDeleteImage()
   forceDelete(
     @ImageId() id: number,

@@ -130,6 +130,7 @@ export class ImageController {
 
   @Delete(':id')
   @RequirePermission(Permission.DeleteImage)
+  @JsonBodyOnly()
   @ApiDeleteImage()
   softDelete(
     @ImageId() id: number,

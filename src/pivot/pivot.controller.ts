@@ -121,6 +121,7 @@ export function pivotController(pivot: PivotDefinition): Type {
 
     @Delete(linkPath)
     @RequirePermission(...pivot.permissions.detach)
+    @JsonBodyOnly()
     @ApiDetach(pivot)
     detach(
       @Param(parentParam) parent: string,
