@@ -30,6 +30,7 @@ describe('toAuthenticatedUser', () => {
     ['a sub of 256 emoji (512 UTF-16 units)', { sub: '😀'.repeat(256), exp }],
     ['a sub with a lone surrogate', { sub: 'alice\ud800', exp }],
     ['permissions as a string', { sub: 'a', exp, permissions: 'create image' }],
+    ['permissions null', { sub: 'a', exp, permissions: null }],
     ['permissions with a non-string', { sub: 'a', exp, permissions: ['create image', 1] }],
     ['a string payload', 'alice'],
     ['null', null],

@@ -32,7 +32,8 @@ export function toAuthenticatedUser(payload: unknown): AuthenticatedUser | null 
   const claims = payload as Record<string, unknown>;
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return null;
   if (!isUsableSub(claims.sub)) return null;
-  const permissions = claims.permissions ?? [];
+  // Absent is none; a null claim is present and no array (401, as a string is).
+  const permissions = claims.permissions === undefined ? [] : claims.permissions;
   if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) return null;
   return { sub: claims.sub, permissions };
 }

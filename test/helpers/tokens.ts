@@ -82,6 +82,8 @@ export function forgedAuthorizations(): Record<string, string> {
     'sub of 256 characters': `Bearer ${signTestToken({ sub: 'a'.repeat(256) })}`,
     'sub with a lone surrogate': `Bearer ${signTestToken({ sub: 'alice\ud800' })}`,
     'permissions not an array': `Bearer ${signTestToken({ permissions: 'create image' as unknown as string[] })}`,
+    // A claim present as null is no array either (it read as absent: 403).
+    'permissions null': `Bearer ${sign({ sub: 'test-user', permissions: null }, TEST_JWT_SECRET, { expiresIn: '1h' })}`,
     garbage: 'Bearer not-a-jwt',
     'three garbage parts': 'Bearer aaa.bbb.ccc',
     'not a bearer scheme': `Basic ${Buffer.from('alice:secret').toString('base64')}`,
