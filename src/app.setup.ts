@@ -121,8 +121,13 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain
   // host[:port], or a link could point anywhere. One `Host` line, and one at all on HTTP/1.1.
   const reflectHost = config.publicUrl === undefined;
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (!isAcceptableHost(request.raw, reflectHost)) {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.raw.httpVersionMajor !== 1) {
+      // Node's parser takes `HTTP/2.0` and `HTTP/0.9` in a request line as it takes 1.x: this is
+      // an HTTP/1 server, and such a line is as malformed as `HTTP/1.2`, which Node refuses.
+      void reply.header('Connection', 'close');
+      done(new ApiError(400, 'Malformed HTTP request.'));
+    } else if (!isAcceptableHost(request.raw, reflectHost)) {
       done(
         new ApiError(400, 'The Host header must be a host name or address, with an optional port.'),
       );

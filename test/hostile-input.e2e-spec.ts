@@ -521,6 +521,10 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
       'GET /api/image HTTP/1.1 junk\r\nHost: x\r\n\r\n',
     ],
     ['an unknown HTTP version', 'GET /api/image HTTP/9.9\r\nHost: x\r\n\r\n'],
+    // Found by a black-box probe: Node's parser takes these versions, and they were answered.
+    ['HTTP/2.0 in the request line', 'GET /api/image HTTP/2.0\r\nHost: x\r\n\r\n'],
+    ['HTTP/0.9 in the request line', 'GET /health HTTP/0.9\r\nHost: x\r\n\r\n'],
+    ['a write with HTTP/2.0', 'DELETE /api/image/1 HTTP/2.0\r\nHost: x\r\n\r\n'],
     ['an unknown method token', 'G(T /api/image HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['a header without a colon', 'GET /api/image HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n'],
     [
