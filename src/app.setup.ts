@@ -17,6 +17,8 @@ import {
   announcesOversizedBody,
   BODY_LIMIT_BYTES,
   exceedsJsonDepth,
+  hasForeignCharset,
+  JSON_CHARSET_MESSAGE,
   MALFORMED_JSON_BODY,
   unsupportedBodyEncoding,
 } from './common/json-body';
@@ -184,6 +186,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     (request, bytes, done) => {
       const encoded = unsupportedBodyEncoding(request.headers, request.raw.rawHeaders);
       if (encoded !== undefined) return done(new ApiError(415, encoded), undefined);
+      if (hasForeignCharset(request.headers['content-type'])) {
+        return done(new ApiError(415, JSON_CHARSET_MESSAGE), undefined);
+      }
       // No bytes is no body; anything else must be JSON (a BOM alone decodes to '', which is not).
       if ((bytes as Buffer).length === 0) return done(null, undefined);
       let body: string;

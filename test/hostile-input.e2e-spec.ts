@@ -157,6 +157,34 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     expect(ok.body.image.path).toBe(path);
   });
 
+  // Found by a black-box probe: the body was read as UTF-8 whatever its charset, so a Latin-1
+  // body stored other text than its client meant.
+  it('should answer a JSON body labelled with a charset other than UTF-8 with 415, and store nothing', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    const message =
+      'Unsupported charset: send the JSON body in UTF-8 (charset=utf-8, or no charset).';
+    const latin1 = Buffer.from('{"path":"cover/caf\u00e9.png","facet":1}', 'latin1');
+    for (const charset of ['iso-8859-1', '"latin1"', 'UTF-16']) {
+      const response = await context()
+        .http()
+        .post('/api/image')
+        .set('Authorization', writer())
+        .set('Content-Type', `application/json; charset=${charset}`)
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(latin1);
+      expect({ charset, status: response.status, body: response.body }).toEqual({
+        charset,
+        status: 415,
+        body: { message },
+      });
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    const json = JSON.stringify({ path: 'cover/caf\u00e9.png', facet: 1 });
+    for (const charset of ['utf-8', 'UTF8', '"utf-8"']) {
+      await post(json).set('Content-Type', `application/json; charset=${charset}`).expect(201);
+    }
+  });
+
   it('should answer a compressed body with 415 (a br-labelled body was parsed as plain JSON), and store nothing', async () => {
     const before = await countRows(context().dataSource, 'images');
     const message = 'Unsupported Content-Encoding: send the body uncompressed.';

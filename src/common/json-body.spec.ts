@@ -3,6 +3,7 @@ import {
   BODY_LIMIT_BYTES,
   ENCODED_BODY_MESSAGE,
   exceedsJsonDepth,
+  hasForeignCharset,
   isMalformedJsonValue,
   MAX_JSON_DEPTH,
   TRANSFER_CODED_BODY_MESSAGE,
@@ -136,5 +137,29 @@ describe('announcesOversizedBody', () => {
     ],
   ])('should judge %j as %s', (headers, oversized) => {
     expect(announcesOversizedBody(headers)).toBe(oversized);
+  });
+});
+
+describe('hasForeignCharset', () => {
+  it.each([
+    undefined,
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/json;charset=UTF-8',
+    'application/json; charset="utf-8"',
+    'application/json; charset=utf8',
+    'application/merge-patch+json; foo=bar',
+  ])('should read %j as UTF-8', (contentType) => {
+    expect(hasForeignCharset(contentType)).toBe(false);
+  });
+
+  it.each([
+    'application/json; charset=iso-8859-1',
+    'application/json; charset="latin1"',
+    'application/json;CHARSET=utf-16',
+    'application/json; charset=',
+    'application/json; foo=bar; charset=windows-1252',
+  ])('should refuse %j', (contentType) => {
+    expect(hasForeignCharset(contentType)).toBe(true);
   });
 });

@@ -11,6 +11,21 @@ export const TRANSFER_CODED_BODY_MESSAGE =
 /** The 415 of two `Content-Type` lines: Node keeps the first, perhaps not the meant one. */
 export const TWO_CONTENT_TYPES_MESSAGE = 'Send one Content-Type header.';
 
+/** The 415 of a JSON body labelled with a charset other than UTF-8 (RFC 8259: JSON is UTF-8). */
+export const JSON_CHARSET_MESSAGE =
+  'Unsupported charset: send the JSON body in UTF-8 (charset=utf-8, or no charset).';
+
+/**
+ * Whether a JSON `Content-Type` names a charset the body is not read in: it is always read as
+ * UTF-8, so `charset=iso-8859-1` would store other text than the client meant.
+ */
+export function hasForeignCharset(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? '');
+  if (charset === null) return false;
+  const name = (charset[1] ?? charset[2]).toLowerCase();
+  return name !== 'utf-8' && name !== 'utf8';
+}
+
 /**
  * The 415 message for a body the service will not read as sent, or undefined: two `Content-Type`
  * lines, any `Content-Encoding` but `identity`, or a `Transfer-Encoding` coding other than
