@@ -65,6 +65,62 @@ describe('the event consumer setting up its streams', () => {
     await consumer!.stop();
   }, 30_000);
 
+  /** Waits (up to 20 s) until `check` holds. */
+  async function until(check: () => Promise<boolean>): Promise<void> {
+    for (let waited = 0; !(await check()); waited += 100) {
+      if (waited > 20_000) throw new Error('gave up waiting');
+      await sleep(100);
+    }
+  }
+
+  // Found by a probe: with its durable deleted under it, the consumer stopped for good, silently
+  // (the pull loop waited forever), where its documentation says it is set up again.
+  it.each(['the durable', 'the events stream'])(
+    'should set itself up again when %s is deleted under it, and go on consuming',
+    async (deleted) => {
+      const { subjectPrefix, stream } = uniqueNatsNames();
+      made.push(stream, `${stream}_DEAD_LETTER`);
+      const addStream = () =>
+        manager.streams.add({ name: stream, subjects: [`${subjectPrefix}images.events.>`] });
+      await addStream();
+      const seen: string[] = [];
+      const consumer = await consumeImageEvents(setupOptions(subjectPrefix, stream), (event) => {
+        seen.push(event.id);
+      });
+      const publish = (id: string) =>
+        nc
+          .jetstream()
+          .publish(
+            `${subjectPrefix}images.events.image.created`,
+            JSON.stringify({ id, type: 'image.created' }),
+            { msgID: id },
+          );
+      try {
+        await publish('before');
+        await until(async () => seen.includes('before'));
+        if (deleted === 'the durable') {
+          await manager.consumers.delete(stream, 'setup');
+        } else {
+          await manager.streams.delete(stream);
+          await addStream();
+        }
+        // Set up again: the durable is back (a new one starts with what is published after it).
+        await until(() =>
+          manager.consumers.info(stream, 'setup').then(
+            () => true,
+            () => false,
+          ),
+        );
+        await publish('after');
+        await until(async () => seen.includes('after'));
+        expect(seen).toEqual(['before', 'after']);
+      } finally {
+        await consumer.stop();
+      }
+    },
+    40_000,
+  );
+
   it('should refuse at once, naming the subjects, when another stream captures its dead letters', async () => {
     const { subjectPrefix, stream } = uniqueNatsNames();
     made.push(stream, `${stream}_STRAY`);

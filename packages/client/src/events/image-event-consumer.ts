@@ -109,7 +109,8 @@ const SETUP_RETRY: BackoffOptions = { minDelayMs: 250, maxDelayMs: 5000 };
  *   after `maxDeliver` deliveries the event is published to the dead-letter subject (with the
  *   `DEAD_LETTER_HEADERS`) and dropped from the consumer;
  * - it rides out broker outages: the connection reconnects forever and consuming resumes where
- *   it stopped; a consumer or stream that disappears is set up again;
+ *   it stopped; a durable or stream that disappears is set up again (a new durable starts at
+ *   `startAt`; the stream is the service's to make again);
  * - it logs when it starts, when it resumes after a failure, and when it stops, with why.
  *
  * Delivery is at least once: deduplicate by `event.id` (and use `sequence` to ignore older
@@ -203,7 +204,12 @@ export class ImageEventConsumer {
         const resumed = await this.setUp(nc);
         if (this.stopping) break;
         const consumer = await nc.jetstream().consumers.get(this.stream, this.options.durableName);
-        const messages = await consumer.consume({ max_messages: this.options.batchSize ?? 20 });
+        const messages = await consumer.consume({
+          max_messages: this.options.batchSize ?? 20,
+          // A durable or stream deleted under it ends the pull with an error, and the loop sets them
+          // up again: nats.js would otherwise wait, silently, for someone else to re-create them.
+          abort_on_missing_resource: true,
+        });
         this.messages = messages;
         if (failures > 0) {
           this.logger.log(`${this.name}: consuming again after ${failures} failed attempt(s)`);
