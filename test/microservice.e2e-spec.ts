@@ -1098,6 +1098,26 @@ describeEachDatabase(
         });
       });
 
+      // Found by a probe: sent, a message over the TCP listener's limit closed the connection under
+      // every call on it (503s that `retry` sent again, the big one included).
+      it('should refuse a message over the TCP limit in the client (413), leaving other calls be', async () => {
+        const before = await countRows(context().dataSource, 'images');
+        const client = clients.TCP!;
+        const reads = Array.from({ length: 10 }, () => client.list({ page: { size: 100 } }));
+        const big = client
+          .create(tokenWith(Permission.CreateImage), { path: 'z'.repeat(3 << 20), facet: 'Cover' })
+          .catch((error: unknown) => error);
+        const error = await big;
+        expect(error).toBeInstanceOf(ImageClientError);
+        expect(error).not.toBeInstanceOf(ImageClientUnavailableError);
+        expect(error).toMatchObject({
+          status: 413,
+          message: `The message is larger than the Image API's TCP listener accepts (${2 * 1024 * 1024} characters).`,
+        });
+        for (const page of await Promise.all(reads)) expect(page.images.length).toBeGreaterThan(0);
+        expect(await countRows(context().dataSource, 'images')).toBe(before);
+      });
+
       it('should fail at once with ImageClientUnavailableError (503) when nobody listens on NATS', async () => {
         const nobody = new ImageClient({
           nats: { servers: TEST_NATS_URL },

@@ -13,6 +13,12 @@ export interface TcpTransportOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/**
+ * The longest frame the service's TCP listener takes (twice HTTP's 1 MB body limit, in
+ * characters); a longer one closes the connection, and every call under way on it with it.
+ */
+export const MAX_TCP_FRAME_LENGTH = 2 * 1024 * 1024;
+
 interface Pending {
   resolve(packet: ReplyPacket): void;
   reject(error: Error): void;
@@ -32,9 +38,18 @@ export class TcpTransport implements ImageTransport {
   constructor(private readonly options: TcpTransportOptions) {}
 
   async request<T>(pattern: string, data: unknown, options: RequestOptions): Promise<T> {
-    const socket = await this.connect();
     const packet: RequestPacket = { id: randomUUID(), pattern, data };
     const json = JSON.stringify(packet);
+    const frame = `${json.length}#${json}`;
+    if (frame.length > MAX_TCP_FRAME_LENGTH) {
+      // Refused here, as NATS refuses one over its max_payload: sent, it would cut the connection
+      // under every other call, and come back as a 503 that `retry` would send again.
+      throw new ImageClientError(
+        413,
+        `The message is larger than the Image API's TCP listener accepts (${MAX_TCP_FRAME_LENGTH} characters).`,
+      );
+    }
+    const socket = await this.connect();
     const reply = await new Promise<ReplyPacket>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(packet.id);
@@ -55,7 +70,7 @@ export class TcpTransport implements ImageTransport {
           reject(error);
         },
       });
-      socket.write(`${json.length}#${json}`);
+      socket.write(frame);
     });
     return readReplyPacket<T>(reply);
   }
