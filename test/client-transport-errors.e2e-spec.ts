@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:net';
 import { once } from 'node:events';
-import { ImageClient, ImageClientUnavailableError } from '@image-api/client';
+import { ImageClient, ImageClientError, ImageClientUnavailableError } from '@image-api/client';
 import { connect, NatsConnection } from 'nats';
 import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
 import { stablePort } from './helpers/ports';
@@ -142,5 +142,103 @@ describe('@image-api/client transport failures', () => {
       await client.close();
       await listener.close();
     }
+  });
+
+  // Found by a probe: these threw synchronously, became a retryable 503, or waited out the
+  // connection attempt (5 s) whatever the call's timeout.
+  describe("the caller's mistakes and slow connections", () => {
+    it('should send a null query as none, and reject (not throw) a query it cannot read', async () => {
+      const received: unknown[] = [];
+      const listener = await connect({ servers: TEST_NATS_URL });
+      listener.subscribe(`${subjectPrefix}image.*`, {
+        callback: (_error, message) => {
+          const packet = JSON.parse(new TextDecoder().decode(message.data)) as {
+            id: string;
+            data: unknown;
+          };
+          received.push(packet.data);
+          message.respond(
+            new TextEncoder().encode(
+              JSON.stringify({ id: packet.id, response: {}, isDisposed: true }),
+            ),
+          );
+        },
+      });
+      await listener.flush();
+      const client = new ImageClient({ nats: { servers: TEST_NATS_URL }, subjectPrefix });
+      try {
+        await client.list(null as never);
+        await client.show(3, null as never);
+        expect(received).toEqual([{}, { id: 3 }]);
+        const pending = client.list({ filter: null } as never);
+        expect(pending).toBeInstanceOf(Promise);
+        await expect(pending).rejects.toBeInstanceOf(TypeError);
+      } finally {
+        await client.close();
+        await listener.close();
+      }
+    });
+
+    it('should refuse data JSON cannot hold with a 400 that is not retried, sending nothing', async () => {
+      for (const client of [
+        new ImageClient({ nats: { servers: TEST_NATS_URL }, subjectPrefix, timeoutMs: 300 }),
+        new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 300 }),
+      ]) {
+        try {
+          const error: unknown = await client
+            .create('t', { path: 10n, facet: 'Cover' } as never)
+            .catch((failure: unknown) => failure);
+          expect(error).toBeInstanceOf(ImageClientError);
+          expect(error).not.toBeInstanceOf(ImageClientUnavailableError);
+          expect(error).toMatchObject({
+            status: 400,
+            message:
+              "The call's data cannot be sent as JSON: Do not know how to serialize a BigInt.",
+          });
+        } finally {
+          await client.close();
+        }
+      }
+    });
+
+    it('should refuse a timeout that is no positive number of milliseconds', async () => {
+      expect(() => new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 0 })).toThrow(
+        'timeoutMs must be a positive number of milliseconds (got 0)',
+      );
+      const client = new ImageClient({ transport: 'tcp', port: closedPort });
+      try {
+        await expect(client.show(1, undefined, { timeoutMs: -5 })).rejects.toThrow(
+          'timeoutMs must be a positive number of milliseconds (got -5)',
+        );
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("should give up on a NATS connection that does not come within the call's timeout: 503", async () => {
+      // Accepts connections and never says a word (NATS would send its INFO first).
+      const mute = createServer(() => undefined);
+      mute.listen(0, '127.0.0.1');
+      await once(mute, 'listening');
+      const port = (mute.address() as { port: number }).port;
+      const client = new ImageClient({
+        nats: { servers: `nats://127.0.0.1:${port}` },
+        timeoutMs: 300,
+        logger: false,
+      });
+      try {
+        const started = Date.now();
+        const error: unknown = await client.show(1).catch((failure: unknown) => failure);
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(error).toBeInstanceOf(ImageClientUnavailableError);
+        expect(error).toMatchObject({
+          status: 503,
+          message: 'The Image API could not be reached: no connection within 300 ms.',
+        });
+      } finally {
+        await client.close();
+        mute.close();
+      }
+    }, 15_000);
   });
 });

@@ -102,7 +102,7 @@ export class ImageClient {
   private readonly tokenInHeader: boolean;
 
   constructor(options: ImageClientOptions) {
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.timeoutMs = checkedTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.tokenInHeader = options.transport !== 'tcp';
     if (options.transport === 'tcp') {
       this.transport = new TcpTransport(options);
@@ -117,29 +117,25 @@ export class ImageClient {
   }
 
   /** `GET /api/image`: a typed query (`{filter: {facet: 'Cover'}}`) or a raw query string. */
-  list(query?: ImageListQuery | RawQuery, options?: CallOptions): Promise<ImageListResponse> {
-    return this.send(
-      PATTERNS.list,
-      query === undefined ? {} : { query: toWireQuery(query) },
-      options,
-    );
+  async list(query?: ImageListQuery | RawQuery, options?: CallOptions): Promise<ImageListResponse> {
+    return this.send(PATTERNS.list, query == null ? {} : { query: toWireQuery(query) }, options);
   }
 
   /** `GET /api/image/:id` */
-  show(
+  async show(
     id: number | string,
     query?: ImageShowQuery | RawQuery,
     options?: CallOptions,
   ): Promise<ImageResponse> {
     return this.send(
       PATTERNS.show,
-      query === undefined ? { id } : { id, query: toWireQuery(query) },
+      query == null ? { id } : { id, query: toWireQuery(query) },
       options,
     );
   }
 
   /** `POST /api/image` with the caller's JWT (`Bearer ` optional). */
-  create(
+  async create(
     token: string,
     body: ImageCreateBody,
     options?: IdempotentCallOptions,
@@ -148,7 +144,7 @@ export class ImageClient {
   }
 
   /** `PATCH /api/image/:id` */
-  update(
+  async update(
     token: string,
     id: number | string,
     body: ImageUpdateBody,
@@ -158,7 +154,7 @@ export class ImageClient {
   }
 
   /** `DELETE /api/image/:id` (soft delete) */
-  delete(
+  async delete(
     token: string,
     id: number | string,
     options?: ConditionalCallOptions,
@@ -167,7 +163,7 @@ export class ImageClient {
   }
 
   /** `PATCH /api/restore/image/:id` */
-  restore(
+  async restore(
     token: string,
     id: number | string,
     options?: ConditionalCallOptions,
@@ -176,7 +172,7 @@ export class ImageClient {
   }
 
   /** `DELETE /api/forceDelete/image/:id`: `{message: "Image '<path>' was deleted."}` */
-  forceDelete(
+  async forceDelete(
     token: string,
     id: number | string,
     options?: ConditionalCallOptions,
@@ -188,13 +184,13 @@ export class ImageClient {
    * `GET /api/<pivot>`: a page of links (`'animeimage'`...), with the query of a list
    * (`{include: 'anime,image', filter: {image: {facet: 'Cover'}}}` or a raw string).
    */
-  listLinks<P extends PivotName>(
+  async listLinks<P extends PivotName>(
     pivot: P,
     query?: RawQuery | WireQueryObject,
     options?: CallOptions,
   ): Promise<PivotListResponse<P>> {
     const pattern = pivotMessagePattern(pivot, 'list');
-    return this.send(pattern, query === undefined ? {} : { query }, options);
+    return this.send(pattern, query == null ? {} : { query }, options);
   }
 
   /** `GET /api/<pivot>/:parent/:image`: one link (404 when it is missing or hidden). */
@@ -207,7 +203,7 @@ export class ImageClient {
   ): Promise<PivotResponse<P>> {
     const link = linkOf(pivot, parent, image);
     const pattern = pivotMessagePattern(pivot, 'show');
-    return this.send(pattern, query === undefined ? link : { ...link, query }, options);
+    return this.send(pattern, query == null ? link : { ...link, query }, options);
   }
 
   /**
@@ -232,7 +228,7 @@ export class ImageClient {
   }
 
   /** `PATCH /api/artistimage/:artist/:image`: sets the link's `depth`. */
-  updateDepth(
+  async updateDepth(
     token: string,
     artist: string,
     image: number | string,
@@ -264,14 +260,14 @@ export class ImageClient {
     return this.close();
   }
 
-  private send<T>(
+  private async send<T>(
     pattern: ImageMessagePattern | PivotMessagePattern,
     data: object,
     options?: CallOptions,
     headers?: Record<string, string>,
   ): Promise<T> {
     return this.transport.request<T>(pattern, data, {
-      timeoutMs: options?.timeoutMs ?? this.timeoutMs,
+      timeoutMs: checkedTimeout(options?.timeoutMs ?? this.timeoutMs),
       ...(headers === undefined ? {} : { headers }),
     });
   }
@@ -289,6 +285,14 @@ export class ImageClient {
     const authorization = token.startsWith('Bearer ') ? token : `Bearer ${token}`;
     return this.send(pattern, data, options, { Authorization: authorization });
   }
+}
+
+/** A timeout must be some milliseconds: 0, a negative number or NaN is the caller's mistake. */
+function checkedTimeout(timeoutMs: number): number {
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new RangeError(`timeoutMs must be a positive number of milliseconds (got ${timeoutMs})`);
+  }
+  return timeoutMs;
 }
 
 /** A client for the options (the same as `new ImageClient(options)`). */

@@ -5,7 +5,13 @@ import { ImageClientError, ImageClientUnavailableError } from '../errors';
 import type { RequestPacket } from '../wire/messages';
 import { joinSubject } from '../wire/subjects';
 import type { NatsConnectionKeeper } from './nats-connection';
-import { ImageTransport, readReplyPacket, RequestOptions } from './transport';
+import {
+  connectedWithin,
+  encodePacket,
+  ImageTransport,
+  readReplyPacket,
+  RequestOptions,
+} from './transport';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -22,9 +28,12 @@ export class NatsTransport implements ImageTransport {
   ) {}
 
   async request<T>(pattern: string, data: unknown, options: RequestOptions): Promise<T> {
-    const nc = await this.connection.get();
-    const subject = joinSubject(this.subjectPrefix, pattern);
     const packet: RequestPacket = { id: randomUUID(), pattern, data };
+    const payload = encoder.encode(encodePacket(packet));
+    const deadline = Date.now() + options.timeoutMs;
+    const nc = await connectedWithin(this.connection.get(), options.timeoutMs);
+    const timeoutMs = Math.max(1, deadline - Date.now());
+    const subject = joinSubject(this.subjectPrefix, pattern);
     let stopWatching = (): void => undefined;
     const lost = new Promise<never>((_, reject) => {
       stopWatching = this.connection.onLoss((reason) =>
@@ -38,8 +47,8 @@ export class NatsTransport implements ImageTransport {
     });
     try {
       const reply = await Promise.race([
-        nc.request(subject, encoder.encode(JSON.stringify(packet)), {
-          timeout: options.timeoutMs,
+        nc.request(subject, payload, {
+          timeout: timeoutMs,
           ...(options.headers === undefined ? {} : { headers: toNatsHeaders(options.headers) }),
         }),
         lost,

@@ -4,7 +4,13 @@ import { StringDecoder } from 'node:string_decoder';
 import { describeError } from '../backoff';
 import { ImageClientError, ImageClientUnavailableError } from '../errors';
 import type { ReplyPacket, RequestPacket } from '../wire/messages';
-import { ImageTransport, readReplyPacket, RequestOptions } from './transport';
+import {
+  connectedWithin,
+  encodePacket,
+  ImageTransport,
+  readReplyPacket,
+  RequestOptions,
+} from './transport';
 
 export interface TcpTransportOptions {
   readonly host?: string;
@@ -39,7 +45,7 @@ export class TcpTransport implements ImageTransport {
 
   async request<T>(pattern: string, data: unknown, options: RequestOptions): Promise<T> {
     const packet: RequestPacket = { id: randomUUID(), pattern, data };
-    const json = JSON.stringify(packet);
+    const json = encodePacket(packet);
     const frame = `${json.length}#${json}`;
     if (frame.length > MAX_TCP_FRAME_LENGTH) {
       // Refused here, as NATS refuses one over its max_payload: sent, it would cut the connection
@@ -49,17 +55,21 @@ export class TcpTransport implements ImageTransport {
         `The message is larger than the Image API's TCP listener accepts (${MAX_TCP_FRAME_LENGTH} characters).`,
       );
     }
-    const socket = await this.connect();
+    const deadline = Date.now() + options.timeoutMs;
+    const socket = await connectedWithin(this.connect(), options.timeoutMs);
     const reply = await new Promise<ReplyPacket>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(packet.id);
-        reject(
-          new ImageClientUnavailableError(
-            504,
-            `The Image API did not answer within ${options.timeoutMs} ms.`,
-          ),
-        );
-      }, options.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(packet.id);
+          reject(
+            new ImageClientUnavailableError(
+              504,
+              `The Image API did not answer within ${options.timeoutMs} ms.`,
+            ),
+          );
+        },
+        Math.max(1, deadline - Date.now()),
+      );
       this.pending.set(packet.id, {
         resolve: (value) => {
           clearTimeout(timer);

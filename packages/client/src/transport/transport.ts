@@ -1,5 +1,5 @@
-import { ImageClientError } from '../errors';
-import type { ReplyPacket } from '../wire/messages';
+import { ImageClientError, ImageClientUnavailableError } from '../errors';
+import type { ReplyPacket, RequestPacket } from '../wire/messages';
 import { errorOfReply } from '../errors';
 
 /** How a call is sent. */
@@ -28,4 +28,38 @@ export function readReplyPacket<T>(packet: unknown): T {
   const { err, response } = packet as ReplyPacket<T>;
   if (err !== undefined && err !== null) throw errorOfReply(err);
   return response as T;
+}
+
+/**
+ * The packet as JSON; data JSON cannot hold (a `BigInt`, a cycle) is the caller's mistake: a 400
+ * that is never retried, not the 503 of a call that could not be sent.
+ */
+export function encodePacket(packet: RequestPacket): string {
+  try {
+    return JSON.stringify(packet);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ImageClientError(400, `The call's data cannot be sent as JSON: ${detail}.`);
+  }
+}
+
+/**
+ * `connecting`, or a 503 when it takes longer than `timeoutMs`: a call waits for a connection
+ * under way no longer than for its reply (nothing was sent, so the 503 is safe to retry).
+ */
+export function connectedWithin<T>(connecting: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ImageClientUnavailableError(
+            503,
+            `The Image API could not be reached: no connection within ${timeoutMs} ms.`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  return Promise.race([connecting, late]).finally(() => clearTimeout(timer));
 }
