@@ -42,7 +42,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'image-api-client-consumer-'));
   const staged = join(scratch, 'package');
   mkdirSync(staged);
-  for (const file of ['package.json', 'README.md']) {
+  for (const file of ['package.json', 'README.md', 'LICENSE']) {
     copyFileSync(join(PACKAGE_DIR, file), join(staged, file));
   }
   await run(process.execPath, [
@@ -104,8 +104,9 @@ afterAll(async () => {
 });
 
 describe('the packed @image-api/client', () => {
-  it('should ship the built JavaScript, its declarations and the README, nothing else', () => {
+  it('should ship the built JavaScript, its declarations, the README and the license, nothing else', () => {
     expect(packedFiles.filter((path) => !/^dist\/.*\.(js|d\.ts)$/.test(path))).toEqual([
+      'LICENSE',
       'README.md',
       'package.json',
     ]);
