@@ -97,7 +97,7 @@ describe('the event consumer setting up its streams', () => {
           );
       try {
         await publish('before');
-        await until(async () => seen.includes('before'));
+        await until(() => Promise.resolve(seen.includes('before')));
         if (deleted === 'the durable') {
           await manager.consumers.delete(stream, 'setup');
         } else {
@@ -112,7 +112,7 @@ describe('the event consumer setting up its streams', () => {
           ),
         );
         await publish('after');
-        await until(async () => seen.includes('after'));
+        await until(() => Promise.resolve(seen.includes('after')));
         expect(seen).toEqual(['before', 'after']);
       } finally {
         await consumer.stop();
