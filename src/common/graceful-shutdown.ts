@@ -29,8 +29,12 @@ export function handleShutdownSignals(
     logger.info({ signal, timeoutMs }, 'shutting down: draining in-flight requests');
     const fastify = app.getHttpAdapter().getInstance();
     const server = fastify.server;
+    // A kept-alive connection whose request was in flight becomes idle once answered: close it
+    // then, or one pooling client holds the process for the whole window (found by a probe).
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     const forceClose = setTimeout(() => {
       logger.info('shutdown: the drain window is over, closing the connections left');
+      clearInterval(closeIdle);
       server.closeAllConnections();
     }, timeoutMs);
     const backstop = setTimeout(() => {
@@ -42,6 +46,7 @@ export function handleShutdownSignals(
       .close()
       .then(() => {
         clearTimeout(forceClose);
+        clearInterval(closeIdle);
         return app.close();
       })
       .then(

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -192,4 +194,46 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
     expect(lines.some((line) => line.msg === 'shutdown complete')).toBe(true);
     expect(running.output.stderr).toBe('');
   }, 240_000); // Start-up compiles the app with ts-node: up to a minute on a loaded machine.
+
+  // Found by a probe: the in-flight request's answer kept its connection alive, and that idle
+  // connection held the process until SHUTDOWN_TIMEOUT_MS was over.
+  if (kind === 'sqlite') {
+    it('should close a kept-alive connection once its in-flight request is answered, and exit soon after', async () => {
+      const port = await stablePort();
+      const running = new ServiceProcess(`service [${kind}, keep-alive]`, port, {
+        DATABASE_URL: `sqlite:${join(sqliteDir, 'keep-alive.sqlite')}`,
+        DEMO_DATA: 'false',
+        JWT_SECRET: TEST_JWT_SECRET,
+        RATE_LIMIT_PER_MINUTE: '0',
+        SHUTDOWN_TIMEOUT_MS: '20000',
+      });
+      service = running;
+      await running.ready();
+      const body = JSON.stringify({ path: 'shutdown/keep-alive.jpg', facet: 'Cover' });
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+      });
+      const closed = once(socket, 'close');
+      // In flight at the signal: the headers and half the body are there, the rest comes after.
+      socket.write(
+        'POST /api/image HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n' +
+          `Authorization: Bearer ${signTestToken()}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const signalledAt = Date.now();
+      const exited = running.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.write(body.slice(10));
+      await closed;
+      const exit = await exited;
+      const exitedAfterMs = Date.now() - signalledAt;
+      expect(received).toMatch(/^HTTP\/1\.1 201 /);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(exitedAfterMs).toBeLessThan(5000);
+    }, 240_000);
+  }
 });
