@@ -74,6 +74,15 @@ const VARIABLES: VariableTable[] = [
       ['..', 'API_PREFIX must be a URL path segment such as "api" (got "..")'],
       ['api/../x', 'API_PREFIX must be a URL path segment such as "api" (got "api/../x")'],
       ['.', 'API_PREFIX must be a URL path segment such as "api" (got ".")'],
+      // Found by a probe: start-up failed on the route clash, naming no variable.
+      [
+        'restore',
+        'API_PREFIX must not be "restore": /restore/image/:id is a route of its own without the prefix',
+      ],
+      [
+        '/forceDelete/',
+        'API_PREFIX must not be "forceDelete": /forceDelete/image/:id is a route of its own without the prefix',
+      ],
     ],
   },
   {
@@ -114,6 +123,15 @@ const VARIABLES: VariableTable[] = [
         'DATABASE_URL must name a database: mysql://user:password@host:3306/database',
       ],
       ['sqlite:', 'DATABASE_URL sqlite:PATH needs a file path (or sqlite::memory:)'],
+      // Found by a probe: "URI malformed" at start-up, naming no variable.
+      [
+        'mysql://r%ZZ@127.0.0.1/x',
+        'DATABASE_URL has a malformed percent escape: write a % in a password as %25',
+      ],
+      [
+        'mysql://root:p%ss@127.0.0.1/x',
+        'DATABASE_URL has a malformed percent escape: write a % in a password as %25',
+      ],
     ],
   },
   {

@@ -158,6 +158,12 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     apiPrefix.split('/').some((segment) => segment === '.' || segment === '..')
   ) {
     problems.push(`API_PREFIX must be a URL path segment such as "api" (got "${env.API_PREFIX}")`);
+  } else if (apiPrefix === 'restore' || apiPrefix === 'forceDelete') {
+    // The routes without the prefix (API.md section 1) are `/restore/image/:id` and
+    // `/forceDelete/image/:id`: the prefixed update and delete would take the same paths.
+    problems.push(
+      `API_PREFIX must not be "${apiPrefix}": /${apiPrefix}/image/:id is a route of its own without the prefix`,
+    );
   }
 
   const logLevel = (read('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
@@ -281,7 +287,19 @@ function parseMysqlUrl(
     );
     return undefined;
   }
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  let parts: { database: string; username: string; password: string };
+  try {
+    parts = {
+      database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+  } catch {
+    // A `%` that starts no escape (`p%ss`) threw "URI malformed" past the validation.
+    problems.push(`${name} has a malformed percent escape: write a % in a password as %25`);
+    return undefined;
+  }
+  const { database } = parts;
   if (database === '' || database.includes('/')) {
     problems.push(`${name} must name a database: mysql://user:password@host:3306/database`);
     return undefined;
@@ -290,8 +308,8 @@ function parseMysqlUrl(
     type: 'mysql',
     host: url.hostname || '127.0.0.1',
     port: url.port === '' ? 3306 : Number(url.port),
-    username: decodeURIComponent(url.username) || 'root',
-    password: decodeURIComponent(url.password),
+    username: parts.username || 'root',
+    password: parts.password,
     database,
     poolSize,
   };
