@@ -120,7 +120,10 @@ export class MetricsService {
    */
   async render(): Promise<{ contentType: string; body: string }> {
     const merged = Registry.merge([this.registry, register]);
-    return { contentType: merged.contentType, body: await merged.metrics() };
+    // prom-client 15 writes NaN as `Nan`; the text format (and OpenMetrics) spells it `NaN`, and
+    // strict parsers refuse the other (found by a probe).
+    const body = (await merged.metrics()).replace(/ Nan$/gm, ' NaN');
+    return { contentType: merged.contentType, body };
   }
 
   get brokerStatus(): BrokerStatus {
