@@ -5,8 +5,8 @@ import { MetricsService } from './metrics.service';
 describe('MetricsService.render', () => {
   // Found by a probe: prom-client 15 wrote NaN as `Nan`, which strict text-format parsers refuse.
   it('should write a value it does not know as NaN, as the text format spells it', async () => {
-    // No pool to read (no MySQL driver), no outbox source yet, the broker not tried yet: the
-    // three kinds of gauge that answer NaN.
+    // No outbox source yet and the broker not tried yet: two gauges that answer NaN (no MySQL
+    // driver either, so the pool gauges read their defaults).
     const metrics = new MetricsService(
       { driver: {} } as unknown as DataSource,
       { messaging: { nats: { servers: ['nats://127.0.0.1:4222'] } } } as unknown as AppConfig,
