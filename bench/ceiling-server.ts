@@ -410,7 +410,7 @@ async function show(
     REPRESENTATION_VERSION,
     IMAGE_BASE_URL,
     await dataVersion(),
-    `show\n${id}?${rawQuery}`,
+    `show\nimage/${id}?${rawQuery}`,
   ]);
   const headers = { etag: tag, 'cache-control': CACHE_CONTROL };
   if (ifNoneMatchMatches(request.headers['if-none-match'], tag)) {
