@@ -14,6 +14,13 @@ import { describeStartup, startMessageListeners } from './microservice/message-l
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigFromEnvironment();
+  // A stop asked for while starting (connecting, migrating): nothing is in flight yet, so the
+  // process ends at once, with the 0 of a drained stop rather than a death by signal.
+  const stopWhileStarting = (signal: NodeJS.Signals) => {
+    appLogger(config).info({ signal }, 'stopped before start-up finished');
+    process.exit(0);
+  };
+  process.once('SIGTERM', stopWhileStarting).once('SIGINT', stopWhileStarting);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createFastifyAdapter(config),
@@ -22,6 +29,7 @@ async function bootstrap(): Promise<void> {
     { bufferLogs: true, abortOnError: false, logger: false, bodyParser: false },
   );
   await configureApp(app);
+  process.off('SIGTERM', stopWhileStarting).off('SIGINT', stopWhileStarting);
   // SIGTERM/SIGINT: stop accepting, drain for at most SHUTDOWN_TIMEOUT_MS, close the rest, exit 0.
   handleShutdownSignals(app, config.server.shutdownTimeoutMs, appLogger(config));
   // TCP (MICROSERVICE_PORT) and NATS (NATS_URL) listeners, when configured, in the same process.

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { connect, Socket } from 'node:net';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -173,6 +173,41 @@ describe('start-up with a bad configuration or database', () => {
       expect(service.output.stdout).toBe('');
     },
   );
+});
+
+describe('SIGTERM while starting', () => {
+  it('should exit 0 with a log line, not die by the signal, when stopped before it listens', async () => {
+    // A database that takes the connection and never answers: start-up waits in its connect.
+    const held: Socket[] = [];
+    let connected!: () => void;
+    const reached = new Promise<void>((done) => (connected = done));
+    const silent = createServer((socket) => {
+      held.push(socket);
+      connected();
+    });
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const service = startService({
+        LOG_LEVEL: 'info',
+        DATABASE_URL: `mysql://root@127.0.0.1:${port}/image_api`,
+        DB_CONNECT_TIMEOUT_MS: '600000',
+        DATA_DIR: tempDir(),
+      });
+      await reached;
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toEqual({ code: 0, signal: null });
+      const lines = service.output.stdout.trim().split('\n');
+      expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+        'stopped before start-up finished',
+      ]);
+      expect(JSON.parse(lines[0])).toMatchObject({ level: 30, signal: 'SIGTERM' });
+      expect(service.output.stderr).toBe('');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((done) => silent.close(done));
+    }
+  });
 });
 
 describe('a good start on the embedded database, then SIGTERM', () => {
