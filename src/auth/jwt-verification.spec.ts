@@ -46,6 +46,17 @@ describe('JWT verification set-up', () => {
     );
   });
 
+  it('should refuse an RSA public key under 2048 bits at start', () => {
+    const weak = pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey);
+    expect(() => publicKeyAlgorithm(weak)).toThrow(ConfigError);
+    expect(() => publicKeyAlgorithm(weak)).toThrow(
+      'JWT key: an RSA key must have at least 2048 bits (got 1024)',
+    );
+    expect(
+      publicKeyAlgorithm(pem(generateKeyPairSync('rsa', { modulusLength: 3072 }).publicKey)),
+    ).toBe('RS256');
+  });
+
   it('should refuse an unreadable PEM', () => {
     expect(() =>
       publicKeyAlgorithm('-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----'),

@@ -35,12 +35,25 @@ export class UnknownKeyError extends Error {
   }
 }
 
+/** The smallest RSA modulus accepted for RS256. */
+const MIN_RSA_BITS = 2048;
+
 /**
  * The algorithm a PEM public key pins: RSA → RS256, EC P-256 → ES256. Anything else is refused at
  * start, so that the algorithm is never taken from a token's header.
  */
 export function algorithmForKey(key: KeyObject): 'RS256' | 'ES256' {
-  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'rsa') {
+    // What jsonwebtoken refuses to sign with (and NIST has not allowed since 2013) is not trusted
+    // to verify either.
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS) {
+      throw new ConfigError([
+        `JWT key: an RSA key must have at least ${MIN_RSA_BITS} bits (got ${bits})`,
+      ]);
+    }
+    return 'RS256';
+  }
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
     return 'ES256';
   }
