@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { onRequestHookHandler } from 'fastify';
+import { NotFoundError } from './common/api-error';
 import {
   DocumentBuilder,
   type OpenAPIObject,
@@ -140,11 +142,39 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
 }
 
 /**
+ * The files of `swagger-ui-dist` the page at `/docs` loads (Nest serves its HTML and
+ * `swagger-ui-init.js` itself). The folder's others are 404s: its package.json and README (which
+ * name the version), node entry points, source maps, and a demo `index.html` that opens the
+ * petstore's document.
+ */
+const DOCS_FILES = new Set([
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'swagger-ui-standalone-preset.js',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+]);
+
+/** An `onRequest` hook of the static files' route: `*` is the file name, percent-decoded. */
+const refuseUnlistedDocsFile: onRequestHookHandler = (request, _reply, done) => {
+  const file = (request.params as { '*'?: string })['*'] ?? '';
+  done(DOCS_FILES.has(file) ? undefined : new NotFoundError());
+};
+
+/**
  * Serves Swagger UI at `/docs` and the document at `/docs-json`, outside API_PREFIX. The document
  * is built on the first request, once; the UI's assets come from `swagger-ui-dist`.
  */
 export function setupOpenApi(app: NestFastifyApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
+  // swagger-ui-dist's folder is served whole under /docs/; only the page's own files are answered.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      if (route.url !== `/${DOCS_PATH}/*`) return;
+      route.onRequest = [...[route.onRequest ?? []].flat(), refuseUnlistedDocsFile];
+    });
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app, config), {
     jsonDocumentUrl: DOCS_JSON_PATH,
     raw: ['json'],

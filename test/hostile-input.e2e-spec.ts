@@ -699,7 +699,15 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
     ['/docs//index.html', '', 404, 'Not Found.'],
     ['/docs/./index.html', '', 404, 'Not Found.'],
     ['/docs/%5c..%5cpackage.json', '', 404, 'Not Found.'],
-    ['/docs/%00', '', 400, 'Bad Request.'],
+    ['/docs/%00', '', 404, 'Not Found.'],
+    // swagger-ui-dist's files the page does not load (its version, node code, maps, a demo page).
+    ['/docs/package.json', '', 404, 'Not Found.'],
+    ['/docs/README.md', '', 404, 'Not Found.'],
+    ['/docs/index.js', '', 404, 'Not Found.'],
+    ['/docs/swagger-ui-bundle.js.map', '', 404, 'Not Found.'],
+    ['/docs/swagger-initializer.js', '', 404, 'Not Found.'],
+    ['/docs/oauth2-redirect.html', '', 404, 'Not Found.'],
+    ['/docs/swagger-ui.css/', '', 404, 'Not Found.'],
     ['/docs/swagger-ui.css', 'Range: bytes=999999999-\r\n', 416, 'Range Not Satisfiable.'],
     ['/docs/swagger-ui.css', 'Range: bytes=5-1\r\n', 416, 'Range Not Satisfiable.'],
   ])(
@@ -712,6 +720,18 @@ describeEachDatabase('errors of the HTTP layer (finding 5)', (context) => {
       expectAnswerOfEveryRequest(answer, status, message, 'docs-1');
     },
   );
+
+  it.each([
+    ['/docs/swagger-ui.css', 'text/css; charset=utf-8'],
+    ['/docs/swagger-ui-bundle.js', 'application/javascript; charset=utf-8'],
+    ['/docs/swagger-ui-standalone-preset.js', 'application/javascript; charset=utf-8'],
+    ['/docs/favicon-32x32.png', 'image/png'],
+    ['/docs/favicon-16x16.png', 'image/png'],
+    ['/docs/%73wagger-ui.css', 'text/css; charset=utf-8'],
+  ])('should still serve %s, a file the page loads', async (path, type) => {
+    const answer = await context().http().get(path).expect(200);
+    expect(answer.headers['content-type']).toBe(type);
+  });
 
   it('should keep answering on the same port after all of that', async () => {
     await context().http().get('/api/image').expect(200);
