@@ -40,6 +40,27 @@ describeEachDatabase(
       expect(Math.abs(reset - (nowSeconds() + retryAfter))).toBeLessThanOrEqual(1);
     });
 
+    // Found by a black-box probe: it was the end of a fixed 60-s period begun by the client's first
+    // request, so two answers a second apart could name times 40 s apart.
+    it('should set X-RateLimit-Reset on an answer within the limit to a window after that request', async () => {
+      const dana = token('dana');
+      const first = await context().http().get('/api/image').set('Authorization', dana).expect(200);
+      await new Promise((wait) => setTimeout(wait, 2100));
+      const before = Math.ceil(Date.now() / 1000);
+      const second = await context()
+        .http()
+        .get('/api/image')
+        .set('Authorization', dana)
+        .expect(200);
+      const after = Math.ceil(Date.now() / 1000);
+      const firstReset = Number(first.headers['x-ratelimit-reset']);
+      const secondReset = Number(second.headers['x-ratelimit-reset']);
+      expect(secondReset).toBeGreaterThanOrEqual(before + 60);
+      expect(secondReset).toBeLessThanOrEqual(after + 60);
+      expect(secondReset - firstReset).toBeGreaterThanOrEqual(2);
+      expect(second.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 2));
+    });
+
     it('should answer 429 before 401: an exhausted IP without a token is refused before auth', async () => {
       const response = await context()
         .http()

@@ -13,6 +13,9 @@ import { TokenVerifier } from '../auth/token-verifier';
 import { ApiError, defaultMessage } from '../common/api-error';
 
 const RATE_LIMITED = 'image-api:rate-limited';
+
+/** How long a request counts against its client's budget (the window slides). */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
 const ALLOWED = Promise.resolve(true);
 
 /**
@@ -62,15 +65,17 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /**
-   * The throttler writes `X-RateLimit-Reset` as seconds from now; the contract's is the moment,
-   * in epoch seconds (API.md section 10), when the client's budget has room again.
+   * `X-RateLimit-Reset` on an answer within the limit: the moment (epoch seconds) the whole budget
+   * is back if the client sends nothing more, a window after this request, since the window slides.
+   * The throttler's value is the end of a fixed period that starts with a client's first request,
+   * which a sliding window does not have.
    */
   protected override setResponseHeader(
     reply: Record<string, unknown>,
     name: string,
     value: string | number,
   ): void {
-    const header = name === 'X-RateLimit-Reset' ? resetAt(Number(value)) : value;
+    const header = name === 'X-RateLimit-Reset' ? resetAt(RATE_LIMIT_WINDOW_MS / 1000) : value;
     void (reply as unknown as FastifyReply).header(name, header);
   }
 

@@ -3,10 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/app-config';
-import { RateLimitGuard } from './rate-limit.guard';
+import { RATE_LIMIT_WINDOW_MS, RateLimitGuard } from './rate-limit.guard';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
-
-export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /**
  * The per-client rate limit of the routes marked `@RateLimited()`: the throttler's storage and
