@@ -228,6 +228,24 @@ describe('SQL statements of a parsed query (SQLite in memory)', () => {
         ],
         'with',
       ],
+      // Found by a probe: past a NULL deleted_at only the first key's branch was left, and the
+      // unused bound's value was still bound (SQLite: "Too many parameter values").
+      [
+        'the primary key, then deleted_at descending',
+        [
+          { field: 'image_id', direction: 'ASC' },
+          { field: 'deleted_at', direction: 'DESC' },
+        ],
+        'with',
+      ],
+      [
+        'the primary key descending, then deleted_at',
+        [
+          { field: 'image_id', direction: 'DESC' },
+          { field: 'deleted_at', direction: 'ASC' },
+        ],
+        'with',
+      ],
     ])(
       'should walk %s page by page both ways, every row once, as the offset order',
       async (_name, sort, trashed) => {
@@ -251,6 +269,27 @@ describe('SQL statements of a parsed query (SQLite in memory)', () => {
           ' ORDER BY "root"."created_at" DESC, "root"."image_id" DESC LIMIT 16',
       );
       expect(parameters).toEqual([T(3), T(3), T(3), 3]);
+    });
+
+    it('should bind no bound when only one branch is left (a NULL past which nothing lies)', () => {
+      const { sql, parameters } = selectPage(
+        dialect(),
+        TEST_SCHEMA,
+        query({
+          sort: {
+            image: [
+              { field: 'image_id', direction: 'ASC' },
+              { field: 'deleted_at', direction: 'DESC' },
+            ],
+          },
+          trashed: 'with',
+        }),
+        { direction: 'after', values: [2, null] },
+      );
+      expect(sql).toContain(
+        ' WHERE ("root"."image_id" > ?) ORDER BY "root"."image_id" ASC, "root"."deleted_at" DESC',
+      );
+      expect(parameters).toEqual([2]);
     });
 
     it('should write the position as OR/AND ranges, NULL-aware, and read backwards for before', () => {

@@ -312,29 +312,35 @@ export function keysetSql(
 ): string {
   const columns = terms.map((term) => `${alias}.${dialect.escape(term.column)}`);
   const valueAt = (index: number): CursorValue => values[index] ?? null;
+  const ascendingAt = (index: number) => (terms[index].direction === 'ASC') !== backwards;
+  // One branch per key that something lies beyond: past a NULL, only an ascending nullable key.
+  const branching = terms
+    .map((_term, index) => index)
+    .filter((index) => valueAt(index) !== null || (ascendingAt(index) && terms[index].nullable));
+  if (branching.length === 0) return '1 = 0';
   // A redundant bound on the first key (`a >= :a AND (...)`): SQLite only reads the OR form as a
   // range of the index with it (5 ms → 0.04 ms halfway down 50k rows); NULLs would need an OR.
-  const [first] = terms;
+  // Bound first, as it comes first in the text, and only where there is an OR to bound.
   let bound: string | undefined;
-  if (terms.length > 1 && !first.nullable && valueAt(0) !== null) {
-    const ascending = (first.direction === 'ASC') !== backwards;
-    bound = `${columns[0]} ${ascending ? '>=' : '<='} ${bag.bind(valueAt(0))}`;
+  if (branching.length > 1 && !terms[0].nullable && valueAt(0) !== null) {
+    bound = `${columns[0]} ${ascendingAt(0) ? '>=' : '<='} ${bag.bind(valueAt(0))}`;
   }
   // Placeholders are positional: every branch binds its own copies, left to right.
-  const branches: string[] = [];
-  terms.forEach((term, index) => {
-    const ascending = (term.direction === 'ASC') !== backwards;
-    const value = valueAt(index);
-    if (value === null && !(ascending && term.nullable)) return; // nothing lies beyond it
+  const branches = branching.map((index) => {
     const equal = columns
       .slice(0, index)
       .map((column, before) =>
         valueAt(before) === null ? `${column} IS NULL` : `${column} = ${bag.bind(valueAt(before))}`,
       );
-    const beyond = beyondSql(columns[index], value, ascending, term.nullable, bag) as string;
-    branches.push([...equal, beyond].join(' AND '));
+    const beyond = beyondSql(
+      columns[index],
+      valueAt(index),
+      ascendingAt(index),
+      terms[index].nullable,
+      bag,
+    ) as string;
+    return [...equal, beyond].join(' AND ');
   });
-  if (branches.length === 0) return '1 = 0';
   if (branches.length === 1) return `(${branches[0]})`;
   const anyBranch = branches.map((branch) => `(${branch})`).join(' OR ');
   return bound === undefined ? `(${anyBranch})` : `(${bound} AND (${anyBranch}))`;
