@@ -75,8 +75,11 @@ function fieldSchema(resource: ResourceSchema, field: FieldDefinition): SchemaOb
       : field.type === 'date'
         ? { ...TIMESTAMP }
         : field.type === 'enum'
-          ? // A nullable enum lists only its names: `nullable` says null is allowed.
-            { type: 'string', enum: Object.values(field.enum?.names ?? {}) }
+          ? // A nullable enum lists null too: OpenAPI 3.0.3 says `nullable` does not widen `enum`.
+            {
+              type: 'string',
+              enum: [...Object.values(field.enum?.names ?? {}), ...(nullable ? [null] : [])],
+            }
           : { type: 'string' };
   return {
     ...base,

@@ -59,8 +59,9 @@ export function operationsOf(document: OpenApiDocument): [string, OpenApiOperati
 }
 
 /**
- * OpenAPI 3.0 schema → JSON Schema for ajv: `nullable: true` becomes a `null` type (and a `null`
- * entry of an enum, which OpenAPI leaves implicit); `$ref`s keep pointing into the document.
+ * OpenAPI 3.0 schema → JSON Schema for ajv: `nullable: true` becomes a `null` type and, as
+ * OpenAPI 3.0.3 reads it, leaves an `enum` alone (the document must list `null` there itself);
+ * `$ref`s keep pointing into the document.
  */
 function toJsonSchema(value: unknown, isPropertyMap = false): unknown {
   if (Array.isArray(value)) return value.map((entry) => toJsonSchema(entry));
@@ -74,7 +75,6 @@ function toJsonSchema(value: unknown, isPropertyMap = false): unknown {
   if (isPropertyMap) return result;
   if ((value as { nullable?: unknown }).nullable === true) {
     if (typeof result.type === 'string') result.type = [result.type, 'null'];
-    if (Array.isArray(result.enum)) result.enum = [...(result.enum as unknown[]), null];
   }
   return result;
 }
