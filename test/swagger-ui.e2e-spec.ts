@@ -185,6 +185,24 @@ describe('Swagger UI in Chromium', () => {
     await saveScreenshot(SCREENSHOT);
   });
 
+  // Found by a probe: without allowEmptyValue Swagger UI left out an empty page[cursor], so its
+  // users could never start a keyset walk.
+  it('should start a keyset walk from GET /api/image by sending page[cursor] empty', async () => {
+    const block = page.locator('#operations-image-listImages');
+    const cursor = block.locator('tr[data-param-name="page[cursor]"]');
+    await cursor.locator('.parameter__empty_value_toggle input[type="checkbox"]').check();
+    const answer = await execute(block);
+
+    expect(answer.url).toBe(
+      `${baseUrl}/api/image?page%5Bsize%5D=5&page%5Bcursor%5D=&filter%5Bfacet%5D=Cover`,
+    );
+    expect(answer.status).toBe(200);
+    const body = answer.body as { images: unknown[]; links: Record<string, string | null> };
+    expect(body.images).toHaveLength(5);
+    expect(body.links.prev).toBeNull();
+    expect(body.links.next).toMatch(/[?&]page\[cursor\]=[A-Za-z0-9_.-]+/);
+  });
+
   it('should try POST /api/image with a body and show 201 and the created image, which is stored', async () => {
     const block = await tryItOut('createImage');
     await block

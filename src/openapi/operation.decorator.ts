@@ -98,7 +98,7 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
   for (const parameter of docs.query === undefined
     ? []
     : queryParameters(docs.query.schema, docs.query.mode)) {
-    const { name, description, schema, style, explode } = parameter;
+    const { name, description, schema, style, explode, allowEmptyValue } = parameter;
     decorators.push(
       ApiQuery({
         name,
@@ -106,6 +106,7 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
         description,
         schema: schema ?? { type: 'string' },
         ...(style === undefined ? {} : { style, explode }),
+        ...(allowEmptyValue === true ? { allowEmptyValue } : {}),
       }),
     );
   }

@@ -143,7 +143,9 @@ function pageParameters(schema: RootResourceSchema): ParameterObject[] {
           ? { minimum: 1, maximum: MAX_PAGE_NUMBER }
           : {};
     const type = parameter === 'size' || parameter === 'number' ? 'integer' : 'string';
-    return queryParameter(name, describe(schema), { type, ...limits });
+    const described = queryParameter(name, describe(schema), { type, ...limits });
+    // `page[cursor]=` starts a keyset walk: Swagger UI offers to send it empty only with this.
+    return parameter === 'cursor' ? { ...described, allowEmptyValue: true } : described;
   });
 }
 
