@@ -212,7 +212,7 @@ describe('OpenAPI document (GET /docs-json)', () => {
         properties: {
           facet: {
             type: 'string',
-            enum: ['Cover', 'Small Cover', 'Grill', 'Large Cover'],
+            enum: ['Cover', 'Small Cover', 'Grill', 'Large Cover', '0', '1', '2'],
             description: 'Display name (case-insensitive; Large Cover = Cover), or 0, 1, 2.',
             example: 'Cover',
           },
@@ -499,6 +499,46 @@ describe('OpenAPI document (GET /docs-json)', () => {
       enum: ['Unknown', 'TV', 'TV Short', 'OVA', 'Movie', 'Special', 'ONA', null],
       nullable: true,
     });
+  });
+
+  // Found by a probe: every image write said "401, 403, 404, 422", the deletes (which judge no
+  // body) and the create (which has no id) too, and 412 was missing; the pivots' 409 examples
+  // named an anime as the artist, studio or playlist.
+  it('should say in which order each write checks, from its own statuses, and name fitting parents', () => {
+    const orders = Object.fromEntries(
+      operationsOf(document)
+        .map(([route, operation]): [string, string | undefined] => [
+          route,
+          /Checks run in this order: ([\d, ]+) \(/.exec(
+            (operation as { description?: string }).description ?? '',
+          )?.[1],
+        ])
+        .filter(([route, order]) => order !== undefined && route.includes('/image')),
+    );
+    expect(orders).toEqual({
+      'POST /api/image': '401, 403, 422',
+      'PUT /api/image/{id}': '401, 403, 404, 412, 422',
+      'PATCH /api/image/{id}': '401, 403, 404, 412, 422',
+      'DELETE /api/image/{id}': '401, 403, 404, 412',
+      'PATCH /api/restore/image/{id}': '401, 403, 404, 412',
+      'DELETE /api/forceDelete/image/{id}': '401, 403, 404, 412',
+      'PATCH /restore/image/{id}': '401, 403, 404, 412',
+      'DELETE /forceDelete/image/{id}': '401, 403, 404, 412',
+    });
+    const conflicts = operationsOf(document)
+      .filter(([route]) => route.startsWith('POST /api/') && route.endsWith('/{image}'))
+      .map(([, operation]) => {
+        const content = operation.responses['409'] as {
+          content: { 'application/json': { example?: { message: string } } };
+        };
+        return content.content['application/json'].example?.message;
+      });
+    expect(conflicts).toEqual([
+      "Image 'anime/cowboy_bebop_cover.jpg' is already attached to Anime 'Cowboy Bebop'.",
+      "Image 'anime/cowboy_bebop_cover.jpg' is already attached to Artist 'Yoko Kanno'.",
+      "Image 'anime/cowboy_bebop_cover.jpg' is already attached to Studio 'Sunrise'.",
+      "Image 'anime/cowboy_bebop_cover.jpg' is already attached to Playlist 'Space Jazz Openings'.",
+    ]);
   });
 
   it('should give examples that validate against their own schemas', () => {

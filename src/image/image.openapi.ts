@@ -101,8 +101,9 @@ const QUERY_GUIDE =
 const BODY_ERRORS: readonly ErrorStatus[] = [400, 413, 415];
 const AUTH_ERRORS: readonly ErrorStatus[] = [401, 403];
 
-function permissionNote(permission: string): string {
-  return `Needs a bearer token with the \`${permission}\` permission. Checks run in this order: 401, 403, 404, 422 (a body that can't be parsed at all — 400, 413, 415 — may come first).`;
+/** `order`: the route's own checks, as it runs them (a create has no 404, a delete no 422). */
+function permissionNote(permission: string, order: string): string {
+  return `Needs a bearer token with the \`${permission}\` permission. Checks run in this order: ${order} (a body that can't be parsed at all — 400, 413, 415 — may come first).`;
 }
 
 /** `GET /api/image` */
@@ -157,7 +158,7 @@ export const ApiCreateImage = (): MethodDecorator =>
       'bytes (JPEG, PNG, GIF, WebP, AVIF; anything else is a 422), it is stored as ' +
       '`<facet in kebab case>/<40 random letters and digits>.<extension>`, and that becomes `path` ' +
       '(a `path` field is a 422). A file over `UPLOAD_MAX_BYTES` (10 MiB by default) is a 413. ' +
-      permissionNote('create image'),
+      permissionNote('create image', '401, 403, 422'),
     public: false,
     body: { type: CreateImageDto, description: '`path` and `facet`, both required.' },
     success: {
@@ -176,7 +177,7 @@ function updateDocs(operationId: string, summary: string): MethodDecorator {
   return ApiOperationDocs({
     operationId,
     summary,
-    description: `Changes \`path\` and/or \`facet\` (both optional; an empty body changes nothing). \`updated_at\` moves only when a value changes. PUT and PATCH behave the same. A soft-deleted image is a 404. ${permissionNote('update image')}`,
+    description: `Changes \`path\` and/or \`facet\` (both optional; an empty body changes nothing). \`updated_at\` moves only when a value changes. PUT and PATCH behave the same. A soft-deleted image is a 404. ${permissionNote('update image', '401, 403, 404, 412, 422')}`,
     public: false,
     idParameter: ID_PARAMETER,
     body: { type: UpdateImageDto, description: '`path` and/or `facet`.' },
@@ -209,7 +210,7 @@ export const ApiDeleteImage = (): MethodDecorator =>
   ApiOperationDocs({
     operationId: 'deleteImage',
     summary: 'Soft-delete an image',
-    description: `Moves the image to the trash: sets \`deleted_at\` (and \`updated_at\`). An image already in the trash is a 404. ${permissionNote('delete image')}`,
+    description: `Moves the image to the trash: sets \`deleted_at\` (and \`updated_at\`). An image already in the trash is a 404. ${permissionNote('delete image', '401, 403, 404, 412')}`,
     public: false,
     idParameter: ID_PARAMETER,
     success: {
@@ -227,7 +228,7 @@ export const ApiRestoreImage = (): MethodDecorator =>
   ApiOperationDocs({
     operationId: 'restoreImage',
     summary: 'Restore a soft-deleted image',
-    description: `Takes the image out of the trash (clears \`deleted_at\`, moves \`updated_at\`); restoring a live image changes nothing. Also served without the API prefix (\`/restore/image/{id}\`, the seed's spelling). ${permissionNote('restore image')}`,
+    description: `Takes the image out of the trash (clears \`deleted_at\`, moves \`updated_at\`); restoring a live image changes nothing. Also served without the API prefix (\`/restore/image/{id}\`, the seed's spelling). ${permissionNote('restore image', '401, 403, 404, 412')}`,
     public: false,
     idParameter: ID_PARAMETER,
     success: {
@@ -245,7 +246,7 @@ export const ApiForceDeleteImage = (): MethodDecorator =>
   ApiOperationDocs({
     operationId: 'forceDeleteImage',
     summary: 'Delete an image for good',
-    description: `Removes a live or soft-deleted image and its relation rows; its stored file is removed after that has committed (retried while the store is unreachable). Also served without the API prefix (\`/forceDelete/image/{id}\`, the seed's spelling). ${permissionNote('force delete image')}`,
+    description: `Removes a live or soft-deleted image and its relation rows; its stored file is removed after that has committed (retried while the store is unreachable). Also served without the API prefix (\`/forceDelete/image/{id}\`, the seed's spelling). ${permissionNote('force delete image', '401, 403, 404, 412')}`,
     public: false,
     idParameter: ID_PARAMETER,
     success: {
@@ -263,10 +264,10 @@ export const ApiForceDeleteImage = (): MethodDecorator =>
     errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 412, 429, 503],
   });
 
-/** The facet of an upload form: a choice of names (numbers 0, 1, 2 are accepted too). */
+/** The facet of an upload form: a choice of names or of the numbers, as form fields are text. */
 const UPLOAD_FACET = {
   type: 'string',
-  enum: ['Cover', 'Small Cover', 'Grill', 'Large Cover'],
+  enum: ['Cover', 'Small Cover', 'Grill', 'Large Cover', '0', '1', '2'],
   description: 'Display name (case-insensitive; Large Cover = Cover), or 0, 1, 2.',
   example: 'Cover',
 };

@@ -96,6 +96,19 @@ function exampleLink(pivot: PivotDefinition): Record<string, unknown> {
   };
 }
 
+/** A name the example messages give the parent, one that fits its kind. */
+const EXAMPLE_PARENT_NAMES: Readonly<Record<string, string>> = {
+  Anime: 'Cowboy Bebop',
+  Artist: 'Yoko Kanno',
+  Studio: 'Sunrise',
+  Playlist: 'Space Jazz Openings',
+};
+
+function exampleMessage(pivot: PivotDefinition, done: string): string {
+  const label = pivot.parent.label;
+  return `Image 'anime/cowboy_bebop_cover.jpg' ${done} ${label} '${EXAMPLE_PARENT_NAMES[label] ?? label}'.`;
+}
+
 function pathParameters(pivot: PivotDefinition) {
   const { schema, keyColumn } = pivot.parent;
   return [
@@ -124,7 +137,6 @@ const NOT_FOUND = { message: 'Not Found.' };
 /** `POST /api/<pivot>/{parent}/{image}` */
 export const ApiAttach = (pivot: PivotDefinition): MethodDecorator => {
   registerLinkSchemas(pivot);
-  const label = pivot.parent.label;
   return ApiOperationDocs({
     operationId: `attach${operationSuffix(pivot)}`,
     idempotent: true,
@@ -146,7 +158,7 @@ export const ApiAttach = (pivot: PivotDefinition): MethodDecorator => {
     errorExamples: {
       404: NOT_FOUND,
       409: {
-        message: `Image 'anime/cowboy_bebop_cover.jpg' is already attached to ${label} 'Cowboy Bebop'.`,
+        message: exampleMessage(pivot, 'is already attached to'),
       },
       ...(pivot.depth
         ? {
@@ -199,7 +211,6 @@ export const ApiUpdateLink = (pivot: PivotDefinition): MethodDecorator =>
 
 /** `DELETE /api/<pivot>/{parent}/{image}` */
 export const ApiDetach = (pivot: PivotDefinition): MethodDecorator => {
-  const label = pivot.parent.label;
   return ApiOperationDocs({
     operationId: `detach${operationSuffix(pivot)}`,
     summary: `Detach an image from ${article(pivot)} ${pivot.parent.schema.type}`,
@@ -214,7 +225,7 @@ export const ApiDetach = (pivot: PivotDefinition): MethodDecorator => {
         detached: {
           summary: 'The link is gone',
           value: {
-            message: `Image 'anime/cowboy_bebop_cover.jpg' has been detached from ${label} 'Cowboy Bebop'.`,
+            message: exampleMessage(pivot, 'has been detached from'),
           },
         },
       },
