@@ -528,10 +528,8 @@ describe('OpenAPI document (GET /docs-json)', () => {
     const conflicts = operationsOf(document)
       .filter(([route]) => route.startsWith('POST /api/') && route.endsWith('/{image}'))
       .map(([, operation]) => {
-        const content = operation.responses['409'] as {
-          content: { 'application/json': { example?: { message: string } } };
-        };
-        return content.content['application/json'].example?.message;
+        const content = operation.responses['409'].content?.['application/json'];
+        return (content?.example as { message?: string } | undefined)?.message;
       });
     expect(conflicts).toEqual([
       "Image 'anime/cowboy_bebop_cover.jpg' is already attached to Anime 'Cowboy Bebop'.",
