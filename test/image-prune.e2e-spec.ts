@@ -96,6 +96,54 @@ describeEachDatabase(
 );
 
 /**
+ * A restore that wins the race with a run (found by a probe): the run reads a batch of old trash,
+ * then force-deletes each; an image restored between the two was force-deleted all the same, row
+ * and file. Here the restore of the second image happens inside the first one's force delete (a
+ * trigger on its links' removal), after the batch was read: the run must judge the locked row.
+ */
+describeEachDatabase(
+  'an image restored while a prune runs',
+  (context) => {
+    it('should be left alone, live, and the rest of the batch pruned', async () => {
+      const { dataSource } = context();
+      const first = await insertImageRow(dataSource, {
+        path: 'restored/a.png',
+        deleted_at: daysAgo(10),
+      });
+      await attachEveryRelation(dataSource, first.image_id, 1);
+      const second = await insertImageRow(dataSource, {
+        path: 'restored/b.png',
+        deleted_at: daysAgo(10),
+      });
+      const restore = `UPDATE images SET deleted_at = NULL WHERE image_id = ${second.image_id}`;
+      await dataSource.query(
+        dataSource.options.type === 'mysql'
+          ? `CREATE TRIGGER restore_during_prune AFTER DELETE ON anime_image FOR EACH ROW ${restore}`
+          : `CREATE TRIGGER restore_during_prune AFTER DELETE ON anime_image BEGIN ${restore}; END`,
+      );
+      try {
+        const result = await context().app.get(ImagePruneService).prune();
+        expect(result).toEqual({ pruned: 1, cutoff: expect.any(String) });
+      } finally {
+        await dataSource.query('DROP TRIGGER restore_during_prune');
+      }
+      const rows = await dataSource.query<{ image_id: number | string; deleted_at: unknown }[]>(
+        "SELECT image_id, deleted_at FROM images WHERE path LIKE 'restored/%'",
+      );
+      expect(rows.map((row) => [Number(row.image_id), row.deleted_at])).toEqual([
+        [second.image_id, null],
+      ]);
+      const events = await dataSource.query<{ image_id: number | string }[]>(
+        'SELECT image_id FROM image_event_outbox WHERE actor = ? ORDER BY outbox_id',
+        [PRUNE_ACTOR],
+      );
+      expect(events.map((event) => Number(event.image_id))).toEqual([first.image_id]);
+    });
+  },
+  { env: { PRUNE_TRASHED_AFTER_DAYS: '7' } },
+);
+
+/**
  * One run at a time: the prune lock (MySQL/MariaDB `GET_LOCK`, here taken by two app instances on
  * one database; SQLite an in-process guard) lets one run prune everything while the other, started
  * at the same time, does nothing. Without it both would take turns on the same images.

@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { NotFoundError } from '../common/api-error';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { withoutStatementTimeout } from '../database/database-timeouts';
@@ -88,13 +87,8 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
       );
       for (const row of rows) {
         after = Number(row.image_id);
-        try {
-          await this.images.forceDelete(after, PRUNE_ACTOR);
-          pruned += 1;
-        } catch (error) {
-          // Gone meanwhile (a force delete, another instance's prune): nothing left to do.
-          if (!(error instanceof NotFoundError)) throw error;
-        }
+        // Skipped when, meanwhile, it was restored or is gone (a force delete, another prune).
+        if (await this.images.forceDeleteTrashedBefore(after, cutoff, PRUNE_ACTOR)) pruned += 1;
       }
       if (rows.length < BATCH) return pruned;
     }

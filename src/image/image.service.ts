@@ -6,7 +6,7 @@ import { validateBody } from '../common/validate-body';
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import { readDataVersion } from '../database/change-versions';
-import { databaseNow } from '../database/timestamps';
+import { databaseNow, renderTimestamp } from '../database/timestamps';
 import { UnitOfWork } from '../database/unit-of-work';
 import { IMAGE_EVENT_TYPES, ImageEventType } from '../events/image-event';
 import { ImageEventNotifier } from '../events/image-event.notifier';
@@ -149,15 +149,41 @@ export class ImageService {
   async forceDelete(id: number, actor: string, ifMatch?: string): Promise<MessageResponse> {
     const path = await this.write(async (transaction) => {
       const current = await this.lockOrFail(transaction, id, { withTrashed: true }, ifMatch);
-      await transaction.deleteWithPivots(id);
-      await this.files.schedule(transaction.unit, current.path);
-      await this.events.record(
-        transaction.unit,
-        imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
-      );
+      await this.remove(transaction, current, actor);
       return current.path;
     });
     return { message: `Image '${path}' was deleted.` };
+  }
+
+  /**
+   * The prune's force delete: only while the image is still in the trash, put there before
+   * `cutoff` (a database timestamp), judged on the locked row, since a restore can win the race
+   * between the prune's read of old trash and this write. False when it no longer is, or is gone.
+   */
+  async forceDeleteTrashedBefore(id: number, cutoff: string, actor: string): Promise<boolean> {
+    return this.write(async (transaction) => {
+      const current = await transaction.findForUpdate(id, { withTrashed: true });
+      const deletedAt = renderTimestamp(current?.deleted_at);
+      if (current === null || deletedAt === null || deletedAt >= renderTimestamp(cutoff)!) {
+        return false;
+      }
+      await this.remove(transaction, current, actor);
+      return true;
+    });
+  }
+
+  /** Removes the locked row with its links; its file goes after the commit, with an event. */
+  private async remove(
+    transaction: ImageWriteTransaction,
+    current: StoredImageRow,
+    actor: string,
+  ): Promise<void> {
+    await transaction.deleteWithPivots(current.image_id);
+    await this.files.schedule(transaction.unit, current.path);
+    await this.events.record(
+      transaction.unit,
+      imageEvent(IMAGE_EVENT_TYPES.forceDeleted, actor, current, this.config.imageBaseUrl),
+    );
   }
 
   /**
