@@ -14,6 +14,7 @@ import {
   detectImageType,
   FileTooLargeError,
   peekHead,
+  SPOOL_FILE_PREFIX,
   type ImageType,
   type StorageDriver,
   type StoredFile,
@@ -237,7 +238,7 @@ async function receiveFile(
     state.file = 'stored';
     return;
   }
-  const location = join(spoolDirectory, `image-api-upload-${randomUUID()}.part`);
+  const location = join(spoolDirectory, `${SPOOL_FILE_PREFIX}${randomUUID()}.part`);
   state.spooled = { type, location };
   await pipeline(hashed, new ByteLimit(maxBytes), createWriteStream(location, { flags: 'wx' }));
   state.file = 'spooled';

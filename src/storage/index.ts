@@ -7,3 +7,4 @@ export { ByteLimit } from './byte-limit';
 export { detectImageType, peekHead, type ImageType } from './image-type';
 export { LocalStorageDriver } from './local.storage-driver';
 export { StorageModule } from './storage.module';
+export { SPOOL_FILE_PREFIX } from './stale-uploads';

@@ -1,6 +1,16 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import type { StorageConfig } from '../config/storage-config';
-import { LocalStorageDriver } from './local.storage-driver';
+import { LocalStorageDriver, UPLOADS_FOLDER } from './local.storage-driver';
+import { removeStaleParts, SPOOL_FILE_PREFIX, STALE_PART_MS } from './stale-uploads';
 import { STORAGE_DRIVER, type StorageDriver } from './storage-driver';
 import { StoredFileController } from './stored-file.controller';
 
@@ -19,9 +29,17 @@ export async function createStorageDriver(config: StorageConfig): Promise<Storag
 /**
  * The storage driver for every module (`@Inject(STORAGE_DRIVER)`), and, with the local driver,
  * `GET /storage/images/<path>`.
+ *
+ * At start and every `STALE_PART_MS` it removes the temporary files of uploads that a stopped
+ * process left (a SIGKILL, or a SIGTERM that closed an upload in flight and exited before its
+ * clean-up ran): the spooled ones in the system's temporary folder and, with the local driver, the
+ * puts in `STORAGE_DIR/.uploads`.
  */
 @Module({})
-export class StorageModule implements OnApplicationShutdown {
+export class StorageModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Storage');
+  private sweeper?: NodeJS.Timeout;
+
   constructor(@Inject(STORAGE_DRIVER) private readonly storage: StorageDriver) {}
 
   static forRoot(config: StorageConfig): DynamicModule {
@@ -34,7 +52,32 @@ export class StorageModule implements OnApplicationShutdown {
     };
   }
 
+  onApplicationBootstrap(): void {
+    void this.removeStaleUploads();
+    this.sweeper = setInterval(() => void this.removeStaleUploads(), STALE_PART_MS);
+    this.sweeper.unref();
+  }
+
   onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
     this.storage.close?.();
+  }
+
+  /** One sweep (`removeStaleParts`); what it removed is logged, and so is a folder it can't read. */
+  async removeStaleUploads(): Promise<number> {
+    const folders: [string, string][] = [[tmpdir(), SPOOL_FILE_PREFIX]];
+    if (this.storage instanceof LocalStorageDriver) {
+      folders.push([join(this.storage.root, UPLOADS_FOLDER), '']);
+    }
+    let removed = 0;
+    for (const [folder, prefix] of folders) {
+      try {
+        removed += await removeStaleParts(folder, prefix);
+      } catch (error) {
+        this.logger.warn({ err: error }, `Could not look for stale uploads in ${folder}`);
+      }
+    }
+    if (removed > 0) this.logger.log(`Removed ${removed} temporary files of unfinished uploads`);
+    return removed;
   }
 }
