@@ -33,6 +33,11 @@ interface DueDeletion {
 /** Rows handled per pass. */
 const BATCH = 50;
 const FIRST_RETRY_MS = 500;
+/**
+ * How long after an upload is stored its file is checked for a row naming it (`guard`): well past
+ * any create's commit, a whole request being bounded to 30 s.
+ */
+export const UPLOAD_GUARD_MS = 10 * 60 * 1000;
 
 /**
  * Removes the files of force-deleted images, after the commit and until the store answers: the
@@ -71,6 +76,37 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
       [path, now, now],
     );
     transaction.afterCommit(() => void this.wake());
+  }
+
+  /**
+   * Before an upload is stored at `path`: a row of its own that comes due `UPLOAD_GUARD_MS` later,
+   * when the file goes unless an image names it by then. So the file of a create that never
+   * committed does not stay for ever: the process died between the store and the commit, or the
+   * commit's outcome was lost. The worker's idle pass finds the row when it is due.
+   */
+  async guard(path: string): Promise<void> {
+    const now = nowMicros();
+    await this.query(
+      `INSERT INTO ${STORAGE_DELETIONS_TABLE} (path, attempts, next_attempt_at, last_error, created_at) ` +
+        'VALUES (?, 0, ?, NULL, ?)',
+      [
+        path,
+        formatDatabaseTimestamp(now + BigInt(UPLOAD_GUARD_MS) * 1000n),
+        formatDatabaseTimestamp(now),
+      ],
+    );
+  }
+
+  /**
+   * Drops the guard of `path` (a row `guard` wrote: still untried, due later than it was made),
+   * in the create's transaction once a row names the file, or after a failed create removed it.
+   */
+  async release(path: string, transaction?: DeletionTransaction): Promise<void> {
+    const sql =
+      `DELETE FROM ${STORAGE_DELETIONS_TABLE} ` +
+      'WHERE path = ? AND attempts = 0 AND next_attempt_at > created_at';
+    if (transaction === undefined) await this.query(sql, [path]);
+    else await transaction.execute(sql, [path]);
   }
 
   /** Rows a stopped instance left (it died, or the store was down), before requests are served. */

@@ -16,6 +16,7 @@ import {
   peekHead,
   SPOOL_FILE_PREFIX,
   type ImageType,
+  type PutOptions,
   type StorageDriver,
   type StoredFile,
 } from '../storage';
@@ -37,6 +38,19 @@ export const UPLOAD_MESSAGES = {
 export function fileTooLargeMessage(maxBytes: number): string {
   return `The file must not be larger than ${maxBytes} bytes.`;
 }
+
+/** What the reader tells its caller of the files it stores (`ImageFileCleanup.guard`). */
+export interface UploadGuard {
+  /** A file is about to be stored at `path`. */
+  beforeStore(path: string): Promise<void>;
+  /** The file at `path` was removed again (the form failed after it was stored). */
+  removed(path: string): Promise<void>;
+}
+
+const NO_GUARD: UploadGuard = {
+  beforeStore: () => Promise.resolve(),
+  removed: () => Promise.resolve(),
+};
 
 /** An upload stored at its final path. */
 export interface ReceivedUpload {
@@ -129,13 +143,16 @@ async function drain(stream: Readable, maxBytes: number): Promise<void> {
  *
  * Answers like a JSON create: 422 with every field's error (`file`, `facet`, `path`), 413 over
  * `maxBytes`, 400 for a malformed body; on any error nothing stays stored. The caller removes the
- * stored file if what follows (the insert) fails.
+ * stored file if what follows (the insert) fails. `guard` hears of each file before it is stored
+ * and after the reader removed it again (the service guards files against a create that never
+ * commits: `ImageFileCleanup.guard`).
  */
 export async function receiveImageUpload(
   request: FastifyRequest,
   storage: StorageDriver,
   maxBytes: number,
   spoolDirectory: string = tmpdir(),
+  guard: UploadGuard = NO_GUARD,
 ): Promise<ReceivedUpload> {
   const encoded = unsupportedBodyEncoding(request.headers, request.raw.rawHeaders);
   if (encoded !== undefined) throw new ApiError(415, encoded);
@@ -169,7 +186,7 @@ export async function receiveImageUpload(
         await drain(part.file, maxBytes);
         continue;
       }
-      await receiveFile(part.file, state, storage, maxBytes, spoolDirectory);
+      await receiveFile(part.file, state, storage, maxBytes, spoolDirectory, guard);
     }
     const facet = state.facetValue === undefined ? undefined : parseImageFacet(state.facetValue);
     const errors: Record<string, string[]> = {};
@@ -189,16 +206,39 @@ export async function receiveImageUpload(
     if (state.stored !== undefined) return { facet, ...state.stored, sha256 };
     const spooled = state.spooled!;
     const path = uploadPath(facet, spooled.type);
-    const file = await storage.put(path, createReadStream(spooled.location), {
+    const file = await storeGuarded(storage, guard, path, createReadStream(spooled.location), {
       maxBytes,
       contentType: spooled.type.contentType,
     });
     return { facet, path, file, sha256 };
   } catch (error) {
-    if (state.stored !== undefined) await storage.delete(state.stored.path).catch(() => undefined);
+    if (state.stored !== undefined) {
+      const { path } = state.stored;
+      await storage
+        .delete(path)
+        .then(() => guard.removed(path))
+        .catch(() => undefined);
+    }
     throw multipartError(error, maxBytes) ?? error;
   } finally {
     if (state.spooled !== undefined) await rm(state.spooled.location, { force: true });
+  }
+}
+
+/** A put the guard hears of before, and after when it stored nothing (a put is whole or none). */
+async function storeGuarded(
+  storage: StorageDriver,
+  guard: UploadGuard,
+  path: string,
+  content: Readable,
+  options: PutOptions,
+): Promise<StoredFile> {
+  await guard.beforeStore(path);
+  try {
+    return await storage.put(path, content, options);
+  } catch (error) {
+    await guard.removed(path).catch(() => undefined);
+    throw error;
   }
 }
 
@@ -209,6 +249,7 @@ async function receiveFile(
   storage: StorageDriver,
   maxBytes: number,
   spoolDirectory: string,
+  guard: UploadGuard,
 ): Promise<void> {
   const { head, content } = await peekHead(stream);
   const type = await detectImageType(head);
@@ -233,7 +274,10 @@ async function receiveFile(
   const facet = state.facetValue === undefined ? undefined : parseImageFacet(state.facetValue);
   if (facet !== undefined && !state.pathSeen) {
     const path = uploadPath(facet, type);
-    const file = await storage.put(path, hashed, { maxBytes, contentType: type.contentType });
+    const file = await storeGuarded(storage, guard, path, hashed, {
+      maxBytes,
+      contentType: type.contentType,
+    });
     state.stored = { path, file };
     state.file = 'stored';
     return;

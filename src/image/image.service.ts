@@ -83,6 +83,7 @@ export class ImageService {
     body: unknown,
     actor: string,
     idempotency?: IdempotencyClaim,
+    uploaded?: 'uploaded',
   ): Promise<CreatedImage> {
     const input = await validateBody(CreateImageDto, body);
     try {
@@ -93,6 +94,8 @@ export class ImageService {
           { path: input.path, facet: input.facet },
           databaseNow(),
         );
+        // An uploaded file's guard goes with the row that names it (ImageFileCleanup.guard).
+        if (uploaded !== undefined) await this.files.release(input.path, transaction.unit);
         const row = await this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
         const created = { id: row.image_id, response: this.render(row) };
         await idempotency?.record(transaction.unit, created);

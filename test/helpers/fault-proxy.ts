@@ -14,6 +14,8 @@ type Mode = 'forwarding' | 'cut' | 'dropping' | 'holding replies';
 interface ResetAfter {
   readonly text: string;
   readonly delayMs: number;
+  /** Whether the bytes holding `text` reach the server before the reset. */
+  readonly deliver: boolean;
 }
 
 /**
@@ -27,6 +29,8 @@ interface ResetAfter {
  *   partition that drops packets;
  * - `holdReplies()`: what the service sends still reaches the server, but nothing comes back, as
  *   when the server has run a statement and its answer is slow to arrive;
+ * - `resetAfterSending(text)` / `resetInsteadOfSending(text)`: the connection that sends `text`
+ *   is reset after the server got it, or instead of its getting it;
  * - `restore()`: back to forwarding; after a drop, what was held back is delivered (as TCP
  *   retransmits once a partition heals) and connections accepted meanwhile reach the server.
  *
@@ -90,7 +94,15 @@ export class FaultProxy {
    * service cannot know.
    */
   resetAfterSending(text: string, delayMs = 200): void {
-    this.resetAfter = { text, delayMs };
+    this.resetAfter = { text, delayMs, deliver: true };
+  }
+
+  /**
+   * The first connection that sends `text` is reset at once, and what held it never reaches the
+   * server: a `COMMIT` the server never saw, whose outcome the service cannot know either.
+   */
+  resetInsteadOfSending(text: string): void {
+    this.resetAfter = { text, delayMs: 0, deliver: false };
   }
 
   /** Forwards again: after a cut, on the same port; after a drop, with what was held back. */
@@ -157,6 +169,11 @@ export class FaultProxy {
       const reset = this.resetAfter;
       if (reset !== undefined && chunk.includes(reset.text, 0, 'latin1')) {
         this.resetAfter = undefined;
+        if (!reset.deliver) {
+          link.client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
         upstream.pause();
         setTimeout(() => {
           link.client.resetAndDestroy();
