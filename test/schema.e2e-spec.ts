@@ -194,7 +194,8 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
     uniqueKeys: [['event_id']],
     foreignKeys: [],
   },
-  // Not in API.md: stored files to remove after a force delete commits (docs/storage.md).
+  // Not in API.md: stored files to remove after a force delete commits, and the guards of
+  // uploads not yet named by a committed row (docs/storage.md).
   storage_deletions: {
     columns: [
       id('storage_deletion_id'),
@@ -207,6 +208,7 @@ const EXPECTED_SCHEMA: Record<string, TableShape> = {
     primaryKey: ['storage_deletion_id'],
     indexes: {
       storage_deletions_next_attempt_at_index: ['next_attempt_at', 'storage_deletion_id'],
+      storage_deletions_path_index: ['path'],
     },
     uniqueKeys: [],
     foreignKeys: [],

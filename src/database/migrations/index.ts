@@ -5,6 +5,7 @@ import { StorageDeletions1733600000000 } from './1733600000000-storage-deletions
 import { ReplicaHeartbeat1733700000000 } from './1733700000000-replica-heartbeat';
 import { IdempotencyKeys1733800000000 } from './1733800000000-idempotency-keys';
 import { PivotSortIndexes1733900000000 } from './1733900000000-pivot-sort-indexes';
+import { StorageDeletionsPath1734000000000 } from './1734000000000-storage-deletions-path';
 
 /** Every migration, in order. Listed as classes so the same list works from `src` and `dist`. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ReplicaHeartbeat1733700000000,
   IdempotencyKeys1733800000000,
   PivotSortIndexes1733900000000,
+  StorageDeletionsPath1734000000000,
 ];
