@@ -112,7 +112,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   const cors = await corsHook(fastify, config.server.corsOrigins);
   fastify.addHook('onRequest', function securityHeaders(request, reply, done) {
     setHelmetHeaders(reply);
-    reply.header('Request-Id', request.id);
+    reply.header('request-id', request.id);
     cors.call(this, request, reply, done);
   });
 

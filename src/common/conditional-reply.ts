@@ -24,15 +24,15 @@ export async function conditionalReply<T>(
   pending: Promise<ConditionalResult<T>>,
 ): Promise<T | Buffer | undefined> {
   const result = await pending;
-  if (result.cache !== undefined) void reply.header('X-Cache', result.cache);
+  if (result.cache !== undefined) void reply.header('x-cache', result.cache);
   if (result.tag === null) {
-    void reply.header('Cache-Control', UNCACHEABLE_CACHE_CONTROL);
+    void reply.header('cache-control', UNCACHEABLE_CACHE_CONTROL);
     return result.body;
   }
-  void reply.header('ETag', result.tag);
-  void reply.header('Cache-Control', PUBLIC_READ_CACHE_CONTROL);
+  void reply.header('etag', result.tag);
+  void reply.header('cache-control', PUBLIC_READ_CACHE_CONTROL);
   if (result.json !== undefined) {
-    void reply.header('Content-Type', JSON_CONTENT_TYPE);
+    void reply.header('content-type', JSON_CONTENT_TYPE);
     return result.json;
   }
   if (!result.notModified) return result.body;

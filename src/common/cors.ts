@@ -58,7 +58,7 @@ export async function corsHook(
   if (hook === undefined) throw new Error('@fastify/cors added no onRequest hook');
   return function cors(this: unknown, request, reply, done) {
     if (request.headers.origin === undefined) {
-      void reply.header('Vary', 'Origin');
+      void reply.header('vary', 'Origin');
       done();
     } else {
       hook.call(this, request, reply, done);

@@ -70,6 +70,19 @@ describe('helmetHeaders', () => {
     expect(actual.rawPayload.length).toBe(expected.rawPayload.length);
   });
 
+  it('should hand Fastify names already in lower case, which it then keeps as they are', async () => {
+    const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
+    const names: string[] = [];
+    const reply = {
+      header: (name: string) => names.push(name),
+      raw: { removeHeader: (name: string) => names.push(name) },
+    };
+    setHelmetHeaders(reply as unknown as Parameters<typeof setHelmetHeaders>[0]);
+    expect(names).toContain('content-security-policy');
+    expect(names).toHaveLength(13);
+    expect(names.filter((name) => name !== name.toLowerCase())).toEqual([]);
+  });
+
   it('should refuse options whose headers differ per request', async () => {
     await expect(helmetHeaders({ enableCSPNonces: true })).rejects.toThrow('differ per request');
     await expect(

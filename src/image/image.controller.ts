@@ -97,7 +97,7 @@ export class ImageController {
           throw error;
         })
       : await this.images.create(body, user.sub, idempotency);
-    void reply.header('Location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
+    void reply.header('location', `${apiBaseUrl(this.config, request)}/image/${created.id}`);
     answeredIdempotently(reply, idempotency);
     return created.response;
   }

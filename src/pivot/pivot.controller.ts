@@ -104,7 +104,7 @@ export function pivotController(pivot: PivotDefinition): Type {
       const target = linkTarget(parent, image);
       const response = await this.links.attach(pivot, target, body, user.sub, idempotency);
       const location = `${apiBaseUrl(this.config, request)}/${pivot.name}/${urlPathSegment(target.parentKey)}/${target.imageId}`;
-      void reply.header('Location', location);
+      void reply.header('location', location);
       answeredIdempotently(reply, idempotency());
       return response;
     }
