@@ -109,6 +109,40 @@ describeEachDatabase(
       else expect(await count()).toBe(2);
     });
 
+    it('should answer 503 when an operator stops the write’s statement (KILL QUERY) [mysql]', async () => {
+      if (context().database.kind !== 'mysql') return;
+      const { dataSource } = context();
+      const image = await insertImageRow(dataSource);
+      const lock = await holdImageLock(context(), image.image_id);
+      let response;
+      try {
+        const pending = context()
+          .http()
+          .patch(`/api/image/${image.image_id}`)
+          .set('Authorization', bearer(token))
+          .send({ path: 'timeouts/killed.jpg' })
+          .then((answer) => answer);
+        // The service's statement, waiting for the lock: stopped as `KILL QUERY` would stop it.
+        const database = context().database.config.database;
+        let waiting: { id: number }[] = [];
+        for (let tries = 0; waiting.length === 0 && tries < 50; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          waiting = await dataSource.query(
+            `SELECT id FROM information_schema.processlist WHERE db = ? AND command = 'Query'
+               AND info LIKE '%images%' AND info NOT LIKE '%processlist%'`,
+            [database],
+          );
+        }
+        expect(waiting).toHaveLength(1);
+        await dataSource.query(`KILL QUERY ${Number(waiting[0].id)}`);
+        response = await pending;
+      } finally {
+        await lock.release();
+      }
+      expect([response.status, response.body]).toEqual([503, { message: 'Service Unavailable.' }]);
+      expect(await readImageRow(dataSource, image.image_id)).toEqual(image);
+    });
+
     it('should let exempt work (migrations, seeding, pruning) run longer than the limit', async () => {
       const { dataSource } = context();
       if (context().database.kind === 'mysql') {

@@ -28,6 +28,9 @@ describe('toErrorResponse', () => {
     'ER_STATEMENT_TIMEOUT',
     'ECONNREFUSED',
     'DB_CONNECT_TIMEOUT',
+    'ER_QUERY_INTERRUPTED',
+    'ER_CONNECTION_KILLED',
+    'ER_READ_ONLY_MODE',
     'SQLITE_BUSY',
   ])('should answer a database error %s with 503, also wrapped as TypeORM does', (code) => {
     const expected = {

@@ -30,6 +30,13 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   'ER_STATEMENT_TIMEOUT',
   'ER_QUERY_TIMEOUT',
   'DB_CONNECT_TIMEOUT',
+  // An operator stopped the statement (`KILL QUERY`) or its connection (MariaDB's `KILL`).
+  'ER_QUERY_INTERRUPTED',
+  'ER_CONNECTION_KILLED',
+  // The server turned read-only under a write (a failover in progress).
+  'ER_OPTION_PREVENTS_STATEMENT',
+  'ER_READ_ONLY_MODE',
+  'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION',
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
   'SQLITE_CANTOPEN',
