@@ -110,7 +110,8 @@ describeEachDatabase(
     });
 
     it('should answer 503 when an operator stops the write’s statement (KILL QUERY) [mysql]', async () => {
-      if (context().database.kind !== 'mysql') return;
+      const config = context().database.config;
+      if (config.type !== 'mysql') return;
       const { dataSource } = context();
       const image = await insertImageRow(dataSource);
       const lock = await holdImageLock(context(), image.image_id);
@@ -123,7 +124,7 @@ describeEachDatabase(
           .send({ path: 'timeouts/killed.jpg' })
           .then((answer) => answer);
         // The service's statement, waiting for the lock: stopped as `KILL QUERY` would stop it.
-        const database = context().database.config.database;
+        const database = config.database;
         let waiting: { id: number }[] = [];
         for (let tries = 0; waiting.length === 0 && tries < 50; tries++) {
           await new Promise((resolve) => setTimeout(resolve, 10));
