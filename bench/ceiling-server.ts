@@ -148,7 +148,8 @@ async function loadIncludes(images: Record<string, unknown>[], include: string[]
 }
 
 /**
- * The data version, read before any row (the service's readDataVersion), one statement for the
+ * The data version, read before any row (the service's readDataVersion) and, for a read with
+ * includes, again after them (a write committed in between: read again, as the service does), one statement for the
  * requests that ask while it waits, as the service's reader shares it (src/database/shared-read.ts).
  */
 const sharedVersion = new SharedRead(async () => {
@@ -275,10 +276,11 @@ async function list(
     }
   }
 
+  const version = await dataVersion();
   const tag = entityTag([
     REPRESENTATION_VERSION,
     IMAGE_BASE_URL,
-    await dataVersion(),
+    version,
     `list\n${base}?${rawQuery}`,
   ]);
   const headers = { etag: tag, 'cache-control': CACHE_CONTROL };
@@ -342,7 +344,11 @@ async function list(
   const pageRows = hasMore ? rows.slice(0, size) : rows;
   if (backwards) pageRows.reverse();
   const images = pageRows.map(image);
-  await loadIncludes(images, (query.get('include') ?? '').split(',').filter(Boolean));
+  const include = (query.get('include') ?? '').split(',').filter(Boolean);
+  await loadIncludes(images, include);
+  if (include.length > 0 && (await dataVersion()) !== version) {
+    return list(request, response, rawQuery, query);
+  }
 
   if (cursor === null) {
     const link = linkBuilder(base, rawQuery, 'page[number]');
@@ -406,10 +412,11 @@ async function show(
   rawQuery: string,
   query: URLSearchParams,
 ): Promise<void> {
+  const version = await dataVersion();
   const tag = entityTag([
     REPRESENTATION_VERSION,
     IMAGE_BASE_URL,
-    await dataVersion(),
+    version,
     `show\nimage/${id}?${rawQuery}`,
   ]);
   const headers = { etag: tag, 'cache-control': CACHE_CONTROL };
@@ -422,7 +429,11 @@ async function show(
   );
   if (rows.length === 0) return send(response, 404, { message: `Image ${id} not found.` });
   const item = image(rows[0]);
-  await loadIncludes([item], (query.get('include') ?? '').split(',').filter(Boolean));
+  const include = (query.get('include') ?? '').split(',').filter(Boolean);
+  await loadIncludes([item], include);
+  if (include.length > 0 && (await dataVersion()) !== version) {
+    return show(request, response, id, rawQuery, query);
+  }
   send(response, 200, { image: item }, headers);
 }
 
@@ -440,10 +451,11 @@ async function animeImageList(
   const number = Number(query.get('page[number]') ?? 1);
   const include = (query.get('include') ?? '').split(',').filter(Boolean);
   const base = `http://${request.headers.host}/api/animeimage`;
+  const version = await dataVersion();
   const tag = entityTag([
     REPRESENTATION_VERSION,
     IMAGE_BASE_URL,
-    await dataVersion(),
+    version,
     `list\n${base}?${rawQuery}`,
   ]);
   const headers = { etag: tag, 'cache-control': CACHE_CONTROL };
@@ -504,6 +516,9 @@ async function animeImageList(
         link.image = row === undefined ? null : image(row);
       }
     });
+  }
+  if (include.length > 0 && (await dataVersion()) !== version) {
+    return animeImageList(request, response, rawQuery, query);
   }
   const link = linkBuilder(base, rawQuery, 'page[number]');
   const from = links.length === 0 ? null : (number - 1) * size + 1;

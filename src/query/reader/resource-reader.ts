@@ -39,6 +39,17 @@ import { SqlRowSource } from './sql-row-source';
  */
 const REPRESENTATION_VERSION = '1';
 
+/**
+ * How many times a read of several statements is made when writes keep changing the data under
+ * it; the last one's answer goes out without an entity tag and is not cached (docs/read-path.md).
+ */
+const READ_ATTEMPTS = 3;
+
+/** Whether a read may take several statements: its included relations come from their own. */
+function readsInParts(query: ParsedQuery): boolean {
+  return query.include.length > 0;
+}
+
 /** A list: the rendered rows under the resource's plural key, `links` and `meta`. */
 export type PageBody = Record<string, unknown> & { links: PageLinks; meta: PageMeta };
 /** One item under the resource's singular key. */
@@ -186,42 +197,58 @@ export class ResourceReader {
   ): Promise<ConditionalResult<PageBody>> {
     const keyset = this.keysetRequestOf(resource, query);
     return this.reading(async (rows) => {
-      if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
-        const data = await this.pageData(rows, resource, query, keyset);
-        return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
-      }
-      const version = await rows.dataVersion();
-      // The links of a list repeat its query string as sent, so the tag covers it as sent.
-      const url = `${context.baseUrl}?${context.rawQuery}`;
-      if (this.cache === undefined) {
-        const tag = this.entityTagOf(version, `list\n${url}`);
+      for (let attempt = 1; ; attempt += 1) {
+        const last = attempt === READ_ATTEMPTS;
+        if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
+          const before = readsInParts(query) ? await rows.dataVersion() : undefined;
+          const data = await this.pageData(rows, resource, query, keyset);
+          if (!last && (await this.changedSince(rows, query, before))) continue;
+          return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
+        }
+        const version = await rows.dataVersion();
+        // The links of a list repeat its query string as sent, so the tag covers it as sent.
+        const url = `${context.baseUrl}?${context.rawQuery}`;
+        if (this.cache === undefined) {
+          const tag = this.entityTagOf(version, `list\n${url}`);
+          if (ifNoneMatchMatches(context.ifNoneMatch, tag))
+            return ConditionalResult.notModified(tag);
+          const data = await this.pageData(rows, resource, query, keyset);
+          const torn = await this.changedSince(rows, query, version);
+          if (torn && !last) continue;
+          const body = this.pageBody(resource, query, context, data);
+          return ConditionalResult.modified(torn ? null : tag, body);
+        }
+        // The cache key is the query as parsed, so spellings that mean the same share an entry.
+        const prefix = this.queryKeyOf('list', resource, query);
+        const key = query.page.cursor === undefined ? prefix : prefix + query.page.cursor;
+        const stored = this.cache.peek(version, key) as CachedPage | undefined;
+        // A page stored for this very URL at this version was sent with this request's tag.
+        const sameUrl = stored !== undefined && stored.url === url;
+        const tag = sameUrl ? stored.tag : this.entityTagOf(version, `list\n${url}`);
         if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
+        const page = this.cache.get(version, key) as CachedPage | undefined;
+        const report = this.reportCache ? (page === undefined ? 'miss' : 'hit') : undefined;
+        if (page !== undefined) {
+          const json = sameUrl ? page.json : this.pageJson(query, context, page);
+          return ConditionalResult.serialized(tag, json, report);
+        }
         const data = await this.pageData(rows, resource, query, keyset);
-        return ConditionalResult.modified(tag, this.pageBody(resource, query, context, data));
-      }
-      // The cache key is the query as parsed, so spellings that mean the same share an entry.
-      const prefix = this.queryKeyOf('list', resource, query);
-      const key = query.page.cursor === undefined ? prefix : prefix + query.page.cursor;
-      const stored = this.cache.peek(version, key) as CachedPage | undefined;
-      // A page stored for this very URL at this version was sent with this request's tag.
-      const sameUrl = stored !== undefined && stored.url === url;
-      const tag = sameUrl ? stored.tag : this.entityTagOf(version, `list\n${url}`);
-      if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-      const page = this.cache.get(version, key) as CachedPage | undefined;
-      const report = this.reportCache ? (page === undefined ? 'miss' : 'hit') : undefined;
-      if (page !== undefined) {
-        const json = sameUrl ? page.json : this.pageJson(query, context, page);
+        if (await this.changedSince(rows, query, version)) {
+          if (last) {
+            return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
+          }
+          continue;
+        }
+        const { items, ...neighbours } = data;
+        // The body up to its links, as JSON.stringify writes the whole body.
+        const head = Buffer.from(
+          `{${JSON.stringify(resource.schema.pluralKey)}:${JSON.stringify(items)}`,
+        );
+        const entry = { ...neighbours, count: items.length, url, tag, headLength: head.length };
+        const json = this.pageJson(query, context, { ...entry, json: head });
+        this.cache.set(version, key, { ...entry, json });
         return ConditionalResult.serialized(tag, json, report);
       }
-      const { items, ...neighbours } = await this.pageData(rows, resource, query, keyset);
-      // The body up to its links, as JSON.stringify writes the whole body.
-      const head = Buffer.from(
-        `{${JSON.stringify(resource.schema.pluralKey)}:${JSON.stringify(items)}`,
-      );
-      const entry = { ...neighbours, count: items.length, url, tag, headLength: head.length };
-      const json = this.pageJson(query, context, { ...entry, json: head });
-      this.cache.set(version, key, { ...entry, json });
-      return ConditionalResult.serialized(tag, json, report);
     });
   }
 
@@ -232,42 +259,74 @@ export class ResourceReader {
     context: ReadContext,
   ): Promise<ConditionalResult<ItemBody>> {
     return this.reading(async (rows) => {
-      if (context.entityTag === false) {
-        return ConditionalResult.modified(null, await this.item(rows, resource, key, query));
-      }
-      const version = await rows.dataVersion();
-      if (this.cache === undefined) {
-        const tag = this.itemTag(resource, key, context.rawQuery, version);
+      for (let attempt = 1; ; attempt += 1) {
+        const last = attempt === READ_ATTEMPTS;
+        if (context.entityTag === false) {
+          const before = readsInParts(query) ? await rows.dataVersion() : undefined;
+          const body = await this.item(rows, resource, key, query);
+          if (!last && (await this.changedSince(rows, query, before))) continue;
+          return ConditionalResult.modified(null, body);
+        }
+        const version = await rows.dataVersion();
+        if (this.cache === undefined) {
+          const tag = this.itemTag(resource, key, context.rawQuery, version);
+          const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
+          if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
+          const body = await this.item(rows, resource, key, query);
+          const torn = await this.changedSince(rows, query, version);
+          if (torn && !last) continue;
+          if (matches) return ConditionalResult.notModified(tag);
+          return ConditionalResult.modified(torn ? null : tag, body);
+        }
+        // As JSON: a number 1 and a string '1' need not name the same row; a composite key stays whole.
+        const cacheKey = this.queryKeyOf('show', resource, query) + JSON.stringify(key);
+        const stored = this.cache.peek(version, cacheKey) as CachedItem | undefined;
+        // An item stored for this very query string at this version was sent with this request's tag.
+        const tag =
+          stored !== undefined && stored.rawQuery === context.rawQuery
+            ? stored.tag
+            : this.itemTag(resource, key, context.rawQuery, version);
         const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
         if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
-        const body = await this.item(rows, resource, key, query);
-        return matches ? ConditionalResult.notModified(tag) : ConditionalResult.modified(tag, body);
+        let item = this.cache.get(version, cacheKey);
+        const cache = item === undefined ? 'miss' : 'hit';
+        if (item === undefined) {
+          const body = await this.item(rows, resource, key, query);
+          if (await this.changedSince(rows, query, version)) {
+            if (!last) continue;
+            return matches
+              ? ConditionalResult.notModified(tag)
+              : ConditionalResult.modified(null, body);
+          }
+          const entry: CachedItem = {
+            json: Buffer.from(JSON.stringify(body)),
+            rawQuery: context.rawQuery,
+            tag,
+          };
+          this.cache.set(version, cacheKey, entry);
+          item = entry;
+        }
+        if (matches) return ConditionalResult.notModified(tag);
+        return ConditionalResult.serialized(tag, item.json, this.reportCache ? cache : undefined);
       }
-      // As JSON: a number 1 and a string '1' need not name the same row; a composite key stays whole.
-      const cacheKey = this.queryKeyOf('show', resource, query) + JSON.stringify(key);
-      const stored = this.cache.peek(version, cacheKey) as CachedItem | undefined;
-      // An item stored for this very query string at this version was sent with this request's tag.
-      const tag =
-        stored !== undefined && stored.rawQuery === context.rawQuery
-          ? stored.tag
-          : this.itemTag(resource, key, context.rawQuery, version);
-      const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
-      if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
-      let item = this.cache.get(version, cacheKey);
-      const cache = item === undefined ? 'miss' : 'hit';
-      if (item === undefined) {
-        const body = await this.item(rows, resource, key, query);
-        const entry: CachedItem = {
-          json: Buffer.from(JSON.stringify(body)),
-          rawQuery: context.rawQuery,
-          tag,
-        };
-        this.cache.set(version, cacheKey, entry);
-        item = entry;
-      }
-      if (matches) return ConditionalResult.notModified(tag);
-      return ConditionalResult.serialized(tag, item.json, this.reportCache ? cache : undefined);
     });
+  }
+
+  /**
+   * Whether a write committed while a read that took several statements (a page or an item and
+   * its included relations) ran since the data version `before` was read: each write bumps the
+   * versions in its own transaction, so the same version after the rows means they are all one
+   * state of the data. Without the check such a read could show an image without the links a force
+   * delete was removing with it, or a link whose image was gone, under a tag (and in the cache) of
+   * the state before (found by a probe). A read of one statement is one state already.
+   */
+  private async changedSince(
+    rows: SqlRowSource,
+    query: ParsedQuery,
+    before: string | undefined,
+  ): Promise<boolean> {
+    if (before === undefined || !readsInParts(query)) return false;
+    return (await rows.dataVersion()) !== before;
   }
 
   /**
