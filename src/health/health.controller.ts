@@ -2,6 +2,7 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
+import { defaultMessage } from '../common/api-error';
 import { type BrokerStatus, MetricsService } from '../metrics';
 
 /** How long readiness waits for the database's answer to a ping. */
@@ -13,6 +14,8 @@ export const DATABASE_UNREACHABLE = 'The database could not be reached.';
 type IndicatorResult = Record<string, { status: 'up' | 'down'; message?: string }>;
 
 export interface ReadinessBody {
+  /** On a 503 only: the contract's error message (API.md section 7), for clients that read it. */
+  message?: string;
   status: 'ok' | 'error';
   info: IndicatorResult;
   error: IndicatorResult;
@@ -58,6 +61,7 @@ export class HealthController {
         : { database: { status: 'down', message: DATABASE_UNREACHABLE } };
     void reply.status(up ? 200 : 503);
     return {
+      ...(up ? {} : { message: defaultMessage(503) }),
       status: up ? 'ok' : 'error',
       info: up ? database : {},
       error: up ? {} : database,

@@ -301,6 +301,7 @@ export async function expectSurvivedOutage(
       ) as unknown,
     };
     expect(outcome.body).toEqual({
+      message: 'Service Unavailable.',
       status: 'error',
       info: {},
       error: { database: down },
