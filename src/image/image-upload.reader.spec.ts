@@ -391,6 +391,26 @@ describe('receiveImageUpload', () => {
     },
   );
 
+  // Found by a probe: these answered "Malformed multipart body.", though the form was well made.
+  it.each([
+    ['a field', '__proto__', { name: '__proto__', value: '1' }],
+    ['a field', 'constructor', { name: 'constructor', value: '1' }],
+    ['a field', 'toString', { name: 'toString', value: 'x' }],
+    ['a file', '__proto__', { name: '__proto__', content: pngFile() }],
+  ])(
+    'should answer 400 saying why to %s named %s, and store nothing',
+    async (_what, _name, part) => {
+      const answer = await upload([
+        { name: 'facet', value: 'Cover' },
+        part,
+        { name: 'file', content: pngFile() },
+      ]);
+      expect(answer).toEqual({ status: 400, body: { message: UPLOAD_MESSAGES.reservedFieldName } });
+      expect(filesUnder(root)).toEqual([]);
+      expect(filesUnder(spool)).toEqual([]);
+    },
+  );
+
   it('should take a boundary of 70 characters, quoted or not', async () => {
     const boundary = 'b'.repeat(70);
     const { body } = multipartForm(

@@ -31,6 +31,8 @@ export const UPLOAD_MESSAGES = {
   facetRequired: 'The facet field is required.',
   facetOnce: 'The facet field must be given once.',
   malformed: 'Malformed multipart body.',
+  reservedFieldName:
+    'A form field may not be named like a property every object has (__proto__, constructor, toString...).',
   tooManyParts: 'The form has too many fields.',
 } as const;
 
@@ -102,8 +104,9 @@ function multipartError(error: unknown, maxBytes: number): ApiError | undefined 
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new ApiError(413, UPLOAD_MESSAGES.tooManyParts);
   }
+  // @fastify/multipart refuses such names outright and reads no further (its own guard).
+  if (code === 'FST_PROTO_VIOLATION') return new ApiError(400, UPLOAD_MESSAGES.reservedFieldName);
   if (
-    code === 'FST_PROTO_VIOLATION' ||
     code === 'FST_MP_PREMATURE_CLOSE' ||
     code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' ||
     (error instanceof Error && /multipart|boundary|part|form/i.test(error.message))

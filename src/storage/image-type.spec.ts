@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { detectImageType, peekHead, SNIFF_BYTES } from './image-type';
-import { IMAGE_FILES, pngFile, TEXT_FILE } from './testing/image-files';
+import { avifFile, IMAGE_FILES, pngFile, TEXT_FILE } from './testing/image-files';
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -22,6 +22,29 @@ describe('detectImageType', () => {
       await expect(detectImageType(content())).resolves.toEqual({ extension, contentType });
     },
   );
+
+  it.each(['mif1', 'miaf', 'MA1A'])(
+    'should recognise an AVIF whose major brand is %s, by its compatible brands',
+    async (brand) => {
+      const file = avifFile();
+      file.write(brand, 8, 'latin1');
+      expect(await detectImageType(file)).toEqual({ extension: 'avif', contentType: 'image/avif' });
+    },
+  );
+
+  it('should not take a HEIF whose brands do not name avif for an AVIF', async () => {
+    const file = avifFile();
+    // ftyp: major `heic`, compatible `mif1 heic miaf heix` (no avif).
+    file.write('heic', 8, 'latin1');
+    file.write('mif1heicmiafheix', 16, 'latin1');
+    expect(await detectImageType(file)).toBeUndefined();
+    // `avif` in the minor version's place is not a brand.
+    const minor = avifFile();
+    minor.write('mif1', 8, 'latin1');
+    minor.write('avif', 12, 'latin1');
+    minor.write('mif1heicmiafheix', 16, 'latin1');
+    expect(await detectImageType(minor)).toBeUndefined();
+  });
 
   it('should recognise nothing in text, an empty file or a PNG cut after its signature', async () => {
     await expect(detectImageType(TEXT_FILE)).resolves.toBeUndefined();

@@ -41,7 +41,25 @@ export async function detectImageType(head: Uint8Array): Promise<ImageType | und
   if (head.length === 0) return undefined;
   const { fileTypeFromBuffer } = await loadFileType();
   const detected = await fileTypeFromBuffer(head.subarray(0, SNIFF_BYTES));
-  return detected === undefined ? undefined : ACCEPTED[detected.ext];
+  const type = detected === undefined ? undefined : ACCEPTED[detected.ext];
+  return type ?? (namesAvifBrand(head) ? AVIF : undefined);
+}
+
+/**
+ * Whether the file begins with an ISO-BMFF `ftyp` box naming the brand `avif`. AVIF asks for it
+ * among the compatible brands, not as the major brand: a file whose major brand is `mif1` or
+ * `miaf` (file-type reads those as HEIF) is an AVIF all the same (found by a probe).
+ */
+function namesAvifBrand(head: Uint8Array): boolean {
+  if (head.length < 16) return false;
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (bytes.toString('latin1', 4, 8) !== 'ftyp') return false;
+  const end = Math.min(bytes.readUInt32BE(0), bytes.length);
+  // The major brand at 8, the minor version at 12, then the compatible brands.
+  for (let offset = 8; offset + 4 <= end; offset += offset === 8 ? 8 : 4) {
+    if (bytes.toString('latin1', offset, offset + 4) === 'avif') return true;
+  }
+  return false;
 }
 
 /**
