@@ -18,7 +18,9 @@ import {
   BODY_LIMIT_BYTES,
   exceedsJsonDepth,
   hasForeignCharset,
+  isJsonPatch,
   JSON_CHARSET_MESSAGE,
+  JSON_PATCH_MESSAGE,
   MALFORMED_JSON_BODY,
   unsupportedBodyEncoding,
 } from './common/json-body';
@@ -188,6 +190,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
       if (encoded !== undefined) return done(new ApiError(415, encoded), undefined);
       if (hasForeignCharset(request.headers['content-type'])) {
         return done(new ApiError(415, JSON_CHARSET_MESSAGE), undefined);
+      }
+      if (isJsonPatch(request.headers['content-type'])) {
+        return done(new ApiError(415, JSON_PATCH_MESSAGE), undefined);
       }
       // No bytes is no body; anything else must be JSON (a BOM alone decodes to '', which is not).
       if ((bytes as Buffer).length === 0) return done(null, undefined);

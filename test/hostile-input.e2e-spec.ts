@@ -185,6 +185,69 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     }
   });
 
+  // Found by a probe: the answer depended on the order of two charsets, and a quoted value that
+  // held `;charset=latin1` was taken for the body's charset.
+  it('should judge every charset parameter whole, in any order', async () => {
+    const before = await countRows(context().dataSource, 'images');
+    const json = JSON.stringify({ path: 'cover/two-charsets.png', facet: 1 });
+    for (const contentType of [
+      'application/json; charset=utf-8; charset=latin1',
+      'application/json; charset=latin1; charset=utf-8',
+    ]) {
+      const response = await post(json).set('Content-Type', contentType);
+      expect({ contentType, status: response.status, body: response.body }).toEqual({
+        contentType,
+        status: 415,
+        body: {
+          message:
+            'Unsupported charset: send the JSON body in UTF-8 (charset=utf-8, or no charset).',
+        },
+      });
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    await post(json).set('Content-Type', 'application/json; x="a;charset=latin1"').expect(201);
+  });
+
+  // Found by a probe: a JSON Patch document was read as the fields of the image.
+  it('should answer a JSON Patch body with 415 on every write, and change nothing', async () => {
+    const image = await insertImageRow(context().dataSource);
+    const before = await countRows(context().dataSource, 'images');
+    const message =
+      'Unsupported media type application/json-patch+json: send the fields to change as application/json.';
+    const writes = [
+      ['POST', '/api/image', { path: 'cover/patch.png', facet: 'Grill' }],
+      ['PATCH', `/api/image/${image.image_id}`, { facet: 'Grill' }],
+      [
+        'PATCH',
+        `/api/image/${image.image_id}`,
+        [{ op: 'replace', path: '/facet', value: 'Grill' }],
+      ],
+    ] as const;
+    for (const [method, url, body] of writes) {
+      const response = await context()
+        .http()
+        [method === 'POST' ? 'post' : 'patch'](url)
+        .set('Authorization', writer())
+        .set('Content-Type', 'Application/JSON-Patch+JSON; charset=utf-8')
+        .send(JSON.stringify(body));
+      expect({ method, status: response.status, body: response.body }).toEqual({
+        method,
+        status: 415,
+        body: { message },
+      });
+    }
+    expect(await countRows(context().dataSource, 'images')).toBe(before);
+    expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
+    // A merge patch is what PATCH does: still taken.
+    await context()
+      .http()
+      .patch(`/api/image/${image.image_id}`)
+      .set('Authorization', writer())
+      .set('Content-Type', 'application/merge-patch+json')
+      .send(JSON.stringify({ facet: 'Grill' }))
+      .expect(200);
+  });
+
   it('should answer a compressed body with 415 (a br-labelled body was parsed as plain JSON), and store nothing', async () => {
     const before = await countRows(context().dataSource, 'images');
     const message = 'Unsupported Content-Encoding: send the body uncompressed.';
@@ -463,6 +526,16 @@ describeEachDatabase('C1 control characters in query values (finding 9)', (conte
       const message =
         'The value of filter[path] contains a control character (such as NUL) or invalid unicode.';
       expect(response.body).toEqual({ message, errors: { 'filter.path': [message] } });
+    },
+  );
+
+  // Found by a probe: the second `?` was dropped, and `page[size]` applied.
+  it.each(['/api/image??page[size]=1', '/api/image/1??include=anime'])(
+    'should take a second ? as part of the first key: %s is a 422',
+    async (url) => {
+      const response = await context().http().get(url).expect(422);
+      const key = url.slice(url.indexOf('??') + 1, url.indexOf('='));
+      expect(response.body.message).toContain(`Unknown parameter '${key}'`);
     },
   );
 

@@ -149,6 +149,9 @@ describe('hasForeignCharset', () => {
     'application/json; charset="utf-8"',
     'application/json; charset=utf8',
     'application/merge-patch+json; foo=bar',
+    'application/json; x="a;charset=latin1"',
+    'application/json; x="a\\";charset=latin1"; charset=utf-8',
+    'application/json; charset=utf-8; charset=UTF8',
   ])('should read %j as UTF-8', (contentType) => {
     expect(hasForeignCharset(contentType)).toBe(false);
   });
@@ -159,6 +162,9 @@ describe('hasForeignCharset', () => {
     'application/json;CHARSET=utf-16',
     'application/json; charset=',
     'application/json; foo=bar; charset=windows-1252',
+    'application/json; charset=utf-8; charset=latin1',
+    'application/json; charset=latin1; charset=utf-8',
+    'application/json; x="a;b"; charset=latin1',
   ])('should refuse %j', (contentType) => {
     expect(hasForeignCharset(contentType)).toBe(true);
   });

@@ -15,16 +15,38 @@ export const TWO_CONTENT_TYPES_MESSAGE = 'Send one Content-Type header.';
 export const JSON_CHARSET_MESSAGE =
   'Unsupported charset: send the JSON body in UTF-8 (charset=utf-8, or no charset).';
 
+/** The 415 of a JSON Patch document (RFC 6902): a list of operations, which no route takes. */
+export const JSON_PATCH_MESSAGE =
+  'Unsupported media type application/json-patch+json: send the fields to change as application/json.';
+
+/**
+ * Whether a `Content-Type` labels the body a JSON Patch document. The JSON parser takes every
+ * `application/*+json` (`vnd.api+json`, `merge-patch+json`, whose merge is what PATCH does here),
+ * but a JSON Patch means operations, not fields: read as fields it was applied as if it were
+ * another body (found by a probe).
+ */
+export function isJsonPatch(contentType: string | undefined): boolean {
+  const mediaType = (contentType ?? '').split(';', 1)[0].trim().toLowerCase();
+  return mediaType === 'application/json-patch+json';
+}
+
 /**
  * Whether a JSON `Content-Type` names a charset the body is not read in: it is always read as
  * UTF-8, so `charset=iso-8859-1` would store other text than the client meant.
  */
 export function hasForeignCharset(contentType: string | undefined): boolean {
-  const charset = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? '');
-  if (charset === null) return false;
-  const name = (charset[1] ?? charset[2]).toLowerCase();
-  return name !== 'utf-8' && name !== 'utf8';
+  // Each parameter whole, a quoted value with its `;`s (`x="a;charset=latin1"` names no charset);
+  // every `charset` counts, so two of them answer the same in either order (found by a probe).
+  for (const [, name, quoted, plain] of (contentType ?? '').matchAll(MEDIA_TYPE_PARAMETER)) {
+    if (name.toLowerCase() !== 'charset') continue;
+    const value = quoted === undefined ? plain.trim() : quoted.replace(/\\(.)/g, '$1');
+    if (!['utf-8', 'utf8'].includes(value.toLowerCase())) return true;
+  }
+  return false;
 }
+
+/** `; name=value` of a media type, the value a token or a quoted string (RFC 9110 section 8.3.1). */
+const MEDIA_TYPE_PARAMETER = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
 
 /**
  * The 415 message for a body the service will not read as sent, or undefined: two `Content-Type`

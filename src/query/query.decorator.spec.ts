@@ -20,6 +20,7 @@ describe('rawQueryOf', () => {
     ['the URL when there is no raw request', { url: '/api/image?include=anime' }, 'include=anime'],
     ['an empty query for a URL without one', { url: '/api/image' }, ''],
     ['everything after the first ?', { url: '/api/image?sort=x?y' }, 'sort=x?y'],
+    ['a second ? as part of the first key', { url: '/api/image??page[size]=1' }, '%3Fpage[size]=1'],
     ['the parsed query without a URL', { query: { include: 'anime' } }, { include: 'anime' }],
   ])('should read %s', (_what, request, expected) => {
     expect(rawQueryOf(request)).toEqual(expected);

@@ -117,7 +117,10 @@ export function rawQueryOf(request: RequestWithQuery): unknown {
   const url = request.raw?.url ?? request.url;
   if (typeof url !== 'string') return request.query;
   const start = url.indexOf('?');
-  return start === -1 ? '' : url.slice(start + 1);
+  if (start === -1) return '';
+  // A second `?` (`??page[size]=1`) belongs to the first key: spelled `%3F`, it is not taken for the
+  // optional `?` a query string given as text may begin with (normalize-query-input.ts).
+  return url.charCodeAt(start + 1) === 63 ? `%3F${url.slice(start + 2)}` : url.slice(start + 1);
 }
 
 const parsedQueryParam = createParamDecorator(
