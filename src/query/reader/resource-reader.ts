@@ -210,8 +210,9 @@ export class ResourceReader {
         const url = `${context.baseUrl}?${context.rawQuery}`;
         if (this.cache === undefined) {
           const tag = this.entityTagOf(version, `list\n${url}`);
-          if (ifNoneMatchMatches(context.ifNoneMatch, tag))
+          if (ifNoneMatchMatches(context.ifNoneMatch, tag)) {
             return ConditionalResult.notModified(tag);
+          }
           const data = await this.pageData(rows, resource, query, keyset);
           const torn = await this.changedSince(rows, query, version);
           if (torn && !last) continue;
@@ -233,11 +234,10 @@ export class ResourceReader {
           return ConditionalResult.serialized(tag, json, report);
         }
         const data = await this.pageData(rows, resource, query, keyset);
-        if (await this.changedSince(rows, query, version)) {
-          if (last) {
-            return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
-          }
-          continue;
+        const torn = await this.changedSince(rows, query, version);
+        if (torn && !last) continue;
+        if (torn) {
+          return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
         }
         const { items, ...neighbours } = data;
         // The body up to its links, as JSON.stringify writes the whole body.
@@ -292,8 +292,9 @@ export class ResourceReader {
         const cache = item === undefined ? 'miss' : 'hit';
         if (item === undefined) {
           const body = await this.item(rows, resource, key, query);
-          if (await this.changedSince(rows, query, version)) {
-            if (!last) continue;
+          const torn = await this.changedSince(rows, query, version);
+          if (torn && !last) continue;
+          if (torn) {
             return matches
               ? ConditionalResult.notModified(tag)
               : ConditionalResult.modified(null, body);
