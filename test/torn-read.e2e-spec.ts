@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import type { DataSource, Logger } from 'typeorm';
+import { ImageService } from '../src/image/image.service';
+import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
+import { parseQuery } from '../src/query';
 import { attachEveryRelation, insertImageRow } from './helpers/image-rows';
 import { recordStatements } from './helpers/statement-recorder';
 import { describeEachDatabase, type TestApp } from './helpers/test-app';
@@ -130,6 +133,20 @@ describeEachDatabase('a read of several statements while a write commits', (cont
       );
     },
   );
+
+  it('should answer a message read (no entity tag) as the data was after the write too', async () => {
+    const id = await linkedImage();
+    const images = context().app.get(ImageService);
+    writeBeforeInclude(context().dataSource, 'anime_image', () =>
+      commitNow(context(), forceDeleteStatements(id)),
+    );
+    const read = await images.list(
+      parseQuery(`filter[image_id]=${id}&include=anime,artists`, IMAGE_QUERY_SCHEMA, 'index'),
+      { baseUrl: '', rawQuery: '', entityTag: false },
+    );
+    restoreLogger();
+    expect([read.tag, read.body?.images]).toEqual([null, []]);
+  });
 
   it('should check the version once more after the includes, and not for a read of one statement', async () => {
     const id = await linkedImage();
