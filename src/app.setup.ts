@@ -27,7 +27,7 @@ import {
 import { accessLogHook, appLogger } from './common/logger.options';
 import { cameAfterRefusal, pipeliningLimitHook } from './common/pipelining';
 import { requestIdFor } from './common/request-id';
-import { HELMET_OPTIONS } from './common/security-headers';
+import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, isDocsPage } from './common/security-headers';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetricsHook, MetricsService } from './metrics';
@@ -110,10 +110,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // Nest's adapter already has, where an onSend hook cost every response a hook run of its own.
   // helmet's security headers too, precomputed (helmet-headers.ts; see security-headers.ts), and
   // CORS on every answer (@fastify/cors, run only for requests with an Origin: cors.ts).
-  const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
+  const setApiHeaders = await helmetHeaders(API_HELMET_OPTIONS);
+  const setDocsHeaders = await helmetHeaders(DOCS_HELMET_OPTIONS);
   const cors = await corsHook(fastify, config.server.corsOrigins);
   fastify.addHook('onRequest', function securityHeaders(request, reply, done) {
-    setHelmetHeaders(reply);
+    (isDocsPage(request.url) ? setDocsHeaders : setApiHeaders)(reply);
     reply.header('request-id', request.id);
     cors.call(this, request, reply, done);
   });

@@ -13,24 +13,54 @@ const OTHER_ORIGIN = 'https://elsewhere.example';
 const EXPOSED =
   'ETag, Location, Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
-const CSP =
+/** Swagger UI's policy (`/docs` and its files). */
+const DOCS_CSP =
   "default-src 'self';base-uri 'self';connect-src 'self';font-src 'self' data:;form-action 'self';" +
   "frame-ancestors 'none';img-src 'self' data:;object-src 'none';script-src 'self';" +
   "script-src-attr 'none';style-src 'self' 'unsafe-inline'";
+/** Every other answer's: JSON or a stored image, never run as a page. */
+const API_CSP = "default-src 'none';frame-ancestors 'none';style-src 'unsafe-inline'";
+/** helmet's headers that only govern documents: sent with Swagger UI only. */
+const PAGE_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+const EVERY_ANSWER = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'cross-origin-resource-policy': 'cross-origin',
+};
 
 describeEachDatabase(
   'security headers and CORS',
   (context) => {
-    it.each(['/api/image', '/api/image/999999', '/health', '/docs', '/docs-json', '/nothing'])(
-      'should send the security headers on GET %s',
+    it.each(['/api/image', '/api/image/999999', '/health', '/docs-json', '/docsx', '/nothing'])(
+      'should send the API’s security headers on GET %s, and none of those for pages',
       async (path) => {
         const response = await context().http().get(path);
         expect(response.headers).toMatchObject({
-          'x-content-type-options': 'nosniff',
-          'referrer-policy': 'no-referrer',
-          'x-frame-options': 'DENY',
-          'content-security-policy': CSP,
-          'cross-origin-resource-policy': 'cross-origin',
+          ...EVERY_ANSWER,
+          'content-security-policy': API_CSP,
+        });
+        expect(Object.keys(response.headers).filter((name) => name in PAGE_HEADERS)).toEqual([]);
+        expect(response.headers['request-id']).toBeDefined();
+      },
+    );
+
+    it.each(['/docs', '/docs/', '/docs?x=1', '/docs/swagger-ui.css', '/docs/nothing.js'])(
+      'should send Swagger UI’s security headers on GET %s',
+      async (path) => {
+        const response = await context().http().get(path);
+        expect(response.headers).toMatchObject({
+          ...EVERY_ANSWER,
+          ...PAGE_HEADERS,
+          'content-security-policy': DOCS_CSP,
         });
         expect(response.headers['request-id']).toBeDefined();
       },
@@ -57,7 +87,7 @@ describeEachDatabase(
           'nosniff',
         ]);
         expect(response.status).toBeGreaterThanOrEqual(400);
-        expect(response.headers['content-security-policy']).toBe(CSP);
+        expect(response.headers['content-security-policy']).toBe(API_CSP);
       }
     });
 

@@ -1,16 +1,19 @@
-import fastifyHelmet from '@fastify/helmet';
+import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import Fastify, { FastifyInstance } from 'fastify';
 import { headersOf } from './testing/raw-headers';
 import { helmetHeaders } from './helmet-headers';
-import { HELMET_OPTIONS } from './security-headers';
+import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS } from './security-headers';
 
 /** The same routes, with the plugin or with the precomputed headers. */
-async function serverWith(headers: 'plugin' | 'precomputed'): Promise<FastifyInstance> {
+async function serverWith(
+  headers: 'plugin' | 'precomputed',
+  options: FastifyHelmetOptions,
+): Promise<FastifyInstance> {
   const server = Fastify();
   if (headers === 'plugin') {
-    await server.register(fastifyHelmet, HELMET_OPTIONS);
+    await server.register(fastifyHelmet, options);
   } else {
-    const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
+    const setHelmetHeaders = await helmetHeaders(options);
     server.addHook('onRequest', (_request, reply, done) => {
       setHelmetHeaders(reply);
       done();
@@ -26,12 +29,18 @@ async function serverWith(headers: 'plugin' | 'precomputed'): Promise<FastifyIns
   return server;
 }
 
-describe('helmetHeaders', () => {
+describe.each([
+  ['the API', API_HELMET_OPTIONS, 7],
+  ['Swagger UI', DOCS_HELMET_OPTIONS, 13],
+] as const)('helmetHeaders, with the options of %s', (_name, options, calls) => {
   let plugin: FastifyInstance;
   let precomputed: FastifyInstance;
 
   beforeAll(async () => {
-    [plugin, precomputed] = await Promise.all([serverWith('plugin'), serverWith('precomputed')]);
+    [plugin, precomputed] = await Promise.all([
+      serverWith('plugin', options),
+      serverWith('precomputed', options),
+    ]);
   });
 
   afterAll(() => Promise.all([plugin.close(), precomputed.close()]));
@@ -71,7 +80,7 @@ describe('helmetHeaders', () => {
   });
 
   it('should hand Fastify names already in lower case, which it then keeps as they are', async () => {
-    const setHelmetHeaders = await helmetHeaders(HELMET_OPTIONS);
+    const setHelmetHeaders = await helmetHeaders(options);
     const names: string[] = [];
     const reply = {
       header: (name: string) => names.push(name),
@@ -79,10 +88,12 @@ describe('helmetHeaders', () => {
     };
     setHelmetHeaders(reply as unknown as Parameters<typeof setHelmetHeaders>[0]);
     expect(names).toContain('content-security-policy');
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(calls);
     expect(names.filter((name) => name !== name.toLowerCase())).toEqual([]);
   });
+});
 
+describe('helmetHeaders', () => {
   it('should refuse options whose headers differ per request', async () => {
     await expect(helmetHeaders({ enableCSPNonces: true })).rejects.toThrow('differ per request');
     await expect(

@@ -5,14 +5,21 @@ import type { FastifyRequest } from 'fastify';
 /**
  * Security headers (`@fastify/helmet`) and CORS (`@fastify/cors`), API.md section 10.
  *
- * One Content-Security-Policy for every answer, made for Swagger UI at `/docs` (its scripts and
- * styles are files of this origin; it uses inline styles and `data:` images); a JSON answer is
- * not affected by it. No framing at all (`frame-ancestors 'none'`, `X-Frame-Options: DENY`).
- * `Cross-Origin-Resource-Policy: cross-origin`: the reads are public and meant to be used from
- * other origins. No `upgrade-insecure-requests`: over plain HTTP (a local run) it would send the
+ * Two sets of helmet's headers. Swagger UI at `/docs` (`DOCS_HELMET_OPTIONS`) gets a
+ * Content-Security-Policy it works under (its scripts and styles are files of this origin; it uses
+ * inline styles and `data:` images) and helmet's other headers for pages. Every other answer is
+ * JSON or a stored image, which no browser runs as a page (`API_HELMET_OPTIONS`): the strictest
+ * policy there is (`default-src 'none'`, the OWASP REST recommendation; inline styles for the
+ * browser's own viewers), and none of the headers
+ * that only govern documents (COOP, `Origin-Agent-Cluster`, `X-DNS-Prefetch-Control`,
+ * `X-Download-Options`, `X-Permitted-Cross-Domain-Policies`, `X-XSS-Protection`); each was
+ * validated and sent on every answer (docs/PERFORMANCE.md). Both: no framing at all
+ * (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), `nosniff`, `Referrer-Policy`, HSTS, and
+ * `Cross-Origin-Resource-Policy: cross-origin` (the reads are public and meant to be used from
+ * other origins). No `upgrade-insecure-requests`: over plain HTTP (a local run) it would send the
  * page's own assets to an HTTPS port that is not there.
  */
-export const HELMET_OPTIONS: FastifyHelmetOptions = {
+export const DOCS_HELMET_OPTIONS: FastifyHelmetOptions = {
   contentSecurityPolicy: {
     useDefaults: false,
     directives: {
@@ -32,6 +39,35 @@ export const HELMET_OPTIONS: FastifyHelmetOptions = {
   crossOriginResourcePolicy: { policy: 'cross-origin' },
   frameguard: { action: 'deny' },
 };
+
+export const API_HELMET_OPTIONS: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    // Inline styles: the browser's own viewer of an image (or JSON) opened in a tab styles its page
+    // so; nothing here can run a script.
+    directives: {
+      defaultSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      styleSrc: ["'unsafe-inline'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+  frameguard: { action: 'deny' },
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  dnsPrefetchControl: false,
+  ieNoOpen: false,
+  permittedCrossDomainPolicies: false,
+  xssFilter: false,
+};
+
+/** Whether a request URL is Swagger UI's (`/docs`, its files under `/docs/`), not the API's. */
+export function isDocsPage(url: string): boolean {
+  if (!url.startsWith('/docs')) return false;
+  const next = url.charCodeAt(5);
+  // The end, `/`, `?`: the page and its files; `/docs-json` is JSON, and `/docsx` nothing.
+  return Number.isNaN(next) || next === 47 || next === 63;
+}
 
 const READ_METHODS = ['GET', 'HEAD'];
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
