@@ -10,10 +10,10 @@ import type { FastifyRequest } from 'fastify';
  * inline styles and `data:` images) and helmet's other headers for pages. Every other answer is
  * JSON or a stored image, which no browser runs as a page (`API_HELMET_OPTIONS`): the strictest
  * policy there is (`default-src 'none'`, the OWASP REST recommendation; inline styles for the
- * browser's own viewers), and none of the headers
- * that only govern documents (COOP, `Origin-Agent-Cluster`, `X-DNS-Prefetch-Control`,
- * `X-Download-Options`, `X-Permitted-Cross-Domain-Policies`, `X-XSS-Protection`); each was
- * validated and sent on every answer (docs/PERFORMANCE.md). Both: no framing at all
+ * browser's own viewers), and none of the headers that only govern documents (COOP,
+ * `Origin-Agent-Cluster`, `X-DNS-Prefetch-Control`, `X-Download-Options`,
+ * `X-Permitted-Cross-Domain-Policies`, `X-XSS-Protection`), which Node validated and sent on every
+ * answer (docs/PERFORMANCE.md). Both: no framing at all
  * (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), `nosniff`, `Referrer-Policy`, HSTS, and
  * `Cross-Origin-Resource-Policy: cross-origin` (the reads are public and meant to be used from
  * other origins). No `upgrade-insecure-requests`: over plain HTTP (a local run) it would send the
