@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { formatDatabaseTimestamp, nowMicros } from '../src/database/timestamps';
 import { ImageFileCleanup } from '../src/image/image-file-cleanup';
 import { ImagePruneService, PRUNE_ACTOR } from '../src/image/image-prune.service';
+import { PRUNE_USAGE } from '../src/prune.command';
 import { STORAGE_DRIVER, type StorageDriver } from '../src/storage';
 import { pngFile } from '../src/storage/testing/image-files';
 import { attachEveryRelation, countRows, insertImageRow, pivotCounts } from './helpers/image-rows';
@@ -211,40 +212,50 @@ describe('pruning turned off (PRUNE_TRASHED_AFTER_DAYS=0)', () => {
 });
 
 describe('npm run prune', () => {
+  /** Runs the command on the database and storage of `testApp`, with `args`. */
+  async function runPrune(
+    testApp: TestApp,
+    args: string[] = [],
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const database = testApp.config.database;
+    if (database.type !== 'sqlite') throw new Error('sqlite expected');
+    const root = join(__dirname, '..');
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        require.resolve('ts-node/register/transpile-only'),
+        join(root, 'src/prune.command.ts'),
+        ...args,
+      ],
+      {
+        cwd: testApp.config.storage.directory,
+        env: {
+          PATH: process.env.PATH ?? '',
+          TS_NODE_PROJECT: join(root, 'tsconfig.json'),
+          DATABASE_URL: `sqlite:${database.path}`,
+          DATA_DIR: testApp.config.storage.directory,
+          STORAGE_DIR: testApp.config.storage.directory,
+          JWT_SECRET: 'prune-command-test-secret-0123456789abcdef',
+          PRUNE_TRASHED_AFTER_DAYS: '7',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { code, stdout, stderr };
+  }
+
   it('should prune the configured database once and say how many images it removed', async () => {
     const testApp = await createTestApp('sqlite');
     try {
       const ids = await trashAtAges(testApp);
-      const database = testApp.config.database;
-      if (database.type !== 'sqlite') throw new Error('sqlite expected');
-      const root = join(__dirname, '..');
-      const child = spawn(
-        process.execPath,
-        [
-          '-r',
-          require.resolve('ts-node/register/transpile-only'),
-          join(root, 'src/prune.command.ts'),
-        ],
-        {
-          cwd: testApp.config.storage.directory,
-          env: {
-            PATH: process.env.PATH ?? '',
-            TS_NODE_PROJECT: join(root, 'tsconfig.json'),
-            DATABASE_URL: `sqlite:${database.path}`,
-            DATA_DIR: testApp.config.storage.directory,
-            STORAGE_DIR: testApp.config.storage.directory,
-            JWT_SECRET: 'prune-command-test-secret-0123456789abcdef',
-            PRUNE_TRASHED_AFTER_DAYS: '7',
-            LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { code, stdout, stderr } = await runPrune(testApp);
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
       expect(stdout).toMatch(
         /^Pruned 2 images trashed before \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6} UTC \(PRUNE_TRASHED_AFTER_DAYS=7\)\.\n$/,
@@ -252,6 +263,29 @@ describe('npm run prune', () => {
       expect(await remainingIds(testApp)).toEqual([ids.live, ids.sixDays]);
       // The command removed the files before it exited.
       expect(await remainingFiles(testApp)).toEqual(['live', 'sixDays']);
+    } finally {
+      await testApp.close();
+    }
+  }, 120_000);
+
+  // Found by a probe: the command read no arguments, so `--help` (or a typo) pruned.
+  it('should print its usage for --help and refuse any other argument, pruning nothing', async () => {
+    const testApp = await createTestApp('sqlite');
+    try {
+      const ids = await trashAtAges(testApp);
+      const all = await remainingIds(testApp);
+      expect(await runPrune(testApp, ['--help'])).toEqual({
+        code: 0,
+        stdout: `${PRUNE_USAGE}\n`,
+        stderr: '',
+      });
+      expect(await runPrune(testApp, ['--dry-run'])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'Prune: unknown argument "--dry-run"; it takes no options (see --help).\n',
+      });
+      expect(await remainingIds(testApp)).toEqual(all);
+      expect(all).toContain(ids.eightDays);
     } finally {
       await testApp.close();
     }
