@@ -6,6 +6,7 @@ import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../src/database/migrations';
 import { planDemoData, DEMO_DATA_OPTIONS } from '../src/seed/demo-data.generator';
 import { stablePort } from './helpers/ports';
 import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
@@ -150,6 +151,8 @@ describe('start-up with a bad configuration or database', () => {
       DATABASE_URL: 'mysql://root@127.0.0.1:1/image_api',
       DATA_DIR: tempDir(),
     });
+    // A new SQLite file, which nothing migrated (found by a probe: ready, then a 500 for every request).
+    failures.unmigrated = startService({ PORT: '3000', DB_MIGRATE: 'false', DATA_DIR: tempDir() });
   });
 
   it.each([
@@ -164,6 +167,11 @@ describe('start-up with a bad configuration or database', () => {
       'Invalid configuration: DATABASE_URL must use mysql:// (or mariadb://) or sqlite: (got "postgres://")',
     ],
     ['unreachable', 'an unreachable MySQL', 'Start-up failed: connect ECONNREFUSED 127.0.0.1:1'],
+    [
+      'unmigrated',
+      'DB_MIGRATE=false on a database never migrated',
+      `Start-up failed: DB_MIGRATE=false, and the database has ${MIGRATIONS.length} migrations to apply: run npm run migration:run, or start once with DB_MIGRATE=true`,
+    ],
   ])(
     'should exit 1 with one clear line on stderr for %s (%s), no stack trace',
     async (key, _what, line) => {

@@ -140,9 +140,11 @@ const VARIABLES: VariableTable[] = [
     defaultValue: 'sqlite',
     good: [],
     bad: [
-      ['0', 'DB_POOL_SIZE must be an integer from 1 to 1000 (got "0")'],
-      ['1001', 'DB_POOL_SIZE must be an integer from 1 to 1000 (got "1001")'],
-      ['ten', 'DB_POOL_SIZE must be an integer from 1 to 1000 (got "ten")'],
+      ['0', 'DB_POOL_SIZE must be an integer from 3 to 1000 (got "0")'],
+      ['1', 'DB_POOL_SIZE must be an integer from 3 to 1000 (got "1")'],
+      ['2', 'DB_POOL_SIZE must be an integer from 3 to 1000 (got "2")'],
+      ['1001', 'DB_POOL_SIZE must be an integer from 3 to 1000 (got "1001")'],
+      ['ten', 'DB_POOL_SIZE must be an integer from 3 to 1000 (got "ten")'],
     ],
   },
   {

@@ -148,7 +148,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
   };
 
   const dataDir = resolveFrom(cwd, read('DATA_DIR') ?? 'data');
-  const poolSize = integer('DB_POOL_SIZE', 10, 1, 1000);
+  // At least 3: the relay's and the prune's server locks (and the migrations' at start) each hold a
+  // pool connection while their work takes another; with 1, start-up waited for ever (a probe).
+  const poolSize = integer('DB_POOL_SIZE', 10, 3, 1000);
   const database = parseDatabaseUrl(read('DATABASE_URL'), dataDir, poolSize, cwd, problems);
 
   const apiPrefix = (read('API_PREFIX') ?? 'api').replace(/^\/+|\/+$/g, '');

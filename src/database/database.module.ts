@@ -7,7 +7,7 @@ import { MetricsService } from '../metrics';
 import { applyDatabaseTimeouts, onDatabaseTimeout } from './database-timeouts';
 import { buildDataSourceOptions } from './database-options';
 import { pinUtcSessions } from './data-source';
-import { runMigrationsOnce } from './migration-lock';
+import { assertNoPendingMigrations, runMigrationsOnce } from './migration-lock';
 import { ReadReplicas } from './read-replicas';
 import { UnitOfWork } from './unit-of-work';
 
@@ -62,6 +62,7 @@ export class DatabaseModule {
             await dataSource.initialize();
             await pinUtcSessions(dataSource);
             if (options!.migrationsRun === true) await runMigrationsOnce(dataSource);
+            else await assertNoPendingMigrations(dataSource);
             return dataSource;
           },
         }),

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { type DataSource, MigrationExecutor } from 'typeorm';
 import { serverLockName } from './server-lock';
 
 /** How long an instance waits for another one's migrations before it gives up starting. */
@@ -36,4 +36,17 @@ export async function runMigrationsOnce(dataSource: DataSource): Promise<void> {
   } finally {
     await runner.release();
   }
+}
+
+/**
+ * With `DB_MIGRATE=false`, start-up refuses a database that still has migrations to apply: it
+ * would pass its readiness check and answer every request with a 500 (found by a probe).
+ */
+export async function assertNoPendingMigrations(dataSource: DataSource): Promise<void> {
+  const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  if (pending.length === 0) return;
+  throw new Error(
+    `DB_MIGRATE=false, and the database has ${pending.length} migration${pending.length === 1 ? '' : 's'} ` +
+      'to apply: run npm run migration:run, or start once with DB_MIGRATE=true',
+  );
 }
