@@ -243,6 +243,22 @@ const VARIABLES: VariableTable[] = [
     bad: [
       ['api.example.com', 'PUBLIC_URL must be an absolute http(s) URL (got "api.example.com")'],
       [
+        'https:/api.example.com',
+        'PUBLIC_URL must be an absolute http(s) URL (got "https:/api.example.com")',
+      ],
+      [
+        'http:api.example.com',
+        'PUBLIC_URL must be an absolute http(s) URL (got "http:api.example.com")',
+      ],
+      [
+        'http:\\\\api.example.com',
+        'PUBLIC_URL must be an absolute http(s) URL (got "http:\\\\api.example.com")',
+      ],
+      [
+        'https://api.example.com/a b',
+        'PUBLIC_URL must be an absolute http(s) URL (got "https://api.example.com/a b")',
+      ],
+      [
         'http://x.example/y#frag',
         'PUBLIC_URL must be an absolute http(s) URL without a query or fragment (got "http://x.example/y#frag")',
       ],

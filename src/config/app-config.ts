@@ -115,6 +115,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     try {
       const url = new URL(raw);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      // Used as written: `https:/host`, `http:host` and `http:\\host`, which the URL parser
+      // mends, or a space went into every link as typed (found by a probe).
+      if (!/^https?:\/\/[^\s\\]+$/i.test(raw)) throw new Error('spelling');
       return raw.replace(/\/+$/, '');
     } catch {
       problems.push(`${name} must be an absolute http(s) URL (got "${raw}")`);
