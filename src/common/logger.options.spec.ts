@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino, { type LevelWithSilent } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import {
   ACCESS_LINE_DELAY_MS,
   ACCESS_LINES_MAX_WAITING,
   accessLogHook,
   accessLogLevel,
   flushAccessLines,
+  PRETTY_LOG_OPTIONS,
   prettyLogs,
 } from './logger.options';
 
@@ -193,5 +195,20 @@ describe('prettyLogs', () => {
       prettyLogs('json', true),
       prettyLogs('pretty', false),
     ]).toEqual([true, false, false, true]);
+  });
+});
+
+describe('PRETTY_LOG_OPTIONS', () => {
+  it('should write an access line, request and answer included, as one line', () => {
+    const pretty = prettyFactory({ ...PRETTY_LOG_OPTIONS, colorize: false });
+    const line = pretty(
+      '{"level":40,"time":1765000000000,"pid":1,"hostname":"h","req":{"id":"r-1","method":"GET",' +
+        '"url":"/api/image/9"},"res":{"statusCode":404},"responseTime":1.2,"msg":"request completed"}\n',
+    );
+    expect(line.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^\[\d{2}:\d{2}:\d{2}\.\d{3}\] WARN \(1\): request completed \{.*"req":\{"id":"r-1","method":"GET","url":"\/api\/image\/9"\}.*"res":\{"statusCode":404\}.*\}$/,
+      ),
+    ]);
   });
 });
