@@ -35,7 +35,9 @@ COPY --from=build --chown=node:node /app/packages/client/package.json ./packages
 COPY --from=build --chown=node:node /app/packages/client/dist ./packages/client/dist
 COPY --from=build --chown=node:node /app/dist ./dist
 # The embedded database and a generated JWT secret live here: mount a volume to keep them.
-RUN mkdir -p /app/data && chown node:node /app/data
+# /app/images: where a fleet mounts the one folder of uploaded files its instances share
+# (docker-compose.yml); a new volume takes this folder's owner.
+RUN mkdir -p /app/data /app/images && chown node:node /app/data /app/images
 VOLUME ["/app/data"]
 USER node
 EXPOSE 3000

@@ -98,6 +98,9 @@ describe('docker-compose.yml', () => {
       expect(environment.REDIS_URL).toBe('redis://redis:6379');
       expect(environment.JWT_SECRET).toBe('${JWT_SECRET:-}');
       expect(environment.CURSOR_SECRET).toBe('${CURSOR_SECRET:-}');
+      // One folder of uploaded files for both (a probe found each serving only its own).
+      expect(environment.STORAGE_DIR).toBe('/app/images');
+      expect(compose.services[app].volumes).toEqual(['fleet-images:/app/images']);
     }
   });
 });
@@ -172,6 +175,14 @@ describe('deploy/kubernetes', () => {
       { configMapRef: { name: manifestOf('ConfigMap').metadata.name } },
       { secretRef: { name: manifestOf('Secret').metadata.name } },
     ]);
+  });
+
+  it('should keep uploaded files in a bucket every pod shares, not in a pod of its own', () => {
+    const { data } = manifestOf('ConfigMap');
+    expect([data.STORAGE_DRIVER, data.S3_BUCKET]).toEqual(['s3', expect.any(String)]);
+    expect(Object.keys(manifestOf('Secret').stringData)).toEqual(
+      expect.arrayContaining(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']),
+    );
   });
 
   it('should ship example secrets that a start refuses (too short), never usable ones', () => {
