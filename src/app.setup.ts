@@ -82,7 +82,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
       return url.charCodeAt(0) === 42 ? `/${url}` : url;
     },
     clientErrorHandler: clientErrorHandler(appLogger(config)),
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: frameworkErrorHandler(appLogger(config)),
     // Graceful shutdown: stop keep-alive connections from holding the server open.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -145,7 +145,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
 
   // What Node answers on its own, outside the contract's shape: an `Expect` other than
   // 100-continue (a bare 417) and CONNECT (the connection dropped without a word).
-  fastify.server.on('checkExpectation', answerUnmetExpectation);
+  fastify.server.on('checkExpectation', answerUnmetExpectation(logger));
   // `Expect: 100-continue`: Node would send the 100 for any request, so a client announcing a body
   // the service will refuse sent it all and often lost the 413 when the connection closed. Only
   // the size is judged here: Fastify refuses it before reading; the other refusals need the body
@@ -154,7 +154,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     if (!announcesOversizedBody(request.headers)) response.writeContinue();
     fastify.server.emit('request', request, response);
   });
-  fastify.server.on('connect', refuseConnect);
+  fastify.server.on('connect', refuseConnect(logger));
 
   // One access log line per request (see logger.options.ts), and the request metrics.
   fastify.addHook('onResponse', accessLogHook(logger));

@@ -133,35 +133,66 @@ export function clientErrorHandler(logger: Logger): (error: Error, socket: Socke
 }
 
 /**
+ * The one line of a request the HTTP layer answers itself, which no access line (written after a
+ * routed answer) covers: the client's doing, at `info`, with the `Request-Id` it was sent (these
+ * went unlogged, so a client's id could not be found; found by a probe).
+ */
+function logRefused(
+  logger: Logger,
+  request: { method?: string; url?: string },
+  requestId: string,
+  status: number,
+): void {
+  logger.info(
+    {
+      req: { id: requestId, method: request.method, url: request.url },
+      res: { statusCode: status },
+    },
+    'request refused by the HTTP layer',
+  );
+}
+
+/**
  * Fastify's `frameworkErrors`: the router's errors before a route is chosen. A path parameter
  * over the length limit names nothing that exists (404); a malformed percent escape is a 400.
  */
 export function frameworkErrorHandler(
-  error: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400;
-  const message = status === 400 ? 'Malformed URL.' : defaultMessage(status);
-  void reply
-    .code(status)
-    .headers({ 'Request-Id': request.id, ...SECURITY_HEADERS })
-    .send({ message } satisfies ErrorBody);
+  logger: Logger,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400;
+    const message = status === 400 ? 'Malformed URL.' : defaultMessage(status);
+    logRefused(logger, request.raw, request.id, status);
+    void reply
+      .code(status)
+      .headers({ 'Request-Id': request.id, ...SECURITY_HEADERS })
+      .send({ message } satisfies ErrorBody);
+  };
 }
 
 /**
  * The server's `checkExpectation` listener: an `Expect` other than `100-continue`, which this
  * service cannot meet (RFC 9110 section 10.1.1), is a 417 in the contract's shape.
  */
-export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  // The connection closes: the body the request announced is not read.
-  const { headers, body } = errorAnswer(417, requestIdFor(request));
-  response.writeHead(417, headers);
-  response.end(body);
+export function answerUnmetExpectation(
+  logger: Logger,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    // The connection closes: the body the request announced is not read.
+    const requestId = requestIdFor(request);
+    logRefused(logger, request, requestId, 417);
+    const { headers, body } = errorAnswer(417, requestId);
+    response.writeHead(417, headers);
+    response.end(body);
+  };
 }
 
 /** The server's `connect` listener: this is no proxy, and a CONNECT target names nothing here. */
-export function refuseConnect(request: IncomingMessage, socket: Socket): void {
-  socket.on('error', () => socket.destroy());
-  endWithError(socket, 404, requestIdFor(request));
+export function refuseConnect(logger: Logger): (request: IncomingMessage, socket: Socket) => void {
+  return (request, socket) => {
+    socket.on('error', () => socket.destroy());
+    const requestId = requestIdFor(request);
+    logRefused(logger, request, requestId, 404);
+    endWithError(socket, 404, requestId);
+  };
 }
