@@ -41,6 +41,11 @@ describe('the server settings', () => {
       ['https://app.example.com', 'http://localhost:5173'],
     ],
     ['*', '*'],
+    [
+      'http://localhost:80,https://A.Example.com:443',
+      ['http://localhost', 'https://a.example.com'],
+    ],
+    ['HTTPS://app.example.com:8443', ['https://app.example.com:8443']],
   ])('should read CORS_ORIGINS=%j', (value, expected) => {
     expect(server({ CORS_ORIGINS: value }).corsOrigins).toEqual(expected);
   });
@@ -51,6 +56,9 @@ describe('the server settings', () => {
     ['ftp://files.example.com', 'ftp://files.example.com'],
     ['https://ok.example.com,null', 'null'],
     ['https://a.example.com,*', '*'],
+    ['https://user@app.example.com', 'https://user@app.example.com'],
+    ['http:app.example.com', 'http:app.example.com'],
+    ['https://app.example.com?x=1', 'https://app.example.com?x=1'],
   ])('should refuse CORS_ORIGINS=%j naming the bad entries', (value, bad) => {
     expect(problemsOf({ CORS_ORIGINS: value })).toEqual([
       `CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path; got "${bad}")`,

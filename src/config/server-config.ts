@@ -47,15 +47,18 @@ function parseCorsOrigins(raw: string | undefined, problems: string[]): readonly
   const bad: string[] = [];
   for (const entry of raw.split(',').map((origin) => origin.trim())) {
     if (entry === '') continue;
-    const origin = entry.replace(/\/$/, '');
-    let valid = false;
+    // Kept as a browser sends it in `Origin`: host in lower case, no default port
+    // (`https://App.example.com:443` is `https://app.example.com`; both were refused, a probe found).
+    let origin: string | undefined;
     try {
-      const url = new URL(origin);
-      valid = (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin;
+      const url = new URL(entry);
+      const plain =
+        /^https?:\/\/[^/\\\s?#]+\/?$/i.test(entry) && url.username === '' && url.password === '';
+      if (plain && (url.protocol === 'http:' || url.protocol === 'https:')) origin = url.origin;
     } catch {
-      valid = false;
+      origin = undefined;
     }
-    if (valid) origins.push(origin);
+    if (origin !== undefined) origins.push(origin);
     else bad.push(entry);
   }
   if (bad.length > 0) {

@@ -80,6 +80,10 @@ describe('storage configuration (STORAGE_*, S3_*, UPLOAD_MAX_BYTES, PRUNE_TRASHE
       'S3_REGION must be a region name such as "us-east-1" (got "EU West")',
     ],
     [
+      { STORAGE_DRIVER: 's3', S3_BUCKET: 'images', AWS_REGION: 'EU-west' },
+      'AWS_REGION must be a region name such as "us-east-1" (got "EU-west")',
+    ],
+    [
       { S3_FORCE_PATH_STYLE: 'sometimes' },
       'S3_FORCE_PATH_STYLE must be true or false (got "sometimes")',
     ],

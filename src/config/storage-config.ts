@@ -79,7 +79,9 @@ export function parseStorageConfig(
     problems.push('S3_BUCKET must be set when STORAGE_DRIVER is s3');
   }
   if (!/^[a-z0-9-]+$/.test(region)) {
-    problems.push(`S3_REGION must be a region name such as "us-east-1" (got "${region}")`);
+    // The variable the value came from (AWS_REGION stands in for an unset S3_REGION).
+    const name = read('S3_REGION') === undefined ? 'AWS_REGION' : 'S3_REGION';
+    problems.push(`${name} must be a region name such as "us-east-1" (got "${region}")`);
   }
 
   return {
