@@ -106,6 +106,7 @@ const VARIABLES: VariableTable[] = [
       ['sqlite:/tmp/images.sqlite', { type: 'sqlite', path: '/tmp/images.sqlite' }],
       ['sqlite:///tmp/images.sqlite', { type: 'sqlite', path: '/tmp/images.sqlite' }],
       ['sqlite://var/images.sqlite', { type: 'sqlite', path: `${CWD}/var/images.sqlite` }],
+      ['SQLite:./var/images.sqlite', { type: 'sqlite', path: `${CWD}/var/images.sqlite` }],
       ['sqlite::memory:', { type: 'sqlite', path: ':memory:' }],
     ],
     bad: [
@@ -128,6 +129,7 @@ const VARIABLES: VariableTable[] = [
         'mysql://r%ZZ@127.0.0.1/x',
         'DATABASE_URL has a malformed percent escape: write a % in a password as %25',
       ],
+      ['mysql://root@127.0.0.1:0/x', 'DATABASE_URL must name a port from 1 to 65535 (got "0")'],
       [
         'mysql://root:p%ss@127.0.0.1/x',
         'DATABASE_URL has a malformed percent escape: write a % in a password as %25',

@@ -256,7 +256,7 @@ function parseDatabaseUrl(
     path: join(dataDir, 'image-api.sqlite'),
   };
   if (raw === undefined) return fallback;
-  if (raw.startsWith('sqlite:')) {
+  if (/^sqlite:/i.test(raw)) {
     // `sqlite:PATH`, `sqlite://PATH` and `sqlite:///ABSOLUTE` all name a file (no host part).
     const path = raw.slice('sqlite:'.length).replace(/^\/\//, '');
     if (path === '') {
@@ -305,6 +305,10 @@ function parseMysqlUrl(
     return undefined;
   }
   const { database } = parts;
+  if (url.port === '0') {
+    problems.push(`${name} must name a port from 1 to 65535 (got "0")`);
+    return undefined;
+  }
   if (database === '' || database.includes('/')) {
     problems.push(`${name} must name a database: mysql://user:password@host:3306/database`);
     return undefined;
