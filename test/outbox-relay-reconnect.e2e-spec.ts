@@ -108,4 +108,26 @@ describe.each(testDatabaseKinds())('the outbox relay when the broker comes back 
       await connection.close();
     }
   }, 120_000);
+
+  // Found by a probe: with the connection up, nothing made the stream again, and the events
+  // stayed in the outbox until the next reconnect.
+  it('should make the stream again when it was deleted under a live connection', async () => {
+    const { dataSource } = testApp;
+    await waitFor('an empty outbox', 10_000, async () => (await pending(dataSource)) === 0);
+    const connection: NatsConnection = await connect({ servers: nats.url });
+    try {
+      const manager = await connection.jetstreamManager();
+      await manager.streams.delete(STREAM);
+      const after = await create('anime/after-delete.jpg');
+      await waitFor('the event, in a stream made again', 30_000, async () => {
+        return (await pending(dataSource)) === 0;
+      });
+      const events = await streamEvents(manager);
+      expect(events.map((event) => [event.type, event.image_id])).toEqual([
+        ['image.created', after],
+      ]);
+    } finally {
+      await connection.close();
+    }
+  }, 120_000);
 });

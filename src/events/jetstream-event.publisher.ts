@@ -82,15 +82,23 @@ export class JetStreamEventPublisher implements ImageEventPublisher {
 
   async publish(event: ImageEvent): Promise<void> {
     await this.ready();
-    await this.jetStream!.publish(
-      imageEventSubject(this.messaging.subjectPrefix, event.type),
-      this.codec.encode(JSON.stringify(event)),
-      {
-        msgID: event.id,
-        expect: { streamName: this.messaging.eventsStream },
-        timeout: PUBLISH_TIMEOUT_MS,
-      },
-    );
+    const connection = this.connection!;
+    try {
+      await this.jetStream!.publish(
+        imageEventSubject(this.messaging.subjectPrefix, event.type),
+        this.codec.encode(JSON.stringify(event)),
+        {
+          msgID: event.id,
+          expect: { streamName: this.messaging.eventsStream },
+          timeout: PUBLISH_TIMEOUT_MS,
+        },
+      );
+    } catch (error) {
+      // A stream deleted while the connection stayed up: every publish timed out until a
+      // reconnect (found by a probe). Made again here, the relay's next attempt goes through.
+      await this.ensureStream(connection).catch(() => undefined);
+      throw error;
+    }
   }
 
   onReconnect(listener: () => void): () => void {
