@@ -1,6 +1,22 @@
+import { Logger } from '@nestjs/common';
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from 'nats';
 import { dropEvent, InFlight, shortenedReply } from './request-only';
+
+/**
+ * The listener's logger: Nest logs a lost broker connection as an error, but an outage is an
+ * expected state the client rides out by reconnecting (docs/microservice.md), as the relay's own
+ * warning says; so it is a warning here too (found by a probe). Other errors stay errors.
+ */
+export class NatsListenerLogger extends Logger {
+  override error(message: unknown, ...rest: unknown[]): void {
+    if (typeof message === 'string' && message.startsWith('NatsError: type: "disconnect"')) {
+      this.warn(message);
+      return;
+    }
+    super.error(message, ...rest);
+  }
+}
 
 /**
  * Nest's NATS listener with every request subject prefixed (`NATS_SUBJECT_PREFIX`): the pattern
@@ -16,6 +32,7 @@ export class PrefixedNatsServer extends ServerNats {
     private readonly subjectPrefix: string,
   ) {
     super(options);
+    (this as unknown as { logger: Logger }).logger = new NatsListenerLogger('Server');
   }
 
   /**
