@@ -31,8 +31,10 @@ import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, isDocsPage } from './common/se
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetricsHook, MetricsService } from './metrics';
-import { setupOpenApi } from './app.openapi';
+import { DOCS_PATH, setupOpenApi } from './app.openapi';
 
+/** Swagger UI's page, which gets its own security headers (security-headers.ts). */
+const DOCS_ROOT = `/${DOCS_PATH}`;
 /**
  * Time limits of the HTTP server (API.md section 10). Node checks them every
  * `connectionsCheckingInterval`, so a limit is kept to within a second.
@@ -114,7 +116,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   const setDocsHeaders = await helmetHeaders(DOCS_HELMET_OPTIONS);
   const cors = await corsHook(fastify, config.server.corsOrigins);
   fastify.addHook('onRequest', function securityHeaders(request, reply, done) {
-    (isDocsPage(request.url) ? setDocsHeaders : setApiHeaders)(reply);
+    (isDocsPage(request.url, DOCS_ROOT) ? setDocsHeaders : setApiHeaders)(reply);
     reply.header('request-id', request.id);
     cors.call(this, request, reply, done);
   });

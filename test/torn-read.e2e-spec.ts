@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import type { DataSource, Logger } from 'typeorm';
+import { IMAGE_PIVOT_TABLES } from '../src/image/image-write.transaction';
 import { ImageService } from '../src/image/image.service';
 import { IMAGE_QUERY_SCHEMA } from '../src/image/image.query-schema';
 import { parseQuery } from '../src/query';
@@ -20,15 +21,14 @@ const VERSION_STATEMENT =
   'SELECT SUM(version) AS total, MAX(changed_at) AS latest FROM change_versions';
 /** One host for every request, so that the links of two answers compare. */
 const HOST = 'images.test';
-const PIVOTS = ['anime_image', 'artist_image', 'studio_image', 'playlist_image'];
 
 /** The SQL of a force delete of `imageId` as another client would commit it. */
 function forceDeleteStatements(imageId: number): string[] {
   return [
-    ...PIVOTS.map((pivot) => `DELETE FROM ${pivot} WHERE image_id = ${imageId}`),
+    ...IMAGE_PIVOT_TABLES.map((pivot) => `DELETE FROM ${pivot} WHERE image_id = ${imageId}`),
     `DELETE FROM images WHERE image_id = ${imageId}`,
     `UPDATE change_versions SET version = version + 1, changed_at = '2030-01-01 00:00:00.000000'
-       WHERE table_name IN ('images', ${PIVOTS.map((pivot) => `'${pivot}'`).join(', ')})`,
+       WHERE table_name IN ('images', ${IMAGE_PIVOT_TABLES.map((pivot) => `'${pivot}'`).join(', ')})`,
   ];
 }
 

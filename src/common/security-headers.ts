@@ -61,10 +61,13 @@ export const API_HELMET_OPTIONS: FastifyHelmetOptions = {
   xssFilter: false,
 };
 
-/** Whether a request URL is Swagger UI's (`/docs`, its files under `/docs/`), not the API's. */
-export function isDocsPage(url: string): boolean {
-  if (!url.startsWith('/docs')) return false;
-  const next = url.charCodeAt(5);
+/**
+ * Whether a request URL is Swagger UI's (`root`, as `/docs`, and its files under `/docs/`), not
+ * the API's.
+ */
+export function isDocsPage(url: string, root: string): boolean {
+  if (!url.startsWith(root)) return false;
+  const next = url.charCodeAt(root.length);
   // The end, `/`, `?`: the page and its files; `/docs-json` is JSON, and `/docsx` nothing.
   return Number.isNaN(next) || next === 47 || next === 63;
 }
