@@ -15,9 +15,11 @@ import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { IMAGE_QUERY_SCHEMA } from './image/image.query-schema';
 import { registeredComponentSchemas } from './openapi/component-registry';
-import { errorSchemas, HEADER_COMPONENTS } from './openapi/error-responses';
+import { errorSchemas, HEADER_COMPONENTS, httpLayerResponse } from './openapi/error-responses';
 import { documentUploadBody, IMAGE_TAG, MESSAGE_RESPONSE } from './image/image.openapi';
 import { resourceSchemas } from './openapi/resource-schemas';
+import { documentEmptyPivotBody, pivotTagDescription } from './pivot/pivot.openapi';
+import { PIVOTS } from './pivot/pivots';
 
 /** `GET /docs` (Swagger UI) and `GET /docs-json` (the document), outside API_PREFIX. */
 export const DOCS_PATH = 'docs';
@@ -50,10 +52,15 @@ the anime, artists, studios and playlists that use them.
   (\`page[size]\`, \`fields[anime]\`, \`filter[anime][year]\`); filters take operator and logic
   suffixes in the key (\`filter[created_at-gte]\`, \`filter[facet-not]\`, \`filter[path-like-or]\`).
 - **Writes** need a bearer JWT carrying the route's permission (\`create image\`, \`update image\`,
-  \`delete image\`, \`restore image\`, \`force delete image\`). Locally, \`npm run -s token -- --sub alice --all\`
-  prints one; paste it into **Authorize**.
-- **Errors** are always \`{"message": "...", "errors"?: {"<key>": ["..."]}}\`.
-- Every response carries a \`Request-Id\` header.`;
+  \`delete image\`, \`restore image\`, \`force delete image\`); attaching, detaching or changing a link
+  needs two, one for each side (\`create anime\` and \`create image\` to attach an image to an anime).
+  Locally, \`npm run -s token -- --sub alice --all\` prints one; paste it into **Authorize**.
+- **Errors** are always \`{"message": "...", "errors"?: {"<key>": ["..."]}}\`. Besides each route's own
+  statuses, any request may be refused before it reaches a route (each operation's \`default\`
+  response): 400 (a malformed request, \`Host\` or percent escape), 408 (a request too slow to
+  arrive), 414 (a request line too long), 431 (a request head over 16 KiB).
+- Every response carries a \`Request-Id\` header (the request's own \`X-Request-Id\` when it sends a
+  sane one).`;
 
 /** The path of `publicUrl` (`https://host/images-api` → `/images-api`), `/` when it has none. */
 function serverPath(publicUrl: string | undefined): string {
@@ -136,8 +143,18 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     },
     headers: { ...document.components?.headers, ...HEADER_COMPONENTS },
   };
+  // `nullable` with `null` among an enum's values, read as 3.0.3 says (3.0.0 left it open).
+  document.openapi = '3.0.3';
+  document.tags = [
+    ...(document.tags ?? []),
+    ...PIVOTS.map((pivot) => ({ name: pivot.name, description: pivotTagDescription(pivot) })),
+  ];
   distinguishUnprefixedAliases(document, config.apiPrefix);
   documentUploadBody(document);
+  documentEmptyPivotBody(document);
+  for (const item of Object.values(document.paths)) {
+    for (const operation of operationsOf(item)) operation.responses.default = httpLayerResponse();
+  }
   return document;
 }
 

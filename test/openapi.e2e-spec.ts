@@ -86,7 +86,7 @@ describe('OpenAPI document (GET /docs-json)', () => {
     const response = await testApp.http().get('/docs-json').expect(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.headers['request-id']).toBeDefined();
-    expect(document.openapi).toBe('3.0.0');
+    expect(document.openapi).toBe('3.0.3');
     expect(document.servers).toEqual([{ url: '/' }]);
     await testApp.http().get('/api/docs-json').expect(404);
   });
@@ -109,7 +109,7 @@ describe('OpenAPI document (GET /docs-json)', () => {
     const { stdout } = await withDocumentFile(document, (file) =>
       run(process.execPath, ['-e', SWAGGER_PARSER_SCRIPT, file], { timeout: 50_000 }),
     );
-    expect(JSON.parse(stdout)).toEqual({ valid: true, openapi: '3.0.0', title: 'Image API' });
+    expect(JSON.parse(stdout)).toEqual({ valid: true, openapi: '3.0.3', title: 'Image API' });
   });
 
   it('should have no problem at all under `redocly lint` with the recommended rules', async () => {
@@ -234,7 +234,9 @@ describe('OpenAPI document (GET /docs-json)', () => {
     const statuses = Object.fromEntries(
       operationsOf(document).map(([route, operation]) => [
         route,
-        Object.keys(operation.responses).map(Number),
+        Object.keys(operation.responses)
+          .filter((status) => status !== 'default')
+          .map(Number),
       ]),
     );
     const write = [400, 401, 403, 404, 412, 413, 415];
@@ -279,9 +281,9 @@ describe('OpenAPI document (GET /docs-json)', () => {
       ]),
     );
     expect(headers).toEqual({
-      'GET /api/image': ['if-none-match'],
+      'GET /api/image': ['If-None-Match'],
       'POST /api/image': ['Idempotency-Key'],
-      'GET /api/image/{id}': ['if-none-match'],
+      'GET /api/image/{id}': ['If-None-Match'],
       'PUT /api/image/{id}': ['If-Match'],
       'PATCH /api/image/{id}': ['If-Match'],
       'DELETE /api/image/{id}': ['If-Match'],
@@ -290,8 +292,8 @@ describe('OpenAPI document (GET /docs-json)', () => {
       'PATCH /restore/image/{id}': ['If-Match'],
       'DELETE /forceDelete/image/{id}': ['If-Match'],
       ...pivotRoutes((pivot, parent) => ({
-        [`GET /api/${pivot}`]: ['if-none-match'],
-        [`GET /api/${pivot}/{${parent}}/{image}`]: ['if-none-match'],
+        [`GET /api/${pivot}`]: ['If-None-Match'],
+        [`GET /api/${pivot}/{${parent}}/{image}`]: ['If-None-Match'],
         [`POST /api/${pivot}/{${parent}}/{image}`]: ['Idempotency-Key'],
         [`DELETE /api/${pivot}/{${parent}}/{image}`]: [],
         ...(pivot === 'artistimage' ? { [`PATCH /api/${pivot}/{${parent}}/{image}`]: [] } : {}),
@@ -403,7 +405,7 @@ describe('OpenAPI document (GET /docs-json)', () => {
     });
     expect(byName.get('filter[image_id]')?.schema).toEqual({
       type: 'array',
-      items: { type: 'integer' },
+      items: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
     });
     expect(byName.get('filter[trashed]')?.schema).toEqual({
       type: 'string',
@@ -592,16 +594,115 @@ describe('OpenAPI document (GET /docs-json)', () => {
     expect(problems({ images: [] })).toEqual(['', '']);
   });
 
-  it("should carry the seed's list and show examples", () => {
+  it("should carry the seed's list and show examples, with every default field the service renders", () => {
     const validator = new DocumentValidator(document);
     const list = validator.response('GET /api/image', 200).content?.['application/json'];
     const show = validator.response('GET /api/image/{id}', 200).content?.['application/json'];
-    expect(list?.examples?.seed.value).toMatchObject({
-      images: [{ image_id: 1, path: 'anime/cowboy_bebop_cover.jpg', facet: 'Cover' }],
+    const image = {
+      image_id: 1,
+      path: 'anime/cowboy_bebop_cover.jpg',
+      facet: 'Cover',
+      link: 'https://animethemes.moe/storage/images/anime/cowboy_bebop_cover.jpg',
+      created_at: '2024-01-15T12:00:00.000000Z',
+      updated_at: '2024-01-15T12:00:00.000000Z',
+    };
+    // An included anime renders all six default fields (API.md section 3).
+    const anime = {
+      anime_id: 1,
+      name: 'Cowboy Bebop',
+      slug: 'cowboy_bebop',
+      year: 1998,
+      season: 'Spring',
+      media_format: 'TV',
+    };
+    const query = 'include=anime,artists&filter[facet]=Cover&page[size]=10';
+    const url = 'https://api.animethemes.moe/api/image';
+    expect(list?.examples?.seed.value).toEqual({
+      images: [{ ...image, anime: [anime], artists: [] }],
+      // One image on a page of ten is the last page: no next.
+      links: { first: `${url}?${query}&page[number]=1`, last: null, prev: null, next: null },
+      meta: { current_page: 1, from: 1, path: url, per_page: 10, to: 1 },
     });
-    expect(show?.examples?.seed.value).toMatchObject({
-      image: { studios: [{ studio_id: 1, name: 'Sunrise', slug: 'sunrise' }] },
+    expect(show?.examples?.seed.value).toEqual({
+      image: {
+        ...image,
+        anime: [anime],
+        artists: [],
+        studios: [{ studio_id: 1, name: 'Sunrise', slug: 'sunrise' }],
+      },
     });
+  });
+
+  it('should mark a request body required only where the route cannot do without one', () => {
+    const required = Object.fromEntries(
+      operationsOf(document)
+        .filter(([, operation]) => operation.requestBody !== undefined)
+        .map(([route, operation]) => [
+          route,
+          (operation.requestBody as { required?: boolean }).required,
+        ]),
+    );
+    expect(required).toEqual({
+      'POST /api/image': true,
+      // An empty body changes nothing (API.md section 5); attach bodies are optional (section 9).
+      'PUT /api/image/{id}': false,
+      'PATCH /api/image/{id}': false,
+      ...pivotRoutes((pivot, parent) => ({
+        [`POST /api/${pivot}/{${parent}}/{image}`]: false,
+        ...(pivot === 'artistimage' ? { [`PATCH /api/${pivot}/{${parent}}/{image}`]: false } : {}),
+      })),
+    });
+    // The attach body of a pivot without columns takes any object (its keys are ignored).
+    expect(document.components.schemas.EmptyPivotBody).toEqual({
+      type: 'object',
+      description: 'Nothing needed; unknown keys are ignored.',
+      additionalProperties: true,
+    });
+  });
+
+  it('should declare every tag it uses, and what the HTTP layer may answer on every operation', async () => {
+    expect((document.tags as { name: string }[]).map((tag) => tag.name)).toEqual([
+      'image',
+      'animeimage',
+      'artistimage',
+      'studioimage',
+      'playlistimage',
+    ]);
+    const defaults = operationsOf(document).map(([, operation]) => operation.responses.default);
+    expect(defaults).toHaveLength(operationsOf(document).length);
+    expect(new Set(defaults.map((response) => JSON.stringify(response))).size).toBe(1);
+    const response = await testApp.http().get('/api/image').set('Host', 'bad host!').expect(400);
+    const validator = new DocumentValidator(document);
+    const schema = defaults[0].content?.['application/json']?.schema;
+    expect(validator.errorsOf(schema, response.body)).toEqual([]);
+    expect(response.body).toEqual({
+      message: 'The Host header must be a host name or address, with an optional port.',
+    });
+  });
+
+  it("should say a hidden playlist is a 404 of the playlist links' writes, and offer filter[has] on lists only", () => {
+    const validator = new DocumentValidator(document);
+    const described = (route: string, status: number) =>
+      validator.response(route, status).description;
+    expect(described('POST /api/playlistimage/{playlist}/{image}', 404)).toBe(
+      'No live playlist that is Public has this hashid, or no live image this id.',
+    );
+    expect(described('DELETE /api/playlistimage/{playlist}/{image}', 404)).toBe(
+      'Either side is missing or soft-deleted, or the playlist is not Public, or they are not linked.',
+    );
+    expect(described('DELETE /api/animeimage/{anime}/{image}', 404)).toBe(
+      'Either side is missing or soft-deleted, or they are not linked.',
+    );
+    const showParameters = operationsOf(document)
+      .filter(([route]) => route.startsWith('GET ') && route.endsWith('}'))
+      .flatMap(([, operation]) => operation.parameters ?? []);
+    expect(showParameters.length).toBeGreaterThan(0);
+    expect(showParameters.filter((p) => (p.description ?? '').includes('filter[has]'))).toEqual([]);
+    const listParameters = operationsOf(document).find(([route]) => route === 'GET /api/image')?.[1]
+      .parameters;
+    expect(listParameters?.find((p) => p.name === 'filter[anime][year]')?.description).toContain(
+      '(except through `filter[has]`)',
+    );
   });
 
   it('should answer 429 with the documented body and Retry-After, and never rate-limit the docs', async () => {
@@ -623,8 +724,8 @@ describe('OpenAPI document (GET /docs-json)', () => {
           .responses;
         const limitedRoute = responses['429'] !== undefined;
         for (const [status, response] of Object.entries(responses)) {
-          // 400, 413 and 415 come before the rate limit: they carry no budget.
-          const carries = limitedRoute && !['400', '413', '415'].includes(status);
+          // Optional on 400, 413 and 415: a form is read (and refused) after the limit counts.
+          const carries = limitedRoute && status !== 'default';
           const declared = budget.filter((name) => name in (response.headers ?? {}));
           expect({ route: `${method} ${path} ${status}`, declared }).toEqual({
             route: `${method} ${path} ${status}`,

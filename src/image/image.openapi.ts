@@ -21,6 +21,16 @@ const SEED_IMAGE = {
   updated_at: '2024-01-15T12:00:00.000000Z',
 };
 
+/** The seed's anime, with every default field of an included anime (API.md section 3). */
+const SEED_ANIME = {
+  anime_id: 1,
+  name: 'Cowboy Bebop',
+  slug: 'cowboy_bebop',
+  year: 1998,
+  season: 'Spring',
+  media_format: 'TV',
+};
+
 const SEED_LIST_URL = 'https://api.animethemes.moe/api/image';
 const SEED_LIST_QUERY = 'include=anime,artists&filter[facet]=Cover&page[size]=10';
 
@@ -32,7 +42,7 @@ export const LIST_EXAMPLES: Record<string, ExampleObject> = {
       images: [
         {
           ...SEED_IMAGE,
-          anime: [{ anime_id: 1, name: 'Cowboy Bebop', slug: 'cowboy_bebop' }],
+          anime: [SEED_ANIME],
           artists: [],
         },
       ],
@@ -40,7 +50,8 @@ export const LIST_EXAMPLES: Record<string, ExampleObject> = {
         first: `${SEED_LIST_URL}?${SEED_LIST_QUERY}&page[number]=1`,
         last: null,
         prev: null,
-        next: `${SEED_LIST_URL}?${SEED_LIST_QUERY}&page[number]=2`,
+        // One image on a page of ten: the last page.
+        next: null,
       },
       meta: { current_page: 1, from: 1, path: SEED_LIST_URL, per_page: 10, to: 1 },
     },
@@ -54,7 +65,7 @@ export const SHOW_EXAMPLES: Record<string, ExampleObject> = {
     value: {
       image: {
         ...SEED_IMAGE,
-        anime: [{ anime_id: 1, name: 'Cowboy Bebop', slug: 'cowboy_bebop', year: 1998 }],
+        anime: [SEED_ANIME],
         artists: [],
         studios: [{ studio_id: 1, name: 'Sunrise', slug: 'sunrise' }],
       },
@@ -180,7 +191,11 @@ function updateDocs(operationId: string, summary: string): MethodDecorator {
     description: `Changes \`path\` and/or \`facet\` (both optional; an empty body changes nothing). \`updated_at\` moves only when a value changes. PUT and PATCH behave the same. A soft-deleted image is a 404. ${permissionNote('update image', '401, 403, 404, 412, 422')}`,
     public: false,
     idParameter: ID_PARAMETER,
-    body: { type: UpdateImageDto, description: '`path` and/or `facet`.' },
+    body: {
+      type: UpdateImageDto,
+      description: '`path` and/or `facet`; an empty body (or none) changes nothing.',
+      required: false,
+    },
     success: {
       status: 200,
       description: 'The image, with its default fields.',
@@ -302,6 +317,9 @@ export function documentUploadBody(document: OpenAPIObject): void {
       },
     };
     const responses = operation.responses as Record<string, { description?: string }>;
+    if (responses['400'] !== undefined) {
+      responses['400'].description = 'The body is not valid JSON, or not a readable form.';
+    }
     if (responses['413'] !== undefined) {
       responses['413'].description = 'A JSON body over 1 MB, or a file over `UPLOAD_MAX_BYTES`.';
     }

@@ -72,17 +72,17 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   },
   [HEADERS.rateLimitLimit]: {
     description:
-      'Requests this client (token `sub`, else IP) may make per minute, all rate-limited routes together (`RATE_LIMIT_PER_MINUTE`). Absent when rate limiting is off.',
+      'Requests this client (token `sub`, else IP) may make per minute, all rate-limited routes together (`RATE_LIMIT_PER_MINUTE`). Absent when rate limiting is off, and on the 400, 413 and 415 of a JSON body (refused before the limit counts it).',
     schema: { type: 'integer', minimum: 1 },
   },
   [HEADERS.rateLimitRemaining]: {
     description:
-      'Requests this client has left in the current window. Absent when rate limiting is off.',
+      'Requests this client has left in the current window. Absent when rate limiting is off, and on the 400, 413 and 415 of a JSON body (refused before the limit counts it).',
     schema: { type: 'integer', minimum: 0 },
   },
   [HEADERS.rateLimitReset]: {
     description:
-      'When the budget has room again, in epoch seconds. Absent when rate limiting is off.',
+      'When the budget has room again, in epoch seconds. Absent when rate limiting is off, and on the 400, 413 and 415 of a JSON body (refused before the limit counts it).',
     schema: { type: 'integer', minimum: 0 },
   },
 };
@@ -129,9 +129,6 @@ const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
   503: 'The database cannot be reached.',
 };
 
-/** Statuses answered before the rate limiter runs: they carry no `X-RateLimit-*` headers. */
-const BEFORE_THE_RATE_LIMIT: ReadonlySet<ErrorStatus> = new Set<ErrorStatus>([400, 413, 415]);
-
 /** Messages that are not the status's default one (API.md section 7). */
 const EXAMPLE_MESSAGES: Partial<Record<ErrorStatus, string>> = {
   400: 'Malformed JSON body.',
@@ -164,8 +161,9 @@ export function errorResponse(
   };
   if (status === 401) headers[HEADERS.wwwAuthenticate] = headerRef(HEADERS.wwwAuthenticate);
   if (status === 429) headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);
-  // A body that cannot be read (400, 413, 415) is answered before the rate limit is counted.
-  if (rateLimited && !BEFORE_THE_RATE_LIMIT.has(status)) {
+  // Optional headers: a JSON body's 400, 413 and 415 come before the limit counts and lack them; a
+  // form (multipart) is read after it, so its refusals carry them.
+  if (rateLimited) {
     for (const header of RATE_LIMIT_HEADERS) headers[header] = headerRef(header);
   }
   return {
@@ -179,4 +177,17 @@ export function errorResponse(
       },
     },
   };
+}
+
+/**
+ * Every operation's `default` response: what the HTTP layer answers before a route runs (a
+ * malformed request or `Host`, a head over the size limit, a request too slow to arrive).
+ */
+export function httpLayerResponse(): Omit<ErrorResponseDocs, 'status'> {
+  const { status: _status, ...response } = errorResponse(
+    400,
+    { message: 'Malformed HTTP request.' },
+    'Refused before any route ran: 400 (a malformed request, `Host` or percent escape), 408 (too slow to arrive), 414 (the request line is too long), 431 (the request head is over 16 KiB).',
+  );
+  return response;
 }

@@ -38,7 +38,12 @@ export interface OperationDocs {
     readonly description: string;
     readonly schema: SchemaObject;
   }[];
-  readonly body?: { readonly type: Type; readonly description: string };
+  /** `required: false` where the route takes no body as well (an attach, a PATCH). */
+  readonly body?: {
+    readonly type: Type;
+    readonly description: string;
+    readonly required?: boolean;
+  };
   readonly success: {
     readonly status: 200 | 201;
     readonly description: string;
@@ -111,7 +116,8 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
     );
   }
   if (docs.body !== undefined) {
-    decorators.push(ApiBody({ type: docs.body.type, description: docs.body.description }));
+    const { type, description, required = true } = docs.body;
+    decorators.push(ApiBody({ type, description, required }));
   }
   const cacheHeaders = [HEADERS.etag, HEADERS.cacheControl];
   // A route that can answer 429 is rate-limited: its answers past the guard carry the budget.
@@ -124,10 +130,8 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
   ]);
   if (docs.conditional === true) {
     decorators.push(
-      // The handler reads it with @Headers('if-none-match'); same name, so this replaces the
-      // parameter Nest reflects from it (which it would mark required).
       ApiHeader({
-        name: 'if-none-match',
+        name: 'If-None-Match',
         required: false,
         description:
           'The `ETag` of a copy you hold (or a comma list of them, or `*`): when it still matches, the answer is 304 without a body.',
@@ -153,7 +157,7 @@ export function ApiOperationDocs(docs: OperationDocs): MethodDecorator {
         name: 'If-Match',
         required: false,
         description:
-          'The `ETag` of `GET /api/image/{id}` (no query parameters) you read, a comma list of them, or `*`: the write happens only while it is still current, else 412 and nothing changes (checked after 404).',
+          'The `ETag` of the image show (`GET …/image/{id}` without query parameters) you read, a comma list of them, or `*`: the write happens only while it is still current, else 412 and nothing changes (checked after 404).',
         schema: { type: 'string' },
       }),
     );

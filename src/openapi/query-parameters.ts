@@ -229,7 +229,12 @@ function sortParameters(context: ParameterContext): ParameterObject[] {
 function filterValueSchema(field: FieldDefinition): SchemaObject {
   switch (field.type) {
     case 'int':
-      return { type: 'integer' };
+      // The parser's bound (a JavaScript number that is still exact).
+      return {
+        type: 'integer',
+        minimum: -Number.MAX_SAFE_INTEGER,
+        maximum: Number.MAX_SAFE_INTEGER,
+      };
     case 'enum':
       return { type: 'string', enum: Object.values(field.enum?.names ?? {}) };
     case 'date':
@@ -340,7 +345,7 @@ function scopedFilterParameters(context: ParameterContext): ParameterObject[] {
       ? `Narrows which ${schema.pluralKey} are listed, never the included arrays.`
       : toOne
         ? `Lists only the ${schema.pluralKey} whose \`${resource.type}\` matches (included or not).`
-        : `Narrows only the included \`${context.includeName(resource)}\` arrays, never which ${schema.pluralKey} are listed (except through \`filter[has]\`).`;
+        : `Narrows only the included \`${context.includeName(resource)}\` arrays, never which ${schema.pluralKey} are listed${context.mode === 'index' ? ' (except through `filter[has]`)' : ''}.`;
     const conditions = resource.fields
       .filter((field) => field.filterable)
       .map((field) =>

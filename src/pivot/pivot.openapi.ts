@@ -1,3 +1,4 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { ValidationFailedError } from '../common/api-error';
 import { registerResourceSchema } from '../openapi/component-registry';
 import type { ErrorStatus } from '../openapi/error-responses';
@@ -35,6 +36,23 @@ function queryErrorExample(pivot: PivotDefinition, query: string, mode: QueryMod
 const QUERY_GUIDE =
   'Query parameters are flat and bracketed (`page[size]`, `filter[image][facet]`); an unknown or ' +
   'repeated parameter is a 422 naming it.';
+
+/** The pivot's tag in the document. */
+export function pivotTagDescription(pivot: PivotDefinition): string {
+  const parent = pivot.parent.schema.type;
+  return `Links between images and ${parent === 'anime' ? 'anime' : `${parent}s`}: list, show, attach and detach them.`;
+}
+
+/** The attach body of a pivot without columns: any JSON object, its keys ignored. */
+export function documentEmptyPivotBody(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas;
+  if (schemas?.[EmptyPivotBody.name] === undefined) return;
+  schemas[EmptyPivotBody.name] = {
+    type: 'object',
+    description: 'Nothing needed; unknown keys are ignored.',
+    additionalProperties: true,
+  };
+}
 
 /** `GET /api/<pivot>` */
 export const ApiListLinks = (pivot: PivotDefinition): MethodDecorator => {
@@ -125,6 +143,11 @@ function pathParameters(pivot: PivotDefinition) {
   ];
 }
 
+/** `note` for a parent resource with hidden rows (playlists that are not Public), else nothing. */
+function hiddenNote(pivot: PivotDefinition, note: string): string {
+  return pivot.parent.schema.fixedConditions === undefined ? '' : note;
+}
+
 function permissionNote(permissions: readonly string[], order: string): string {
   return `Needs a bearer token with the ${permissions.map((name) => `\`${name}\``).join(' and ')} permissions. Checks run in this order: ${order} (a body that can't be parsed at all — 400, 413, 415 — may come first).`;
 }
@@ -145,8 +168,12 @@ export const ApiAttach = (pivot: PivotDefinition): MethodDecorator => {
     public: false,
     pathParameters: pathParameters(pivot),
     body: pivot.depth
-      ? { type: DepthBody, description: '`depth` (optional, null when absent).' }
-      : { type: EmptyPivotBody, description: 'None needed; unknown keys are ignored.' },
+      ? { type: DepthBody, description: '`depth` (optional, null when absent).', required: false }
+      : {
+          type: EmptyPivotBody,
+          description: 'None needed; unknown keys are ignored.',
+          required: false,
+        },
     success: {
       status: 201,
       description: 'The new link.',
@@ -175,7 +202,7 @@ export const ApiAttach = (pivot: PivotDefinition): MethodDecorator => {
           }),
     },
     errorDescriptions: {
-      404: `No live ${pivot.parent.schema.type} has this ${pivot.parent.keyColumn}, or no live image this id.`,
+      404: `No live ${pivot.parent.schema.type}${hiddenNote(pivot, ' that is Public')} has this ${pivot.parent.keyColumn}, or no live image this id.`,
       409: 'The image is already attached.',
     },
   });
@@ -189,7 +216,12 @@ export const ApiUpdateLink = (pivot: PivotDefinition): MethodDecorator =>
     description: `Sets \`depth\` (an integer ≥ 1, or null); without \`depth\` nothing changes. The link's \`updated_at\` moves only when the value changes; neither side's does. ${permissionNote(pivot.permissions.update, '401, 403, 404, 422')}`,
     public: false,
     pathParameters: pathParameters(pivot),
-    body: { type: DepthBody, description: '`depth`: an integer ≥ 1, or null.' },
+    body: {
+      type: DepthBody,
+      description:
+        '`depth`: an integer ≥ 1, or null; without it (or without a body) nothing changes.',
+      required: false,
+    },
     success: {
       status: 200,
       description: 'The link.',
@@ -233,7 +265,7 @@ export const ApiDetach = (pivot: PivotDefinition): MethodDecorator => {
     errors: [...BODY_ERRORS, ...AUTH_ERRORS, 404, 429, 503],
     errorExamples: { 404: NOT_FOUND },
     errorDescriptions: {
-      404: 'Either side is missing or soft-deleted, or they are not linked.',
+      404: `Either side is missing or soft-deleted${hiddenNote(pivot, `, or the ${pivot.parent.schema.type} is not Public`)}, or they are not linked.`,
     },
   });
 };
