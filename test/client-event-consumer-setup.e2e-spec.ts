@@ -1,5 +1,6 @@
 import {
   consumeImageEvents,
+  DEAD_LETTER_HEADERS,
   type ImageEventConsumer,
   type ImageEventConsumerOptions,
 } from '@image-api/client';
@@ -135,4 +136,99 @@ describe('the event consumer setting up its streams', () => {
       `the dead-letter stream ${stream}_DEAD_LETTER cannot be made: another stream already captures ${subjectPrefix}images.dead_letter.>: name that stream in deadLetter.stream, or delete it`,
     );
   }, 30_000);
+
+  /** Publishes an event's JSON (or any JSON) on the stream's subject for `type`. */
+  function publisher(subjectPrefix: string) {
+    return (type: string, body: unknown, id: string) =>
+      nc
+        .jetstream()
+        .publish(`${subjectPrefix}images.events.${type}`, JSON.stringify(body), { msgID: id });
+  }
+
+  // Found by a probe: stop() awaited the pull's close before its loop ended, and nats.js ends the
+  // pull from inside the iterator the loop had left: a stop during a handler never returned.
+  it('should stop while its handler runs: that event is acknowledged, the fetched ones come back', async () => {
+    const { subjectPrefix, stream } = uniqueNatsNames();
+    made.push(stream, `${stream}_DEAD_LETTER`);
+    await manager.streams.add({ name: stream, subjects: [`${subjectPrefix}images.events.>`] });
+    const publish = publisher(subjectPrefix);
+    const ids = ['e1', 'e2', 'e3', 'e4', 'e5'];
+    const first: string[] = [];
+    let handling: () => void = () => undefined;
+    const handlerStarted = new Promise<void>((resolve) => {
+      handling = resolve;
+    });
+    // Fetched and not handled, an event comes back after the ack wait.
+    const options = { ...setupOptions(subjectPrefix, stream), ackWaitMs: 2000 };
+    const consumer = await consumeImageEvents(options, async (event) => {
+      handling();
+      await sleep(500);
+      first.push(event.id);
+    });
+    for (const id of ids) await publish('image.created', { id, type: 'image.created' }, id);
+    await handlerStarted;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      consumer.stop().then(() => 'stopped'),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still stopping after 10 s'), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    expect(stopped).toBe('stopped');
+    expect(first).toEqual(['e1']);
+
+    // The same durable again: exactly the events the first did not handle, none twice.
+    const second: string[] = [];
+    const again = await consumeImageEvents(options, (event) => {
+      second.push(event.id);
+    });
+    try {
+      await until(() => Promise.resolve(second.length >= ids.length - 1));
+      await sleep(300);
+      expect(second).toEqual(['e2', 'e3', 'e4', 'e5']);
+    } finally {
+      await again.stop();
+    }
+  }, 40_000);
+
+  // Found by a probe: with two types or more, a JSON `null` (or any non-object) was read for its
+  // type outside the handler's guard: the pull ended, and the message came back for ever.
+  it.each([null, 42, 'text', [], { id: 'x' }])(
+    'should dead-letter an event that is JSON but no event (%j) at once, and go on',
+    async (body) => {
+      const { subjectPrefix, stream } = uniqueNatsNames();
+      made.push(stream, `${stream}_DEAD_LETTER`);
+      await manager.streams.add({ name: stream, subjects: [`${subjectPrefix}images.events.>`] });
+      const publish = publisher(subjectPrefix);
+      const seen: string[] = [];
+      const consumer = await consumeImageEvents(
+        { ...setupOptions(subjectPrefix, stream), types: ['image.created', 'image.deleted'] },
+        (event) => {
+          seen.push(event.id);
+        },
+      );
+      try {
+        await publish('image.created', body, 'poison');
+        await publish('image.deleted', { id: 'good', type: 'image.deleted' }, 'good');
+        await until(() => Promise.resolve(seen.includes('good')));
+        const deadLetters = `${stream}_DEAD_LETTER`;
+        await until(async () => (await manager.streams.info(deadLetters)).state.messages === 1);
+        const letter = await manager.streams.getMessage(deadLetters, { seq: 1 });
+        expect({
+          data: new TextDecoder().decode(letter.data),
+          deliveries: letter.header.get(DEAD_LETTER_HEADERS.deliveries),
+          error: letter.header.get(DEAD_LETTER_HEADERS.error),
+        }).toEqual({
+          data: JSON.stringify(body),
+          deliveries: '1',
+          error: 'the event is not an object with a type',
+        });
+        expect(seen).toEqual(['good']);
+      } finally {
+        await consumer.stop();
+      }
+    },
+    40_000,
+  );
 });

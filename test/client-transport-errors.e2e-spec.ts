@@ -201,14 +201,26 @@ describe('@image-api/client transport failures', () => {
       }
     });
 
-    it('should refuse a timeout that is no positive number of milliseconds', async () => {
+    it('should refuse a timeout that is no positive number of milliseconds a timer can hold', async () => {
       expect(() => new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 0 })).toThrow(
-        'timeoutMs must be a positive number of milliseconds (got 0)',
+        'timeoutMs must be a positive number of milliseconds, at most 2147483647 (got 0)',
       );
+      // Found by a probe: Node fires a longer timer after 1 ms, so every call failed at once.
+      expect(
+        () => new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 2_147_483_648 }),
+      ).toThrow(
+        'timeoutMs must be a positive number of milliseconds, at most 2147483647 (got 2147483648)',
+      );
+      expect(
+        () => new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 2_147_483_647 }),
+      ).not.toThrow();
       const client = new ImageClient({ transport: 'tcp', port: closedPort });
       try {
         await expect(client.show(1, undefined, { timeoutMs: -5 })).rejects.toThrow(
-          'timeoutMs must be a positive number of milliseconds (got -5)',
+          'timeoutMs must be a positive number of milliseconds, at most 2147483647 (got -5)',
+        );
+        await expect(client.show(1, undefined, { timeoutMs: 3e9 })).rejects.toThrow(
+          'timeoutMs must be a positive number of milliseconds, at most 2147483647 (got 3000000000)',
         );
       } finally {
         await client.close();

@@ -15,6 +15,18 @@ describe('ImageClient', () => {
       await expect(client.attach('token', foo, 'slug', 1)).rejects.toEqual(error);
       await expect(client.detach('token', foo, 'slug', 1)).rejects.toEqual(error);
       await expect(client.showLink(foo, 'slug', 1)).rejects.toEqual(error);
+      // Found by a probe: the list put any name into its NATS subject (a line break injects into
+      // the protocol; a space made the broker drop the connection every call shares).
+      await expect(client.listLinks(foo)).rejects.toEqual(error);
+      await expect(client.listLinks('image' as PivotName)).rejects.toEqual(
+        new ImageClientError(
+          404,
+          'There is no pivot resource "image": use animeimage, artistimage, studioimage, playlistimage.',
+        ),
+      );
+      await expect(client.listLinks('animeimage\r\nPUB x 1' as PivotName)).rejects.toBeInstanceOf(
+        ImageClientError,
+      );
       await expect(
         client.attach('token', 'constructor' as PivotName, 'slug', 1),
       ).rejects.toBeInstanceOf(ImageClientError);

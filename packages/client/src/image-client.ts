@@ -189,7 +189,7 @@ export class ImageClient {
     query?: RawQuery | WireQueryObject,
     options?: CallOptions,
   ): Promise<PivotListResponse<P>> {
-    const pattern = pivotMessagePattern(pivot, 'list');
+    const pattern = pivotMessagePattern(checkedPivot(pivot), 'list');
     return this.send(pattern, query == null ? {} : { query }, options);
   }
 
@@ -287,10 +287,18 @@ export class ImageClient {
   }
 }
 
-/** A timeout must be some milliseconds: 0, a negative number or NaN is the caller's mistake. */
+/** The longest timer Node keeps (it fires a longer one at once, after 1 ms). */
+const LONGEST_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * A timeout must be some milliseconds that a timer can hold: 0, a negative number, NaN or more
+ * than about 24.8 days is the caller's mistake.
+ */
 function checkedTimeout(timeoutMs: number): number {
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new RangeError(`timeoutMs must be a positive number of milliseconds (got ${timeoutMs})`);
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= LONGEST_TIMEOUT_MS)) {
+    throw new RangeError(
+      `timeoutMs must be a positive number of milliseconds, at most ${LONGEST_TIMEOUT_MS} (got ${timeoutMs})`,
+    );
   }
   return timeoutMs;
 }
@@ -305,11 +313,20 @@ export function createImageClient(options: ImageClientOptions): ImageClient {
  * the 404 its route would be, not a TypeError.
  */
 function linkOf(pivot: string, parent: string, image: number | string): Record<string, unknown> {
+  return { [PIVOTS[checkedPivot(pivot)].parent]: parent, image };
+}
+
+/**
+ * A pivot name the types do not know (from plain JavaScript) is the 404 its route would be. It
+ * becomes part of a NATS subject, so nothing else may pass (a space or a line break in a subject
+ * breaks or injects into the protocol).
+ */
+function checkedPivot(pivot: string): PivotName {
   if (!Object.hasOwn(PIVOTS, pivot)) {
     throw new ImageClientError(
       404,
       `There is no pivot resource "${pivot}": use ${Object.keys(PIVOTS).join(', ')}.`,
     );
   }
-  return { [PIVOTS[pivot as PivotName].parent]: parent, image };
+  return pivot as PivotName;
 }

@@ -190,8 +190,11 @@ export class ImageEventConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.messages?.close();
+    // nats.js ends the pull from inside the iterator, which the loop goes on reading until it ends
+    // (awaiting `close()` first waited for ever while a handler ran).
+    const closing = this.messages?.close();
     await this.loop;
+    await closing;
     await this.keeper.close();
   }
 
@@ -222,8 +225,9 @@ export class ImageEventConsumer {
         this.started?.resolve();
         this.started = undefined;
         for await (const message of messages) {
-          await this.handle(nc, message);
-          if (this.stopping) break;
+          // Once stopping, what is still buffered is left unacknowledged: the broker sends it again
+          // after the ack wait (a nak would have it sent back into this pull until it closed).
+          if (!this.stopping) await this.handle(nc, message);
         }
         if (!this.stopping)
           this.logger.warn(`${this.name}: the subscription ended; subscribing again`);
@@ -342,6 +346,10 @@ export class ImageEventConsumer {
       event = JSON.parse(decoder.decode(message.data)) as ImageApiEvent;
     } catch {
       await this.deadLetter(nc, message, 'the event is not JSON');
+      return;
+    }
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+      await this.deadLetter(nc, message, 'the event is not an object with a type');
       return;
     }
     const types = this.options.types;
