@@ -12,8 +12,10 @@ import { defaultMessage, type ErrorBody } from './api-error';
 export const MAX_PENDING_REQUESTS = 16;
 
 interface Connection {
-  /** Requests taken whose answers are not written yet. */
+  /** Requests taken whose answers are not written yet (the one running and those queued). */
   pending: number;
+  /** Pipelined requests waiting for the ones before them to be answered, in order. */
+  queued: HookHandlerDoneFunction[];
   /** The connection got its 429 and closes after it: later requests are neither run nor answered. */
   refused: boolean;
   /** Runs once no answer is pending (the parser's refusal of a later request waits its turn). */
@@ -25,7 +27,7 @@ const connections = new WeakMap<Socket, Connection>();
 function connectionOf(socket: Socket): Connection {
   let connection = connections.get(socket);
   if (connection === undefined) {
-    connection = { pending: 0, refused: false };
+    connection = { pending: 0, queued: [], refused: false };
     connections.set(socket, connection);
   }
   return connection;
@@ -33,6 +35,7 @@ function connectionOf(socket: Socket): Connection {
 
 function answered(connection: Connection): void {
   connection.pending -= 1;
+  connection.queued.shift()?.();
   const whenIdle = connection.whenIdle;
   if (connection.pending === 0 && whenIdle !== undefined) {
     connection.whenIdle = undefined;
@@ -41,8 +44,11 @@ function answered(connection: Connection): void {
 }
 
 /**
- * An `onRequest` hook: counts the answers each connection is owed. The request over the limit is
- * answered 429 with `Connection: close` after the ones before it, and nothing after it is run.
+ * An `onRequest` hook: counts the answers each connection is owed, and runs a connection's
+ * pipelined requests one after the other. Node hands them all over at once and only writes the
+ * answers in order: run together, a `PATCH` then a `GET` answered the old row, and two writes
+ * could land in the other order than their answers said. The request over the limit is answered
+ * 429 with `Connection: close` after the ones before it, and nothing after it is run.
  */
 export function pipeliningLimitHook(
   logger: Logger,
@@ -68,7 +74,8 @@ export function pipeliningLimitHook(
     }
     connection.pending += 1;
     reply.raw.once('close', () => answered(connection));
-    done();
+    if (connection.pending === 1) done();
+    else connection.queued.push(done);
   };
 }
 
