@@ -85,9 +85,10 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     },
     clientErrorHandler: clientErrorHandler(appLogger(config)),
     frameworkErrors: frameworkErrorHandler(appLogger(config)),
-    // Graceful shutdown: stop keep-alive connections from holding the server open.
+    // Graceful shutdown: stop keep-alive connections from holding the server open. Requests that
+    // still arrive get the contract's 503 from the pipelining hook, not Fastify's own.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    return503OnClosing: false,
   });
 }
 
@@ -123,7 +124,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
 
   // At most 16 requests of one connection waiting for their answers (pipelining.ts), so a client
   // that sends many and reads none cannot make the process keep every answer.
-  fastify.addHook('onRequest', pipeliningLimitHook(logger));
+  // It also answers 503 once the shutdown has begun (graceful-shutdown.ts).
+  fastify.addHook('onRequest', pipeliningLimitHook(fastify.server, logger));
 
   // Links and Location come from `Host` unless PUBLIC_URL is set: then it must be a plain
   // host[:port], or a link could point anywhere. One `Host` line, and one at all on HTTP/1.1.

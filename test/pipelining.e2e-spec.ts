@@ -1,5 +1,7 @@
 import { Permission } from '../src/auth/permissions';
-import { MAX_PENDING_REQUESTS } from '../src/common/pipelining';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { beginDrain, MAX_PENDING_REQUESTS } from '../src/common/pipelining';
 import { countRows, insertImageRow, readImageRow } from './helpers/image-rows';
 import { listenOnFreePort } from './helpers/ports';
 import { rawHttp } from './helpers/raw-http';
@@ -178,5 +180,63 @@ describeEachDatabase('HTTP pipelining: a connection runs its requests in order',
       expect(JSON.parse(answers[2].body)).toEqual({ image: { deleted_at: null } });
       expect((await readImageRow(context().dataSource, id))?.deleted_at).toBeNull();
     }
+  });
+});
+
+/**
+ * The start of a shutdown (graceful-shutdown.ts calls `beginDrain`; the whole process is tested in
+ * faults/shutdown.e2e-spec.ts). Found by a probe: a request arriving then got Fastify's own 503
+ * (`{"error": ..., "statusCode": 503}`, no Request-Id, no security headers, no log line), and the
+ * answers in flight said `Connection: keep-alive` on connections about to close.
+ */
+describe('HTTP: the drain at shutdown', () => {
+  let testApp: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    testApp = await createTestApp('sqlite');
+    port = await listenOnFreePort(testApp.app);
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+  });
+
+  it("should close the connection of an answer in flight, and answer what comes after in the contract's 503", async () => {
+    const token = tokenWith(Permission.CreateImage);
+    const body = JSON.stringify({ path: 'p/drain.png', facet: 'Cover' });
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    const closed = once(socket, 'close');
+    socket.write(
+      'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        `Authorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    beginDrain(testApp.app.getHttpAdapter().getInstance().server);
+    socket.write(body.slice(5));
+    await closed;
+    const [created] = answersIn(received);
+    expect(created.status).toBe(201);
+    expect(created.headers.connection).toBe('close');
+    expect(created.headers['keep-alive']).toBeUndefined();
+
+    const late = await rawHttp(
+      port,
+      'GET /api/image/1 HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: after-the-signal\r\n\r\n',
+    );
+    expect(late.status).toBe(503);
+    expect(JSON.parse(late.body)).toEqual({ message: 'Service Unavailable.' });
+    expect(late.headers).toMatchObject({
+      connection: 'close',
+      'request-id': 'after-the-signal',
+      'content-type': 'application/json; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+    });
+    expect(late.closedByServer).toBe(true);
   });
 });

@@ -1,12 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import { beginDrain } from './pipelining';
 
 /** How long after the drain window the process exits whatever is still running. */
 export const SHUTDOWN_GRACE_MS = 750;
 
 /**
- * SIGTERM and SIGINT (API.md section 10): stop accepting connections (a request arriving on a
- * kept-alive one is answered 503 with `Connection: close`), let in-flight requests finish for at
+ * SIGTERM and SIGINT (API.md section 10): stop accepting connections (the answers in flight say
+ * `Connection: close`; a request arriving on a kept-alive one is answered 503 with it), let
+ * in-flight requests finish for at
  * most `timeoutMs`, then close every connection still open (a stalled upload, a slow client), run
  * the application's shutdown hooks (the outbox relay stops, the database pool closes after the
  * last request is done with it) and exit 0, also when a hook fails (it is logged). Should anything hang past the window, the process
@@ -29,6 +31,7 @@ export function handleShutdownSignals(
     logger.info({ signal, timeoutMs }, 'shutting down: draining in-flight requests');
     const fastify = app.getHttpAdapter().getInstance();
     const server = fastify.server;
+    beginDrain(server);
     // A kept-alive connection whose request was in flight becomes idle once answered: close it
     // then, or one pooling client holds the process for the whole window (found by a probe).
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);

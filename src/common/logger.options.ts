@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger, type Level } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config';
 import type { LogFormat } from '../config/server-config';
+import { refusedByDrain } from './pipelining';
 
 /**
  * Structured logs (pino) on stdout, JSON lines, or pretty-printed (pino-pretty) on a terminal
@@ -141,7 +142,9 @@ export function accessLogHook(
   const levelNumbers = logger.levels.values;
   return (request, reply, done) => {
     const statusCode = reply.statusCode;
-    const level = accessLogLevel(statusCode);
+    // The 503 of a request that came during a shutdown is part of a deployment, not a fault.
+    const level =
+      statusCode === 503 && refusedByDrain(request) ? 'info' : accessLogLevel(statusCode);
     if (logger.isLevelEnabled(level)) {
       buffer.add(
         `{"level":${levelNumbers[level]},"time":${Date.now()}${bindings}` +

@@ -1,3 +1,4 @@
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,6 +24,29 @@ interface Connection {
 }
 
 const connections = new WeakMap<Socket, Connection>();
+
+interface Drain {
+  /** Set by `beginDrain`: the server is shutting down. */
+  draining: boolean;
+  /** The answers owed (running or queued), each told to close its connection when a drain begins. */
+  readonly owed: Set<ServerResponse>;
+}
+
+const drains = new WeakMap<Server, Drain>();
+
+/**
+ * The shutdown has begun (graceful-shutdown.ts): every answer still owed closes its connection
+ * (`Connection: close`), so no client sends another request on a connection about to close, and
+ * a request that still arrives on one is answered 503 in the contract's shape.
+ */
+export function beginDrain(server: Server): void {
+  const drain = drains.get(server);
+  if (drain === undefined) return;
+  drain.draining = true;
+  for (const response of drain.owed) {
+    if (!response.headersSent) response.shouldKeepAlive = false;
+  }
+}
 
 function connectionOf(socket: Socket): Connection {
   let connection = connections.get(socket);
@@ -51,9 +75,22 @@ function answered(connection: Connection): void {
  * 429 with `Connection: close` after the ones before it, and nothing after it is run.
  */
 export function pipeliningLimitHook(
+  server: Server,
   logger: Logger,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  const drain: Drain = { draining: false, owed: new Set() };
+  drains.set(server, drain);
   return function pipeliningLimit(request, reply, done) {
+    if (drain.draining) {
+      // Fastify's own 503 for this (`return503OnClosing`) had neither the contract's body nor
+      // a Request-Id, nor a log line (found by a probe).
+      drainRefusals.add(request);
+      void reply
+        .code(503)
+        .header('connection', 'close')
+        .send({ message: defaultMessage(503) } satisfies ErrorBody);
+      return;
+    }
     const connection = connectionOf(request.raw.socket);
     if (connection.refused) {
       // The connection closes after its 429; Node drops what it parsed after that.
@@ -73,7 +110,12 @@ export function pipeliningLimitHook(
       return;
     }
     connection.pending += 1;
-    reply.raw.once('close', () => answered(connection));
+    const response = reply.raw;
+    drain.owed.add(response);
+    response.once('close', () => {
+      drain.owed.delete(response);
+      answered(connection);
+    });
     if (connection.pending === 1) done();
     else connection.queued.push(done);
   };
@@ -92,6 +134,13 @@ export function afterPendingAnswers(socket: Socket, answer: () => void): boolean
   if (connection.pending === 0) return false;
   connection.whenIdle ??= answer;
   return true;
+}
+
+const drainRefusals = new WeakSet<FastifyRequest>();
+
+/** Whether the request was answered 503 because the shutdown had begun: expected, no error. */
+export function refusedByDrain(request: FastifyRequest): boolean {
+  return drainRefusals.has(request);
 }
 
 /** Whether the request was parsed after its connection's 429: its hang-up is no news. */

@@ -232,6 +232,8 @@ describe.each(testDatabaseKinds())('SIGTERM under load [%s]', (kind) => {
       const exit = await exited;
       const exitedAfterMs = Date.now() - signalledAt;
       expect(received).toMatch(/^HTTP\/1\.1 201 /);
+      // It says so: the client sends nothing more on a connection about to close.
+      expect(received.toLowerCase()).toContain('\r\nconnection: close\r\n');
       expect(exit).toEqual({ code: 0, signal: null });
       expect(exitedAfterMs).toBeLessThan(5000);
     }, 240_000);
