@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { bearer, signTestToken } from './helpers/tokens';
 import { FaultProxy } from './helpers/fault-proxy';
 import { createTestApp, TestApp } from './helpers/test-app';
@@ -137,4 +138,87 @@ describe('read replicas that fail [mysql]', () => {
     expect((await list().expect(200)).body).toEqual(expected);
     expect(await reads()).toEqual({ primary: again.primary, replica: again.replica + 1 });
   });
+});
+
+/**
+ * The primary down, the replica up (found by a probe: reads answered 503 with a healthy replica,
+ * and the log named the primary's address as the replica's). A replica's lag is read against the
+ * primary's clock, so without the primary none is known to be within the bound: reads answer 503,
+ * and the log and /metrics say that it is the primary that did not answer.
+ */
+describe('read replicas while the primary is down [mysql]', () => {
+  let database: TestDatabase;
+  let proxy: FaultProxy;
+  let app: TestApp;
+  const warnings: string[] = [];
+
+  async function metric(sample: string): Promise<string | undefined> {
+    const { text } = await app.http().get('/metrics');
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+    return line?.slice(sample.length + 1);
+  }
+
+  async function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('mysql');
+    if (database.config.type !== 'mysql') throw new Error('a MySQL test database was expected');
+    const { host, port, username, password } = database.config;
+    proxy = new FaultProxy(host, port);
+    await proxy.start();
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
+    });
+    const auth = password === '' ? username : `${username}:${password}`;
+    app = await createTestApp('mysql', {
+      // The primary through the proxy, the replica (the same database) straight.
+      database: {
+        ...database,
+        config: { ...database.config, host: '127.0.0.1', port: proxy.port },
+      },
+      env: {
+        DATABASE_URL: process.env.TEST_MYSQL_URL,
+        DATABASE_REPLICA_URLS: `mysql://${auth}@${host}:${port}/${database.config.database}`,
+        DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await proxy?.restore();
+    await app?.close();
+    await proxy?.stop();
+    await database?.drop();
+    jest.restoreAllMocks();
+  });
+
+  it('should answer reads 503 and say the primary did not answer the measurement', async () => {
+    await waitUntil('the replica to serve reads', async () => {
+      return (await metric('db_replica_up{replica="replica1"}')) === '1';
+    });
+    await app.http().get('/api/image').expect(200);
+    await proxy.cut();
+    await waitUntil('the replica to be skipped', async () => {
+      return (await metric('db_replica_up{replica="replica1"}')) === '0';
+    });
+    expect(await metric('db_replica_lag_seconds{replica="replica1"}')).toBe('NaN');
+    const read = await app.http().get('/api/image').expect(503);
+    expect(read.body).toEqual({ message: 'Service Unavailable.' });
+    expect(warnings.filter((warning) => warning.startsWith('replica1 is skipped'))).toEqual([
+      expect.stringMatching(
+        /^replica1 is skipped: its lag cannot be measured: the primary did not answer \(.+\)$/,
+      ),
+    ]);
+    await proxy.restore();
+    await waitUntil('the replica to serve reads again', async () => {
+      return (await metric('db_replica_up{replica="replica1"}')) === '1';
+    });
+    await app.http().get('/api/image').expect(200);
+  }, 60_000);
 });

@@ -256,10 +256,17 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
       'SELECT beat_at FROM replica_heartbeat WHERE heartbeat_id = 1',
     );
     if (beat === undefined) throw new Error('replica_heartbeat has no row');
-    const [{ lag }] = await this.primary.query<{ lag: number | string }[]>(
-      'SELECT TIMESTAMPDIFF(MICROSECOND, ?, NOW(6)) AS lag',
-      [beat.beat_at],
-    );
+    // The lag is against the primary's clock: without the primary no replica is known to be within
+    // the bound, and the error must say whose it is (it named the primary's address as the replica's).
+    const [{ lag }] = await this.primary
+      .query<{ lag: number | string }[]>('SELECT TIMESTAMPDIFF(MICROSECOND, ?, NOW(6)) AS lag', [
+        beat.beat_at,
+      ])
+      .catch((error: unknown) => {
+        throw new Error(
+          `its lag cannot be measured: the primary did not answer (${describe(error)})`,
+        );
+      });
     return Math.max(0, Math.ceil(Number(lag) / 1000));
   }
 
@@ -274,7 +281,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
     const status = () => this.status();
     new Gauge({
       name: 'db_replica_lag_seconds',
-      help: 'How far each read replica was behind the primary when last measured (NaN: down).',
+      help: 'How far each read replica was behind the primary when last measured (NaN: down, or the primary did not answer the measurement).',
       labelNames: ['replica'] as const,
       registers: [metrics.registry],
       collect() {
