@@ -162,7 +162,9 @@ describe('fleet configuration (DATABASE_REPLICA_URLS, DB_REPLICA_MAX_LAG_MS, RED
           REDIS_URL: 'redis://cache',
           CURSOR_SECRET: 'c'.repeat(32),
         }),
-      ).toEqual([jwtProblem('REDIS_URL and DATABASE_REPLICA_URLS')]);
+      ).toEqual([
+        'JWT_SECRET (or JWT_PUBLIC_KEY or JWT_JWKS_URI) must be set when REDIS_URL and DATABASE_REPLICA_URLS are set: every instance would generate a secret of its own',
+      ]);
     });
 
     it('should accept a public key or a JWKS in place of JWT_SECRET', () => {

@@ -59,18 +59,19 @@ export function parseFleetConfig(
   const redis = parseRedis(read('REDIS_URL'), read('REDIS_KEY_PREFIX'), problems);
 
   if (replicas.length > 0 || redis !== undefined) {
-    const fleetBy = [redis && 'REDIS_URL', replicas.length > 0 && 'DATABASE_REPLICA_URLS']
-      .filter(Boolean)
-      .join(' and ');
+    const settings = [redis && 'REDIS_URL', replicas.length > 0 && 'DATABASE_REPLICA_URLS'].filter(
+      Boolean,
+    );
+    const fleetBy = `${settings.join(' and ')} ${settings.length > 1 ? 'are' : 'is'}`;
     const { secret, publicKey, jwksUri } = context.jwt;
     if (secret === undefined && publicKey === undefined && jwksUri === undefined) {
       problems.push(
-        `JWT_SECRET (or JWT_PUBLIC_KEY or JWT_JWKS_URI) must be set when ${fleetBy} is set: every instance would generate a secret of its own`,
+        `JWT_SECRET (or JWT_PUBLIC_KEY or JWT_JWKS_URI) must be set when ${fleetBy} set: every instance would generate a secret of its own`,
       );
     }
     if (context.cursorSecret === undefined) {
       problems.push(
-        `CURSOR_SECRET must be set when ${fleetBy} is set: every instance would generate a secret of its own`,
+        `CURSOR_SECRET must be set when ${fleetBy} set: every instance would generate a secret of its own`,
       );
     }
   }

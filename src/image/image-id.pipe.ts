@@ -1,9 +1,18 @@
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { NotFoundError } from '../common/api-error';
 
-/** The message of a 404 for an image id. */
+/** How much of a path segment a 404 repeats (as query errors cut what they quote). */
+const MAX_ECHOED_ID_LENGTH = 60;
+
+/**
+ * The message of a 404 for an image id; a segment longer than any id is cut short, so that a
+ * client's 8 KB of digits does not come back in the body (found by a probe).
+ */
 export function imageNotFoundMessage(id: string | number): string {
-  return `Image ${id} not found.`;
+  const text = String(id);
+  const shown =
+    text.length > MAX_ECHOED_ID_LENGTH ? `${text.slice(0, MAX_ECHOED_ID_LENGTH)}…` : text;
+  return `Image ${shown} not found.`;
 }
 
 /** Digits naming a positive integer; leading zeros are allowed at any length (`002` is image 2). */
