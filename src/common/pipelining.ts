@@ -15,8 +15,10 @@ export const MAX_PENDING_REQUESTS = 16;
 interface Connection {
   /** Requests taken whose answers are not written yet (the one running and those queued). */
   pending: number;
+  /** The answer of the request running now. */
+  running?: ServerResponse;
   /** Pipelined requests waiting for the ones before them to be answered, in order. */
-  queued: HookHandlerDoneFunction[];
+  queued: { readonly response: ServerResponse; readonly run: HookHandlerDoneFunction }[];
   /** The connection got its 429 and closes after it: later requests are neither run nor answered. */
   refused: boolean;
   /** Runs once no answer is pending (the parser's refusal of a later request waits its turn). */
@@ -28,8 +30,8 @@ const connections = new WeakMap<Socket, Connection>();
 interface Drain {
   /** Set by `beginDrain`: the server is shutting down. */
   draining: boolean;
-  /** The answers owed (running or queued), each told to close its connection when a drain begins. */
-  readonly owed: Set<ServerResponse>;
+  /** The connections owed an answer: told to close after it when a drain begins. */
+  readonly busy: Set<Connection>;
 }
 
 const drains = new WeakMap<Server, Drain>();
@@ -43,8 +45,8 @@ export function beginDrain(server: Server): void {
   const drain = drains.get(server);
   if (drain === undefined) return;
   drain.draining = true;
-  for (const response of drain.owed) {
-    if (!response.headersSent) response.shouldKeepAlive = false;
+  for (const { running } of drain.busy) {
+    if (running !== undefined && !running.headersSent) running.shouldKeepAlive = false;
   }
 }
 
@@ -57,9 +59,18 @@ function connectionOf(socket: Socket): Connection {
   return connection;
 }
 
-function answered(connection: Connection): void {
+function answered(connection: Connection, drain: Drain): void {
   connection.pending -= 1;
-  connection.queued.shift()?.();
+  const next = connection.queued.shift();
+  if (next === undefined) {
+    connection.running = undefined;
+    if (connection.pending === 0) drain.busy.delete(connection);
+  } else {
+    connection.running = next.response;
+    // Draining, the answer before it closed the connection: it is not run at all.
+    if (drain.draining) next.response.shouldKeepAlive = false;
+    next.run();
+  }
   const whenIdle = connection.whenIdle;
   if (connection.pending === 0 && whenIdle !== undefined) {
     connection.whenIdle = undefined;
@@ -78,7 +89,7 @@ export function pipeliningLimitHook(
   server: Server,
   logger: Logger,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
-  const drain: Drain = { draining: false, owed: new Set() };
+  const drain: Drain = { draining: false, busy: new Set() };
   drains.set(server, drain);
   return function pipeliningLimit(request, reply, done) {
     if (drain.draining) {
@@ -111,13 +122,12 @@ export function pipeliningLimitHook(
     }
     connection.pending += 1;
     const response = reply.raw;
-    drain.owed.add(response);
-    response.once('close', () => {
-      drain.owed.delete(response);
-      answered(connection);
-    });
-    if (connection.pending === 1) done();
-    else connection.queued.push(done);
+    response.once('close', () => answered(connection, drain));
+    if (connection.pending === 1) {
+      drain.busy.add(connection);
+      connection.running = response;
+      done();
+    } else connection.queued.push({ response, run: done });
   };
 }
 
