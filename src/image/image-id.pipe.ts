@@ -1,18 +1,12 @@
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { NotFoundError } from '../common/api-error';
 
-/** How much of a path segment a 404 repeats (as query errors cut what they quote). */
-const MAX_ECHOED_ID_LENGTH = 60;
-
 /**
- * The message of a 404 for an image id; a segment longer than any id is cut short, so that a
- * client's 8 KB of digits does not come back in the body (found by a probe).
+ * The message of a 404 for an image id: the segment as given, however long (API.md section 7 says
+ * `Image <id> not found.`; the URL's own limit bounds it).
  */
 export function imageNotFoundMessage(id: string | number): string {
-  const text = String(id);
-  const shown =
-    text.length > MAX_ECHOED_ID_LENGTH ? `${text.slice(0, MAX_ECHOED_ID_LENGTH)}…` : text;
-  return `Image ${shown} not found.`;
+  return `Image ${id} not found.`;
 }
 
 /** Digits naming a positive integer; leading zeros are allowed at any length (`002` is image 2). */
