@@ -8,7 +8,7 @@ import type {
 import { FleetConfig, parseFleetConfig } from './fleet-config';
 import { MessagingConfig, parseMessagingConfig } from './messaging-config';
 import { parseServerConfig, ServerConfig } from './server-config';
-import { parseStorageConfig, StorageConfig } from './storage-config';
+import { parseStorageConfig, servedFolderProblem, StorageConfig } from './storage-config';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 // The types fleet-config shares with this file live apart, so the two need not import each other.
@@ -236,6 +236,14 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     storage: parseStorageConfig({ read, integer, boolean, httpUrl }, dataDir, cwd, problems),
   };
 
+  const served = servedFolderProblem(
+    config.storage,
+    dataDir,
+    config.database.type === 'sqlite' && isAbsolute(config.database.path)
+      ? config.database.path
+      : undefined,
+  );
+  if (served !== undefined) problems.push(served);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

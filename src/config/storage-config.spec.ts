@@ -103,6 +103,40 @@ describe('storage configuration (STORAGE_*, S3_*, UPLOAD_MAX_BYTES, PRUNE_TRASHE
     expect(problemsOf(env as Record<string, string>)).toEqual([problem]);
   });
 
+  // Found by a probe: every file under STORAGE_DIR is served, the generated secrets included.
+  it.each([
+    [
+      { STORAGE_DIR: '.' },
+      'STORAGE_DIR (/srv/image-api) must not hold DATA_DIR (/srv/image-api/data) or the SQLite database (/srv/image-api/data/image-api.sqlite): every file under it is served publicly at /storage/images/',
+    ],
+    [
+      { DATA_DIR: '/var/lib/api', STORAGE_DIR: '/var/lib/api' },
+      'STORAGE_DIR (/var/lib/api) must not hold DATA_DIR (/var/lib/api) or the SQLite database (/var/lib/api/image-api.sqlite): every file under it is served publicly at /storage/images/',
+    ],
+    [
+      { DATABASE_URL: 'sqlite:/srv/files/db.sqlite', STORAGE_DIR: '/srv/files' },
+      'STORAGE_DIR (/srv/files) must not hold the SQLite database (/srv/files/db.sqlite): every file under it is served publicly at /storage/images/',
+    ],
+  ])('should refuse a STORAGE_DIR that holds what must stay private: %j', (env, problem) => {
+    expect(problemsOf(env)).toEqual([problem]);
+  });
+
+  it('should take a STORAGE_DIR beside DATA_DIR or inside it, and any folder with S3', () => {
+    expect(
+      storageOf({ DATA_DIR: '/var/lib/api', STORAGE_DIR: '/var/lib/api/images' }).directory,
+    ).toBe('/var/lib/api/images');
+    expect(
+      storageOf({ DATA_DIR: '/var/lib/api', STORAGE_DIR: '/var/lib/api-files' }).directory,
+    ).toBe('/var/lib/api-files');
+    expect(storageOf({ STORAGE_DIR: '.', STORAGE_DRIVER: 's3', S3_BUCKET: 'images' }).driver).toBe(
+      's3',
+    );
+    expect(
+      storageOf({ STORAGE_DIR: '/srv/files', DATABASE_URL: 'sqlite::memory:', DATA_DIR: '/x' })
+        .directory,
+    ).toBe('/srv/files');
+  });
+
   it('should read UPLOAD_MAX_BYTES and PRUNE_TRASHED_AFTER_DAYS (0 turns pruning off)', () => {
     expect(storageOf({ UPLOAD_MAX_BYTES: '1048576', PRUNE_TRASHED_AFTER_DAYS: '0' })).toMatchObject(
       {

@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Where image files live (docs/storage.md). */
 export type StorageDriverName = 'local' | 's3';
@@ -93,4 +93,32 @@ export function parseStorageConfig(
     uploadMaxBytes: integer('UPLOAD_MAX_BYTES', DEFAULT_UPLOAD_MAX_BYTES, 1, MAX_UPLOAD_MAX_BYTES),
     pruneTrashedAfterDays: integer('PRUNE_TRASHED_AFTER_DAYS', 7, 0, 36_500),
   };
+}
+
+/** Whether `path` is `folder` or lies inside it (lexically, both absolute). */
+function within(folder: string, path: string): boolean {
+  const rest = relative(folder, path);
+  return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
+}
+
+/**
+ * The local driver serves everything under `STORAGE_DIR` at `/storage/images/`, so it must hold
+ * neither `DATA_DIR` (the generated JWT and cursor secrets) nor the SQLite file: a `STORAGE_DIR`
+ * of `.` or of `DATA_DIR` itself served the secret, and a force delete of an image named after it
+ * removed it (found by a probe).
+ */
+export function servedFolderProblem(
+  storage: StorageConfig,
+  dataDir: string,
+  sqlitePath: string | undefined,
+): string | undefined {
+  if (storage.driver !== 'local') return undefined;
+  const held = [
+    within(storage.directory, dataDir) ? `DATA_DIR (${dataDir})` : undefined,
+    sqlitePath !== undefined && within(storage.directory, sqlitePath)
+      ? `the SQLite database (${sqlitePath})`
+      : undefined,
+  ].filter((what) => what !== undefined);
+  if (held.length === 0) return undefined;
+  return `STORAGE_DIR (${storage.directory}) must not hold ${held.join(' or ')}: every file under it is served publicly at /storage/images/`;
 }

@@ -161,6 +161,26 @@ describe('LocalStorageDriver', () => {
     expect(uploadsLeft()).toEqual([]);
   });
 
+  // Found by a probe: a link planted inside the folder led into `.uploads`, which the dot rule
+  // keeps unreachable by name, and the upload in progress was served.
+  it('should treat a link inside the folder that leads into a dot folder as missing', async () => {
+    mkdirSync(join(root, UPLOADS_FOLDER), { recursive: true });
+    mkdirSync(join(root, 'cover'), { recursive: true });
+    writeFileSync(join(root, UPLOADS_FOLDER, 'x.part'), pngFile());
+    symlinkSync(join('..', UPLOADS_FOLDER), join(root, 'cover', 'uploads'));
+    symlinkSync(join('..', UPLOADS_FOLDER, 'x.part'), join(root, 'cover', 'part.png'));
+    await expect(storage.stat('cover/uploads/x.part')).resolves.toBeUndefined();
+    await expect(storage.read('cover/uploads/x.part')).resolves.toBeUndefined();
+    await expect(storage.stat('cover/part.png')).resolves.toBeUndefined();
+    // A link to a plain file inside is served as before.
+    await storage.put('cover/real.png', Readable.from([pngFile()]), PNG);
+    symlinkSync('real.png', join(root, 'cover', 'alias.png'));
+    await expect(storage.stat('cover/alias.png')).resolves.toMatchObject({
+      path: 'cover/alias.png',
+      contentType: 'image/png',
+    });
+  });
+
   // Found by a black-box probe: delete did not resolve the folder, so a force delete of an image
   // whose path ran through a linked folder removed the file outside.
   it('should not delete through a folder linked out of the storage folder', async () => {

@@ -128,6 +128,15 @@ export class LocalStorageDriver implements StorageDriver {
       throw error;
     }
     if (!(await this.isInside(real))) return undefined;
+    // Where a link leads counts too: one planted inside the folder must not open `.uploads`.
+    if (
+      !isStoragePath(
+        relative(await this.realRoot(), real)
+          .split(sep)
+          .join('/'),
+      )
+    )
+      return undefined;
     let handle: FileHandle;
     try {
       // Non-blocking, so that a FIFO put there by hand cannot hold a thread: it is no file anyway.
