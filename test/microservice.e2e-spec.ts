@@ -869,6 +869,51 @@ describeEachDatabase(
         );
       });
 
+      // Found by a probe: the service replied with its own rights to any subject the caller named,
+      // so a caller could forge an event or purge the events stream ($JS.API.STREAM.PURGE...).
+      it('should reply to no subject of its events or of a JetStream or system API, running nothing', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.DeleteImage);
+        const forged = connection.subscribe(`${subjectPrefix}images.forged`);
+        const received: string[] = [];
+        const reading = (async () => {
+          for await (const message of forged) received.push(codec.decode(message.data));
+        })();
+        for (const reply of [
+          `${subjectPrefix}images.forged`,
+          `$JS.API.STREAM.PURGE.${subjectPrefix}NOTHING`,
+          '$SYS.REQ.SERVER.PING',
+        ]) {
+          connection.publish(
+            `${subjectPrefix}image.delete`,
+            codec.encode(
+              JSON.stringify({
+                id: 'f1',
+                pattern: 'image.delete',
+                data: { id: image.image_id, token },
+              }),
+            ),
+            { reply },
+          );
+        }
+        // NATS keeps one publisher's order: once a later request is answered, all were taken.
+        await request('image.show', { id: 3 });
+        await connection.flush();
+        forged.unsubscribe();
+        await reading;
+        expect(received).toEqual([]);
+        expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
+          deleted_at: null,
+        });
+        // An inbox of the caller's own naming is answered as ever.
+        const answer = await connection.request(
+          `${subjectPrefix}image.show`,
+          codec.encode(JSON.stringify({ id: 'ok', pattern: 'image.show', data: { id: 3 } })),
+          { timeout: 5000 },
+        );
+        expect(JSON.parse(codec.decode(answer.data))).toMatchObject({ id: 'ok', isDisposed: true });
+      });
+
       it('should drop a message that expects no reply, writing nothing (it ran the write)', async () => {
         const image = await insertImageRow(context().dataSource);
         const token = tokenWith(Permission.DeleteImage);

@@ -51,6 +51,22 @@ describe('messaging configuration (MICROSERVICE_*, NATS_*, OUTBOX_*)', () => {
     ]);
   });
 
+  // Found by a probe: nats.js reads no credentials from a URL, so they are handed to it apart.
+  it('should take a user and password, or a token, from NATS_URL', () => {
+    expect(messagingOf({ NATS_URL: 'nats://svc:p%40ss%3Aw@a:4222, nats://b:4222' }).nats).toEqual({
+      servers: ['nats://svc:p%40ss%3Aw@a:4222', 'nats://b:4222'],
+      queue: 'image-api',
+      auth: { user: 'svc', pass: 'p@ss:w' },
+    });
+    expect(messagingOf({ NATS_URL: 'nats://s3cr3t@a:4222' }).nats?.auth).toEqual({
+      token: 's3cr3t',
+    });
+    expect(messagingOf({ NATS_URL: 'nats://a:4222' }).nats).not.toHaveProperty('auth');
+    expect(problemsOf({ NATS_URL: 'nats://u:one@a:4222,nats://u:two@b:4222' })).toEqual([
+      'NATS_URL must give the same user and password (or token) in every URL that has one',
+    ]);
+  });
+
   it('should read NATS_URL as one server or a comma list, with the default queue group', () => {
     expect(messagingOf({ NATS_URL: 'nats://127.0.0.1:4222' }).nats).toEqual({
       servers: ['nats://127.0.0.1:4222'],

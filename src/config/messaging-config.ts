@@ -10,6 +10,8 @@ export interface MessagingConfig {
   /** The NATS listener and the event relay; absent when `NATS_URL` is unset. */
   readonly nats?: {
     readonly servers: readonly string[];
+    /** The user and password (or token) the URLs carry: the NATS client does not read them there. */
+    readonly auth?: NatsAuth;
     /** Queue group of the request subscriptions, so that instances share the requests. */
     readonly queue: string;
   };
@@ -24,6 +26,10 @@ export interface MessagingConfig {
     readonly retryMaxMs: number;
   };
 }
+
+/** `nats://user:password@host` or `nats://token@host`, as the NATS clients of other languages read it. */
+export type NatsAuth =
+  { readonly user: string; readonly pass: string } | { readonly token: string };
 
 const NAME_TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -70,7 +76,9 @@ export function parseMessagingConfig(
 
   return {
     ...(port === undefined ? {} : { tcp: { host, port } }),
-    ...(servers === undefined ? {} : { nats: { servers, queue } }),
+    ...(servers === undefined
+      ? {}
+      : { nats: { servers, queue, ...credentialsOf(servers, problems) } }),
     subjectPrefix,
     eventsStream,
     outbox: {
@@ -102,4 +110,29 @@ function parseNatsServers(raw: string | undefined, problems: string[]): string[]
     return undefined;
   }
   return servers;
+}
+
+/**
+ * The credentials in the server URLs (found by a probe: nats.js ignores them, so a server that
+ * requires a user answered every start with "Authorization Violation"). URLs of one cluster must
+ * agree on them.
+ */
+function credentialsOf(servers: readonly string[], problems: string[]): { auth?: NatsAuth } {
+  const found = new Map<string, NatsAuth>();
+  for (const server of servers) {
+    const url = new URL(server);
+    if (url.username === '' && url.password === '') continue;
+    const user = decodeURIComponent(url.username);
+    const auth: NatsAuth =
+      url.password === '' ? { token: user } : { user, pass: decodeURIComponent(url.password) };
+    found.set(JSON.stringify(auth), auth);
+  }
+  if (found.size > 1) {
+    problems.push(
+      'NATS_URL must give the same user and password (or token) in every URL that has one',
+    );
+    return {};
+  }
+  const [auth] = found.values();
+  return auth === undefined ? {} : { auth };
 }

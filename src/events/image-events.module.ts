@@ -30,7 +30,7 @@ export class ImageEventsModule {}
         config.messaging.nats === undefined
           ? null
           : reportingPublisher(
-              new JetStreamEventPublisher(config.messaging.nats.servers, config.messaging),
+              new JetStreamEventPublisher(config.messaging.nats, config.messaging),
               metrics,
             ),
     },

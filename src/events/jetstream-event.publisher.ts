@@ -65,7 +65,7 @@ export class JetStreamEventPublisher implements ImageEventPublisher {
   private readonly reconnectListeners = new Set<() => void>();
 
   constructor(
-    private readonly servers: readonly string[],
+    private readonly nats: Required<MessagingConfig>['nats'],
     private readonly messaging: Pick<MessagingConfig, 'subjectPrefix' | 'eventsStream' | 'outbox'>,
   ) {}
 
@@ -116,7 +116,8 @@ export class JetStreamEventPublisher implements ImageEventPublisher {
 
   private async connect(): Promise<void> {
     const connection = await connect({
-      servers: [...this.servers],
+      servers: [...this.nats.servers],
+      ...this.nats.auth,
       name: 'image-api-outbox-relay',
       timeout: CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: -1,

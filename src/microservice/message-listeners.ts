@@ -48,6 +48,7 @@ export async function startMessageListeners(
     natsServer = new PrefixedNatsServer(
       {
         servers: [...nats.servers],
+        ...nats.auth,
         queue: nats.queue,
         name: 'image-api',
         // Start-up needs the broker; once connected, the listener rides out any outage.

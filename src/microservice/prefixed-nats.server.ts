@@ -45,14 +45,32 @@ export class PrefixedNatsServer extends ServerNats {
       error: unknown,
       message: unknown,
     ) => Promise<unknown>;
-    return (error, message) =>
-      this.inFlight.run(async () => {
+    return (error, message) => {
+      const reply = (message as Partial<Msg> | undefined)?.reply;
+      if (reply !== undefined && !this.mayReplyTo(reply)) {
+        this.logger.warn(
+          `A request on ${channel} named "${reply.slice(0, 60)}" as where to reply, where the service never replies: dropped, nothing run`,
+        );
+        return Promise.resolve();
+      }
+      return this.inFlight.run(async () => {
         try {
           await handle(error, message);
         } catch (failure) {
           this.logger.error(failure);
         }
       });
+    };
+  }
+
+  /**
+   * Whether a reply may go to `subject`. The reply is published with the service's own rights, so
+   * a caller who names the events stream (`<prefix>images.…`) or a JetStream or system API
+   * subject (`$JS.API.STREAM.PURGE.…`) as its reply subject forged an event or emptied the
+   * stream, though its own rights allowed neither (found by a probe).
+   */
+  private mayReplyTo(subject: string): boolean {
+    return !subject.startsWith('$') && !subject.startsWith(`${this.subjectPrefix}images.`);
   }
 
   /**

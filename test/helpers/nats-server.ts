@@ -14,7 +14,11 @@ export class OwnNatsServer {
   private process?: ChildProcess;
   readonly storeDir = mkdtempSync(join(tmpdir(), 'image-api-nats-'));
 
-  constructor(readonly port: number) {}
+  /** `args`: more of nats-server's options (`--user`, `--pass`...). */
+  constructor(
+    readonly port: number,
+    private readonly args: readonly string[] = [],
+  ) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -24,7 +28,7 @@ export class OwnNatsServer {
   async start(): Promise<void> {
     const child = spawn(
       'nats-server',
-      ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir],
+      ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir, ...this.args],
       { stdio: 'ignore' },
     );
     this.process = child;
