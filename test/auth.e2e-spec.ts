@@ -291,6 +291,131 @@ describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', 
   });
 });
 
+/**
+ * A JWKS endpoint that misbehaves after its headers (found by a probe): jwks-rsa bounded only the
+ * wait for them, so a body that stalled or trickled left every request with a token waiting for
+ * good, even after the endpoint was well again, and a huge body ended the process. Keys the rules
+ * of JWT_PUBLIC_KEY refuse (under 2048 bits) and keys the set does not tell apart (two without a
+ * kid, two with one kid) verify nothing.
+ */
+describe('a JWKS endpoint that misbehaves', () => {
+  const good = rsa();
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  let mode: 'good' | 'stall' | 'trickle' | 'huge' | 'error' | 'weak' | 'twins' = 'good';
+  let server: Server;
+  let testApp: TestApp;
+  const jwk = (key: KeyObject, kid?: string) => ({
+    ...key.export({ format: 'jwk' }),
+    ...(kid === undefined ? {} : { kid }),
+    use: 'sig',
+    alg: 'RS256',
+  });
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      const send = (keys: object[]) => {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ keys }));
+      };
+      if (mode === 'good') return send([jwk(good.publicKey, 'k1')]);
+      if (mode === 'weak') return send([jwk(weak.publicKey, 'k1')]);
+      if (mode === 'twins') return send([jwk(good.publicKey), jwk(rsa().publicKey)]);
+      if (mode === 'error') {
+        response.writeHead(500);
+        return response.end('{"message":"internal"}');
+      }
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      if (mode === 'stall') return response.write('{"keys":');
+      if (mode === 'trickle') {
+        const timer = setInterval(() => response.write(' '), 500);
+        response.on('close', () => clearInterval(timer));
+        return;
+      }
+      // huge: 64 MiB of spaces, as fast as the reader takes them.
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 64 && response.write(chunk)) sent += 1;
+        if (sent < 64) response.once('drain', pump);
+        else response.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    testApp = await createTestApp('sqlite', {
+      env: { JWT_SECRET: undefined, JWT_JWKS_URI: `http://127.0.0.1:${port}/jwks.json` },
+    });
+  });
+
+  afterAll(async () => {
+    await testApp?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+
+  const token = (key: KeyObject, kid?: string) =>
+    sign(claims(), key, {
+      algorithm: 'RS256',
+      expiresIn: '5m',
+      ...(kid === undefined ? {} : { keyid: kid }),
+      allowInsecureKeySizes: true,
+    });
+
+  it.each(['stall', 'trickle', 'huge', 'error'] as const)(
+    'should answer 503 within its time limit while the endpoint answers with %s, and recover',
+    async (failing) => {
+      // An app of its own: no key set fetched yet.
+      const app = await createTestApp('sqlite', {
+        env: { JWT_SECRET: undefined, JWT_JWKS_URI: testApp.config.jwt.jwksUri },
+      });
+      try {
+        mode = failing;
+        const started = Date.now();
+        const { status, body } = await createWith(app, bearer(token(good.privateKey, 'k1')));
+        expect({ status, body }).toEqual({
+          status: 503,
+          body: { message: 'Service Unavailable.' },
+        });
+        expect(Date.now() - started).toBeLessThan(7000);
+        mode = 'good';
+        // After the failure's back-off (5 s) the keys are fetched again.
+        await new Promise((resolve) => setTimeout(resolve, 5200));
+        expect((await createWith(app, bearer(token(good.privateKey, 'k1')))).status).toBe(201);
+      } finally {
+        await app.close();
+      }
+    },
+    30_000,
+  );
+
+  it('should trust no key of the set under 2048 bits, and no key it cannot tell apart', async () => {
+    mode = 'weak';
+    // A kid the cached set lacks fetches again (at most once per 30 s): a new app asks at once.
+    const weakApp = await createTestApp('sqlite', {
+      env: { JWT_SECRET: undefined, JWT_JWKS_URI: testApp.config.jwt.jwksUri },
+    });
+    try {
+      const refused = await createWith(weakApp, bearer(token(weak.privateKey, 'k1')));
+      expect(refused).toMatchObject({ status: 401, body: UNAUTHENTICATED });
+    } finally {
+      await weakApp.close();
+    }
+    mode = 'twins';
+    const twinsApp = await createTestApp('sqlite', {
+      env: { JWT_SECRET: undefined, JWT_JWKS_URI: testApp.config.jwt.jwksUri },
+    });
+    try {
+      // Two keys without a kid: neither is "the set's only key" (the last one fetched won).
+      const refused = await createWith(twinsApp, bearer(token(good.privateKey)));
+      expect(refused).toMatchObject({ status: 401, body: UNAUTHENTICATED });
+      expect(await countRows(twinsApp.dataSource, 'images')).toBe(0);
+    } finally {
+      await twinsApp.close();
+    }
+  }, 30_000);
+});
+
 describe('an unreachable JWKS endpoint', () => {
   it('should answer 503, not 401, since the token could not be checked', async () => {
     const jwks = await serveJwks({});

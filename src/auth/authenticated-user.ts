@@ -10,7 +10,7 @@ export interface AuthenticatedUser {
 export const MAX_SUB_LENGTH = 255;
 
 /** A non-empty string of well-formed Unicode (no lone surrogate) of at most 255 code points. */
-function isUsableSub(sub: unknown): sub is string {
+export function isUsableSub(sub: unknown): sub is string {
   return (
     typeof sub === 'string' &&
     sub !== '' &&

@@ -26,6 +26,32 @@ function keyServer(initial: Record<string, string>) {
 }
 
 describe('JwksKeySet', () => {
+  // Found by a probe: the map kept the last of two keys that shared a kid (or had none), so one
+  // of two keys verified and the other did not, by the order of the set.
+  it('should name no key by a kid two keys share, nor by no kid when the set has two', async () => {
+    const client = {
+      getSigningKeys: () =>
+        Promise.resolve(
+          [
+            ['twin', 'PEM-1'],
+            ['twin', 'PEM-2'],
+            ['solo', 'PEM-3'],
+          ].map(([kid, pem]) => ({ kid, getPublicKey: () => pem })),
+        ),
+    };
+    const keys = new JwksKeySet(client as never, () => 1_000_000);
+    expect(await keys.keyFor('twin')).toBeUndefined();
+    expect(await keys.keyFor('solo')).toBe('PEM-3');
+    expect(await keys.keyFor(undefined)).toBeUndefined();
+    const unnamed = {
+      getSigningKeys: () =>
+        Promise.resolve(
+          ['PEM-1', 'PEM-2'].map((pem) => ({ kid: undefined, getPublicKey: () => pem })),
+        ),
+    };
+    expect(await new JwksKeySet(unnamed as never, () => 1).keyFor(undefined)).toBeUndefined();
+  });
+
   let time: number;
   const now = () => time;
 

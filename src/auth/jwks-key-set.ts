@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { JwksClient } from 'jwks-rsa';
+
+const logger = new Logger('JwksKeySet');
 
 /** How long a fetched key set is trusted before it is fetched again. */
 export const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
@@ -6,6 +9,61 @@ export const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
 export const JWKS_COOLDOWN_MS = 30 * 1000;
 /** After a failed fetch, how long requests get that failure (503) without asking again. */
 export const JWKS_FAILURE_BACKOFF_MS = 5 * 1000;
+/** The longest a fetch of the key set may take, body included. */
+export const JWKS_FETCH_TIMEOUT_MS = 5 * 1000;
+/** The largest key set read (a set of a few keys is a few KB). */
+export const JWKS_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Fetches a JWKS document for jwks-rsa (its `fetcher`): within `JWKS_FETCH_TIMEOUT_MS` in all,
+ * at most `JWKS_MAX_BYTES`, from a 2xx answer, no redirect followed. jwks-rsa's own request only
+ * bounded the wait for the headers: an endpoint that stalled or trickled after them left the fetch,
+ * and every request with a token after it, waiting for good, and a huge body ended the process
+ * (found by a probe).
+ */
+export async function fetchJwks(uri: string): Promise<{ keys: unknown }> {
+  const signal = AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS);
+  let text: string;
+  try {
+    const response = await fetch(uri, { signal, redirect: 'error' });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`the JWKS endpoint answered ${response.status}`);
+    }
+    text = await boundedText(response);
+  } catch (error) {
+    if (signal.aborted) {
+      throw new Error(`the JWKS endpoint did not answer within ${JWKS_FETCH_TIMEOUT_MS} ms`);
+    }
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as { keys: unknown };
+  } catch {
+    throw new Error('the JWKS endpoint answered with no JSON');
+  }
+}
+
+async function boundedText(response: Response): Promise<string> {
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > JWKS_MAX_BYTES) {
+      await reader.cancel();
+      throw new Error(`the JWKS endpoint sent more than ${JWKS_MAX_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A `kid` two keys of the set share (or two keys without one): it names no key. */
+const AMBIGUOUS = Symbol('ambiguous');
 
 /**
  * The keys of a JWKS endpoint, fetched as a whole and kept together. jwks-rsa's own cache keeps
@@ -15,7 +73,8 @@ export const JWKS_FAILURE_BACKOFF_MS = 5 * 1000;
  * and every key of a fetch is known at once.
  */
 export class JwksKeySet {
-  private keys = new Map<string | undefined, string>();
+  private keys = new Map<string | undefined, string | typeof AMBIGUOUS>();
+  private size = 0;
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private failure?: { at: number; error: Error };
   private fetching?: Promise<void>;
@@ -40,8 +99,10 @@ export class JwksKeySet {
   }
 
   private find(kid: string | undefined): string | undefined {
-    if (kid !== undefined) return this.keys.get(kid);
-    return this.keys.size === 1 ? [...this.keys.values()][0] : undefined;
+    // With no `kid`, only a set of one key says which (two keys without one: the last won).
+    if (kid === undefined && this.size !== 1) return undefined;
+    const key = kid === undefined ? [...this.keys.values()][0] : this.keys.get(kid);
+    return key === AMBIGUOUS ? undefined : key;
   }
 
   private refresh(): Promise<void> {
@@ -53,12 +114,19 @@ export class JwksKeySet {
       .getSigningKeys()
       .then(
         (keys) => {
-          this.keys = new Map(keys.map((key) => [key.kid, key.getPublicKey()]));
+          this.keys = new Map();
+          for (const key of keys) {
+            this.keys.set(key.kid, this.keys.has(key.kid) ? AMBIGUOUS : key.getPublicKey());
+          }
+          this.size = keys.length;
           this.fetchedAt = this.now();
           this.failure = undefined;
         },
         (error: unknown) => {
           const failure = error instanceof Error ? error : new Error(String(error));
+          // Once per fetch (requests within the back-off get the same 503 unasked): the 503
+          // alone told an operator nothing of why (found by a probe).
+          logger.warn(`The JWKS keys could not be fetched: ${failure.message}`);
           this.failure = { at: this.now(), error: failure };
           throw failure;
         },

@@ -1,9 +1,10 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { decode, type Algorithm } from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
-import { JwksKeySet } from './jwks-key-set';
+import { fetchJwks, JwksKeySet } from './jwks-key-set';
 import { AppConfig, ConfigError } from '../config/app-config';
 import { loadOrCreateGeneratedSecret } from './generated-secret';
+import { verificationKey } from './verification-key';
 
 export type JwtKeyMode = 'secret' | 'generated-secret' | 'public-key' | 'jwks';
 
@@ -93,7 +94,7 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
   }
 
   if (jwt.jwksUri !== undefined) {
-    const keySet = new JwksKeySet(new JwksClient({ jwksUri: jwt.jwksUri, timeout: 5000 }));
+    const keySet = new JwksKeySet(new JwksClient({ jwksUri: jwt.jwksUri, fetcher: fetchJwks }));
     return {
       mode: 'jwks',
       algorithms: ['RS256', 'ES256'],
@@ -110,6 +111,12 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
           throw new KeyUnavailableError(error);
         }
         if (key === undefined) throw new UnknownKeyError(`the JWKS has no key ${header.kid}`);
+        // The rules of JWT_PUBLIC_KEY (found by a probe: a 512-bit RSA key of the set was trusted).
+        try {
+          algorithmForKey(verificationKey(key));
+        } catch {
+          throw new UnknownKeyError(`the JWKS key ${header.kid} is too weak or of another kind`);
+        }
         return key;
       },
     };

@@ -78,6 +78,11 @@ describe('token command', () => {
         '--expires must look like 30s, 15m, 1h or 7d (got "1y")',
       ],
       [['--sub', 'a', '--all', '--bogus'], "Unknown option '--bogus'"],
+      // The service refuses such a token (401): the command printed it anyway.
+      [
+        ['--sub', 'x'.repeat(256), '--all'],
+        '--sub must be at most 255 characters of well-formed Unicode',
+      ],
     ])('should refuse %j with "%s"', (argv, message) => {
       expect(() => parseTokenArguments(argv)).toThrow(TokenCommandError);
       expect(() => parseTokenArguments(argv)).toThrow(message);

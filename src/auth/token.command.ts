@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sign } from 'jsonwebtoken';
 import { AppConfig, ConfigError, parseConfig } from '../config/app-config';
+import { isUsableSub, MAX_SUB_LENGTH } from './authenticated-user';
 import { loadOrCreateGeneratedSecret } from './generated-secret';
 import { algorithmForKey } from './jwt-verification';
 import { ALL_PERMISSIONS, isPermission, Permission } from './permissions';
@@ -72,6 +73,12 @@ export function parseTokenArguments(argv: readonly string[]): TokenRequest | 'he
 
   const sub = typeof values.sub === 'string' ? values.sub.trim() : '';
   if (sub === '') throw new TokenCommandError('--sub is required');
+  // A token the service would refuse (401) is no token to print (found by a probe).
+  if (!isUsableSub(sub)) {
+    throw new TokenCommandError(
+      `--sub must be at most ${MAX_SUB_LENGTH} characters of well-formed Unicode`,
+    );
+  }
 
   const list = values.permissions;
   if (values.all === true && list !== undefined) {
