@@ -448,4 +448,15 @@ describe('parseConfig', () => {
     });
     expect(problems.join(' ')).not.toMatch(/hunter2|short-secret|short-cursor/);
   });
+
+  // Found by a probe: the cache lives on the heap, and RESPONSE_CACHE_MB=256 under npm start's
+  // --max-old-space-size=256 filled it and ended the process.
+  it('should hold RESPONSE_CACHE_MB to a quarter of the JavaScript heap', () => {
+    const heap = 290 * 1024 * 1024;
+    expect(parseConfig({ RESPONSE_CACHE_MB: '72' }, '/srv', heap).responseCacheMb).toBe(72);
+    expect(() => parseConfig({ RESPONSE_CACHE_MB: '73' }, '/srv', heap)).toThrow(
+      'RESPONSE_CACHE_MB must be at most a quarter of the JavaScript heap, 72 here (290 MB; raise --max-old-space-size in NODE_OPTIONS for more) (got "73")',
+    );
+    expect(parseConfig({}, '/srv', heap).responseCacheMb).toBe(32);
+  });
 });

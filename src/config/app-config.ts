@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type {
   DatabaseConfig,
   JwtConfig,
@@ -82,7 +83,11 @@ type Env = Record<string, string | undefined>;
  * Reads and validates every setting from the environment in one pass, collecting every problem,
  * so that a bad start-up names each bad variable in one line.
  */
-export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
+export function parseConfig(
+  env: Env,
+  cwd: string = process.cwd(),
+  heapLimitBytes: number = getHeapStatistics().heap_size_limit,
+): AppConfig {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name];
@@ -221,7 +226,11 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
     cursorSecret,
     logLevel,
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 90, 0, 1_000_000),
-    responseCacheMb: integer('RESPONSE_CACHE_MB', 32, 0, 4096),
+    responseCacheMb: responseCacheMb(
+      integer('RESPONSE_CACHE_MB', 32, 0, 4096),
+      heapLimitBytes,
+      problems,
+    ),
     messaging: parseMessagingConfig(read, integer, problems),
     server: parseServerConfig(read, integer, problems),
     fleet: parseFleetConfig(
@@ -246,6 +255,21 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): AppConfig {
   if (served !== undefined) problems.push(served);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The response cache lives on the JavaScript heap, so it may take at most a quarter of it: with
+ * `npm start`'s `--max-old-space-size=256`, `RESPONSE_CACHE_MB=256` filled the heap and ended the
+ * process (found by a probe).
+ */
+function responseCacheMb(mb: number, heapLimitBytes: number, problems: string[]): number {
+  const heapMb = Math.floor(heapLimitBytes / (1024 * 1024));
+  if (mb > heapMb / 4) {
+    problems.push(
+      `RESPONSE_CACHE_MB must be at most a quarter of the JavaScript heap, ${Math.floor(heapMb / 4)} here (${heapMb} MB; raise --max-old-space-size in NODE_OPTIONS for more) (got "${mb}")`,
+    );
+  }
+  return mb;
 }
 
 function resolveFrom(cwd: string, path: string): string {

@@ -140,7 +140,8 @@ export class ResourceReader {
     @InjectAppConfig() private readonly config: AppConfig,
     @Optional() metrics?: MetricsService,
   ) {
-    this.reportCache = config.logLevel === 'debug';
+    // At `trace` too: the more verbose level shows what `debug` does (found by a probe).
+    this.reportCache = config.logLevel === 'debug' || config.logLevel === 'trace';
     this.cache =
       config.responseCacheMb === 0
         ? undefined
