@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumerDeserializer, IncomingEvent, IncomingRequest } from '@nestjs/microservices';
+import { shortened } from './image-message.reader';
 
 /** Stands in for the data of a message that could not be read; the handler answers it with a 400. */
 export class MalformedMessage {
@@ -61,7 +62,7 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
           pattern: options.channel,
           id: 'id' in decoded && isShortId(decoded.id) ? decoded.id : randomUUID(),
           data: new MalformedMessage(
-            `the packet's pattern ${JSON.stringify(decoded.pattern)} is not its subject's "${options.channel}"`,
+            `the packet's pattern ${shortened(JSON.stringify(decoded.pattern))} is not its subject's "${options.channel}"`,
           ),
         };
       }

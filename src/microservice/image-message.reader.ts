@@ -19,6 +19,11 @@ function malformed(pattern: string, fields: MessageFields<string>, problem: stri
   );
 }
 
+/** Client text in a message, cut short: a 1 MB field name came back whole (found by a probe). */
+export function shortened(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return (
     typeof value === 'object' &&
@@ -45,7 +50,7 @@ export function readMessage<K extends string>(
   if (!isPlainObject(message)) throw malformed(pattern, fields, 'the message is not an object');
   for (const name of Object.keys(message)) {
     if (!Object.prototype.hasOwnProperty.call(fields, name)) {
-      throw malformed(pattern, fields, `unknown field "${name}"`);
+      throw malformed(pattern, fields, `unknown field "${shortened(name)}"`);
     }
   }
   for (const [name, required] of Object.entries(fields)) {
