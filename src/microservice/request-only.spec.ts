@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import type { Server } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
 import { InFlight, RequestOnlyTcpServer, shortenedReply } from './request-only';
 
@@ -56,6 +59,43 @@ describe('RequestOnlyTcpServer', () => {
         'A TCP client sent data that is not a packet; its connection is closed: The invalid received message from tcp server',
       ],
     ]);
+  });
+
+  // Found by a probe: idle connections stayed open for ever, and enough of them used up the
+  // process's file descriptors, HTTP's included.
+  it('should close an idle connection, and hold no more connections than its limit', async () => {
+    const server = new RequestOnlyTcpServer(
+      { host: '127.0.0.1', port: 0 },
+      { idleTimeoutMs: 300, maxConnections: 2 },
+    );
+    Object.assign(server, { logger: { log: () => undefined, warn: () => undefined } });
+    await new Promise<void>((resolve, reject) =>
+      server.listen((error?: unknown) =>
+        error === undefined
+          ? resolve()
+          : reject(error instanceof Error ? error : new Error('listen')),
+      ),
+    );
+    const { port } = (server as unknown as { server: Server }).server.address() as AddressInfo;
+    const open = async () => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const closedAt = once(socket, 'close').then(() => Date.now());
+      return { socket, closedAt };
+    };
+    try {
+      const started = Date.now();
+      const first = await open();
+      const second = await open();
+      const third = await open();
+      // Over the limit: closed at once.
+      expect((await third.closedAt) - started).toBeLessThan(250);
+      // Idle: closed after the timeout.
+      expect((await first.closedAt) - started).toBeGreaterThanOrEqual(250);
+      expect((await second.closedAt) - started).toBeLessThan(2000);
+    } finally {
+      void server.close();
+    }
   });
 
   it('should still log any other failure as an error', () => {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
@@ -13,6 +14,15 @@ export function dropEvent(logger: Pick<Logger, 'warn'>, pattern: string): Promis
   return Promise.resolve();
 }
 
+/**
+ * An idle TCP connection is closed after this long (a connection pool reconnects when it needs
+ * one), and the listener holds at most `MAX_TCP_CONNECTIONS`: connections that sent nothing
+ * stayed open for ever, and enough of them used up the process's file descriptors, so that HTTP,
+ * `/health` included, answered nothing (found by a probe).
+ */
+export const TCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+export const MAX_TCP_CONNECTIONS = 1000;
+
 /** What a TCP packet is answered while the listener shuts down: the HTTP side's 503. */
 const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
 
@@ -25,6 +35,21 @@ const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
 export class RequestOnlyTcpServer extends ServerTCP {
   private readonly inFlight = new InFlight();
   private closing = false;
+  private readonly idleTimeoutMs: number;
+
+  constructor(
+    options: ConstructorParameters<typeof ServerTCP>[0],
+    limits: { idleTimeoutMs?: number; maxConnections?: number } = {},
+  ) {
+    super(options);
+    this.idleTimeoutMs = limits.idleTimeoutMs ?? TCP_IDLE_TIMEOUT_MS;
+    this.server.maxConnections = limits.maxConnections ?? MAX_TCP_CONNECTIONS;
+  }
+
+  override bindHandler(socket: Socket): void {
+    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    super.bindHandler(socket);
+  }
 
   override handleEvent(pattern: string): Promise<void> {
     return dropEvent(this.logger, pattern);
