@@ -1,3 +1,4 @@
+import { MAX_MESSAGES_IN_FLIGHT } from '../src/microservice/request-only';
 import {
   errorOfReply,
   ImageClient,
@@ -921,6 +922,38 @@ describeEachDatabase(
         expect(JSON.parse(codec.decode(answer.data))).toMatchObject({ id: 'ok', isDisposed: true });
       });
 
+      it(`should answer a NATS flood past ${MAX_MESSAGES_IN_FLIGHT} requests running 503 at once, and every request once`, async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.UpdateImage);
+        const count = 4 * MAX_MESSAGES_IN_FLIGHT;
+        // Writes take turns (SQLite's one writer, MariaDB's row lock): they pile up in flight.
+        const replies = await Promise.all(
+          Array.from({ length: count }, (_, index) =>
+            connection
+              .request(
+                `${subjectPrefix}image.update`,
+                codec.encode(
+                  JSON.stringify({
+                    id: `n${index}`,
+                    pattern: 'image.update',
+                    data: { id: image.image_id, token, body: { path: `flood/${index}.png` } },
+                  }),
+                ),
+                { timeout: 20_000 },
+              )
+              .then((reply) => JSON.parse(codec.decode(reply.data)) as Record<string, unknown>),
+          ),
+        );
+        const busy = replies.filter((reply) => reply.err !== undefined);
+        const done = replies.filter((reply) => reply.response !== undefined);
+        expect(busy.length + done.length).toBe(count);
+        expect(done.length).toBeGreaterThanOrEqual(MAX_MESSAGES_IN_FLIGHT);
+        expect(busy.length).toBeGreaterThan(0);
+        expect(new Set(busy.map((reply) => JSON.stringify(reply.err)))).toEqual(
+          new Set([JSON.stringify({ status: 503, message: 'Service Unavailable.' })]),
+        );
+      });
+
       it('should drop a message that expects no reply, writing nothing (it ran the write)', async () => {
         const image = await insertImageRow(context().dataSource);
         const token = tokenWith(Permission.DeleteImage);
@@ -1148,6 +1181,55 @@ describeEachDatabase(
         expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
           deleted_at: null,
         });
+      });
+
+      // Found by a probe: 20,000 requests in one write ran side by side, queued for the database
+      // pool, answered 503 after its wait and held HTTP up behind them.
+      it(`should run at most ${MAX_MESSAGES_IN_FLIGHT} requests of a TCP flood at once, answering the rest 503 at once`, async () => {
+        const count = MAX_MESSAGES_IN_FLIGHT + 36;
+        const frame = (packet: unknown) => {
+          const json = JSON.stringify(packet);
+          return `${json.length}#${json}`;
+        };
+        const socket = createConnection(context().listeners.tcp!.port, '127.0.0.1');
+        try {
+          const replies = new Promise<{ id: string; err?: unknown; response?: unknown }[]>(
+            (resolve) => {
+              let received = '';
+              const parsed: { id: string; err?: unknown; response?: unknown }[] = [];
+              socket.on('data', (chunk: Buffer) => {
+                received += chunk.toString();
+                for (;;) {
+                  const hash = received.indexOf('#');
+                  if (hash === -1) break;
+                  const length = Number(received.slice(0, hash));
+                  if (received.length < hash + 1 + length) break;
+                  parsed.push(JSON.parse(received.slice(hash + 1, hash + 1 + length)));
+                  received = received.slice(hash + 1 + length);
+                }
+                if (parsed.length === count) resolve(parsed);
+              });
+            },
+          );
+          socket.write(
+            Array.from({ length: count }, (_, index) =>
+              frame({ id: `f${index}`, pattern: 'image.show', data: { id: 3 } }),
+            ).join(''),
+          );
+          const answers = await replies;
+          const busy = answers.filter((answer) => answer.err !== undefined);
+          expect(busy.length).toBe(count - MAX_MESSAGES_IN_FLIGHT);
+          expect(busy[0]).toEqual({
+            id: `f${MAX_MESSAGES_IN_FLIGHT}`,
+            err: { status: 503, message: 'Service Unavailable.' },
+            isDisposed: true,
+          });
+          expect(answers.filter((answer) => answer.response !== undefined).length).toBe(
+            MAX_MESSAGES_IN_FLIGHT,
+          );
+        } finally {
+          socket.destroy();
+        }
       });
 
       // Found by a probe: sent, a message over the TCP listener's limit closed the connection under

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from 'nats';
-import { dropEvent, InFlight, shortenedReply } from './request-only';
+import { BUSY, dropEvent, InFlight, MAX_MESSAGES_IN_FLIGHT, shortenedReply } from './request-only';
 
 /**
  * The listener's logger: Nest logs a lost broker connection as an error, but an outage is an
@@ -83,6 +83,24 @@ export class PrefixedNatsServer extends ServerNats {
     for (const subscription of this.listening) subscription.unsubscribe();
     await this.inFlight.idle();
     await super.close();
+  }
+
+  /**
+   * Past `MAX_MESSAGES_IN_FLIGHT` requests running (this one counted), a request is answered 503
+   * at once (request-only.ts). Judged as the message comes in, in the order they come.
+   */
+  override async handleMessage(channel: string, natsMsg: Msg): Promise<void> {
+    if (this.inFlight.size <= MAX_MESSAGES_IN_FLIGHT) {
+      await super.handleMessage(channel, natsMsg);
+      return;
+    }
+    const packet = (await this.deserializer.deserialize(natsMsg.data, {
+      channel,
+      replyTo: natsMsg.reply,
+    })) as { id?: string };
+    if (packet.id === undefined) return this.handleEvent(channel);
+    const context = new NatsContext([natsMsg.subject, natsMsg.headers]);
+    this.getPublisher(natsMsg, packet.id, context)({ id: packet.id, err: BUSY, isDisposed: true });
   }
 
   /** A message without a reply subject: dropped (`dropEvent`), not run for no one. */

@@ -27,6 +27,15 @@ export const MAX_TCP_CONNECTIONS = 1000;
 const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
 
 /**
+ * The requests one listener runs at once; more are answered 503 at once. One TCP connection or
+ * one NATS publisher could otherwise start any number side by side (HTTP runs one per connection),
+ * and 20,000 of them queued for the database pool, answered 503 after its wait and made HTTP
+ * wait behind them (found by a probe). Above the pool's size, so a busy client still fills it.
+ */
+export const MAX_MESSAGES_IN_FLIGHT = 64;
+export const BUSY = { status: 503, message: 'Service Unavailable.' };
+
+/**
  * Nest's TCP listener, answering requests only (`dropEvent`), and closing as HTTP does: it stops
  * taking connections, answers later requests 503, and waits for the replies of the requests in
  * flight before it closes the sockets. Nest's own `close` closed them at once, so a write in
@@ -71,10 +80,14 @@ export class RequestOnlyTcpServer extends ServerTCP {
   }
 
   override handleMessage(socket: JsonSocketLike, rawMessage: unknown): Promise<void> {
-    if (this.closing) {
+    if (this.closing || this.inFlight.size >= MAX_MESSAGES_IN_FLIGHT) {
       const packet = rawMessage as { id?: unknown } | null;
       if (typeof packet === 'object' && packet !== null && packet.id !== undefined) {
-        socket.sendMessage({ id: packet.id, err: SHUTTING_DOWN, isDisposed: true });
+        socket.sendMessage({
+          id: packet.id,
+          err: this.closing ? SHUTTING_DOWN : BUSY,
+          isDisposed: true,
+        });
       }
       return Promise.resolve();
     }
@@ -114,6 +127,11 @@ export class RequestOnlyTcpServer extends ServerTCP {
 /** The requests a listener is running; `idle()` resolves once none is. */
 export class InFlight {
   private count = 0;
+
+  /** The requests counted in now. */
+  get size(): number {
+    return this.count;
+  }
   private readonly waiting: (() => void)[] = [];
 
   /** Counts a request in; the function returned counts it out (once, however often called). */
