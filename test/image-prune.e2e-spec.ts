@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { formatDatabaseTimestamp, nowMicros } from '../src/database/timestamps';
 import { ImageFileCleanup } from '../src/image/image-file-cleanup';
@@ -234,7 +234,8 @@ describe('npm run prune', () => {
           PATH: process.env.PATH ?? '',
           TS_NODE_PROJECT: join(root, 'tsconfig.json'),
           DATABASE_URL: `sqlite:${database.path}`,
-          DATA_DIR: testApp.config.storage.directory,
+          // Beside the stored files, never among them (the service refuses that: storage.md).
+          DATA_DIR: dirname(database.path),
           STORAGE_DIR: testApp.config.storage.directory,
           JWT_SECRET: 'prune-command-test-secret-0123456789abcdef',
           PRUNE_TRASHED_AFTER_DAYS: '7',
