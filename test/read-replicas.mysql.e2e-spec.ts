@@ -12,6 +12,15 @@ import { createTestDatabase, TestDatabase } from './helpers/test-database';
  */
 const MAX_LAG_MS = 1000;
 
+/** Waits (up to 20 s) until `condition` holds. */
+async function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 // Replicas are MySQL/MariaDB only: the MariaDB leg (CI always runs it), as the fault suites.
 describe('read replicas that fail [mysql]', () => {
   let database: TestDatabase;
@@ -30,14 +39,6 @@ describe('read replicas that fail [mysql]', () => {
   });
 
   const replicaUp = () => metric('db_replica_up{replica="replica1"}');
-
-  async function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   let expected: unknown;
   const list = () => app.http().get('/api/image?sort=image_id&page[size]=2');
@@ -156,14 +157,6 @@ describe('read replicas while the primary is down [mysql]', () => {
     const { text } = await app.http().get('/metrics');
     const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
     return line?.slice(sample.length + 1);
-  }
-
-  async function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 
   beforeAll(async () => {

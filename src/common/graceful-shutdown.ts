@@ -8,8 +8,8 @@ export const SHUTDOWN_GRACE_MS = 750;
 /**
  * SIGTERM and SIGINT (API.md section 10): stop accepting connections (the answers in flight say
  * `Connection: close`; a request arriving on a kept-alive one is answered 503 with it), let
- * in-flight requests finish for at
- * most `timeoutMs`, then close every connection still open (a stalled upload, a slow client), run
+ * in-flight requests finish for at most `timeoutMs`, then close every connection still open (a
+ * stalled upload, a slow client), run
  * the application's shutdown hooks (the outbox relay stops, the database pool closes after the
  * last request is done with it) and exit 0, also when a hook fails (it is logged). Should anything hang past the window, the process
  * exits `SHUTDOWN_GRACE_MS` later regardless.

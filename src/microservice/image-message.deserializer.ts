@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumerDeserializer, IncomingEvent, IncomingRequest } from '@nestjs/microservices';
-import { shortened } from './image-message.reader';
+
+/** Client text in a message, cut short: a 1 MB field name came back whole (found by a probe). */
+export function shortened(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
 
 /** Stands in for the data of a message that could not be read; the handler answers it with a 400. */
 export class MalformedMessage {

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { isMalformedJsonValue, MALFORMED_JSON_BODY } from '../common/json-body';
 import { ImageIdPipe } from '../image/image-id.pipe';
-import { MalformedMessage } from './image-message.deserializer';
+import { MalformedMessage, shortened } from './image-message.deserializer';
 
 /** The fields a message of one pattern may carry; `true` marks the ones it must carry. */
 export type MessageFields<K extends string> = Readonly<Record<K, boolean>>;
@@ -17,11 +17,6 @@ function malformed(pattern: string, fields: MessageFields<string>, problem: stri
     HttpStatus.BAD_REQUEST,
     `Malformed message: ${problem}; ${pattern} takes {${shape}}.`,
   );
-}
-
-/** Client text in a message, cut short: a 1 MB field name came back whole (found by a probe). */
-export function shortened(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

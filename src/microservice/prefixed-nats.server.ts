@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from 'nats';
-import { BUSY, dropEvent, InFlight, MAX_MESSAGES_IN_FLIGHT, shortenedReply } from './request-only';
+import {
+  dropEvent,
+  InFlight,
+  MAX_MESSAGES_IN_FLIGHT,
+  shortenedReply,
+  UNAVAILABLE,
+} from './request-only';
 
 /**
  * The listener's logger: Nest logs a lost broker connection as an error, but an outage is an
@@ -100,7 +106,11 @@ export class PrefixedNatsServer extends ServerNats {
     })) as { id?: string };
     if (packet.id === undefined) return this.handleEvent(channel);
     const context = new NatsContext([natsMsg.subject, natsMsg.headers]);
-    this.getPublisher(natsMsg, packet.id, context)({ id: packet.id, err: BUSY, isDisposed: true });
+    this.getPublisher(
+      natsMsg,
+      packet.id,
+      context,
+    )({ id: packet.id, err: UNAVAILABLE, isDisposed: true });
   }
 
   /** A message without a reply subject: dropped (`dropEvent`), not run for no one. */

@@ -23,9 +23,6 @@ export function dropEvent(logger: Pick<Logger, 'warn'>, pattern: string): Promis
 export const TCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 export const MAX_TCP_CONNECTIONS = 1000;
 
-/** What a TCP packet is answered while the listener shuts down: the HTTP side's 503. */
-const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
-
 /**
  * The requests one listener runs at once; more are answered 503 at once. One TCP connection or
  * one NATS publisher could otherwise start any number side by side (HTTP runs one per connection),
@@ -33,7 +30,9 @@ const SHUTTING_DOWN = { status: 503, message: 'Service Unavailable.' };
  * wait behind them (found by a probe). Above the pool's size, so a busy client still fills it.
  */
 export const MAX_MESSAGES_IN_FLIGHT = 64;
-export const BUSY = { status: 503, message: 'Service Unavailable.' };
+
+/** What a request is answered past that, and while the listener shuts down: the HTTP side's 503. */
+export const UNAVAILABLE = { status: 503, message: 'Service Unavailable.' };
 
 /**
  * Nest's TCP listener, answering requests only (`dropEvent`), and closing as HTTP does: it stops
@@ -83,11 +82,7 @@ export class RequestOnlyTcpServer extends ServerTCP {
     if (this.closing || this.inFlight.size >= MAX_MESSAGES_IN_FLIGHT) {
       const packet = rawMessage as { id?: unknown } | null;
       if (typeof packet === 'object' && packet !== null && packet.id !== undefined) {
-        socket.sendMessage({
-          id: packet.id,
-          err: this.closing ? SHUTTING_DOWN : BUSY,
-          isDisposed: true,
-        });
+        socket.sendMessage({ id: packet.id, err: UNAVAILABLE, isDisposed: true });
       }
       return Promise.resolve();
     }
