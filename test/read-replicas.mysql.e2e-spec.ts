@@ -12,6 +12,24 @@ import { createTestDatabase, TestDatabase } from './helpers/test-database';
  */
 const MAX_LAG_MS = 1000;
 
+/** A fresh MySQL test database, the proxy this file owns in front of it, and its credentials. */
+async function databaseBehindProxy() {
+  const database = await createTestDatabase('mysql');
+  if (database.config.type !== 'mysql') throw new Error('a MySQL test database was expected');
+  const { host, port, username, password } = database.config;
+  const proxy = new FaultProxy(host, port);
+  await proxy.start();
+  const auth = password === '' ? username : `${username}:${password}`;
+  return { database, config: database.config, proxy, auth };
+}
+
+/** The value of one sample of `/metrics` as written (undefined when absent). */
+async function metricOf(app: TestApp, sample: string): Promise<string | undefined> {
+  const { text } = await app.http().get('/metrics');
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line?.slice(sample.length + 1);
+}
+
 /** Waits (up to 20 s) until `condition` holds. */
 async function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -28,9 +46,7 @@ describe('read replicas that fail [mysql]', () => {
   let app: TestApp;
 
   async function metric(sample: string): Promise<number> {
-    const { text } = await app.http().get('/metrics');
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
-    return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+    return Number((await metricOf(app, sample)) ?? 0);
   }
 
   const reads = async () => ({
@@ -44,20 +60,17 @@ describe('read replicas that fail [mysql]', () => {
   const list = () => app.http().get('/api/image?sort=image_id&page[size]=2');
 
   beforeAll(async () => {
-    database = await createTestDatabase('mysql');
-    if (database.config.type !== 'mysql') throw new Error('a MySQL test database was expected');
-    const { host, port, username, password } = database.config;
-    proxy = new FaultProxy(host, port);
-    await proxy.start();
+    const behind = await databaseBehindProxy();
+    ({ database, proxy } = behind);
+    const { auth, config } = behind;
     // Down when the instance starts.
     await proxy.cut();
-    const auth = password === '' ? username : `${username}:${password}`;
     app = await createTestApp('mysql', {
       database,
       env: {
         // Replicas need a MySQL primary in the configuration (the app then uses `database`).
         DATABASE_URL: process.env.TEST_MYSQL_URL,
-        DATABASE_REPLICA_URLS: `mysql://${auth}@127.0.0.1:${proxy.port}/${database.config.database}`,
+        DATABASE_REPLICA_URLS: `mysql://${auth}@127.0.0.1:${proxy.port}/${config.database}`,
         DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
         // The same links whichever port supertest listens on.
         PUBLIC_URL: 'http://images.test',
@@ -153,31 +166,25 @@ describe('read replicas while the primary is down [mysql]', () => {
   let app: TestApp;
   const warnings: string[] = [];
 
-  async function metric(sample: string): Promise<string | undefined> {
-    const { text } = await app.http().get('/metrics');
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
-    return line?.slice(sample.length + 1);
-  }
+  const metric = (sample: string) => metricOf(app, sample);
 
   beforeAll(async () => {
-    database = await createTestDatabase('mysql');
-    if (database.config.type !== 'mysql') throw new Error('a MySQL test database was expected');
-    const { host, port, username, password } = database.config;
-    proxy = new FaultProxy(host, port);
-    await proxy.start();
+    const behind = await databaseBehindProxy();
+    ({ database, proxy } = behind);
+    const { auth, config } = behind;
+    const { host, port } = config;
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
       warnings.push(String(message));
     });
-    const auth = password === '' ? username : `${username}:${password}`;
     app = await createTestApp('mysql', {
       // The primary through the proxy, the replica (the same database) straight.
       database: {
         ...database,
-        config: { ...database.config, host: '127.0.0.1', port: proxy.port },
+        config: { ...config, host: '127.0.0.1', port: proxy.port },
       },
       env: {
         DATABASE_URL: process.env.TEST_MYSQL_URL,
-        DATABASE_REPLICA_URLS: `mysql://${auth}@${host}:${port}/${database.config.database}`,
+        DATABASE_REPLICA_URLS: `mysql://${auth}@${host}:${port}/${config.database}`,
         DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
       },
     });
