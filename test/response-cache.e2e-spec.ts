@@ -172,6 +172,28 @@ describeEachDatabase(
       expect(await sample('response_cache_evictions_total')).toBe(0);
     });
 
+    it('should report the entries and bytes it holds in /metrics (none with the cache off)', async () => {
+      const sample = async (name: string, app = context()) => {
+        const text = (await app.http().get('/metrics').expect(200)).text;
+        const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+        return Number(line?.split(' ')[1]);
+      };
+      await read('/api/image/8?fields[image]=path');
+      const entries = await sample('response_cache_entries');
+      const bytes = await sample('response_cache_bytes');
+      expect(entries).toBeGreaterThanOrEqual(1);
+      const { body } = await read('/api/image?page[size]=4&fields[image]=facet');
+      await read('/api/image?page[size]=4&fields[image]=facet');
+      expect(await sample('response_cache_entries')).toBe(entries + 1);
+      expect(await sample('response_cache_bytes')).toBeGreaterThan(
+        bytes + JSON.stringify(body).length,
+      );
+      expect([
+        await sample('response_cache_entries', off),
+        await sample('response_cache_bytes', off),
+      ]).toEqual([0, 0]);
+    });
+
     it('should answer a hit with the bytes and headers of a miss, for every host', async () => {
       const { dataSource } = context();
       const pathOf = (link: string) => link.slice(link.indexOf('/api/'));

@@ -12,6 +12,12 @@ export interface OutboxSnapshot {
   readonly oldestAgeSeconds: number | null;
 }
 
+/** What the response cache holds now. */
+export interface ResponseCacheSize {
+  readonly entries: number;
+  readonly bytes: number;
+}
+
 /** `up`/`down`: the last attempt to reach the broker worked or failed; `disabled`: no NATS_URL. */
 export type BrokerStatus = 'up' | 'down' | 'disabled' | 'unknown';
 
@@ -102,6 +108,7 @@ export class MetricsService {
 
   private broker: BrokerStatus;
   private outboxSource?: () => Promise<OutboxSnapshot>;
+  private responseCacheSize: () => ResponseCacheSize = () => ({ entries: 0, bytes: 0 });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -110,6 +117,7 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
     this.registerDatabasePool();
     this.registerOutbox();
+    this.registerResponseCache();
     this.broker = config.messaging.nats === undefined ? 'disabled' : 'unknown';
     if (this.broker !== 'disabled') this.registerBroker();
   }
@@ -132,6 +140,11 @@ export class MetricsService {
 
   set brokerStatus(status: BrokerStatus) {
     this.broker = status;
+  }
+
+  /** The shared reader hands over how to read its response cache's size (none: 0 and 0). */
+  observeResponseCache(size: () => ResponseCacheSize): void {
+    this.responseCacheSize = size;
   }
 
   /** The events module hands over how to read the outbox. */
@@ -177,6 +190,26 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.set(pool()?.config?.connectionLimit ?? 1);
+      },
+    });
+  }
+
+  private registerResponseCache(): void {
+    const size = () => this.responseCacheSize();
+    new Gauge({
+      name: 'response_cache_entries',
+      help: 'Responses held in the in-process response cache.',
+      registers: [this.registry],
+      collect() {
+        this.set(size().entries);
+      },
+    });
+    new Gauge({
+      name: 'response_cache_bytes',
+      help: 'Bytes the response cache counts against RESPONSE_CACHE_MB.',
+      registers: [this.registry],
+      collect() {
+        this.set(size().bytes);
       },
     });
   }

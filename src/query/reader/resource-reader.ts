@@ -153,6 +153,8 @@ export class ResourceReader {
               evicted: (count) => metrics.responseCacheEvictions.inc(count),
             },
           );
+    const cache = this.cache;
+    if (cache !== undefined) metrics?.observeResponseCache(() => cache.size);
   }
 
   /**

@@ -118,7 +118,7 @@ export class LruResponseCache implements ResponseCache {
     this.bytes += bytes;
   }
 
-  /** Entries and bytes held (for tests). */
+  /** Entries and bytes held (`/metrics`, tests). */
   get size(): { entries: number; bytes: number } {
     return { entries: this.entries.size, bytes: this.bytes };
   }
