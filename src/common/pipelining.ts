@@ -19,7 +19,10 @@ interface Connection {
   running?: ServerResponse;
   /** Pipelined requests waiting for the ones before them to be answered, in order. */
   queued: { readonly response: ServerResponse; readonly run: HookHandlerDoneFunction }[];
-  /** The connection got its 429 and closes after it: later requests are neither run nor answered. */
+  /**
+   * The connection got its 429, or an answer that closes it: later requests are neither run nor
+   * answered.
+   */
   refused: boolean;
   /** Runs once no answer is pending (the parser's refusal of a later request waits its turn). */
   whenIdle?: () => void;
@@ -59,15 +62,23 @@ function connectionOf(socket: Socket): Connection {
   return connection;
 }
 
-function answered(connection: Connection, drain: Drain): void {
+function answered(connection: Connection, drain: Drain, socket: Socket): void {
   connection.pending -= 1;
+  if (socket.destroyed || socket.writableEnded) {
+    // The answer closed the connection (`Connection: close`: a body the parser refused, the
+    // drain) or the client hung up: the requests pipelined after it are neither run nor answered
+    // (RFC 9112 §9.6). Run, a write committed that no client would ever hear of (found by a probe).
+    connection.refused = true;
+    connection.pending -= connection.queued.length;
+    connection.queued.length = 0;
+  }
   const next = connection.queued.shift();
   if (next === undefined) {
     connection.running = undefined;
     if (connection.pending === 0) drain.busy.delete(connection);
   } else {
     connection.running = next.response;
-    // Draining, the answer before it closed the connection: it is not run at all.
+    // Draining: it closes the connection after its answer.
     if (drain.draining) next.response.shouldKeepAlive = false;
     next.run();
   }
@@ -102,7 +113,8 @@ export function pipeliningLimitHook(
         .send({ message: defaultMessage(503) } satisfies ErrorBody);
       return;
     }
-    const connection = connectionOf(request.raw.socket);
+    const socket = request.raw.socket;
+    const connection = connectionOf(socket);
     if (connection.refused) {
       // The connection closes after its 429; Node drops what it parsed after that.
       reply.hijack();
@@ -122,7 +134,7 @@ export function pipeliningLimitHook(
     }
     connection.pending += 1;
     const response = reply.raw;
-    response.once('close', () => answered(connection, drain));
+    response.once('close', () => answered(connection, drain, socket));
     if (connection.pending === 1) {
       drain.busy.add(connection);
       connection.running = response;
@@ -153,7 +165,7 @@ export function refusedByDrain(request: FastifyRequest): boolean {
   return drainRefusals.has(request);
 }
 
-/** Whether the request was parsed after its connection's 429: its hang-up is no news. */
+/** Whether the request came after its connection's 429 or closing answer: its hang-up is no news. */
 export function cameAfterRefusal(request: FastifyRequest): boolean {
   return connections.get(request.raw.socket)?.refused === true;
 }
