@@ -40,12 +40,15 @@ import { SqlRowSource } from './sql-row-source';
 const REPRESENTATION_VERSION = '1';
 
 /**
- * How many times a read of several statements is made when writes keep changing the data under
- * it; the last one's answer goes out without an entity tag and is not cached (docs/read-path.md).
+ * How many times a read is made when writes keep changing the data under it; the last one's
+ * answer goes out without an entity tag and is not cached (docs/read-path.md).
  */
 const READ_ATTEMPTS = 3;
 
-/** Whether a read may take several statements: its included relations come from their own. */
+/**
+ * Whether an untagged read may take several statements (its included relations come from their
+ * own), so that it reads the data version around them to answer one state.
+ */
 function readsInParts(query: ParsedQuery): boolean {
   return query.include.length > 0;
 }
@@ -205,7 +208,7 @@ export class ResourceReader {
         if (context.entityTag === false || query.sort[resource.schema.type] === 'random') {
           const before = readsInParts(query) ? await rows.dataVersion() : undefined;
           const data = await this.pageData(rows, resource, query, keyset);
-          if (!last && (await this.changedSince(rows, query, before))) continue;
+          if (!last && (await this.changedSince(rows, before))) continue;
           return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
         }
         const version = await rows.dataVersion();
@@ -217,7 +220,7 @@ export class ResourceReader {
             return ConditionalResult.notModified(tag);
           }
           const data = await this.pageData(rows, resource, query, keyset);
-          const torn = await this.changedSince(rows, query, version);
+          const torn = await this.changedSince(rows, version);
           if (torn && !last) continue;
           const body = this.pageBody(resource, query, context, data);
           return ConditionalResult.modified(torn ? null : tag, body);
@@ -237,7 +240,7 @@ export class ResourceReader {
           return ConditionalResult.serialized(tag, json, report);
         }
         const data = await this.pageData(rows, resource, query, keyset);
-        const torn = await this.changedSince(rows, query, version);
+        const torn = await this.changedSince(rows, version);
         if (torn && !last) continue;
         if (torn) {
           return ConditionalResult.modified(null, this.pageBody(resource, query, context, data));
@@ -267,7 +270,7 @@ export class ResourceReader {
         if (context.entityTag === false) {
           const before = readsInParts(query) ? await rows.dataVersion() : undefined;
           const body = await this.item(rows, resource, key, query);
-          if (!last && (await this.changedSince(rows, query, before))) continue;
+          if (!last && (await this.changedSince(rows, before))) continue;
           return ConditionalResult.modified(null, body);
         }
         const version = await rows.dataVersion();
@@ -276,7 +279,7 @@ export class ResourceReader {
           const matches = ifNoneMatchMatches(context.ifNoneMatch, tag);
           if (matches && !isAnyTag(context.ifNoneMatch)) return ConditionalResult.notModified(tag);
           const body = await this.item(rows, resource, key, query);
-          const torn = await this.changedSince(rows, query, version);
+          const torn = await this.changedSince(rows, version);
           if (torn && !last) continue;
           if (matches) return ConditionalResult.notModified(tag);
           return ConditionalResult.modified(torn ? null : tag, body);
@@ -295,7 +298,7 @@ export class ResourceReader {
         const cache = item === undefined ? 'miss' : 'hit';
         if (item === undefined) {
           const body = await this.item(rows, resource, key, query);
-          const torn = await this.changedSince(rows, query, version);
+          const torn = await this.changedSince(rows, version);
           if (torn && !last) continue;
           if (torn) {
             return matches
@@ -317,19 +320,17 @@ export class ResourceReader {
   }
 
   /**
-   * Whether a write committed while a read that took several statements (a page or an item and
-   * its included relations) ran since the data version `before` was read: each write bumps the
-   * versions in its own transaction, so the same version after the rows means they are all one
-   * state of the data. Without the check such a read could show an image without the links a force
-   * delete was removing with it, or a link whose image was gone, under a tag (and in the cache) of
-   * the state before (found by a probe). A read of one statement is one state already.
+   * Whether a write committed since the data version `before` was read, while the read's own
+   * statements ran: each write bumps the versions in its own transaction, so the same version
+   * after the rows means the body is the state the tag names. Without the check a tagged answer
+   * could show the data after a write under the tag (and in the cache) of the state before it (a
+   * probe saw one tag sent with two bodies), and a read of several statements (its included
+   * relations) could mix two states: an image without the links a force delete was removing with
+   * it, or a link whose image was gone. An untagged read of one statement (`before` undefined) is
+   * one state already.
    */
-  private async changedSince(
-    rows: SqlRowSource,
-    query: ParsedQuery,
-    before: string | undefined,
-  ): Promise<boolean> {
-    if (before === undefined || !readsInParts(query)) return false;
+  private async changedSince(rows: SqlRowSource, before: string | undefined): Promise<boolean> {
+    if (before === undefined) return false;
     return (await rows.dataVersion()) !== before;
   }
 
