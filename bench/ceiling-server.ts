@@ -148,9 +148,9 @@ async function loadIncludes(images: Record<string, unknown>[], include: string[]
 }
 
 /**
- * The data version, read before any row (the service's readDataVersion) and, for a read with
- * includes, again after them (a write committed in between: read again, as the service does), one statement for the
- * requests that ask while it waits, as the service's reader shares it (src/database/shared-read.ts).
+ * The data version, read before any row (the service's readDataVersion) and again after them (a
+ * write committed in between: read again, as the service does), one statement for the requests
+ * that ask while it waits, as the service's reader shares it (src/database/shared-read.ts).
  */
 const sharedVersion = new SharedRead(async () => {
   const rows = await select(
@@ -346,7 +346,7 @@ async function list(
   const images = pageRows.map(image);
   const include = (query.get('include') ?? '').split(',').filter(Boolean);
   await loadIncludes(images, include);
-  if (include.length > 0 && (await dataVersion()) !== version) {
+  if ((await dataVersion()) !== version) {
     return list(request, response, rawQuery, query);
   }
 
@@ -431,7 +431,7 @@ async function show(
   const item = image(rows[0]);
   const include = (query.get('include') ?? '').split(',').filter(Boolean);
   await loadIncludes([item], include);
-  if (include.length > 0 && (await dataVersion()) !== version) {
+  if ((await dataVersion()) !== version) {
     return show(request, response, id, rawQuery, query);
   }
   send(response, 200, { image: item }, headers);
@@ -517,7 +517,7 @@ async function animeImageList(
       }
     });
   }
-  if (include.length > 0 && (await dataVersion()) !== version) {
+  if ((await dataVersion()) !== version) {
     return animeImageList(request, response, rawQuery, query);
   }
   const link = linkBuilder(base, rawQuery, 'page[number]');

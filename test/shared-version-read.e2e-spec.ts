@@ -27,7 +27,7 @@ for (const cache of ['32', '0']) {
         statements = recordStatements(context().dataSource);
       });
 
-      it('should answer concurrent reads alike with never more version statements than reads', async () => {
+      it('should answer concurrent reads alike with never more than two version statements a read', async () => {
         statements.length = 0;
         const bodies = await Promise.all(
           Array.from({ length: 40 }, () => context().http().get('/api/image/2').expect(200)),
@@ -35,7 +35,8 @@ for (const cache of ['32', '0']) {
         const versions = statements.filter((sql) => VERSION_STATEMENT.test(sql)).length;
         expect(new Set(bodies.map((response) => response.headers.etag)).size).toBe(1);
         expect(versions).toBeGreaterThanOrEqual(1);
-        expect(versions).toBeLessThanOrEqual(40);
+        // At most one before and one after the rows of each read (a hit reads only the first).
+        expect(versions).toBeLessThanOrEqual(2 * 40);
         // How many overlap depends on timing (supertest opens a connection per request); the
         // sharing itself is pinned below, with a version answer held back by a proxy.
       });
