@@ -455,7 +455,7 @@ describe('parseConfig', () => {
     const heap = 290 * 1024 * 1024;
     expect(parseConfig({ RESPONSE_CACHE_MB: '72' }, '/srv', heap).responseCacheMb).toBe(72);
     expect(() => parseConfig({ RESPONSE_CACHE_MB: '73' }, '/srv', heap)).toThrow(
-      'RESPONSE_CACHE_MB must be at most a quarter of the JavaScript heap, 72 here (290 MB; raise node's --max-old-space-size for more: in the start command, or NODE_OPTIONS when it gives none) (got "73")',
+      'RESPONSE_CACHE_MB must be at most a quarter of the JavaScript heap, 72 here (290 MB; raise --max-old-space-size for more: in the start command, or in NODE_OPTIONS when it sets none) (got "73")',
     );
     expect(parseConfig({}, '/srv', heap).responseCacheMb).toBe(32);
   });

@@ -266,7 +266,7 @@ function responseCacheMb(mb: number, heapLimitBytes: number, problems: string[])
   const heapMb = Math.floor(heapLimitBytes / (1024 * 1024));
   if (mb > heapMb / 4) {
     problems.push(
-      `RESPONSE_CACHE_MB must be at most a quarter of the JavaScript heap, ${Math.floor(heapMb / 4)} here (${heapMb} MB; raise node's --max-old-space-size for more: in the start command, or NODE_OPTIONS when it gives none) (got "${mb}")`,
+      `RESPONSE_CACHE_MB must be at most a quarter of the JavaScript heap, ${Math.floor(heapMb / 4)} here (${heapMb} MB; raise --max-old-space-size for more: in the start command, or in NODE_OPTIONS when it sets none) (got "${mb}")`,
     );
   }
   return mb;
