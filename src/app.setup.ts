@@ -207,7 +207,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
       } catch {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }
-      if (exceedsJsonDepth(body)) {
+      // The decoder drops one byte order mark; another is no JSON (Fastify's parser dropped it too).
+      if (body.charCodeAt(0) === 0xfeff || exceedsJsonDepth(body)) {
         return done(new ApiError(400, MALFORMED_JSON_BODY), undefined);
       }
       void parseJson(request, body, (error, value) => {
