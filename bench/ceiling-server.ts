@@ -581,7 +581,10 @@ const readBody = (request: IncomingMessage): Promise<string> =>
 const SELECT_FOR_UPDATE =
   'SELECT image_id, path, facet, created_at, updated_at, deleted_at FROM images WHERE image_id = ? FOR UPDATE';
 
-/** One transaction as the service runs it: the write, the reload, the outbox row, the versions. */
+/**
+ * One transaction as the service runs it: the write (a create also cancels a waiting file removal),
+ * the reload, the outbox row, the versions.
+ */
 async function inTransaction<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const connection = await pool.getConnection();
@@ -635,6 +638,11 @@ async function create(request: IncomingMessage, response: ServerResponse): Promi
       'INSERT INTO images (path, facet, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, NULL)',
       [path, facet, now, now],
     );
+    // As the service (ImageFileCleanup.claim): a removal still waiting for this file is cancelled.
+    await connection.query('DELETE FROM storage_deletions WHERE path = ? AND BINARY path = ?', [
+      path,
+      path,
+    ]);
     const [rows] = await connection.query<Row[]>(SELECT_FOR_UPDATE, [result.insertId]);
     await recordEvent(connection, 'image.created', actor, rows[0], rows[0].created_at as string);
     return rows[0];

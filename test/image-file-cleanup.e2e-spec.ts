@@ -112,6 +112,55 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
     expect(await pending(context().dataSource)).toEqual([]);
   });
 
+  // Found by a probe: a create naming the file, committed between the removal's check and its
+  // delete, was answered 201 and then its file vanished. The create is sent (through the API)
+  // right before the removal deletes the file, and given 300 ms to commit first.
+  it.each([
+    ['a create', 'post'],
+    ['an update of its path', 'patch'],
+  ] as const)(
+    'should never remove a file that %s named before the removal deleted it',
+    async (_kind, method) => {
+      const path = `cover/raced-${method}.png`;
+      await put(storage, path);
+      const { image_id: other } = await insertImageRow(context().dataSource);
+      const realDelete = storage.delete.bind(storage);
+      let answered: Promise<{ status: number; at: number }> | undefined;
+      let deletedAt = 0;
+      storage.delete = async (target: string) => {
+        const http = context().http();
+        const request =
+          method === 'post' ? http.post('/api/image') : http.patch(`/api/image/${other}`);
+        answered = request
+          .set('Authorization', `Bearer ${signTestToken()}`)
+          .send({ path, facet: 'Cover' })
+          .then((response) => ({ status: response.status, at: performance.now() }));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await realDelete(target);
+        deletedAt = performance.now();
+      };
+      try {
+        await scheduleInTransaction(context(), path);
+        await waitFor('the create to be sent', async () => answered !== undefined);
+        const { status, at } = await answered!;
+        expect(status).toBe(method === 'post' ? 201 : 200);
+        await waitFor(
+          'no pending row',
+          async () => (await pending(context().dataSource)).length === 0,
+        );
+        // Either the write came first and the file stays, or the removal did and it was answered after.
+        const stored = (await storage.stat(path)) !== undefined;
+        expect({ stored, answeredAfterTheDelete: deletedAt > 0 && at > deletedAt }).toEqual(
+          deletedAt === 0
+            ? { stored: true, answeredAfterTheDelete: false }
+            : { stored: false, answeredAfterTheDelete: true },
+        );
+      } finally {
+        storage.delete = realDelete;
+      }
+    },
+  );
+
   it('should schedule nothing for a path no stored file can have', async () => {
     await scheduleInTransaction(context(), 'cover//odd.png');
     expect(await pending(context().dataSource)).toEqual([]);

@@ -24,7 +24,7 @@ describeEachDatabase('POST and DELETE /api/image: SQL statements per request', (
     statements = recordStatements(context().dataSource);
   });
 
-  it('should create with 6 statements and soft-delete with 7, the rows locked on MySQL', async () => {
+  it('should create with 7 statements and soft-delete with 7, the rows locked on MySQL', async () => {
     const mysql = context().dataSource.options.type === 'mysql';
     const begin = mysql ? 'START TRANSACTION' : 'BEGIN TRANSACTION';
     const locked = (sql: string) => (mysql ? `${sql} FOR UPDATE` : sql);
@@ -39,6 +39,8 @@ describeEachDatabase('POST and DELETE /api/image: SQL statements per request', (
     expect(statements).toEqual([
       begin,
       'INSERT INTO images (path, facet, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, NULL)',
+      // A removal still waiting for a file at this path is cancelled (ImageFileCleanup.claim).
+      `DELETE FROM storage_deletions WHERE path = ? AND ${mysql ? 'BINARY path = ?' : 'path = ?'}`,
       locked(SELECT_ROW),
       INSERT_EVENT,
       BUMP_IMAGES,

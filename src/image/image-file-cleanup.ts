@@ -18,10 +18,15 @@ import { isStoragePath, STORAGE_DRIVER, type StorageDriver } from '../storage';
 
 export const STORAGE_DELETIONS_TABLE = 'storage_deletions';
 
-/** What `schedule` needs of the transaction that removes the image (a `WriteTransaction`). */
+/** What `schedule` and `claim` need of the write's transaction (a `WriteTransaction`). */
 export interface DeletionTransaction {
   execute(sql: string, parameters?: readonly unknown[]): Promise<unknown>;
   afterCommit(listener: () => void): void;
+}
+
+/** What `isNamed` needs to run its statement: the pool, or the removal's own transaction. */
+interface StatementRunner {
+  query(sql: string, parameters: unknown[]): Promise<unknown>;
 }
 
 interface DueDeletion {
@@ -49,7 +54,8 @@ export const UPLOAD_GUARD_MS = 10 * 60 * 1000;
  * row, so any instance finishes what another left, also when that one died before retrying
  * (deleting a file twice is harmless).
  * A file whose path another image still names is left alone (paths are not unique, and JSON
- * creates may share one), also when the two paths meet only through a folder link.
+ * creates may share one), also when the two paths meet only through a folder link. A write that
+ * names the path again cancels its removal (`claim`), and the two are ordered by the removal's row.
  */
 @Injectable()
 export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -79,6 +85,21 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
+   * A create or an update names `path`: a removal still waiting for that file is cancelled, in the
+   * write's transaction. The removal holds its row while it checks and deletes (`remove`), so the
+   * write waits for one under way, and then names a file that is gone, as if it came after; a
+   * removal that comes later finds its row gone. Before this, a create committed between the
+   * removal's check and its delete named a file that then vanished (found by a probe).
+   */
+  async claim(transaction: DeletionTransaction, path: string): Promise<void> {
+    if (!isStoragePath(path)) return;
+    await transaction.execute(
+      `DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE path = ? AND ${this.exactPath}`,
+      [path, path],
+    );
+  }
+
+  /**
    * Before an upload is stored at `path`: a row of its own that comes due `UPLOAD_GUARD_MS` later,
    * when the file goes unless an image names it by then. So the file of a create that never
    * committed does not stay for ever: the process died between the store and the commit, or the
@@ -98,15 +119,15 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Drops the guard of `path` (a row `guard` wrote: still untried, due later than it was made),
-   * in the create's transaction once a row names the file, or after a failed create removed it.
+   * Drops the guard of `path` (a row `guard` wrote: still untried, due later than it was made)
+   * after a failed create removed the file. (A create that names the file drops it by `claim`.)
    */
-  async release(path: string, transaction?: DeletionTransaction): Promise<void> {
-    const sql =
+  async release(path: string): Promise<void> {
+    await this.query(
       `DELETE FROM ${STORAGE_DELETIONS_TABLE} ` +
-      'WHERE path = ? AND attempts = 0 AND next_attempt_at > created_at';
-    if (transaction === undefined) await this.query(sql, [path]);
-    else await transaction.execute(sql, [path]);
+        'WHERE path = ? AND attempts = 0 AND next_attempt_at > created_at',
+      [path],
+    );
   }
 
   /** Rows a stopped instance left (it died, or the store was down), before requests are served. */
@@ -175,18 +196,22 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
    * only in another case was never removed. The plain `=` finds the candidates by the index.
    */
   private get namedSql(): string {
-    const exact = this.unitOfWork.isMysql ? 'BINARY path = ?' : 'path = ?';
-    return `SELECT 1 AS named FROM images WHERE path = ? AND ${exact} LIMIT 1`;
+    return `SELECT 1 AS named FROM images WHERE path = ? AND ${this.exactPath} LIMIT 1`;
+  }
+
+  /** `path` equal byte for byte (MySQL's `=` ignores case and trailing spaces); after `path = ?`. */
+  private get exactPath(): string {
+    return this.unitOfWork.isMysql ? 'BINARY path = ?' : 'path = ?';
   }
 
   /**
    * Whether an image names the file at `path`, by that path or by the one it leads to through a
    * folder link (`alias/x.png` and `cover/x.png`, when `alias` links to `cover`).
    */
-  private async isNamed(path: string): Promise<boolean> {
+  private async isNamed(path: string, runner: StatementRunner): Promise<boolean> {
     const reached = (await this.storage.resolve?.(path)) ?? path;
     for (const candidate of new Set([path, reached])) {
-      const [named] = await this.query<unknown[]>(this.namedSql, [candidate, candidate]);
+      const [named] = (await runner.query(this.namedSql, [candidate, candidate])) as unknown[];
       if (named !== undefined) return true;
     }
     return false;
@@ -223,10 +248,22 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
   private async remove(row: DueDeletion): Promise<void> {
     const id = row.storage_deletion_id;
     try {
-      if (!(await this.isNamed(row.path))) await this.storage.delete(row.path);
-      await this.query(`DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`, [
-        id,
-      ]);
+      // One transaction holding the row from the check to its delete: a write naming the path
+      // again deletes the row first (`claim`), so it waits, or this finds the row gone. (SQLite:
+      // in the write queue, the file's delete too.) A delete whose commit fails is made again.
+      await this.unitOfWork.run(async (transaction) => {
+        const lock = transaction.lockRows ? ' FOR UPDATE' : '';
+        const [pending] = (await transaction.query(
+          `SELECT storage_deletion_id FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?${lock}`,
+          [id],
+        )) as unknown[];
+        if (pending === undefined) return;
+        if (!(await this.isNamed(row.path, transaction))) await this.storage.delete(row.path);
+        await transaction.execute(
+          `DELETE FROM ${STORAGE_DELETIONS_TABLE} WHERE storage_deletion_id = ?`,
+          [id],
+        );
+      });
     } catch (error) {
       const attempts = Number(row.attempts) + 1;
       const waitMs = Math.min(

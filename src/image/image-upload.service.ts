@@ -52,7 +52,6 @@ export class ImageUploadService {
         { path: upload.path, facet: upload.facet },
         actor,
         idempotency,
-        'uploaded',
       );
     } catch (error) {
       if (isCommitOfUnknownOutcome(error)) {

@@ -83,7 +83,6 @@ export class ImageService {
     body: unknown,
     actor: string,
     idempotency?: IdempotencyClaim,
-    uploaded?: 'uploaded',
   ): Promise<CreatedImage> {
     const input = await validateBody(CreateImageDto, body);
     try {
@@ -94,8 +93,9 @@ export class ImageService {
           { path: input.path, facet: input.facet },
           databaseNow(),
         );
-        // An uploaded file's guard goes with the row that names it (ImageFileCleanup.guard).
-        if (uploaded !== undefined) await this.files.release(input.path, transaction.unit);
+        // An uploaded file's guard goes with the row that names it (ImageFileCleanup.guard), and
+        // so does a removal still waiting for a file at this path.
+        await this.files.claim(transaction.unit, input.path);
         const row = await this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.created, actor);
         const created = { id: row.image_id, response: this.render(row) };
         await idempotency?.record(transaction.unit, created);
@@ -121,6 +121,7 @@ export class ImageService {
       if (input.facet !== undefined && input.facet !== current.facet) changes.facet = input.facet;
       if (Object.keys(changes).length === 0) return current;
       await transaction.update(id, { ...changes, updatedAt: databaseNow() });
+      if (changes.path !== undefined) await this.files.claim(transaction.unit, changes.path);
       return this.reloadAndRecord(transaction, id, IMAGE_EVENT_TYPES.updated, actor, current);
     });
     return this.render(row);
