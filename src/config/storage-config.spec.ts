@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, parseConfig } from './app-config';
 
 const CWD = '/srv/image-api';
@@ -119,6 +122,31 @@ describe('storage configuration (STORAGE_*, S3_*, UPLOAD_MAX_BYTES, PRUNE_TRASHE
     ],
   ])('should refuse a STORAGE_DIR that holds what must stay private: %j', (env, problem) => {
     expect(problemsOf(env)).toEqual([problem]);
+  });
+
+  // Found by a probe: the check compared the paths as written, and the driver serves the real folder.
+  it('should refuse a STORAGE_DIR that reaches DATA_DIR through a link, either way round', () => {
+    const root = mkdtempSync(join(tmpdir(), 'storage-config-'));
+    try {
+      mkdirSync(join(root, 'data'));
+      symlinkSync(join(root, 'data'), join(root, 'files'));
+      mkdirSync(join(root, 'public', 'data'), { recursive: true });
+      symlinkSync(join(root, 'public', 'data'), join(root, 'data-link'));
+      const problem = (storage: string, data: string) =>
+        `STORAGE_DIR (${storage}) must not hold DATA_DIR (${data}) or the SQLite database (${data}/image-api.sqlite): every file under it is served publicly at /storage/images/`;
+      expect(problemsOf({ DATA_DIR: `${root}/data`, STORAGE_DIR: `${root}/files` })).toEqual([
+        problem(`${root}/files`, `${root}/data`),
+      ]);
+      // DATA_DIR through a link to a folder under STORAGE_DIR.
+      expect(problemsOf({ DATA_DIR: `${root}/data-link`, STORAGE_DIR: `${root}/public` })).toEqual([
+        problem(`${root}/public`, `${root}/data-link`),
+      ]);
+      expect(storageOf({ DATA_DIR: `${root}/data`, STORAGE_DIR: `${root}/public` }).directory).toBe(
+        `${root}/public`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('should take a STORAGE_DIR beside DATA_DIR or inside it, and any folder with S3', () => {

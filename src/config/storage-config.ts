@@ -1,4 +1,5 @@
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Where image files live (docs/storage.md). */
 export type StorageDriverName = 'local' | 's3';
@@ -96,16 +97,35 @@ export function parseStorageConfig(
 }
 
 /** Whether `path` is `folder` or lies inside it (lexically, both absolute). */
-function within(folder: string, path: string): boolean {
+function lexicallyWithin(folder: string, path: string): boolean {
   const rest = relative(folder, path);
   return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
+}
+
+/** Where `path` is once its links are followed, as far as it exists (the rest appended as written). */
+function realPathOf(path: string): string {
+  const rest: string[] = [];
+  for (let existing = path; ; existing = dirname(existing)) {
+    try {
+      return join(realpathSync(existing), ...rest.reverse());
+    } catch {
+      if (dirname(existing) === existing) return path;
+      rest.push(basename(existing));
+    }
+  }
+}
+
+/** Whether `path` is `folder` or under it, as written or once links are followed (the driver serves the real folder). */
+function within(folder: string, path: string): boolean {
+  return lexicallyWithin(folder, path) || lexicallyWithin(realPathOf(folder), realPathOf(path));
 }
 
 /**
  * The local driver serves everything under `STORAGE_DIR` at `/storage/images/`, so it must hold
  * neither `DATA_DIR` (the generated JWT and cursor secrets) nor the SQLite file: a `STORAGE_DIR`
  * of `.` or of `DATA_DIR` itself served the secret, and a force delete of an image named after it
- * removed it (found by a probe).
+ * removed it (found by a probe); so did a `STORAGE_DIR` that is a link to `DATA_DIR` (found by
+ * another), hence real paths too.
  */
 export function servedFolderProblem(
   storage: StorageConfig,
