@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -126,6 +127,20 @@ describe('LocalStorageDriver', () => {
     await expect(storage.stat('grill/x.png')).resolves.toBeUndefined();
     await expect(storage.delete('grill/x.png')).resolves.toBeUndefined();
     await expect(storage.delete('never/there.png')).resolves.toBeUndefined();
+  });
+
+  // Found by a probe: rm retried such a file as a folder and reported ENOTDIR, not the cause.
+  it('should report why a file cannot be removed (an immutable file: EPERM)', async () => {
+    await storage.put('grill/fixed.png', Readable.from([pngFile()]), PNG);
+    const file = join(root, 'grill', 'fixed.png');
+    execFileSync('chattr', ['+i', file]);
+    try {
+      await expect(storage.delete('grill/fixed.png')).rejects.toMatchObject({ code: 'EPERM' });
+    } finally {
+      execFileSync('chattr', ['-i', file]);
+    }
+    await storage.delete('grill/fixed.png');
+    await expect(storage.stat('grill/fixed.png')).resolves.toBeUndefined();
   });
 
   it.each([

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  realpath,
+  rename,
+  rm,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -79,7 +88,13 @@ export class LocalStorageDriver implements StorageDriver {
       if (isMissing(error)) return;
       throw error;
     }
-    await rm(file, { force: true });
+    try {
+      // unlink, not rm: rm retried a file it could not unlink as a folder, and reported ENOTDIR
+      // in place of the cause (EPERM, EACCES; found by a probe).
+      await unlink(file);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
   }
 
   /**
