@@ -878,17 +878,24 @@ describeEachDatabase(
       });
 
       // Found by a probe: the service replied with its own rights to any subject the caller named,
-      // so a caller could forge an event or purge the events stream ($JS.API.STREAM.PURGE...).
-      it('should reply to no subject of its events or of a JetStream or system API, running nothing', async () => {
+      // so a caller could forge an event or purge the events stream ($JS.API.STREAM.PURGE...), and
+      // (found by another) forge one in another deployment's stream on the same broker.
+      it("should reply to no subject of any deployment's events or of a JetStream or system API, running nothing", async () => {
         const image = await insertImageRow(context().dataSource);
         const token = tokenWith(Permission.DeleteImage);
+        // Also another deployment's events on a shared broker, under another prefix.
+        const other = `${subjectPrefix}other.images.events.created`;
         const forged = connection.subscribe(`${subjectPrefix}images.forged`);
+        const forgedElsewhere = connection.subscribe(other);
         const received: string[] = [];
-        const reading = (async () => {
-          for await (const message of forged) received.push(codec.decode(message.data));
-        })();
+        const reading = Promise.all(
+          [forged, forgedElsewhere].map(async (subscription) => {
+            for await (const message of subscription) received.push(codec.decode(message.data));
+          }),
+        );
         for (const reply of [
           `${subjectPrefix}images.forged`,
+          other,
           `$JS.API.STREAM.PURGE.${subjectPrefix}NOTHING`,
           '$SYS.REQ.SERVER.PING',
         ]) {
@@ -908,6 +915,7 @@ describeEachDatabase(
         await request('image.show', { id: 3 });
         await connection.flush();
         forged.unsubscribe();
+        forgedElsewhere.unsubscribe();
         await reading;
         expect(received).toEqual([]);
         expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({

@@ -71,12 +71,13 @@ export class PrefixedNatsServer extends ServerNats {
 
   /**
    * Whether a reply may go to `subject`. The reply is published with the service's own rights, so
-   * a caller who names the events stream (`<prefix>images.…`) or a JetStream or system API
-   * subject (`$JS.API.STREAM.PURGE.…`) as its reply subject forged an event or emptied the
-   * stream, though its own rights allowed neither (found by a probe).
+   * a caller who names an events stream (`<any prefix>images.…`, another deployment's on a shared
+   * broker too) or a JetStream or system API subject (`$JS.API.STREAM.PURGE.…`) as its reply
+   * subject forged an event or emptied the stream, though its own rights allowed neither (found
+   * by probes).
    */
   private mayReplyTo(subject: string): boolean {
-    return !subject.startsWith('$') && !subject.startsWith(`${this.subjectPrefix}images.`);
+    return !subject.startsWith('$') && !subject.split('.').includes('images');
   }
 
   /**
