@@ -154,8 +154,14 @@ describe('a public key of an unsupported type', () => {
   });
 });
 
-/** A JWKS document served by the test itself on 127.0.0.1, counting its requests. */
-async function serveJwks(keys: Record<string, KeyObject>): Promise<{
+/**
+ * A JWKS document served by the test itself on 127.0.0.1, counting its requests. Each key names
+ * the algorithm of its type, or the one `algorithms` gives it (null: none).
+ */
+async function serveJwks(
+  keys: Record<string, KeyObject>,
+  algorithms: Record<string, string | null> = {},
+): Promise<{
   uri: string;
   requests: () => number;
   close: () => Promise<void>;
@@ -166,7 +172,9 @@ async function serveJwks(keys: Record<string, KeyObject>): Promise<{
       ...key.export({ format: 'jwk' }),
       kid,
       use: 'sig',
-      alg: key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256',
+      ...(algorithms[kid] === null
+        ? {}
+        : { alg: algorithms[kid] ?? (key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256') }),
     })),
   };
   const server: Server = createServer((_request, response) => {
@@ -186,11 +194,21 @@ async function serveJwks(keys: Record<string, KeyObject>): Promise<{
 describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', (kind) => {
   const rsaKeys = rsa();
   const ecKeys = p256();
+  const rs512Keys = rsa();
+  const unnamedKeys = rsa();
   let jwks: Awaited<ReturnType<typeof serveJwks>>;
   let testApp: TestApp;
 
   beforeAll(async () => {
-    jwks = await serveJwks({ 'rsa-1': rsaKeys.publicKey, 'ec-1': ecKeys.publicKey });
+    jwks = await serveJwks(
+      {
+        'rsa-1': rsaKeys.publicKey,
+        'ec-1': ecKeys.publicKey,
+        'rs512-only': rs512Keys.publicKey,
+        'no-alg': unnamedKeys.publicKey,
+      },
+      { 'rs512-only': 'RS512', 'no-alg': null },
+    );
     testApp = await createTestApp(kind, {
       env: { JWT_SECRET: undefined, JWT_JWKS_URI: jwks.uri },
     });
@@ -232,6 +250,18 @@ describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', 
     });
     expect((await createWith(testApp, bearer(token))).status).toBe(201);
     expect(jwks.requests() - before).toBeLessThanOrEqual(1);
+  });
+
+  // Found by a probe: a key's own `alg` was ignored, so an `RS512` key verified RS256 tokens.
+  it('should refuse a token signed with another algorithm than its JWK names, and take one whose JWK names none', async () => {
+    const signed = (privateKey: KeyObject, keyid: string) =>
+      sign(claims(), privateKey, { algorithm: 'RS256', expiresIn: '5m', keyid });
+    expect(
+      (await createWith(testApp, bearer(signed(rs512Keys.privateKey, 'rs512-only')))).status,
+    ).toBe(401);
+    expect(
+      (await createWith(testApp, bearer(signed(unnamedKeys.privateKey, 'no-alg')))).status,
+    ).toBe(201);
   });
 
   it('should accept ES256 tokens whose kid names the P-256 key', async () => {

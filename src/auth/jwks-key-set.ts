@@ -72,8 +72,14 @@ const AMBIGUOUS = Symbol('ambiguous');
  * then refused (401). Here a key id the set lacks causes at most one fetch per `JWKS_COOLDOWN_MS`,
  * and every key of a fetch is known at once.
  */
+/** A key of the set: its public key (PEM), and the algorithm the JWK names for it, if any. */
+interface JwksKey {
+  readonly pem: string;
+  readonly alg?: string;
+}
+
 export class JwksKeySet {
-  private keys = new Map<string | undefined, string | typeof AMBIGUOUS>();
+  private keys = new Map<string | undefined, JwksKey | typeof AMBIGUOUS>();
   private size = 0;
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private failure?: { at: number; error: Error };
@@ -89,6 +95,18 @@ export class JwksKeySet {
    * has none such. Rejects when the endpoint cannot be asked.
    */
   async keyFor(kid: string | undefined): Promise<string | undefined> {
+    return (await this.entryFor(kid))?.pem;
+  }
+
+  /**
+   * The algorithm the JWK of `kid` names (`alg`), if it names one: a token for that key must be
+   * signed with it (RFC 8725 §3.1). Read after `keyFor`, from the same fetch.
+   */
+  algorithmOf(kid: string | undefined): string | undefined {
+    return this.find(kid)?.alg;
+  }
+
+  private async entryFor(kid: string | undefined): Promise<JwksKey | undefined> {
     const age = this.now() - this.fetchedAt;
     if (age < JWKS_MAX_AGE_MS) {
       const known = this.find(kid);
@@ -98,7 +116,7 @@ export class JwksKeySet {
     return this.find(kid);
   }
 
-  private find(kid: string | undefined): string | undefined {
+  private find(kid: string | undefined): JwksKey | undefined {
     // With no `kid`, only a set of one key says which (two keys without one: the last won).
     if (kid === undefined && this.size !== 1) return undefined;
     const key = kid === undefined ? [...this.keys.values()][0] : this.keys.get(kid);
@@ -116,7 +134,8 @@ export class JwksKeySet {
         (keys) => {
           this.keys = new Map();
           for (const key of keys) {
-            this.keys.set(key.kid, this.keys.has(key.kid) ? AMBIGUOUS : key.getPublicKey());
+            const entry = { pem: key.getPublicKey(), alg: key.alg };
+            this.keys.set(key.kid, this.keys.has(key.kid) ? AMBIGUOUS : entry);
           }
           this.size = keys.length;
           this.fetchedAt = this.now();

@@ -117,6 +117,14 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
         } catch {
           throw new UnknownKeyError(`the JWKS key ${header.kid} is too weak or of another kind`);
         }
+        // A JWK that names its algorithm takes tokens of that one alone (found by a probe: an
+        // `RS512` key verified RS256 tokens).
+        const named = keySet.algorithmOf(header.kid);
+        if (named !== undefined && named !== header.alg) {
+          throw new UnknownKeyError(
+            `the JWKS key ${header.kid} is for ${named}, not ${header.alg}`,
+          );
+        }
         return key;
       },
     };
