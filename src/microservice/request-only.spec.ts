@@ -98,6 +98,48 @@ describe('RequestOnlyTcpServer', () => {
     }
   });
 
+  // Found by a probe: a reset was logged as a frame that is not a packet.
+  it('should log nothing when a client resets its connection, and warn of a bad frame', async () => {
+    const server = new RequestOnlyTcpServer({ host: '127.0.0.1', port: 0 });
+    const lines: [string, string][] = [];
+    Object.assign(server, {
+      logger: {
+        log: (message: unknown) => lines.push(['log', String(message)]),
+        warn: (message: unknown) => lines.push(['warn', String(message)]),
+        error: (message: unknown) => lines.push(['error', String(message)]),
+      },
+    });
+    await new Promise<void>((resolve, reject) =>
+      server.listen((error?: unknown) =>
+        error === undefined
+          ? resolve()
+          : reject(error instanceof Error ? error : new Error('listen')),
+      ),
+    );
+    const { port } = (server as unknown as { server: Server }).server.address() as AddressInfo;
+    try {
+      const reset = connect(port, '127.0.0.1');
+      await once(reset, 'connect');
+      reset.write('100#{"id":"half');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      reset.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(lines).toEqual([]);
+      const bad = connect(port, '127.0.0.1');
+      await once(bad, 'connect');
+      bad.write('3#abc');
+      await once(bad, 'close');
+      expect(lines).toEqual([
+        [
+          'warn',
+          'A TCP client sent data that is not a packet; its connection is closed: The invalid received message from tcp server',
+        ],
+      ]);
+    } finally {
+      void server.close();
+    }
+  });
+
   it('should still log any other failure as an error', () => {
     const { lines, handleError } = recorded();
     handleError(new Error('boom'));

@@ -54,9 +54,25 @@ export class RequestOnlyTcpServer extends ServerTCP {
     this.server.maxConnections = limits.maxConnections ?? MAX_TCP_CONNECTIONS;
   }
 
+  /**
+   * Nest's `bindHandler`, but a connection the client reset (`ECONNRESET`, `EPIPE`) is its
+   * hang-up, logged nowhere as a clean close is: Nest reported it as a frame that is not a packet
+   * (found by a probe).
+   */
   override bindHandler(socket: Socket): void {
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
-    super.bindHandler(socket);
+    this.trackOpenSocket(socket);
+    const readSocket = this.getSocketInstance(socket);
+    readSocket.on('message', (message: unknown) => {
+      this.handleMessage(readSocket as never, message).catch((error: unknown) =>
+        this.handleError(error as string),
+      );
+    });
+    readSocket.on('error', (error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === 'ECONNRESET' || code === 'EPIPE') return;
+      this.handleError(new InvalidTcpDataReceptionException(error as Error));
+    });
   }
 
   override handleEvent(pattern: string): Promise<void> {
