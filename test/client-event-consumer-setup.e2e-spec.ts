@@ -5,13 +5,18 @@ import {
   type ImageEventConsumerOptions,
 } from '@image-api/client';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
+import { uniqueNatsNames } from './helpers/messaging';
+import { OwnNatsServer } from './helpers/nats-server';
+import { stablePort } from './helpers/ports';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A NATS server of this file's own (never the machine's shared one). */
+let broker: OwnNatsServer;
+
 /** A consumer of the durable `setup` on `stream`, quiet. */
 const setupOptions = (subjectPrefix: string, stream: string): ImageEventConsumerOptions => ({
-  nats: { servers: TEST_NATS_URL },
+  nats: { servers: broker.url },
   subjectPrefix,
   stream,
   durableName: 'setup',
@@ -35,13 +40,16 @@ describe('the event consumer setting up its streams', () => {
   const made: string[] = [];
 
   beforeAll(async () => {
-    nc = await connect({ servers: TEST_NATS_URL });
+    broker = new OwnNatsServer(await stablePort());
+    await broker.start();
+    nc = await connect({ servers: broker.url });
     manager = await nc.jetstreamManager();
   });
 
   afterAll(async () => {
-    for (const name of made) await manager.streams.delete(name).catch(() => undefined);
-    await nc.close();
+    for (const name of made) await manager?.streams.delete(name).catch(() => undefined);
+    await nc?.close();
+    await broker?.dispose();
   });
 
   it('should make no dead-letter stream while its events stream is missing, and start once that exists', async () => {

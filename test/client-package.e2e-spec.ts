@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 import { Permission } from '../src/auth/permissions';
 import { seedReadFixtures } from './helpers/fixtures';
 import { readImageRow } from './helpers/image-rows';
-import { deleteStream, TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
+import { uniqueNatsNames } from './helpers/messaging';
+import { OwnNatsServer } from './helpers/nats-server';
+import { stablePort } from './helpers/ports';
 import { describeEachDatabase } from './helpers/test-app';
 import { tokenWith } from './helpers/tokens';
 
@@ -37,6 +39,20 @@ interface Diagnostic {
 let scratch: string;
 let packedFiles: string[];
 let diagnostics: Diagnostic[];
+/** A NATS server of this file's own (never the machine's shared one). */
+let broker: OwnNatsServer;
+/** The service's environment; its NATS_URL is the broker's, once that has started. */
+const serviceEnv: Record<string, string> = {
+  PUBLIC_URL,
+  NATS_SUBJECT_PREFIX: subjectPrefix,
+  NATS_EVENTS_STREAM: stream,
+};
+
+beforeAll(async () => {
+  broker = new OwnNatsServer(await stablePort());
+  await broker.start();
+  serviceEnv.NATS_URL = broker.url;
+});
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'image-api-client-consumer-'));
@@ -99,8 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
-  await deleteStream(stream);
-  await deleteStream(`${stream}_DEAD_LETTER`);
+  await broker?.dispose();
 });
 
 describe('the packed @image-api/client', () => {
@@ -147,7 +162,7 @@ describeEachDatabase(
         cwd: scratch,
         env: {
           PATH: process.env.PATH,
-          NATS_URL: TEST_NATS_URL,
+          NATS_URL: broker.url,
           SUBJECT_PREFIX: subjectPrefix,
           STREAM: stream,
           TOKEN: tokenWith(Permission.CreateImage, Permission.UpdateImage, Permission.DeleteImage),
@@ -242,13 +257,5 @@ describeEachDatabase(
       ]);
     }, 90_000);
   },
-  {
-    listeners: true,
-    env: {
-      PUBLIC_URL,
-      NATS_URL: TEST_NATS_URL,
-      NATS_SUBJECT_PREFIX: subjectPrefix,
-      NATS_EVENTS_STREAM: stream,
-    },
-  },
+  { listeners: true, env: serviceEnv },
 );

@@ -2,7 +2,8 @@ import { createServer, Server } from 'node:net';
 import { once } from 'node:events';
 import { ImageClient, ImageClientError, ImageClientUnavailableError } from '@image-api/client';
 import { connect, NatsConnection } from 'nats';
-import { TEST_NATS_URL, uniqueNatsNames } from './helpers/messaging';
+import { uniqueNatsNames } from './helpers/messaging';
+import { OwnNatsServer } from './helpers/nats-server';
 import { stablePort } from './helpers/ports';
 
 /**
@@ -17,21 +18,29 @@ describe('@image-api/client transport failures', () => {
   /** A port with nothing listening (until the last TCP test listens on it). */
   let closedPort: number;
 
+  /** A NATS server of this file's own (never the machine's shared one). */
+  let broker: OwnNatsServer;
+  let natsUrl: string;
+
   beforeAll(async () => {
     closedPort = await stablePort();
+    broker = new OwnNatsServer(await stablePort());
+    await broker.start();
+    natsUrl = broker.url;
     // Takes image.list requests and never answers them.
-    silent = await connect({ servers: TEST_NATS_URL });
+    silent = await connect({ servers: natsUrl });
     silent.subscribe(`${subjectPrefix}image.list`);
     await silent.flush();
   });
 
   afterAll(async () => {
-    await silent.close();
+    await silent?.close();
+    await broker?.dispose();
   });
 
   it('should fail with a 504 ImageClientUnavailableError when the reply does not come in time', async () => {
     const client = new ImageClient({
-      nats: { servers: TEST_NATS_URL },
+      nats: { servers: natsUrl },
       subjectPrefix,
       timeoutMs: 300,
       logger: false,
@@ -114,7 +123,7 @@ describe('@image-api/client transport failures', () => {
 
   it('should send the JWT of a write in the NATS header Authorization, not in the payload', async () => {
     const received: { authorization?: string; data: unknown }[] = [];
-    const listener = await connect({ servers: TEST_NATS_URL });
+    const listener = await connect({ servers: natsUrl });
     listener.subscribe(`${subjectPrefix}image.delete`, {
       callback: (_error, message) => {
         const packet = JSON.parse(new TextDecoder().decode(message.data)) as {
@@ -130,7 +139,7 @@ describe('@image-api/client transport failures', () => {
       },
     });
     await listener.flush();
-    const client = new ImageClient({ nats: { servers: TEST_NATS_URL }, subjectPrefix });
+    const client = new ImageClient({ nats: { servers: natsUrl }, subjectPrefix });
     try {
       await client.delete('the.jwt', 5);
       await client.delete('Bearer the.jwt', 6);
@@ -149,7 +158,7 @@ describe('@image-api/client transport failures', () => {
   describe("the caller's mistakes and slow connections", () => {
     it('should send a null query as none, and reject (not throw) a query it cannot read', async () => {
       const received: unknown[] = [];
-      const listener = await connect({ servers: TEST_NATS_URL });
+      const listener = await connect({ servers: natsUrl });
       listener.subscribe(`${subjectPrefix}image.*`, {
         callback: (_error, message) => {
           const packet = JSON.parse(new TextDecoder().decode(message.data)) as {
@@ -165,7 +174,7 @@ describe('@image-api/client transport failures', () => {
         },
       });
       await listener.flush();
-      const client = new ImageClient({ nats: { servers: TEST_NATS_URL }, subjectPrefix });
+      const client = new ImageClient({ nats: { servers: natsUrl }, subjectPrefix });
       try {
         await client.list(null as never);
         await client.show(3, null as never);
@@ -181,7 +190,7 @@ describe('@image-api/client transport failures', () => {
 
     it('should refuse data JSON cannot hold with a 400 that is not retried, sending nothing', async () => {
       for (const client of [
-        new ImageClient({ nats: { servers: TEST_NATS_URL }, subjectPrefix, timeoutMs: 300 }),
+        new ImageClient({ nats: { servers: natsUrl }, subjectPrefix, timeoutMs: 300 }),
         new ImageClient({ transport: 'tcp', port: closedPort, timeoutMs: 300 }),
       ]) {
         try {

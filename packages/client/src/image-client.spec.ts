@@ -1,4 +1,4 @@
-import { ImageClientError } from './errors';
+import { ImageClientError, isRetryableImageClientError } from './errors';
 import { ImageClient } from './image-client';
 import type { PivotName } from './wire/pivots';
 
@@ -34,4 +34,30 @@ describe('ImageClient', () => {
       await client.close();
     }
   });
+
+  // Found by a probe: nats.js refused the header inside the call's try, and the client reported
+  // a retryable 503 "could not be reached" for what is the caller's mistake.
+  it.each(['tok\r\nen', 'tok\nen', 'Bearer tok\ren'])(
+    'should refuse a token with a line break (%j) over NATS as a 400, at once and unsent',
+    async (token) => {
+      // Port 1: nothing listens, so a call that went on to connect would be a 503.
+      const client = new ImageClient({ nats: { servers: 'nats://127.0.0.1:1' }, logger: false });
+      try {
+        const error: unknown = await client
+          .create(token, { path: 'a.jpg', facet: 'Cover' })
+          .catch((failure: unknown) => failure);
+        expect(error).toEqual(
+          new ImageClientError(
+            400,
+            'The Authorization header cannot be sent over NATS: its value has a line break (CR or LF).',
+          ),
+        );
+        expect((error as Error).constructor).toBe(ImageClientError);
+        expect(isRetryableImageClientError(error)).toBe(false);
+        await expect(client.delete(token, 1)).rejects.toMatchObject({ status: 400 });
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });

@@ -13,6 +13,7 @@ import {
   PivotListResponse,
   PivotName,
   PivotResponse,
+  PivotShowResponse,
   PIVOTS,
 } from './wire/pivots';
 import type { WireQueryObject } from './wire/messages';
@@ -193,14 +194,17 @@ export class ImageClient {
     return this.send(pattern, query == null ? {} : { query }, options);
   }
 
-  /** `GET /api/<pivot>/:parent/:image`: one link (404 when it is missing or hidden). */
+  /**
+   * `GET /api/<pivot>/:parent/:image`: one link (404 when it is missing or hidden), with its
+   * parent and image when included (`{include: 'studio,image'}`).
+   */
   async showLink<P extends PivotName>(
     pivot: P,
     parent: string,
     image: number | string,
     query?: RawQuery | WireQueryObject,
     options?: CallOptions,
-  ): Promise<PivotResponse<P>> {
+  ): Promise<PivotShowResponse<P>> {
     const link = linkOf(pivot, parent, image);
     const pattern = pivotMessagePattern(pivot, 'show');
     return this.send(pattern, query == null ? link : { ...link, query }, options);

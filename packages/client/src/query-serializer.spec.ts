@@ -1,3 +1,4 @@
+import { ImageClientError } from './errors';
 import { pageQueryOfLink, toWireQuery } from './query-serializer';
 
 describe('toWireQuery', () => {
@@ -26,6 +27,32 @@ describe('toWireQuery', () => {
   it('should escape the commas of list entries so each stays one value', () => {
     expect(toWireQuery({ filter: { name: ['Hello, World', 'Plain'] } })).toEqual({
       filter: { name: 'Hello\\, World,Plain' },
+    });
+  });
+
+  // Found by a probe: `['x\\', 'a']` went as `x\\,a`, which the API reads as the one value `x,a`
+  // (a backslash before a comma escapes it, and nothing escapes a backslash).
+  it('should refuse a list entry ending in a backslash unless it is the last', () => {
+    let error: unknown;
+    try {
+      toWireQuery({ filter: { path: ['x\\', 'a'] } });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toEqual(
+      new ImageClientError(
+        400,
+        'The query cannot be sent: the entry "x\\\\" of filter[path] ends in a backslash, which the API would read as escaping the comma after it (only the last entry may end in one).',
+      ),
+    );
+    expect(error).toBeInstanceOf(ImageClientError);
+    expect((error as ImageClientError).status).toBe(400);
+    expect(() => toWireQuery({ filter: { image: { 'path-not': ['a', 'b\\\\', 'c'] } } })).toThrow(
+      'the entry "b\\\\\\\\" of filter[image][path-not] ends in a backslash',
+    );
+    // A backslash elsewhere, and at the end of the last entry, is read as written.
+    expect(toWireQuery({ filter: { path: ['a\\b', 'a\\,b', 'x\\'] } })).toEqual({
+      filter: { path: 'a\\b,a\\\\,b,x\\' },
     });
   });
 

@@ -1,13 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   AckPolicy,
   ConsumerConfig,
   ConsumerMessages,
   DeliverPolicy,
   headers as natsHeaders,
+  JetStreamManager,
   JsMsg,
+  MsgHdrs,
   nanos,
   NatsConnection,
   NatsError,
+  PubAck,
   StorageType,
 } from 'nats';
 import {
@@ -20,7 +24,8 @@ import {
 } from '../backoff';
 import { subjectMatches } from '../wire/subjects';
 import { NatsConnectionKeeper, NatsConnectionOptions } from '../transport/nats-connection';
-import type { ImageApiEvent } from '../wire/events';
+import { IMAGE_EVENT_TYPES, type ImageApiEvent } from '../wire/events';
+import { PIVOTS } from '../wire/pivots';
 import {
   DEFAULT_IMAGE_EVENTS_STREAM,
   imageEventsWildcardSubject,
@@ -46,17 +51,24 @@ export interface ImageEventConsumerOptions extends NatsConnectionOptions {
   readonly stream?: string;
   /** The service's `NATS_SUBJECT_PREFIX` (see `joinSubject`). */
   readonly subjectPrefix?: string;
-  /** Only these event types reach the handler (default: all); others are acknowledged unseen. */
+  /**
+   * Only these event types reach the handler (default: all); others are acknowledged unseen. The
+   * durable records them (in its description) and refuses a start with other types.
+   */
   readonly types?: readonly ImageApiEvent['type'][];
   /** Where a new durable starts (default `'new'`); ignored when the durable exists. */
   readonly startAt?: EventStartPosition;
-  /** Deliveries of one event before it goes to the dead-letter subject (default 5). */
+  /** Deliveries of one event before it goes to the dead-letter subject (an integer ≥ 1, default 5). */
   readonly maxDeliver?: number;
   /** Redelivery delay after a failed handler: 1 s doubling up to 60 s, jittered. */
   readonly retryDelay?: Partial<BackoffOptions>;
-  /** How long a handler may run before the broker redelivers its event (default 30 000 ms). */
+  /**
+   * How long the broker waits for an acknowledgement before it redelivers an event (whole
+   * milliseconds, 500 to 2 147 483 647; default 30 000). A running handler renews it every
+   * `ackWaitMs / 2`.
+   */
   readonly ackWaitMs?: number;
-  /** Events fetched ahead of the handler (default 20). */
+  /** Events fetched ahead of the handler (an integer ≥ 1, default 20). */
   readonly batchSize?: number;
   readonly deadLetter?: {
     /** Default `<prefix>images.dead_letter.<durableName>`. */
@@ -101,6 +113,21 @@ const CONSUMER_NOT_FOUND = 10014;
 /** JetStream's `JSStreamSubjectOverlapErr`: another stream captures the subjects already. */
 const SUBJECTS_OVERLAP = 10065;
 const SETUP_RETRY: BackoffOptions = { minDelayMs: 250, maxDelayMs: 5000 };
+/** What the description of a durable this package makes starts with; its event types follow. */
+const TYPES_DESCRIPTION = '@image-api/client types: ';
+/** The types of a durable without a `types` filter. */
+const ALL_TYPES = '*';
+const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** A subject a message can be published on: dot-separated tokens, no wildcard, no white space. */
+const SUBJECT_PATTERN = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+const LONGEST_TIMER_MS = 2_147_483_647;
+const MIN_ACK_WAIT_MS = 500;
+/** Every event type the service publishes (`types` takes only these). */
+const EVENT_TYPES: readonly string[] = [
+  ...Object.values(IMAGE_EVENT_TYPES),
+  ...Object.keys(PIVOTS).flatMap((pivot) => [`${pivot}.attached`, `${pivot}.detached`]),
+  'artistimage.updated',
+];
 
 /**
  * Follows the Image API's events with a JetStream durable pull consumer:
@@ -126,31 +153,35 @@ export class ImageEventConsumer {
   /** What a dead-letter stream this consumer creates captures. */
   private readonly deadLetterStreamSubject: string;
   private readonly maxDeliver: number;
+  private readonly ackWaitMs: number;
   private readonly retryDelay: BackoffOptions;
+  /** The `types` sorted without repeats; empty for all. */
+  private readonly types: readonly string[];
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private stopping = false;
+  private stopped?: Promise<void>;
   private handled = 0;
   private deadLettered = 0;
+  /** Dead-letter publishes that failed in a row (their naks wait longer each time). */
+  private deadLetterFailures = 0;
   private started?: { resolve(): void; reject(error: unknown): void };
   private wake?: () => void;
+  /** Set around each handler call, so that a `stop()` it makes does not wait for it. */
+  private readonly handlerScope = new AsyncLocalStorage<{ running: boolean }>();
 
   constructor(
     private readonly options: ImageEventConsumerOptions,
     private readonly handler: ImageEventHandler,
   ) {
-    if (!/^[A-Za-z0-9_-]+$/.test(options.durableName)) {
-      throw new TypeError(
-        `durableName must be letters, digits, _ or - (got "${options.durableName}")`,
-      );
-    }
+    checkOptions(options);
     this.logger = loggerOf(options.logger);
     this.keeper = new NatsConnectionKeeper(options, `image-api-events-${options.durableName}`);
     this.stream = options.stream ?? DEFAULT_IMAGE_EVENTS_STREAM;
-    const types = options.types ?? [];
+    this.types = [...new Set(options.types ?? [])].sort();
     this.filterSubject =
-      types.length === 1
-        ? imageEventSubject(options.subjectPrefix, types[0])
+      this.types.length === 1
+        ? imageEventSubject(options.subjectPrefix, this.types[0])
         : imageEventsWildcardSubject(options.subjectPrefix);
     this.deadLetterSubject =
       options.deadLetter?.subject ??
@@ -163,6 +194,7 @@ export class ImageEventConsumer {
         ? `${this.stream}_DEAD_LETTER`
         : options.deadLetter.stream;
     this.maxDeliver = options.maxDeliver ?? 5;
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
     this.retryDelay = { minDelayMs: 1000, maxDelayMs: 60_000, ...options.retryDelay };
   }
 
@@ -175,7 +207,7 @@ export class ImageEventConsumer {
    * Starts consuming; resolves once the durable is set up and the first pull is out. While the
    * broker cannot be reached it keeps trying (and logs), so it may take a while; it rejects only
    * if `stop()` is called first or the set-up is refused for good (an existing durable with
-   * another filter).
+   * another filter or other types, a configuration JetStream refuses).
    */
   start(): Promise<void> {
     if (this.loop !== undefined) throw new Error('The consumer is already started.');
@@ -186,10 +218,25 @@ export class ImageEventConsumer {
     return started;
   }
 
-  /** Stops after the event being handled (if any); closes the connection it opened. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the event being handled (if any); closes the connection it opened. Called by the
+   * handler, it resolves at once (waiting would wait for that handler itself) and the consumer
+   * stops once the handler returns.
+   */
+  stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    this.stopped ??= this.finish();
+    if (this.handlerScope.getStore()?.running === true) {
+      this.stopped.catch((error: unknown) =>
+        this.logger.error(`${this.name}: could not stop cleanly: ${describeError(error)}`),
+      );
+      return Promise.resolve();
+    }
+    return this.stopped;
+  }
+
+  private async finish(): Promise<void> {
     // nats.js ends the pull from inside the iterator, which the loop goes on reading until it ends
     // (awaiting `close()` first waited for ever while a handler ran).
     const closing = this.messages?.close();
@@ -276,43 +323,79 @@ export class ImageEventConsumer {
         `the stream ${this.stream} does not exist (yet): it is the service's NATS_EVENTS_STREAM, made when the service starts`,
       );
     });
-    if (this.deadLetterStream !== false) {
-      const name = this.deadLetterStream;
-      const subjects = await manager.streams.info(name).then(
-        (info) => info.config.subjects ?? [],
-        async (error: unknown) => {
-          if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error;
-          const added = await manager.streams
-            .add({ name, subjects: [this.deadLetterStreamSubject], storage: StorageType.File })
-            .catch((refused: unknown) => {
-              if (apiErrorCode(refused) !== SUBJECTS_OVERLAP) throw refused;
-              throw new ConsumerConfigurationError(
-                `the dead-letter stream ${name} cannot be made: another stream already captures ${this.deadLetterStreamSubject}: name that stream in deadLetter.stream, or delete it`,
-              );
-            });
-          this.logger.log(`${this.name}: created the dead-letter stream ${name}`);
-          return added.config.subjects ?? [];
-        },
-      );
-      if (!subjects.some((pattern) => subjectMatches(pattern, this.deadLetterSubject))) {
-        throw new ConsumerConfigurationError(
-          `the dead-letter stream ${name} does not capture ${this.deadLetterSubject} (its subjects: ${subjects.join(', ')})`,
-        );
-      }
-    }
+    await this.ensureDeadLetterStream(manager);
     try {
       const info = await manager.consumers.info(this.stream, this.options.durableName);
-      if ((info.config.filter_subject ?? '') !== this.filterSubject) {
-        throw new ConsumerConfigurationError(
-          `the durable ${this.options.durableName} exists with the filter "${info.config.filter_subject ?? ''}", not "${this.filterSubject}": delete it or use another durableName`,
-        );
-      }
+      this.checkDurable(info.config.filter_subject ?? '', info.config.description);
       return true;
     } catch (error) {
       if (apiErrorCode(error) !== CONSUMER_NOT_FOUND) throw error;
     }
-    await manager.consumers.add(this.stream, this.consumerConfig());
+    await manager.consumers
+      .add(this.stream, this.consumerConfig())
+      .catch(refusedForGood(`the durable ${this.options.durableName} cannot be made`));
     return false;
+  }
+
+  /** Makes the dead-letter stream when it is missing (and this consumer is to keep it). */
+  private async ensureDeadLetterStream(manager: JetStreamManager): Promise<void> {
+    if (this.deadLetterStream === false) return;
+    const name = this.deadLetterStream;
+    const subjects = await manager.streams.info(name).then(
+      (info) => info.config.subjects ?? [],
+      async (error: unknown) => {
+        if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error;
+        const added = await manager.streams
+          .add({ name, subjects: [this.deadLetterStreamSubject], storage: StorageType.File })
+          .catch((refused: unknown) => {
+            if (apiErrorCode(refused) !== SUBJECTS_OVERLAP) {
+              return refusedForGood(`the dead-letter stream ${name} cannot be made`)(refused);
+            }
+            throw new ConsumerConfigurationError(
+              `the dead-letter stream ${name} cannot be made: another stream already captures ${this.deadLetterStreamSubject}: name that stream in deadLetter.stream, or delete it`,
+            );
+          });
+        this.logger.log(`${this.name}: created the dead-letter stream ${name}`);
+        return added.config.subjects ?? [];
+      },
+    );
+    if (!subjects.some((pattern) => subjectMatches(pattern, this.deadLetterSubject))) {
+      throw new ConsumerConfigurationError(
+        `the dead-letter stream ${name} does not capture ${this.deadLetterSubject} (its subjects: ${subjects.join(', ')})`,
+      );
+    }
+  }
+
+  /**
+   * Refuses an existing durable that filters otherwise: its subject, and the types recorded in its
+   * description (with two types or more the subject is the wildcard, which tells nothing).
+   */
+  private checkDurable(filter: string, description: string | undefined): void {
+    const durable = this.options.durableName;
+    if (filter !== this.filterSubject) {
+      throw new ConsumerConfigurationError(
+        `the durable ${durable} exists with the filter "${filter}", not "${this.filterSubject}": delete it or use another durableName`,
+      );
+    }
+    const wanted = this.recordedTypes;
+    if (description?.startsWith(TYPES_DESCRIPTION)) {
+      const recorded = description.slice(TYPES_DESCRIPTION.length);
+      if (recorded !== wanted) {
+        throw new ConsumerConfigurationError(
+          `the durable ${durable} exists for ${typesLabel(recorded)}, not ${typesLabel(wanted)}: delete it or use another durableName`,
+        );
+      }
+    } else if (this.types.length > 1) {
+      // Made before types were recorded, or by hand: it may serve other types, unseen.
+      throw new ConsumerConfigurationError(
+        `the durable ${durable} exists with no record of its event types (its filter "${filter}" takes them all), not for ${typesLabel(wanted)}: delete it or use another durableName`,
+      );
+    }
+  }
+
+  /** The types as a durable's description records them: sorted, comma-separated, or `*`. */
+  private get recordedTypes(): string {
+    return this.types.length === 0 ? ALL_TYPES : this.types.join(',');
   }
 
   private consumerConfig(): Partial<ConsumerConfig> {
@@ -330,8 +413,9 @@ export class ImageEventConsumer {
               };
     return {
       durable_name: this.options.durableName,
+      description: `${TYPES_DESCRIPTION}${this.recordedTypes}`,
       ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.ackWaitMs),
       // The consumer itself counts deliveries and dead-letters; the broker never drops one.
       max_deliver: -1,
       filter_subject: this.filterSubject,
@@ -352,8 +436,7 @@ export class ImageEventConsumer {
       await this.deadLetter(nc, message, 'the event is not an object with a type');
       return;
     }
-    const types = this.options.types;
-    if (types !== undefined && types.length > 1 && !types.includes(event.type)) {
+    if (this.types.length > 1 && !this.types.includes(event.type)) {
       message.ack();
       return;
     }
@@ -366,14 +449,16 @@ export class ImageEventConsumer {
       return;
     }
     // A long handler tells the broker it is still working, so the event is not sent again meanwhile.
-    const ackWaitMs = this.options.ackWaitMs ?? 30_000;
-    const working = setInterval(() => message.working(), Math.max(1000, ackWaitMs / 2));
+    const working = setInterval(() => message.working(), this.ackWaitMs / 2);
+    const scope = { running: true };
     try {
-      await this.handler(event, {
-        subject: message.subject,
-        streamSequence: message.seq,
-        deliveryCount: deliveries,
-      });
+      await this.handlerScope.run(scope, () =>
+        this.handler(event, {
+          subject: message.subject,
+          streamSequence: message.seq,
+          deliveryCount: deliveries,
+        }),
+      );
     } catch (error) {
       if (deliveries >= this.maxDeliver) {
         await this.deadLetter(nc, message, describeError(error));
@@ -386,6 +471,7 @@ export class ImageEventConsumer {
       }
       return;
     } finally {
+      scope.running = false;
       clearInterval(working);
     }
     message.ack();
@@ -401,24 +487,49 @@ export class ImageEventConsumer {
     headers.set(DEAD_LETTER_HEADERS.consumer, this.options.durableName);
     headers.set(DEAD_LETTER_HEADERS.deliveries, String(message.info.deliveryCount));
     headers.set(DEAD_LETTER_HEADERS.error, why.replace(/[\r\n]+/g, ' ').slice(0, 1024));
+    // One id per stored message: its redeliveries are deduplicated, while a stream made anew
+    // (sequences start again at 1) gives its messages other ids.
+    const msgID = `${message.info.stream}:${this.options.durableName}:${message.seq}:${message.info.timestampNanos}`;
+    let ack: PubAck;
     try {
-      await nc.jetstream().publish(this.deadLetterSubject, message.data, {
-        headers,
-        msgID: `${message.info.stream}:${this.options.durableName}:${message.seq}`,
-      });
+      ack = await this.publishDeadLetter(nc, message.data, headers, msgID);
     } catch (error) {
-      const delay = backoffDelay(0, this.retryDelay);
+      this.deadLetterFailures += 1;
+      const delay = backoffDelay(this.deadLetterFailures - 1, this.retryDelay);
       this.logger.error(
-        `${this.name}: could not publish stream sequence ${message.seq} to the dead-letter subject ${this.deadLetterSubject} (again in ${delay} ms): ${describeError(error)}`,
+        `${this.name}: could not publish stream sequence ${message.seq} to the dead-letter subject ${this.deadLetterSubject} (${this.deadLetterFailures}x, again in ${delay} ms): ${describeError(error)}`,
       );
       message.nak(delay);
       return;
     }
+    this.deadLetterFailures = 0;
+    // A duplicate is this very stream message, stored before (a lost `term`, a durable made anew).
     message.term();
     this.deadLettered += 1;
     this.logger.error(
-      `${this.name}: moved stream sequence ${message.seq} to ${this.deadLetterSubject} after ${message.info.deliveryCount} deliveries: ${why}`,
+      `${this.name}: moved stream sequence ${message.seq} to ${this.deadLetterSubject}${ack.duplicate ? ' (stored there already)' : ''} after ${message.info.deliveryCount} deliveries: ${why}`,
     );
+  }
+
+  /**
+   * Publishes a dead letter; when nothing stores the subject (its stream was deleted under this
+   * consumer), makes the dead-letter stream again, as the set-up does, and publishes once more.
+   */
+  private async publishDeadLetter(
+    nc: NatsConnection,
+    data: Uint8Array,
+    headers: MsgHdrs,
+    msgID: string,
+  ): Promise<PubAck> {
+    const publish = () => nc.jetstream().publish(this.deadLetterSubject, data, { headers, msgID });
+    try {
+      return await publish();
+    } catch (error) {
+      const noStream = error instanceof NatsError && error.code === '503';
+      if (!noStream || this.deadLetterStream === false) throw error;
+      await this.ensureDeadLetterStream(await nc.jetstreamManager());
+      return publish();
+    }
   }
 }
 
@@ -427,6 +538,127 @@ class ConsumerConfigurationError extends Error {}
 
 function apiErrorCode(error: unknown): number | undefined {
   return error instanceof NatsError ? error.api_error?.err_code : undefined;
+}
+
+/**
+ * Rethrows a JetStream refusal of a configuration (its status 400: a limit reached, a name in use
+ * with another configuration) as final, anything else (an outage) as it was.
+ */
+function refusedForGood(what: string): (error: unknown) => never {
+  return (error: unknown) => {
+    const refusal = error instanceof NatsError ? error.api_error : undefined;
+    if (refusal?.code === 400) {
+      throw new ConsumerConfigurationError(
+        `${what}: ${refusal.description} (JetStream error ${refusal.err_code})`,
+      );
+    }
+    throw error;
+  };
+}
+
+function typesLabel(recorded: string): string {
+  return recorded === ALL_TYPES ? 'every event type' : `the types ${recorded}`;
+}
+
+/** Refuses, before anything is made, options the broker would refuse or misread. */
+function checkOptions(options: ImageEventConsumerOptions): void {
+  const { durableName, stream, types, startAt, deadLetter } = options;
+  if (typeof durableName !== 'string' || !NAME_PATTERN.test(durableName)) {
+    throw new TypeError(`durableName must be letters, digits, _ or - (got "${durableName}")`);
+  }
+  if (stream !== undefined && (typeof stream !== 'string' || !NAME_PATTERN.test(stream))) {
+    throw new TypeError(`stream must be letters, digits, _ or - (got "${stream}")`);
+  }
+  const deadLetterStream = deadLetter?.stream;
+  if (
+    deadLetterStream !== undefined &&
+    deadLetterStream !== false &&
+    (typeof deadLetterStream !== 'string' || !NAME_PATTERN.test(deadLetterStream))
+  ) {
+    throw new TypeError(
+      `deadLetter.stream must be false or letters, digits, _ or - (got "${deadLetterStream}")`,
+    );
+  }
+  const deadLetterSubject = deadLetter?.subject;
+  if (
+    deadLetterSubject !== undefined &&
+    (typeof deadLetterSubject !== 'string' || !SUBJECT_PATTERN.test(deadLetterSubject))
+  ) {
+    throw new TypeError(
+      `deadLetter.subject must be a subject without wildcards or spaces (got "${deadLetterSubject}")`,
+    );
+  }
+  if (types !== undefined) {
+    if (!Array.isArray(types) || types.length === 0) {
+      throw new RangeError('types must list one event type or more (leave it out for all)');
+    }
+    for (const type of types as readonly unknown[]) {
+      if (typeof type !== 'string' || !EVENT_TYPES.includes(type)) {
+        throw new TypeError(
+          `types: ${describeValue(type)} is no event type (use ${EVENT_TYPES.join(', ')})`,
+        );
+      }
+    }
+  }
+  checkStartAt(startAt);
+  checkInteger('maxDeliver', options.maxDeliver, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger('ackWaitMs', options.ackWaitMs, MIN_ACK_WAIT_MS, LONGEST_TIMER_MS);
+  checkInteger('batchSize', options.batchSize, 1, Number.MAX_SAFE_INTEGER);
+  const delay = options.retryDelay;
+  if (delay !== undefined) {
+    checkInteger('retryDelay.minDelayMs', delay.minDelayMs, 1, LONGEST_TIMER_MS);
+    checkInteger('retryDelay.maxDelayMs', delay.maxDelayMs, 1, LONGEST_TIMER_MS);
+    const min = delay.minDelayMs ?? 1000;
+    const max = delay.maxDelayMs ?? 60_000;
+    if (min > max) {
+      throw new RangeError(
+        `retryDelay.minDelayMs (${min}) must not be more than retryDelay.maxDelayMs (${max})`,
+      );
+    }
+  }
+}
+
+function checkStartAt(startAt: unknown): void {
+  if (startAt === undefined || startAt === 'new' || startAt === 'all') return;
+  if (typeof startAt === 'object' && startAt !== null && 'sequence' in startAt) {
+    checkInteger('startAt.sequence', startAt.sequence, 1, Number.MAX_SAFE_INTEGER);
+    return;
+  }
+  if (typeof startAt === 'object' && startAt !== null && 'time' in startAt) {
+    const { time } = startAt;
+    const valid =
+      (time instanceof Date || typeof time === 'string') && !Number.isNaN(new Date(time).getTime());
+    if (!valid) {
+      throw new RangeError(
+        `startAt.time must be a valid Date or date text (got ${time instanceof Date ? 'an Invalid Date' : describeValue(time)})`,
+      );
+    }
+    return;
+  }
+  throw new TypeError(
+    `startAt must be 'new', 'all', {sequence} or {time} (got ${describeValue(startAt)})`,
+  );
+}
+
+/** Leaves `undefined` alone (the default applies); anything else must be an integer in range. */
+function checkInteger(name: string, value: unknown, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
+    throw new RangeError(`${name} must be an integer, ${range} (got ${describeValue(value)})`);
+  }
+}
+
+/** A value as an error message shows it: `-5`, `NaN`, `"1000"`. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return String(value);
+  }
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
 }
 
 /** Starts an `ImageEventConsumer`; resolves once it consumes. */

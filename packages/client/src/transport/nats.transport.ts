@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders, NatsError } from 'nats';
+import { headers as natsHeaders, MsgHdrs, NatsError } from 'nats';
 import { describeError } from '../backoff';
 import { ImageClientError, ImageClientUnavailableError } from '../errors';
 import type { RequestPacket } from '../wire/messages';
@@ -30,6 +30,7 @@ export class NatsTransport implements ImageTransport {
   async request<T>(pattern: string, data: unknown, options: RequestOptions): Promise<T> {
     const packet: RequestPacket = { id: randomUUID(), pattern, data };
     const payload = encoder.encode(encodePacket(packet));
+    const headers = options.headers === undefined ? undefined : toNatsHeaders(options.headers);
     const deadline = Date.now() + options.timeoutMs;
     const nc = await connectedWithin(this.connection.get(), options.timeoutMs);
     const timeoutMs = Math.max(1, deadline - Date.now());
@@ -49,7 +50,7 @@ export class NatsTransport implements ImageTransport {
       const reply = await Promise.race([
         nc.request(subject, payload, {
           timeout: timeoutMs,
-          ...(options.headers === undefined ? {} : { headers: toNatsHeaders(options.headers) }),
+          ...(headers === undefined ? {} : { headers }),
         }),
         lost,
       ]);
@@ -66,9 +67,21 @@ export class NatsTransport implements ImageTransport {
   }
 }
 
-function toNatsHeaders(values: Readonly<Record<string, string>>) {
+/**
+ * The headers as NATS carries them. A value with a line break (a pasted token) cannot be sent: the
+ * caller's mistake, a 400 never retried, refused before anything is sent.
+ */
+function toNatsHeaders(values: Readonly<Record<string, string>>): MsgHdrs {
   const headers = natsHeaders();
-  for (const [name, value] of Object.entries(values)) headers.set(name, value);
+  for (const [name, value] of Object.entries(values)) {
+    if (/[\r\n]/.test(value)) {
+      throw new ImageClientError(
+        400,
+        `The ${name} header cannot be sent over NATS: its value has a line break (CR or LF).`,
+      );
+    }
+    headers.set(name, value);
+  }
   return headers;
 }
 

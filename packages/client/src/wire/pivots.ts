@@ -67,7 +67,7 @@ export interface PivotLinks {
   playlistimage: PlaylistImage;
 }
 
-/** `{"animeimage": {...}}`: the body of an attach, a depth change and a show. */
+/** `{"animeimage": {...}}`: the body of an attach and a depth change. */
 export type PivotResponse<P extends PivotName> = { [K in P]: PivotLinks[P] };
 
 /** The body of an attach: artistimage takes `depth` (≥ 1 or null), the others nothing. */
@@ -95,6 +95,9 @@ export interface PivotParents {
 export type PivotLinkWithSides<P extends PivotName> = PivotLinks[P] & {
   image?: Omit<Image, 'anime' | 'artists' | 'studios' | 'playlists'>;
 } & { [K in (typeof PIVOTS)[P]['parent']]?: PivotParents[P] };
+
+/** `GET /api/animeimage/:anime/:image`, `animeimage.show`: the link, with its sides when included. */
+export type PivotShowResponse<P extends PivotName> = { [K in P]: PivotLinkWithSides<P> };
 
 /** `GET /api/animeimage`, `animeimage.list`: `{"animeimages": [...], links, meta}`. */
 export type PivotListResponse<P extends PivotName> = { [K in `${P}s`]: PivotLinkWithSides<P>[] } & {
