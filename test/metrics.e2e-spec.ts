@@ -4,6 +4,7 @@ import { NatsProxy } from './helpers/nats-proxy';
 import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
 import { bearer, tokenWith } from './helpers/tokens';
+import { waitFor } from './helpers/wait-for';
 
 /**
  * `GET /metrics` (Prometheus text format) and the readiness body (API.md section 10): each test
@@ -19,15 +20,6 @@ function samples(text: string, prefix: string): string[] {
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-/** Polls until `condition` holds; fails after 20 s. */
-async function waitFor(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describeEachDatabase('GET /metrics', (context) => {
@@ -187,5 +179,31 @@ describe.each(testDatabaseKinds())('metrics and readiness with the event broker 
       return sample(current, 'outbox_backlog') === 0 && sample(current, 'event_broker_up') === 1;
     });
     expect(sample(await scrape(), 'outbox_events_published_total')).toBe(3);
+  });
+
+  // Found by a probe: a frozen broker was reported up the whole time, since each retry's
+  // readiness check (the client still believed its connection alive) said up again.
+  it('should report a silent broker down until it answers again', async () => {
+    proxy.freeze();
+    try {
+      await create('metrics/while-frozen.jpg');
+      await waitFor(
+        'the broker to be reported down',
+        async () => sample(await scrape(), 'event_broker_up') === 0,
+        15_000,
+      );
+      // The relay tries again every 200 ms meanwhile: the broker stays down.
+      for (let check = 0; check < 10; check += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const ready = await testApp.http().get('/health/ready').expect(200);
+        expect([ready.body.broker, ready.body.outbox.backlog]).toEqual([{ status: 'down' }, 1]);
+      }
+    } finally {
+      proxy.thaw();
+    }
+    await waitFor('the backlog to drain', async () => {
+      const current = await scrape();
+      return sample(current, 'outbox_backlog') === 0 && sample(current, 'event_broker_up') === 1;
+    });
   });
 });

@@ -32,23 +32,31 @@ export class OutboxMetrics implements OnModuleInit {
   }
 }
 
-/** A publisher that reports each event published and whether the broker answered. */
+/**
+ * A publisher that reports each event published and whether the broker answered: a publish, a
+ * first connection or a reconnection that worked says up, any failure down. A readiness check of
+ * a connection already made asks the broker nothing, so it says nothing: a frozen broker (the
+ * client still believing its connection alive) was reported up by every retry (found by a probe).
+ */
 export function reportingPublisher(
   publisher: ImageEventPublisher,
   metrics: MetricsService,
 ): ImageEventPublisher {
-  const observe = async <T>(attempt: Promise<T>): Promise<T> => {
+  const observe = async <T>(attempt: Promise<T>, upWhenDone = true): Promise<T> => {
     try {
       const result = await attempt;
-      metrics.brokerStatus = 'up';
+      if (upWhenDone) metrics.brokerStatus = 'up';
       return result;
     } catch (error) {
       metrics.brokerStatus = 'down';
       throw error;
     }
   };
+  publisher.onReconnect(() => {
+    metrics.brokerStatus = 'up';
+  });
   return {
-    ready: () => observe(publisher.ready()),
+    ready: () => observe(publisher.ready(), metrics.brokerStatus === 'unknown'),
     publish: async (event: ImageEvent) => {
       await observe(publisher.publish(event));
       metrics.eventsPublished.inc();

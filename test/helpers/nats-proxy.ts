@@ -11,6 +11,8 @@ export class NatsProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private port = 0;
+  /** Bytes held while frozen, per socket they are for, in order. */
+  private held?: Map<Socket, Buffer[]>;
 
   constructor(
     private readonly upstreamHost = '127.0.0.1',
@@ -34,11 +36,32 @@ export class NatsProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      const forward = (from: Socket, to: Socket) =>
+        from.on('data', (chunk: Buffer) => {
+          const held = this.held;
+          if (held === undefined) to.write(chunk);
+          else held.set(to, [...(held.get(to) ?? []), chunk]);
+        });
+      forward(client, upstream);
+      forward(upstream, client);
     });
     server.listen(this.port, '127.0.0.1');
     await once(server, 'listening');
     this.server = server;
+  }
+
+  /**
+   * The broker goes silent (a frozen process, a partition): connections stay open and nothing
+   * passes either way until `thaw()` hands over what was held.
+   */
+  freeze(): void {
+    this.held ??= new Map();
+  }
+
+  thaw(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const [socket, chunks] of held ?? []) for (const chunk of chunks) socket.write(chunk);
   }
 
   /** The broker is unreachable: open connections drop, new ones are refused. */
