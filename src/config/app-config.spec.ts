@@ -460,3 +460,20 @@ describe('parseConfig', () => {
     expect(parseConfig({}, '/srv', heap).responseCacheMb).toBe(32);
   });
 });
+
+// Found by a probe: a value with a line break broke the one-line refusal and could forge a line.
+describe('ConfigError', () => {
+  it('should say every problem on one line, control characters escaped', () => {
+    try {
+      parseConfig({ PORT: '1\n2', API_PREFIX: 'a\r\nInvalid configuration: fake\u0007' }, '/srv');
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as Error).message).toBe(
+        'Invalid configuration: API_PREFIX must be a URL path segment such as "api" (got "a\\r\\nInvalid configuration: fake\\u0007"); PORT must be an integer from 1 to 65535 (got "1\\n2")',
+      );
+      expect((error as ConfigError).problems[1]).toBe(
+        'PORT must be an integer from 1 to 65535 (got "1\n2")',
+      );
+    }
+  });
+});

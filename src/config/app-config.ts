@@ -72,9 +72,23 @@ export interface AppConfig {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration: ${problems.join('; ')}`);
+    super(`Invalid configuration: ${problems.map(oneLine).join('; ')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * A problem as one line: the control characters of a value it quotes written as escapes, so a
+ * value with a line break neither breaks the one-line message nor forges a line of its own
+ * (found by a probe).
+ */
+function oneLine(problem: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  // eslint-disable-next-line no-control-regex
+  return problem.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (character) => {
+    const code = character.charCodeAt(0).toString(16).padStart(4, '0');
+    return named[character] ?? `\\u${code}`;
+  });
 }
 
 type Env = Record<string, string | undefined>;

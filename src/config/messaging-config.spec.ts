@@ -86,6 +86,13 @@ describe('messaging configuration (MICROSERVICE_*, NATS_*, OUTBOX_*)', () => {
     },
   );
 
+  // Found by a probe: the refusal printed the password.
+  it('should refuse a bad NATS_URL without repeating its credentials', () => {
+    expect(problemsOf({ NATS_URL: 'nats://user:s3cret@127.0.0.1:4222,http://x' })).toEqual([
+      'NATS_URL must be nats://host:port (or a comma-separated list of them; tls:// for TLS) (got "nats://…@127.0.0.1:4222,http://x")',
+    ]);
+  });
+
   it('should refuse a NATS_QUEUE with subject characters', () => {
     expect(problemsOf({ NATS_QUEUE: 'a.b' })).toEqual([
       'NATS_QUEUE must be letters, digits, _ or - (got "a.b")',

@@ -105,7 +105,7 @@ function parseNatsServers(raw: string | undefined, problems: string[]): string[]
   });
   if (servers.length === 0 || bad.length > 0) {
     problems.push(
-      `NATS_URL must be nats://host:port (or a comma-separated list of them; tls:// for TLS) (got "${raw}")`,
+      `NATS_URL must be nats://host:port (or a comma-separated list of them; tls:// for TLS) (got "${raw.replace(/\/\/[^/@]*@/g, '//…@')}")`,
     );
     return undefined;
   }
