@@ -44,6 +44,14 @@ export function validateCompose(text: string): string[] {
   const services = (compose.services ?? {}) as Record<string, Document>;
   const volumes = Object.keys(compose.volumes ?? {});
   for (const [name, service] of Object.entries(services)) {
+    // Compose interpolates the whole file before it picks profiles: a required variable in a
+    // service of a profile stops every command that lacks it, whatever the profiles asked for.
+    const required = [...JSON.stringify(service).matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]);
+    if (service.profiles !== undefined && required.length > 0) {
+      problems.push(
+        `/services/${name} is in a profile and requires ${required.join(', ')}: every command of the file would`,
+      );
+    }
     const dependsOn = service.depends_on ?? [];
     const needed = Array.isArray(dependsOn) ? (dependsOn as string[]) : Object.keys(dependsOn);
     for (const other of needed) {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Not executable on purpose: the entrypoint sources it, which gives it docker_process_sql.
-# Sourced by the mariadb image's entrypoint on the replica's first start (docker-compose.yml,
-# profile fleet). The replica made the same database and app user itself, so it replicates from
+# Sourced by the mariadb image's entrypoint on the replica's first start
+# (deploy/compose/fleet.yml). The replica made the same database and app user itself, so it replicates from
 # the primary's position now (before any app has written), by GTID. The server that starts after
 # this initialisation starts the replication threads by itself.
 position=$(mariadb --host="${PRIMARY_HOST}" --user=replication --password="${REPLICATION_PASSWORD}" \
