@@ -1191,6 +1191,37 @@ describeEachDatabase(
         });
       });
 
+      // Found by a probe: a frame may be 2 MB, and a 1.5 MB body was created where HTTP answers 413.
+      it("should answer a TCP body over HTTP's 1 MB limit 413, creating nothing", async () => {
+        const token = tokenWith(Permission.CreateImage);
+        const before = await countRows(context().dataSource, 'images');
+        const packet = JSON.stringify({
+          id: 'big',
+          pattern: 'image.create',
+          data: { token, body: { path: 'big/x.png', facet: 1, junk: 'x'.repeat(1_500_000) } },
+        });
+        const socket = createConnection(context().listeners.tcp!.port, '127.0.0.1');
+        try {
+          const answer = new Promise<string>((resolve) => {
+            let received = '';
+            socket.on('data', (chunk: Buffer) => {
+              received += chunk.toString();
+              if (received.includes('isDisposed')) resolve(received);
+            });
+          });
+          socket.write(`${packet.length}#${packet}`);
+          const received = await answer;
+          expect(JSON.parse(received.slice(received.indexOf('#') + 1))).toEqual({
+            id: 'big',
+            err: { status: 413, message: 'The request body is larger than 1 MB.' },
+            isDisposed: true,
+          });
+        } finally {
+          socket.destroy();
+        }
+        expect(await countRows(context().dataSource, 'images')).toBe(before);
+      });
+
       // Found by a probe: 20,000 requests in one write ran side by side, queued for the database
       // pool, answered 503 after its wait and held HTTP up behind them.
       it(`should run at most ${MAX_MESSAGES_IN_FLIGHT} requests of a TCP flood at once, answering the rest 503 at once`, async () => {
