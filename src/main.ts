@@ -45,9 +45,19 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((error: unknown) => {
   // One clear line, not a stack trace: start-up fails on configuration or an unreachable database.
   const message =
-    error instanceof ConfigError
-      ? error.message
-      : `Start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+    error instanceof ConfigError ? error.message : `Start-up failed: ${startupFailure(error)}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });
+
+/**
+ * What went wrong, in words: a NATS client error says only its code (`CONNECTION_REFUSED`), which
+ * named neither NATS nor where to look (found by a probe).
+ */
+function startupFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'NatsError') {
+    return `NATS (NATS_URL) could not be used: ${error.message}`;
+  }
+  return error.message;
+}

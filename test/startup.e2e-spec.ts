@@ -151,6 +151,14 @@ describe('start-up with a bad configuration or database', () => {
       DATABASE_URL: 'mysql://root@127.0.0.1:1/image_api',
       DATA_DIR: tempDir(),
     });
+    // Found by a probe: the line said only CONNECTION_REFUSED.
+    failures.unreachableNats = startService({
+      PORT: '3000',
+      // The relay's warning of its own failed attempt is not what this checks.
+      LOG_LEVEL: 'error',
+      NATS_URL: 'nats://127.0.0.1:1',
+      DATA_DIR: tempDir(),
+    });
     // A new SQLite file, which nothing migrated (found by a probe: ready, then a 500 for every request).
     failures.unmigrated = startService({ PORT: '3000', DB_MIGRATE: 'false', DATA_DIR: tempDir() });
   });
@@ -167,6 +175,11 @@ describe('start-up with a bad configuration or database', () => {
       'Invalid configuration: DATABASE_URL must use mysql:// (or mariadb://) or sqlite: (got "postgres://")',
     ],
     ['unreachable', 'an unreachable MySQL', 'Start-up failed: connect ECONNREFUSED 127.0.0.1:1'],
+    [
+      'unreachableNats',
+      'an unreachable NATS',
+      'Start-up failed: NATS (NATS_URL) could not be used: CONNECTION_REFUSED',
+    ],
     [
       'unmigrated',
       'DB_MIGRATE=false on a database never migrated',
