@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
@@ -18,12 +18,15 @@ interface Connection {
   /** The answer of the request running now. */
   running?: ServerResponse;
   /** Pipelined requests waiting for the ones before them to be answered, in order. */
-  queued: { readonly response: ServerResponse; readonly run: HookHandlerDoneFunction }[];
-  /**
-   * The connection got its 429, or an answer that closes it: later requests are neither run nor
-   * answered.
-   */
+  queued: {
+    readonly request: IncomingMessage;
+    readonly response: ServerResponse;
+    readonly run: HookHandlerDoneFunction;
+  }[];
+  /** The connection got its 429 and closes after it: later requests are neither run nor answered. */
   refused: boolean;
+  /** An answer closed the connection, or the client hung up: later requests are not run. */
+  closed: boolean;
   /** Runs once no answer is pending (the parser's refusal of a later request waits its turn). */
   whenIdle?: () => void;
 }
@@ -56,7 +59,7 @@ export function beginDrain(server: Server): void {
 function connectionOf(socket: Socket): Connection {
   let connection = connections.get(socket);
   if (connection === undefined) {
-    connection = { pending: 0, queued: [], refused: false };
+    connection = { pending: 0, queued: [], refused: false, closed: false };
     connections.set(socket, connection);
   }
   return connection;
@@ -68,9 +71,9 @@ function answered(connection: Connection, drain: Drain, socket: Socket): void {
     // The answer closed the connection (`Connection: close`: a body the parser refused, the
     // drain) or the client hung up: the requests pipelined after it are neither run nor answered
     // (RFC 9112 §9.6). Run, a write committed that no client would ever hear of (found by a probe).
-    connection.refused = true;
+    connection.closed = true;
     connection.pending -= connection.queued.length;
-    connection.queued.length = 0;
+    for (const { request } of connection.queued.splice(0)) notRun.add(request);
   }
   const next = connection.queued.shift();
   if (next === undefined) {
@@ -115,6 +118,11 @@ export function pipeliningLimitHook(
     }
     const socket = request.raw.socket;
     const connection = connectionOf(socket);
+    if (connection.closed) {
+      notRun.add(request.raw);
+      reply.hijack();
+      return;
+    }
     if (connection.refused) {
       // The connection closes after its 429; Node drops what it parsed after that.
       reply.hijack();
@@ -139,7 +147,7 @@ export function pipeliningLimitHook(
       drain.busy.add(connection);
       connection.running = response;
       done();
-    } else connection.queued.push({ response, run: done });
+    } else connection.queued.push({ request: request.raw, response, run: done });
   };
 }
 
@@ -165,7 +173,13 @@ export function refusedByDrain(request: FastifyRequest): boolean {
   return drainRefusals.has(request);
 }
 
-/** Whether the request came after its connection's 429 or closing answer: its hang-up is no news. */
+/** Requests pipelined after an answer that closed their connection, never run. */
+const notRun = new WeakSet<IncomingMessage>();
+
+/**
+ * Whether the request came after its connection's 429, or after an answer that closed it (it was
+ * never run): its hang-up is no news.
+ */
 export function cameAfterRefusal(request: FastifyRequest): boolean {
-  return connections.get(request.raw.socket)?.refused === true;
+  return connections.get(request.raw.socket)?.refused === true || notRun.has(request.raw);
 }
