@@ -40,6 +40,31 @@ import { forgedAuthorizations, tokenWith } from './helpers/tokens';
  * message and `errors`.
  */
 const { subjectPrefix, stream } = uniqueNatsNames();
+
+/** A TCP frame of `packet` (its JSON's length, `#`, the JSON). */
+function tcpFrame(packet: unknown): string {
+  const json = JSON.stringify(packet);
+  return `${json.length}#${json}`;
+}
+
+/** Writes `frames` on a new connection to `port` and resolves to the first reply packet. */
+async function firstTcpReply(port: number, frames: string[]): Promise<unknown> {
+  const socket = createConnection(port, '127.0.0.1');
+  try {
+    const answer = new Promise<string>((resolve) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        if (received.includes('isDisposed')) resolve(received);
+      });
+    });
+    for (const frame of frames) socket.write(frame);
+    const received = await answer;
+    return JSON.parse(received.slice(received.indexOf('#') + 1)) as unknown;
+  } finally {
+    socket.destroy();
+  }
+}
 const PUBLIC_URL = 'http://images.internal:8080';
 /** A JSON value `levels` objects deep: `{"a":{"a":…1}}`. */
 const deep = (levels: number): unknown => {
@@ -1165,27 +1190,11 @@ describeEachDatabase(
       it('should drop a TCP packet without an id (an event), writing nothing, and answer the next request', async () => {
         const image = await insertImageRow(context().dataSource);
         const token = tokenWith(Permission.DeleteImage);
-        const frame = (packet: unknown) => {
-          const json = JSON.stringify(packet);
-          return `${json.length}#${json}`;
-        };
-        const socket = createConnection(context().listeners.tcp!.port, '127.0.0.1');
-        try {
-          const answer = new Promise<string>((resolve) => {
-            let received = '';
-            socket.on('data', (chunk: Buffer) => {
-              received += chunk.toString();
-              if (received.includes('isDisposed')) resolve(received);
-            });
-          });
-          socket.write(frame({ pattern: 'image.delete', data: { id: image.image_id, token } }));
-          socket.write(frame({ id: 't1', pattern: 'image.show', data: { id: 3 } }));
-          const received = await answer;
-          const reply = JSON.parse(received.slice(received.indexOf('#') + 1)) as unknown;
-          expect(reply).toMatchObject({ id: 't1', response: { image: { image_id: 3 } } });
-        } finally {
-          socket.destroy();
-        }
+        const reply = await firstTcpReply(context().listeners.tcp!.port, [
+          tcpFrame({ pattern: 'image.delete', data: { id: image.image_id, token } }),
+          tcpFrame({ id: 't1', pattern: 'image.show', data: { id: 3 } }),
+        ]);
+        expect(reply).toMatchObject({ id: 't1', response: { image: { image_id: 3 } } });
         expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
           deleted_at: null,
         });
@@ -1195,30 +1204,16 @@ describeEachDatabase(
       it("should answer a TCP body over HTTP's 1 MB limit 413, creating nothing", async () => {
         const token = tokenWith(Permission.CreateImage);
         const before = await countRows(context().dataSource, 'images');
-        const packet = JSON.stringify({
+        const packet = {
           id: 'big',
           pattern: 'image.create',
           data: { token, body: { path: 'big/x.png', facet: 1, junk: 'x'.repeat(1_500_000) } },
+        };
+        expect(await firstTcpReply(context().listeners.tcp!.port, [tcpFrame(packet)])).toEqual({
+          id: 'big',
+          err: { status: 413, message: 'The request body is larger than 1 MB.' },
+          isDisposed: true,
         });
-        const socket = createConnection(context().listeners.tcp!.port, '127.0.0.1');
-        try {
-          const answer = new Promise<string>((resolve) => {
-            let received = '';
-            socket.on('data', (chunk: Buffer) => {
-              received += chunk.toString();
-              if (received.includes('isDisposed')) resolve(received);
-            });
-          });
-          socket.write(`${packet.length}#${packet}`);
-          const received = await answer;
-          expect(JSON.parse(received.slice(received.indexOf('#') + 1))).toEqual({
-            id: 'big',
-            err: { status: 413, message: 'The request body is larger than 1 MB.' },
-            isDisposed: true,
-          });
-        } finally {
-          socket.destroy();
-        }
         expect(await countRows(context().dataSource, 'images')).toBe(before);
       });
 
@@ -1226,10 +1221,6 @@ describeEachDatabase(
       // pool, answered 503 after its wait and held HTTP up behind them.
       it(`should run at most ${MAX_MESSAGES_IN_FLIGHT} requests of a TCP flood at once, answering the rest 503 at once`, async () => {
         const count = MAX_MESSAGES_IN_FLIGHT + 36;
-        const frame = (packet: unknown) => {
-          const json = JSON.stringify(packet);
-          return `${json.length}#${json}`;
-        };
         const socket = createConnection(context().listeners.tcp!.port, '127.0.0.1');
         try {
           const replies = new Promise<{ id: string; err?: unknown; response?: unknown }[]>(
@@ -1252,7 +1243,7 @@ describeEachDatabase(
           );
           socket.write(
             Array.from({ length: count }, (_, index) =>
-              frame({ id: `f${index}`, pattern: 'image.show', data: { id: 3 } }),
+              tcpFrame({ id: `f${index}`, pattern: 'image.show', data: { id: 3 } }),
             ).join(''),
           );
           const answers = await replies;

@@ -34,6 +34,18 @@ describe('shortenedReply', () => {
   });
 });
 
+/** Starts `server` listening and resolves to its port. */
+async function listening(server: RequestOnlyTcpServer): Promise<number> {
+  await new Promise<void>((resolve, reject) =>
+    server.listen((error?: unknown) =>
+      error === undefined
+        ? resolve()
+        : reject(error instanceof Error ? error : new Error('listen')),
+    ),
+  );
+  return ((server as unknown as { server: Server }).server.address() as AddressInfo).port;
+}
+
 describe('RequestOnlyTcpServer', () => {
   /** The server with a logger that records the level of each line. */
   function recorded() {
@@ -69,14 +81,7 @@ describe('RequestOnlyTcpServer', () => {
       { idleTimeoutMs: 300, maxConnections: 2 },
     );
     Object.assign(server, { logger: { log: () => undefined, warn: () => undefined } });
-    await new Promise<void>((resolve, reject) =>
-      server.listen((error?: unknown) =>
-        error === undefined
-          ? resolve()
-          : reject(error instanceof Error ? error : new Error('listen')),
-      ),
-    );
-    const { port } = (server as unknown as { server: Server }).server.address() as AddressInfo;
+    const port = await listening(server);
     const open = async () => {
       const socket = connect(port, '127.0.0.1');
       await once(socket, 'connect');
@@ -109,14 +114,7 @@ describe('RequestOnlyTcpServer', () => {
         error: (message: unknown) => lines.push(['error', String(message)]),
       },
     });
-    await new Promise<void>((resolve, reject) =>
-      server.listen((error?: unknown) =>
-        error === undefined
-          ? resolve()
-          : reject(error instanceof Error ? error : new Error('listen')),
-      ),
-    );
-    const { port } = (server as unknown as { server: Server }).server.address() as AddressInfo;
+    const port = await listening(server);
     try {
       const reset = connect(port, '127.0.0.1');
       await once(reset, 'connect');
