@@ -33,32 +33,37 @@ export class OutboxMetrics implements OnModuleInit {
 }
 
 /**
- * A publisher that reports each event published and whether the broker answered: a publish, a
- * first connection or a reconnection that worked says up, any failure down. A readiness check of
- * a connection already made asks the broker nothing, so it says nothing: a frozen broker (the
- * client still believing its connection alive) was reported up by every retry (found by a probe).
+ * A publisher that reports each event published and whether the broker answered: a publish or a
+ * reconnection that worked says up, any failure down. A readiness check that works says up only
+ * while no publish has failed since: on a connection already made it asks the broker nothing, and
+ * a frozen broker (the client still believing its connection alive) was reported up by every
+ * retry (found by a probe).
  */
 export function reportingPublisher(
   publisher: ImageEventPublisher,
   metrics: MetricsService,
 ): ImageEventPublisher {
-  const observe = async <T>(attempt: Promise<T>, upWhenDone = true): Promise<T> => {
+  let publishFailed = false;
+  const observe = async <T>(attempt: Promise<T>, publishing: boolean): Promise<T> => {
     try {
       const result = await attempt;
-      if (upWhenDone) metrics.brokerStatus = 'up';
+      if (publishing) publishFailed = false;
+      if (!publishFailed) metrics.brokerStatus = 'up';
       return result;
     } catch (error) {
+      if (publishing) publishFailed = true;
       metrics.brokerStatus = 'down';
       throw error;
     }
   };
   publisher.onReconnect(() => {
+    publishFailed = false;
     metrics.brokerStatus = 'up';
   });
   return {
-    ready: () => observe(publisher.ready(), metrics.brokerStatus === 'unknown'),
+    ready: () => observe(publisher.ready(), false),
     publish: async (event: ImageEvent) => {
-      await observe(publisher.publish(event));
+      await observe(publisher.publish(event), true);
       metrics.eventsPublished.inc();
     },
     onReconnect: (listener) => publisher.onReconnect(listener),
