@@ -1,6 +1,12 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { FileTooLargeError, InvalidStoragePathError } from '../src/storage';
-import { createS3Client, S3_PART_SIZE, S3StorageDriver } from '../src/storage/s3.storage-driver';
+import {
+  createS3Client,
+  S3_DELETE_TIMEOUT_MS,
+  S3_PART_SIZE,
+  S3StorageDriver,
+} from '../src/storage/s3.storage-driver';
 import { pngFile, TEXT_FILE } from '../src/storage/testing/image-files';
 import { stablePort } from './helpers/ports';
 import { S3RVER_CREDENTIALS, S3TestServer } from './helpers/s3-server';
@@ -162,6 +168,33 @@ describe('S3StorageDriver against s3rver', () => {
       }),
     ).rejects.toBeInstanceOf(InvalidStoragePathError);
     await expect(storage.stat('../escape.png')).resolves.toBeUndefined();
+  });
+
+  // The file clean-up deletes while it holds its row (SQLite: the write queue): a silent store
+  // must not hold them for good.
+  it(`should give up a delete the store does not answer after ${S3_DELETE_TIMEOUT_MS} ms`, async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = createS3Client({
+      bucket: server.bucket,
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
+    const started = Date.now();
+    try {
+      await expect(
+        new S3StorageDriver(client, server.bucket).delete('cover/x.png'),
+      ).rejects.toThrow();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(S3_DELETE_TIMEOUT_MS - 100);
+      expect(Date.now() - started).toBeLessThan(S3_DELETE_TIMEOUT_MS + 3000);
+    } finally {
+      client.destroy();
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 
   it('should fail, not answer "missing", while the store is down, and work again when it is back', async () => {

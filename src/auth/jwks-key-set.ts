@@ -62,6 +62,12 @@ async function boundedText(response: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A key of the set: its public key (PEM), and the algorithm the JWK names for it, if any. */
+interface JwksKey {
+  readonly pem: string;
+  readonly alg?: string;
+}
+
 /** A `kid` two keys of the set share (or two keys without one): it names no key. */
 const AMBIGUOUS = Symbol('ambiguous');
 
@@ -72,12 +78,6 @@ const AMBIGUOUS = Symbol('ambiguous');
  * then refused (401). Here a key id the set lacks causes at most one fetch per `JWKS_COOLDOWN_MS`,
  * and every key of a fetch is known at once.
  */
-/** A key of the set: its public key (PEM), and the algorithm the JWK names for it, if any. */
-interface JwksKey {
-  readonly pem: string;
-  readonly alg?: string;
-}
-
 export class JwksKeySet {
   private keys = new Map<string | undefined, JwksKey | typeof AMBIGUOUS>();
   private size = 0;

@@ -115,7 +115,10 @@ function realPathOf(path: string): string {
   }
 }
 
-/** Whether `path` is `folder` or under it, as written or once links are followed (the driver serves the real folder). */
+/**
+ * Whether `path` is `folder` or under it, as written or once links are followed (the driver
+ * serves the real folder).
+ */
 function within(folder: string, path: string): boolean {
   return lexicallyWithin(folder, path) || lexicallyWithin(realPathOf(folder), realPathOf(path));
 }

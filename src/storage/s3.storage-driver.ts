@@ -29,6 +29,9 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** The client for a bucket on AWS S3 or any S3-compatible store; credentials from the AWS chain. */
+/** The longest one delete may wait for the store. */
+export const S3_DELETE_TIMEOUT_MS = 5000;
+
 export function createS3Client(config: S3StorageConfig, overrides: S3ClientConfig = {}): S3Client {
   return new S3Client({
     region: config.region,
@@ -85,9 +88,16 @@ export class S3StorageDriver implements StorageDriver {
     this.client.destroy();
   }
 
+  /**
+   * Fails after `S3_DELETE_TIMEOUT_MS` when the store does not answer: the file clean-up deletes
+   * while it holds its row (and, on SQLite, the write queue), and a silent store would hold them
+   * for good (the SDK sets no time limit of its own).
+   */
   async delete(path: string): Promise<void> {
     if (!isStoragePath(path)) return;
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: path }));
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: path }), {
+      abortSignal: AbortSignal.timeout(S3_DELETE_TIMEOUT_MS),
+    });
   }
 
   async stat(path: string): Promise<StoredFile | undefined> {
