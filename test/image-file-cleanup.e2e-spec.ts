@@ -141,7 +141,7 @@ describeEachDatabase('image file clean-up (storage_deletions)', (context) => {
       };
       try {
         await scheduleInTransaction(context(), path);
-        await waitFor('the create to be sent', async () => answered !== undefined);
+        await waitFor('the create to be sent', () => answered !== undefined);
         const { status, at } = await answered!;
         expect(status).toBe(method === 'post' ? 201 : 200);
         await waitFor(
