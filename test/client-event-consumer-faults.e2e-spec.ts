@@ -9,6 +9,7 @@ import { AckPolicy, connect, type JetStreamManager, type NatsConnection } from '
 import { uniqueNatsNames } from './helpers/messaging';
 import { OwnNatsServer } from './helpers/nats-server';
 import { stablePort } from './helpers/ports';
+import { waitFor } from './helpers/wait-for';
 
 /**
  * The event consumer's faults found by a black-box probe, on a NATS server of this file's own:
@@ -24,15 +25,6 @@ function recordingLogger(): ImageClientLogger & { lines: string[] } {
   const lines: string[] = [];
   const keep = (message: string) => void lines.push(message);
   return { lines, log: keep, warn: keep, error: keep };
-}
-
-/** Waits (up to `ms`) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('gave up waiting');
-    await sleep(100);
-  }
 }
 
 /** What `promise` settles with, or `late` when that takes longer than `ms`. */
@@ -147,19 +139,21 @@ describe('the event consumer under faults', () => {
     });
 
     await publish('image.created', 'first');
-    await until(async () => (await deadLetters()).length === 1);
+    await waitFor('the consumer to get there', async () => (await deadLetters()).length === 1);
 
     // The same stream message again (a new durable from 'all'): one dead letter still.
     await manager.consumers.delete(stream, 'dead');
-    await until(() => logger.lines.some((line) => line.includes('(stored there already)')));
+    await waitFor('the consumer to get there', () =>
+      logger.lines.some((line) => line.includes('(stored there already)')),
+    );
     expect(await deadLetters()).toEqual([letter('first')]);
 
     // The stream made anew: its sequence 1 is another message.
     await manager.streams.delete(stream);
     await addStream();
-    await until(durableExists);
+    await waitFor('the consumer to get there', durableExists);
     await publish('image.created', 'second');
-    await until(async () => (await deadLetters()).length === 2);
+    await waitFor('the consumer to get there', async () => (await deadLetters()).length === 2);
     await sleep(300);
     expect(await deadLetters()).toEqual([letter('first'), letter('second')]);
     expect(logger.lines.filter((line) => line.includes('moved stream sequence 1 to')).length).toBe(
@@ -183,7 +177,7 @@ describe('the event consumer under faults', () => {
       handlerDone ??= done;
       return done;
     });
-    await until(() => handlerDone !== undefined);
+    await waitFor('the consumer to get there', () => handlerDone !== undefined);
     expect(await within(handlerDone!, 5000, 'the handler still waits for stop() after 5 s')).toBe(
       'the handler returned',
     );
@@ -216,7 +210,7 @@ describe('the event consumer under faults', () => {
     });
     await manager.streams.delete(`${stream}_DEAD_LETTER`);
     await publish('image.deleted', 'lost-before');
-    await until(async () =>
+    await waitFor('the consumer to get there', async () =>
       (await deadLetters().catch(() => [])).some((letter) => letter.sequence === '1'),
     );
     expect(await deadLetters()).toEqual([
@@ -255,7 +249,7 @@ describe('the event consumer under faults', () => {
         )
         .filter((match) => match !== null)
         .map((match) => ({ attempt: Number(match[1]), delay: Number(match[2]) }));
-    await until(() => failures().length >= 4);
+    await waitFor('the consumer to get there', () => failures().length >= 4);
     const first = failures().slice(0, 4);
     expect(first.map((failure) => failure.attempt)).toEqual([1, 2, 3, 4]);
     // 100 ms doubling, each jittered into the upper half of its step.
@@ -345,7 +339,7 @@ describe('the event consumer under faults', () => {
       await sleep(1600);
     });
     await publish('image.created', 'slow');
-    await until(() => deliveries.length === 1);
+    await waitFor('the consumer to get there', () => deliveries.length === 1);
     await sleep(2500);
     expect(deliveries).toEqual(['slow #1']);
   }, 30_000);

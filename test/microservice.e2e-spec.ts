@@ -75,6 +75,11 @@ const deep = (levels: number): unknown => {
 const MISSING_ID = 987654321;
 const codec = StringCodec();
 
+/** A Nest request packet as NATS carries it. */
+function natsPacket(id: string, pattern: string, data: unknown): Uint8Array {
+  return codec.encode(JSON.stringify({ id, pattern, data }));
+}
+
 /** A query the types refuse, sent anyway to see the API refuse it as HTTP does. */
 const unchecked = (query: object) => query as ImageListQuery & ImageShowQuery;
 
@@ -593,7 +598,7 @@ describeEachDatabase(
       async function request(pattern: string, data: unknown): Promise<unknown> {
         const reply = await connection.request(
           `${subjectPrefix}${pattern}`,
-          codec.encode(JSON.stringify({ id: 'r1', pattern, data })),
+          natsPacket('r1', pattern, data),
           { timeout: 5000 },
         );
         return JSON.parse(codec.decode(reply.data));
@@ -723,7 +728,7 @@ describeEachDatabase(
         }
         const reply = await connection.request(
           `${subjectPrefix}${pattern}`,
-          codec.encode(JSON.stringify({ id: 'r1', pattern, data })),
+          natsPacket('r1', pattern, data),
           { timeout: 5000, headers: msgHeaders },
         );
         return JSON.parse(codec.decode(reply.data));
@@ -831,13 +836,7 @@ describeEachDatabase(
         msgHeaders.set('Authorization', `Bearer ${tokenWith(Permission.DeleteImage)}`);
         const reply = await connection.request(
           `${subjectPrefix}image.delete`,
-          codec.encode(
-            JSON.stringify({
-              id: 'x'.repeat(256),
-              pattern: 'image.delete',
-              data: { id: image.image_id },
-            }),
-          ),
+          natsPacket('x'.repeat(256), 'image.delete', { id: image.image_id }),
           { timeout: 5000, headers: msgHeaders },
         );
         expect(JSON.parse(codec.decode(reply.data))).toEqual({
@@ -860,13 +859,10 @@ describeEachDatabase(
         const image = await insertImageRow(context().dataSource);
         const reply = await connection.request(
           `${subjectPrefix}image.update`,
-          codec.encode(
-            JSON.stringify({
-              id: 'r1',
-              pattern: 'image.delete',
-              data: { id: image.image_id, token: tokenWith(...ALL_PERMISSIONS) },
-            }),
-          ),
+          natsPacket('r1', 'image.delete', {
+            id: image.image_id,
+            token: tokenWith(...ALL_PERMISSIONS),
+          }),
           { timeout: 5000 },
         );
         expect(JSON.parse(codec.decode(reply.data))).toEqual({
@@ -926,13 +922,7 @@ describeEachDatabase(
         ]) {
           connection.publish(
             `${subjectPrefix}image.delete`,
-            codec.encode(
-              JSON.stringify({
-                id: 'f1',
-                pattern: 'image.delete',
-                data: { id: image.image_id, token },
-              }),
-            ),
+            natsPacket('f1', 'image.delete', { id: image.image_id, token }),
             { reply },
           );
         }
@@ -949,7 +939,7 @@ describeEachDatabase(
         // An inbox of the caller's own naming is answered as ever.
         const answer = await connection.request(
           `${subjectPrefix}image.show`,
-          codec.encode(JSON.stringify({ id: 'ok', pattern: 'image.show', data: { id: 3 } })),
+          natsPacket('ok', 'image.show', { id: 3 }),
           { timeout: 5000 },
         );
         expect(JSON.parse(codec.decode(answer.data))).toMatchObject({ id: 'ok', isDisposed: true });
@@ -965,13 +955,11 @@ describeEachDatabase(
             connection
               .request(
                 `${subjectPrefix}image.update`,
-                codec.encode(
-                  JSON.stringify({
-                    id: `n${index}`,
-                    pattern: 'image.update',
-                    data: { id: image.image_id, token, body: { path: `flood/${index}.png` } },
-                  }),
-                ),
+                natsPacket(`n${index}`, 'image.update', {
+                  id: image.image_id,
+                  token,
+                  body: { path: `flood/${index}.png` },
+                }),
                 { timeout: 20_000 },
               )
               .then((reply) => JSON.parse(codec.decode(reply.data)) as Record<string, unknown>),
@@ -992,13 +980,7 @@ describeEachDatabase(
         const token = tokenWith(Permission.DeleteImage);
         connection.publish(
           `${subjectPrefix}image.delete`,
-          codec.encode(
-            JSON.stringify({
-              id: 'e1',
-              pattern: 'image.delete',
-              data: { id: image.image_id, token },
-            }),
-          ),
+          natsPacket('e1', 'image.delete', { id: image.image_id, token }),
         );
         connection.publish(
           `${subjectPrefix}image.delete`,

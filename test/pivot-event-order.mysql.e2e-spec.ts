@@ -1,7 +1,9 @@
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { Permission } from '../src/auth/permissions';
 import { seedReadFixtures } from './helpers/fixtures';
 import { createTestApp, type TestApp } from './helpers/test-app';
+import { connectTo } from './helpers/test-database';
+
 import { bearer, tokenWith } from './helpers/tokens';
 
 /**
@@ -20,15 +22,7 @@ describe('the link writes of one image take turns [mysql]', () => {
   beforeAll(async () => {
     testApp = await createTestApp('mysql');
     await seedReadFixtures(testApp.dataSource);
-    const config = testApp.database.config;
-    if (config.type !== 'mysql') throw new Error('a MySQL test database was expected');
-    other = await createConnection({
-      host: config.host,
-      port: config.port,
-      user: config.username,
-      password: config.password,
-      database: config.database,
-    });
+    other = await connectTo(testApp.database.config);
   });
 
   afterAll(async () => {

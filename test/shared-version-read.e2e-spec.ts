@@ -1,11 +1,11 @@
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { bumpChangeVersions } from '../src/database/change-versions';
 import { pause } from './helpers/echo-server';
 import { seedReadFixtures } from './helpers/fixtures';
 import { startProxiedApp, type ProxiedApp } from './helpers/proxied-app';
 import { recordStatements } from './helpers/statement-recorder';
 import { describeEachDatabase } from './helpers/test-app';
-import { testDatabaseKinds } from './helpers/test-database';
+import { connectTo, testDatabaseKinds } from './helpers/test-database';
 import { signTestToken } from './helpers/tokens';
 
 /**
@@ -88,15 +88,7 @@ if (testDatabaseKinds().includes('mysql')) {
 
       beforeAll(async () => {
         app = await startProxiedApp({ env: { RESPONSE_CACHE_MB: cache } });
-        const server = app.database.config;
-        if (server.type !== 'mysql') throw new Error('expected MySQL');
-        direct = await createConnection({
-          host: server.host,
-          port: server.port,
-          user: server.username,
-          password: server.password,
-          database: server.database,
-        });
+        direct = await connectTo(app.database.config);
       });
       afterAll(async () => {
         await direct?.end();

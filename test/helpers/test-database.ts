@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
+import { type Connection, createConnection } from 'mysql2/promise';
 import { DatabaseConfig, parseConfig } from '../../src/config/app-config';
 
 export type TestDatabaseKind = 'sqlite' | 'mysql';
@@ -16,6 +16,18 @@ export interface TestDatabase {
   readonly kind: TestDatabaseKind;
   readonly config: DatabaseConfig;
   drop(): Promise<void>;
+}
+
+/** A connection of the test's own to a test database on MySQL (another client, beside the app). */
+export function connectTo(config: DatabaseConfig): Promise<Connection> {
+  if (config.type !== 'mysql') throw new Error('a MySQL test database was expected');
+  return createConnection({
+    host: config.host,
+    port: config.port,
+    user: config.username,
+    password: config.password,
+    database: config.database,
+  });
 }
 
 /** A brand-new, empty database: a file in a temp folder, or a new schema on the MySQL server. */
