@@ -24,6 +24,8 @@ const CHROMIUM_ARGS = [
 const SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui.png');
 const PARAMETERS_SCREENSHOT = join(__dirname, '..', 'docs', 'img', 'swagger-ui-parameters.png');
 const STEP_TIMEOUT_MS = 15_000;
+/** The first page load starts a cold browser on a machine the other test files keep busy. */
+const FIRST_LOAD_TIMEOUT_MS = 45_000;
 
 /**
  * A person's path through Swagger UI, in a real browser against the real app (SQLite, fixture
@@ -41,6 +43,8 @@ describe('Swagger UI in Chromium', () => {
   let page: Page;
   /** What Chromium reported against the page's Content-Security-Policy (API.md section 10). */
   const cspViolations: string[] = [];
+  /** The page's requests still without an answer, named when a load times out. */
+  const inFlight = new Set<string>();
 
   beforeAll(async () => {
     const port = await stablePort();
@@ -58,6 +62,10 @@ describe('Swagger UI in Chromium', () => {
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on('request', (request) => inFlight.add(request.url()));
+    for (const settled of ['requestfinished', 'requestfailed'] as const) {
+      page.on(settled, (request) => inFlight.delete(request.url()));
+    }
     page.on('console', (message) => {
       if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
     });
@@ -103,7 +111,13 @@ describe('Swagger UI in Chromium', () => {
   }
 
   it('should open /docs with every image operation listed', async () => {
-    const answer = await page.goto(`${baseUrl}/docs`);
+    const answer = await page
+      .goto(`${baseUrl}/docs`, { timeout: FIRST_LOAD_TIMEOUT_MS })
+      .catch((error: Error) => {
+        throw new Error(
+          `${error.message}\nstill loading: ${[...inFlight].join(', ') || 'nothing'}`,
+        );
+      });
     expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('.swagger-ui .info .title').waitFor();
     expect(await page.locator('.swagger-ui .info .title').innerText()).toContain('Image API');
