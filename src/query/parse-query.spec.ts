@@ -265,6 +265,15 @@ describe('parseQuery', () => {
         },
       });
     });
+    // Found by a probe: the cut counted UTF-16 units and split an emoji, leaving a lone surrogate.
+    it('should cut quoted client text after 60 characters, never inside one', () => {
+      const body = queryErrorBody(() =>
+        parseQuery(`filter[year]=a${'😀'.repeat(70)}`, IMAGE_QUERY_SCHEMA, 'index'),
+      );
+      const message = `'a${'😀'.repeat(59)}…' is not a valid value for filter[year]: give a whole number (such as 2020) within ±9007199254740991.`;
+      expect(body).toEqual({ message, errors: { 'filter.year': [message] } });
+      expect(JSON.stringify(body)).not.toMatch(/\\ud83d/);
+    });
   });
 
   describe('on show', () => {

@@ -25,10 +25,17 @@ export function allowedInstead(
     : `Showing one ${singularKey} takes no filter or sort.`;
 }
 
-/** Quotes client text for a message, cut short so a huge value never bloats the error body. */
+/**
+ * Quotes client text for a message, cut short so a huge value never bloats the error body. Cut by
+ * code points: cut by UTF-16 units, an emoji lost its second half, and the JSON held a lone
+ * surrogate that strict parsers refuse (found by a probe).
+ */
 export function quote(text: string): string {
-  const shown = text.length > MAX_ECHO_LENGTH ? `${text.slice(0, MAX_ECHO_LENGTH)}…` : text;
-  return `'${shown}'`;
+  if (text.length <= MAX_ECHO_LENGTH) return `'${text}'`;
+  const characters = Array.from(text);
+  return characters.length > MAX_ECHO_LENGTH
+    ? `'${characters.slice(0, MAX_ECHO_LENGTH).join('')}…'`
+    : `'${text}'`;
 }
 
 /**
