@@ -63,9 +63,8 @@ describe('Swagger UI in Chromium', () => {
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('request', (request) => inFlight.add(request.url()));
-    for (const settled of ['requestfinished', 'requestfailed'] as const) {
-      page.on(settled, (request) => inFlight.delete(request.url()));
-    }
+    page.on('requestfinished', (request) => inFlight.delete(request.url()));
+    page.on('requestfailed', (request) => inFlight.delete(request.url()));
     page.on('console', (message) => {
       if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
     });
