@@ -9,6 +9,7 @@ import { sign } from 'jsonwebtoken';
 import { ALL_PERMISSIONS, Permission } from '../src/auth/permissions';
 import { runTokenCommand } from '../src/auth/token.command';
 import { countRows } from './helpers/image-rows';
+import { serveJwks } from './helpers/jwks-server';
 import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
 import { bearer, unsignedToken } from './helpers/tokens';
@@ -153,43 +154,6 @@ describe('a public key of an unsupported type', () => {
     );
   });
 });
-
-/**
- * A JWKS document served by the test itself on 127.0.0.1, counting its requests. Each key names
- * the algorithm of its type, or the one `algorithms` gives it (null: none).
- */
-async function serveJwks(
-  keys: Record<string, KeyObject>,
-  algorithms: Record<string, string | null> = {},
-): Promise<{
-  uri: string;
-  requests: () => number;
-  close: () => Promise<void>;
-}> {
-  let requests = 0;
-  const document = {
-    keys: Object.entries(keys).map(([kid, key]) => ({
-      ...key.export({ format: 'jwk' }),
-      kid,
-      use: 'sig',
-      ...(algorithms[kid] === null
-        ? {}
-        : { alg: algorithms[kid] ?? (key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256') }),
-    })),
-  };
-  const server: Server = createServer((_request, response) => {
-    requests += 1;
-    response.writeHead(200, { 'Content-Type': 'application/json' });
-    response.end(JSON.stringify(document));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    uri: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    requests: () => requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe.each(testDatabaseKinds())('RS256 and ES256 through JWT_JWKS_URI [%s]', (kind) => {
   const rsaKeys = rsa();

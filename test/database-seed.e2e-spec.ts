@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import type { RowDataPacket } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '../src/database/data-source';
 import { countRows, SeedError, seedDatabase, SeedProgress } from '../src/seed/database-seeder';
@@ -11,7 +13,12 @@ import {
 } from '../src/seed/demo-data.generator';
 import { DEMO_FILE_COUNT } from '../src/seed/demo-files';
 import { createTestApp } from './helpers/test-app';
-import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
+import {
+  connectTo,
+  createTestDatabase,
+  TestDatabase,
+  testDatabaseKinds,
+} from './helpers/test-database';
 
 const ORDER_BY: Record<SeedTable, string> = {
   anime: 'anime_id',
@@ -137,6 +144,43 @@ describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
     expect(Number(id)).toBe(12_001);
   });
 
+  // Found by a probe: the versions were bumped before and after the fill only, so a seed stopped
+  // halfway left its committed batches under the version readers had cached the tables at.
+  it('should commit every batch with a new change version, also when the seed fails halfway', async () => {
+    await dataSource.runMigrations();
+    const snapshot = await versionObserver(database);
+    try {
+      const seen: Promise<{ version: number; images: number }>[] = [snapshot()];
+      let imageStatements = 0;
+      // Statements of thousands of rows; the second of images fails, after the first committed.
+      const seeding = seedDatabase(
+        dataSource,
+        { images: 20_000, seed: 3, reset: true, commitEvery: 1000 },
+        (progress) => {
+          seen.push(snapshot());
+          if (progress.table === 'images' && ++imageStatements === 2) {
+            throw new Error('stopped halfway');
+          }
+        },
+      );
+      await expect(seeding).rejects.toThrow('stopped halfway');
+      seen.push(snapshot());
+      const states = await Promise.all(seen);
+      const imagesAt = new Map<number, Set<number>>();
+      for (const { version, images } of states) {
+        imagesAt.set(version, (imagesAt.get(version) ?? new Set()).add(images));
+      }
+      // One version, one state of the table; and some batches were committed, not all.
+      expect([...imagesAt].filter(([, counts]) => counts.size > 1)).toEqual([]);
+      const last = states[states.length - 1];
+      expect(last.images).toBeGreaterThan(0);
+      expect(last.images).toBeLessThan(20_000);
+      expect(new Set(states.map(({ images }) => images)).size).toBeGreaterThan(2);
+    } finally {
+      await snapshot.close();
+    }
+  });
+
   if (kind === 'sqlite') {
     it('should hand the connection back with its page cache size', async () => {
       const cacheSize = async () =>
@@ -243,3 +287,38 @@ describe('demo files at start-up [sqlite]', () => {
     }
   });
 });
+
+/**
+ * Reads the `images` change version and row count in one snapshot, on a connection of its own
+ * (another reader of the database, as the service is while a seed runs).
+ */
+async function versionObserver(
+  database: TestDatabase,
+): Promise<(() => Promise<{ version: number; images: number }>) & { close: () => Promise<void> }> {
+  const versionSql = "SELECT version FROM change_versions WHERE table_name = 'images'";
+  const countSql = 'SELECT COUNT(*) AS images FROM images';
+  if (database.config.type === 'mysql') {
+    const connection = await connectTo(database.config);
+    let queue = Promise.resolve();
+    const read = () => {
+      const reading = queue.then(async () => {
+        await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+        const [[{ version }]] = await connection.query<RowDataPacket[]>(versionSql);
+        const [[{ images }]] = await connection.query<RowDataPacket[]>(countSql);
+        await connection.query('COMMIT');
+        return { version: Number(version), images: Number(images) };
+      });
+      queue = reading.then(() => undefined);
+      return reading;
+    };
+    return Object.assign(read, { close: () => connection.end() });
+  }
+  const reader = new Database(database.config.path, { readonly: true });
+  const inOneSnapshot = reader.transaction(() => ({
+    version: Number((reader.prepare(versionSql).get() as { version: number }).version),
+    images: Number((reader.prepare(countSql).get() as { images: number }).images),
+  }));
+  return Object.assign(() => Promise.resolve(inOneSnapshot()), {
+    close: () => Promise.resolve(void reader.close()),
+  });
+}

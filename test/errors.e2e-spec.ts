@@ -1,3 +1,5 @@
+import { listenOnFreePort } from './helpers/ports';
+import { rawHttp } from './helpers/raw-http';
 import { describeEachDatabase } from './helpers/test-app';
 
 describeEachDatabase('errors and request ids', (context) => {
@@ -5,6 +7,33 @@ describeEachDatabase('errors and request ids', (context) => {
     const response = await context().http().get('/api/nothing-here').expect(404);
     expect(response.body).toEqual({ message: 'Not Found.' });
     expect(response.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  // Found by a probe: a 404 without Cache-Control may be kept by a shared cache (RFC 9111
+  // §4.2.2), which then answered 404 for an image created since.
+  it.each([
+    ['a missing image', 'get', '/api/image/999999', 404],
+    ['a bad query', 'get', '/api/image?page[size]=0', 422],
+    ['an unknown route', 'get', '/api/nothing-here', 404],
+    ['a write without a token', 'post', '/api/image', 401],
+    ['a missing pivot link', 'get', '/api/animeimage/nothing/1', 404],
+  ] as const)(
+    'should answer %s with Cache-Control: no-store',
+    async (_what, method, path, status) => {
+      const response = await context().http()[method](path).expect(status);
+      expect(response.headers['cache-control']).toBe('no-store');
+    },
+  );
+
+  it('should answer a request the HTTP layer refuses with Cache-Control: no-store', async () => {
+    const port = await listenOnFreePort(context().app);
+    const malformedUrl = await rawHttp(port, 'GET /api/image/%ZZ HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect([malformedUrl.status, malformedUrl.headers['cache-control']]).toEqual([400, 'no-store']);
+    const malformedRequest = await rawHttp(port, 'GET / HTTP/9.9\r\nHost: a\r\n\r\n');
+    expect([malformedRequest.status, malformedRequest.headers['cache-control']]).toEqual([
+      400,
+      'no-store',
+    ]);
   });
 
   it('should put a Request-Id header on every response', async () => {

@@ -30,7 +30,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (clientGone(request, reply) && isClientAbort(exception)) {
       // An upload its client gave up on: nobody to answer, nothing wrong with the service. The
-      // `onRequestAbort` hook has logged the hang-up at info.
+      // watch on its answer (app.setup.ts) has logged the hang-up at info.
       return;
     }
     const response = toErrorResponse(httpLayerException(exception));

@@ -1,6 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, defaultMessage, ErrorBody } from './api-error';
+import { UNCACHEABLE_CACHE_CONTROL } from './conditional-reply';
 
 export interface ErrorResponse {
   status: number;
@@ -85,7 +86,9 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     status = 503;
   }
 
-  const headers: Record<string, string> = {};
+  // Kept by no cache: a 404 without it may be stored heuristically (RFC 9111 §4.2.2), and then a
+  // shared cache answered 404 for an image created since (found by a probe).
+  const headers: Record<string, string> = { 'Cache-Control': UNCACHEABLE_CACHE_CONTROL };
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer';
   return {
     status,

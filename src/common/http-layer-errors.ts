@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultMessage, ErrorBody } from './api-error';
+import { UNCACHEABLE_CACHE_CONTROL } from './conditional-reply';
 import { afterPendingAnswers } from './pipelining';
 import { requestIdFor } from './request-id';
 
@@ -58,6 +59,7 @@ function errorAnswer(status: number, requestId: string) {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
     'Request-Id': requestId,
+    'Cache-Control': UNCACHEABLE_CACHE_CONTROL,
     ...SECURITY_HEADERS,
     Connection: 'close',
   };
@@ -165,7 +167,11 @@ export function frameworkErrorHandler(
     logRefused(logger, request.raw, request.id, status);
     void reply
       .code(status)
-      .headers({ 'Request-Id': request.id, ...SECURITY_HEADERS })
+      .headers({
+        'Request-Id': request.id,
+        'Cache-Control': UNCACHEABLE_CACHE_CONTROL,
+        ...SECURITY_HEADERS,
+      })
       .send({ message } satisfies ErrorBody);
   };
 }

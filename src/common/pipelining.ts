@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
 import { defaultMessage, type ErrorBody } from './api-error';
+import { UNCACHEABLE_CACHE_CONTROL } from './conditional-reply';
 
 /**
  * The most requests one connection may have waiting for their answers (HTTP/1.1 pipelining).
@@ -112,7 +113,7 @@ export function pipeliningLimitHook(
       drainRefusals.add(request);
       void reply
         .code(503)
-        .header('connection', 'close')
+        .headers({ connection: 'close', 'cache-control': UNCACHEABLE_CACHE_CONTROL })
         .send({ message: defaultMessage(503) } satisfies ErrorBody);
       return;
     }
@@ -136,7 +137,11 @@ export function pipeliningLimitHook(
       );
       void reply
         .code(429)
-        .headers({ Connection: 'close', 'Retry-After': '1' })
+        .headers({
+          Connection: 'close',
+          'Retry-After': '1',
+          'Cache-Control': UNCACHEABLE_CACHE_CONTROL,
+        })
         .send({ message: defaultMessage(429) } satisfies ErrorBody);
       return;
     }

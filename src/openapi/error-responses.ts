@@ -57,7 +57,7 @@ export const HEADER_COMPONENTS: Record<string, HeaderObject> = {
   [HEADERS.cacheControl]: {
     required: true,
     description:
-      '`public, max-age=0, must-revalidate` (caches may keep the answer but revalidate it), or `no-store` with `sort=random`.',
+      '`public, max-age=0, must-revalidate` (caches may keep the answer but revalidate it), or `no-store` with `sort=random` and on every error answer.',
     schema: { type: 'string' },
   },
   [HEADERS.idempotentReplayed]: {
@@ -158,6 +158,7 @@ export function errorResponse(
 ): ErrorResponseDocs {
   const headers: Record<string, ReferenceObject> = {
     [HEADERS.requestId]: headerRef(HEADERS.requestId),
+    [HEADERS.cacheControl]: headerRef(HEADERS.cacheControl),
   };
   if (status === 401) headers[HEADERS.wwwAuthenticate] = headerRef(HEADERS.wwwAuthenticate);
   if (status === 429) headers[HEADERS.retryAfter] = headerRef(HEADERS.retryAfter);

@@ -147,6 +147,35 @@ describe('BatchInserter', () => {
     ]);
   });
 
+  it('should run beforeCommit inside each transaction that wrote rows, and never on abort', async () => {
+    const { runner, log } = recordingRunner(/"children"/);
+    const target = new BatchInserter<Table>(runner, {
+      columns: { parents: ['id', 'a', 'b', 'c', 'd', 'e'], children: ['parent_id', 'x'] },
+      dependencies: { parents: [], children: ['parents'] },
+      limits: { maxParameters: 600, maxStatementBytes: 1e9 },
+      commitEvery: 150,
+      beforeCommit: () => {
+        log.push('bump');
+        return Promise.resolve();
+      },
+    });
+    await write(target, 'parents', parentRows(300));
+    target.push('children', [1, 'x']);
+    await expect(target.finish()).rejects.toThrow('boom');
+    await target.abort();
+    expect(log.map((line) => line.replace(/ rows.*/, ''))).toEqual([
+      'BEGIN',
+      'parents',
+      'parents',
+      'bump',
+      'COMMIT',
+      'BEGIN',
+      'parents',
+      'children',
+      'ROLLBACK',
+    ]);
+  });
+
   it('should reject with the failure and roll back on abort', async () => {
     const { runner, log } = recordingRunner(/"children"/);
     const target = inserter(runner, { maxParameters: 600, maxStatementBytes: 1e9 });

@@ -58,6 +58,8 @@ export interface BatchInserterOptions<T extends string> {
   /** Commit after about this many rows; each batch of rows is written inside a transaction. */
   readonly commitEvery: number;
   readonly onFlush?: (table: T, rows: number) => void;
+  /** Runs inside each transaction that wrote rows, just before its commit. */
+  readonly beforeCommit?: () => Promise<void>;
 }
 
 /**
@@ -140,7 +142,10 @@ export class BatchInserter<T extends string> {
 
   private async commit(): Promise<void> {
     await this.settle();
-    if (this.runner.isTransactionActive) await this.runner.commitTransaction();
+    if (this.runner.isTransactionActive) {
+      await this.options.beforeCommit?.();
+      await this.runner.commitTransaction();
+    }
     this.rowsSinceCommit = 0;
   }
 

@@ -35,7 +35,14 @@ function parseAnswer(text: string): Pick<RawAnswer, 'status' | 'headers' | 'body
  * closes the connection or `waitMs` passes (the socket is then destroyed): what a hostile or
  * broken client sees, with none of an HTTP client's own checks in between.
  */
-export function rawHttp(port: number, request: string | Buffer, waitMs = 5000): Promise<RawAnswer> {
+export function rawHttp(
+  port: number,
+  request: string | Buffer,
+  waitMs = 5000,
+  options: {
+    /** Half-closes after the request (a TCP FIN), as `nc -N` does. */ halfClose?: boolean;
+  } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -50,7 +57,7 @@ export function rawHttp(port: number, request: string | Buffer, waitMs = 5000): 
       resolve({ text, ...parseAnswer(text), closedByServer, elapsedMs: Date.now() - started });
     };
     const timer = setTimeout(() => finish(false), waitMs);
-    socket.on('connect', () => socket.write(request));
+    socket.on('connect', () => (options.halfClose ? socket.end(request) : socket.write(request)));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
