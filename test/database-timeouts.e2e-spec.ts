@@ -1,4 +1,7 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { CLIENT_MARGIN_MS, withoutStatementTimeout } from '../src/database/database-timeouts';
 import { inMysqlTransaction } from '../src/database/mysql-transaction';
@@ -68,19 +71,14 @@ describeEachDatabase(
         Number((await dataSource.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM images'))[0].n);
       const before = statementTimeouts((await context().http().get('/metrics')).text);
       // MySQL: a row lock held by another client. SQLite: another connection's write
-      // transaction (SQLite locks the whole file); a create waits for it up to busy_timeout.
+      // transaction (SQLite locks the whole file); the write waits for it up to busy_timeout. A
+      // write that reads first (this one) failed at once there, until a probe found it.
       const write = () =>
-        mysql
-          ? context()
-              .http()
-              .patch(`/api/image/${image.image_id}`)
-              .set('Authorization', bearer(token))
-              .send({ path: 'timeouts/changed.jpg' })
-          : context()
-              .http()
-              .post('/api/image')
-              .set('Authorization', bearer(token))
-              .send({ path: 'timeouts/created.jpg', facet: 'Cover' });
+        context()
+          .http()
+          .patch(`/api/image/${image.image_id}`)
+          .set('Authorization', bearer(token))
+          .send({ path: 'timeouts/changed.jpg' });
       const lock = await holdImageLock(context(), image.image_id);
       let elapsedMs: number;
       try {
@@ -103,10 +101,46 @@ describeEachDatabase(
       expect(after - before).toBe(mysql ? 1 : 0);
 
       const again = await write();
-      expect(again.status).toBe(mysql ? 200 : 201);
-      if (mysql)
-        expect((await readImageRow(dataSource, image.image_id))?.path).toBe('timeouts/changed.jpg');
-      else expect(await count()).toBe(2);
+      expect(again.status).toBe(200);
+      expect((await readImageRow(dataSource, image.image_id))?.path).toBe('timeouts/changed.jpg');
+      expect(await count()).toBe(1);
+    });
+
+    // Found by a probe: on SQLite a write that reads first could not wait for another
+    // connection's lock and answered 503 at once; now it waits, and goes on once the lock is
+    // released. The lock is held by another process, since the wait blocks this one.
+    it('should wait for another connection’s lock and write once it is released [sqlite]', async () => {
+      const config = context().database.config;
+      if (config.type !== 'sqlite') return;
+      const image = await insertImageRow(context().dataSource);
+      const holder = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const db = new (require('better-sqlite3'))(process.argv[1]);
+           db.exec('BEGIN IMMEDIATE');
+           process.stdout.write('locked\\n');
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+           db.exec('ROLLBACK');`,
+          config.path,
+        ],
+        { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = once(holder, 'exit');
+      await once(holder.stdout, 'data');
+      const started = Date.now();
+      const response = await context()
+        .http()
+        .patch(`/api/image/${image.image_id}`)
+        .set('Authorization', bearer(token))
+        .send({ path: 'timeouts/waited.jpg' });
+      const elapsedMs = Date.now() - started;
+      await exited;
+      expect(response.status).toBe(200);
+      expect(elapsedMs).toBeGreaterThanOrEqual(200);
+      expect((await readImageRow(context().dataSource, image.image_id))?.path).toBe(
+        'timeouts/waited.jpg',
+      );
     });
 
     it('should answer 503 when an operator stops the write’s statement (KILL QUERY) [mysql]', async () => {

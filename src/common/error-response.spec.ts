@@ -8,7 +8,7 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new ApiError(401, 'Unauthenticated.'))).toEqual({
       status: 401,
       body: { message: 'Unauthenticated.' },
-      headers: { 'WWW-Authenticate': 'Bearer' },
+      headers: { 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Bearer' },
       logAsError: false,
     });
   });
@@ -17,7 +17,7 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new HttpException('internal wording', 404))).toEqual({
       status: 404,
       body: { message: 'Not Found.' },
-      headers: {},
+      headers: { 'Cache-Control': 'no-store' },
       logAsError: false,
     });
   });
@@ -36,7 +36,7 @@ describe('toErrorResponse', () => {
     const expected = {
       status: 503,
       body: { message: 'Service Unavailable.' },
-      headers: {},
+      headers: { 'Cache-Control': 'no-store' },
       logAsError: true,
     };
     expect(toErrorResponse(Object.assign(new Error('sql text'), { code }))).toEqual(expected);
@@ -51,7 +51,7 @@ describe('toErrorResponse', () => {
     ).toEqual({
       status: 500,
       body: { message: 'Server Error.' },
-      headers: {},
+      headers: { 'Cache-Control': 'no-store' },
       logAsError: true,
     });
   });
@@ -84,7 +84,11 @@ describe('answerFastifyError', () => {
   it('should answer a Fastify client error with its status and the default message, unlogged', () => {
     const error = Object.assign(new Error('Unsupported Media Type: text/x'), { statusCode: 415 });
     expect(answer(error)).toEqual({
-      sent: [415, {}, { message: 'Unsupported Media Type: send the body as application/json.' }],
+      sent: [
+        415,
+        { 'Cache-Control': 'no-store' },
+        { message: 'Unsupported Media Type: send the body as application/json.' },
+      ],
       logged: [],
     });
   });
@@ -92,7 +96,7 @@ describe('answerFastifyError', () => {
   it('should answer anything else 500 and log it with the request id', () => {
     const error = new Error('internal detail');
     expect(answer(error)).toEqual({
-      sent: [500, {}, { message: 'Server Error.' }],
+      sent: [500, { 'Cache-Control': 'no-store' }, { message: 'Server Error.' }],
       logged: [{ err: error, req: { id: 'req-1' } }],
     });
   });

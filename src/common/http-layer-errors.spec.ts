@@ -34,6 +34,7 @@ describe('rawErrorResponse', () => {
         'Content-Type: application/json; charset=utf-8\r\n' +
         'Content-Length: 46\r\n' +
         'Request-Id: id-1\r\n' +
+        'Cache-Control: no-store\r\n' +
         'X-Content-Type-Options: nosniff\r\n' +
         'Referrer-Policy: no-referrer\r\n' +
         'X-Frame-Options: DENY\r\n' +

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { bumpChangeVersions, type SqlRunner } from './change-versions';
+import { bumpChangeVersions, CHANGE_VERSIONS_TABLE, type SqlRunner } from './change-versions';
 import { databaseDeadlineOf } from './database-timeouts';
 import { inMysqlTransaction } from './mysql-transaction';
 import { LockedRun, tryWithServerLock } from './server-lock';
@@ -100,7 +100,7 @@ export class UnitOfWork {
     };
     const result = await (this.isMysql
       ? this.retryOnDeadlock(databaseDeadlineOf(this.dataSource), inTransaction)
-      : this.queued(() => this.dataSource.transaction(inTransaction)));
+      : this.sqliteTransaction(inTransaction));
     for (const listener of committed!.listeners()) {
       try {
         listener();
@@ -117,9 +117,23 @@ export class UnitOfWork {
    * statement run while a write is open would become part of it (and see its uncommitted rows).
    */
   statements<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.isMysql
-      ? work(this.dataSource.manager)
-      : this.queued(() => this.dataSource.transaction(work));
+    return this.isMysql ? work(this.dataSource.manager) : this.sqliteTransaction(work);
+  }
+
+  /**
+   * A transaction in the SQLite write queue that takes the file's write lock first: begun as a
+   * read, SQLite cannot wait to upgrade it while another connection writes (an operator's
+   * `sqlite3`, `npm run prune`), and a write that read first failed at once instead of waiting
+   * `busy_timeout` (found by a probe). TypeORM has no `BEGIN IMMEDIATE`; a write that changes
+   * no row takes the lock all the same.
+   */
+  private sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.queued(() =>
+      this.dataSource.transaction(async (manager) => {
+        await manager.query(`UPDATE ${CHANGE_VERSIONS_TABLE} SET version = version WHERE 0`);
+        return work(manager);
+      }),
+    );
   }
 
   /**
