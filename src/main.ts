@@ -9,18 +9,30 @@ import { configureApp, createFastifyAdapter } from './app.setup';
 import { handleShutdownSignals } from './common/graceful-shutdown';
 import { appLogger } from './common/logger.options';
 import { ConfigError } from './config/app-config';
+import { migrationsRunning } from './database/migration-lock';
 import { loadConfigFromEnvironment } from './config/load-env';
 import { describeStartup, startMessageListeners } from './microservice/message-listeners';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigFromEnvironment();
   // A stop asked for while starting (connecting, migrating): nothing is in flight yet, so the
-  // process ends at once, with the 0 of a drained stop rather than a death by signal.
+  // process ends at once, with the 0 of a drained stop rather than a death by signal; once the
+  // migration running, if any, is over (database/migration-lock.ts). A second signal changes nothing.
+  let stopAsked = false;
   const stopWhileStarting = (signal: NodeJS.Signals) => {
-    appLogger(config).info({ signal }, 'stopped before start-up finished');
-    process.exit(0);
+    if (stopAsked) return;
+    stopAsked = true;
+    const logger = appLogger(config);
+    const stop = () => {
+      logger.info({ signal }, 'stopped before start-up finished');
+      process.exit(0);
+    };
+    const migrating = migrationsRunning();
+    if (migrating === undefined) return stop();
+    logger.info({ signal }, 'stopping once the running migrations are over');
+    void migrating.then(stop);
   };
-  process.once('SIGTERM', stopWhileStarting).once('SIGINT', stopWhileStarting);
+  process.on('SIGTERM', stopWhileStarting).on('SIGINT', stopWhileStarting);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createFastifyAdapter(config),

@@ -6,6 +6,7 @@ import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { RowDataPacket } from 'mysql2/promise';
 import { MIGRATIONS } from '../src/database/migrations';
 import { planDemoData, DEMO_DATA_OPTIONS } from '../src/seed/demo-data.generator';
 import { stablePort } from './helpers/ports';
@@ -335,6 +336,60 @@ if (testDatabaseKinds().includes('mysql')) {
 
     afterAll(async () => {
       await database?.drop();
+    });
+
+    // Found by a probe: MySQL's DDL commits statement by statement, and a stop in the middle of
+    // the first migration left half its tables made and none recorded: every later start failed.
+    it('should finish the running migration before a SIGTERM stops it, so that the next start works', async () => {
+      if (database.config.type !== 'mysql') throw new Error('expected a MySQL test database');
+      const { username, password, host, port: mysqlPort, database: name } = database.config;
+      const { createConnection } = await import('mysql2/promise');
+      const connection = await createConnection({
+        host,
+        port: mysqlPort,
+        user: username,
+        password,
+        database: name,
+      });
+      const url = `mysql://${password === '' ? username : `${username}:${encodeURIComponent(password)}`}@${host}:${mysqlPort}/${name}`;
+      try {
+        await connection.query(`DROP DATABASE \`${name}\``);
+        await connection.query(`CREATE DATABASE \`${name}\``);
+        await connection.query(`USE \`${name}\``);
+        const service = startService({ LOG_LEVEL: 'info', DATABASE_URL: url, DATA_DIR: tempDir() });
+        // The first migration has made a table of its own, and is not recorded yet.
+        for (;;) {
+          const [tables] = await connection.query<RowDataPacket[]>(
+            "SELECT COUNT(*) AS made FROM information_schema.tables WHERE table_schema = ? AND table_name <> 'migrations'",
+            [name],
+          );
+          if (Number(tables[0].made) > 0) break;
+          await new Promise((wait) => setTimeout(wait, 5));
+        }
+        service.child.kill('SIGTERM');
+        expect(await service.exited).toEqual({ code: 0, signal: null });
+        const messages = service.output.stdout
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { msg: string }).msg);
+        expect(messages).toEqual([
+          'stopping once the running migrations are over',
+          'stopped before start-up finished',
+        ]);
+        const [recorded] = await connection.query<RowDataPacket[]>(
+          'SELECT COUNT(*) AS count FROM migrations',
+        );
+        expect(Number(recorded[0].count)).toBe(MIGRATIONS.length);
+
+        const port = await stablePort();
+        const again = startService({ PORT: String(port), DATABASE_URL: url, DATA_DIR: tempDir() });
+        await waitUntilReady(again, port);
+        expect((await httpGet(port, '/health/ready')).status).toBe(200);
+        again.child.kill('SIGTERM');
+        expect(await again.exited).toEqual({ code: 0, signal: null });
+      } finally {
+        await connection.end();
+      }
     });
 
     it('should migrate, answer GET /health/ready with 200, never seed, and exit 0 on SIGTERM', async () => {

@@ -4,6 +4,32 @@ import { serverLockName } from './server-lock';
 /** How long an instance waits for another one's migrations before it gives up starting. */
 const MIGRATION_LOCK_WAIT_S = 120;
 
+/** The migrations running now, if any (main.ts: a stop asked for meanwhile waits for them). */
+let running: Promise<unknown> | undefined;
+
+/**
+ * Resolves once the migrations running now are over (done or failed); undefined when none run.
+ * MySQL's DDL commits statement by statement: a process that exited in the middle of a migration
+ * left its tables half made and unrecorded, and every later start failed on them (found by a
+ * probe).
+ */
+export function migrationsRunning(): Promise<void> | undefined {
+  return running?.then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+async function runMigrations(dataSource: DataSource): Promise<void> {
+  const migrating = dataSource.runMigrations();
+  running = migrating;
+  try {
+    await migrating;
+  } finally {
+    running = undefined;
+  }
+}
+
 /**
  * Runs the pending migrations. On MySQL/MariaDB under a server-wide `GET_LOCK`, so that instances
  * starting together (two replicas of a Deployment, `docker compose up` of a fleet) run them once:
@@ -12,7 +38,7 @@ const MIGRATION_LOCK_WAIT_S = 120;
  */
 export async function runMigrationsOnce(dataSource: DataSource): Promise<void> {
   if (dataSource.options.type !== 'mysql') {
-    await dataSource.runMigrations();
+    await runMigrations(dataSource);
     return;
   }
   const name = serverLockName('migrations', String(dataSource.options.database));
@@ -29,7 +55,7 @@ export async function runMigrationsOnce(dataSource: DataSource): Promise<void> {
       );
     }
     try {
-      await dataSource.runMigrations();
+      await runMigrations(dataSource);
     } finally {
       await runner.query('SELECT RELEASE_LOCK(?)', [name]);
     }
