@@ -1,9 +1,12 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { FileTooLargeError, InvalidStoragePathError } from '../src/storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { toErrorResponse } from '../src/common/error-response';
 import {
   createS3Client,
   S3_DELETE_TIMEOUT_MS,
+  S3_IDLE_TIMEOUT_MS,
   S3_PART_SIZE,
   S3StorageDriver,
 } from '../src/storage/s3.storage-driver';
@@ -196,6 +199,81 @@ describe('S3StorageDriver against s3rver', () => {
       silent.close();
     }
   });
+
+  /** A store that takes connections and never answers; `client` talks to it. */
+  async function silentStore(): Promise<{ client: S3Client; close: () => void }> {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = createS3Client({
+      bucket: server.bucket,
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
+    return {
+      client,
+      close: () => {
+        client.destroy();
+        for (const socket of held) socket.destroy();
+        silent.close();
+      },
+    };
+  }
+
+  // Found by a probe: a frozen store held an upload past the client's patience, and its row was
+  // committed once the store woke, with nobody answered.
+  it(`should give up a put the store does not answer after three tries of ${S3_IDLE_TIMEOUT_MS} ms of silence, a 503`, async () => {
+    const silent = await silentStore();
+    const started = Date.now();
+    try {
+      const failure = await new S3StorageDriver(silent.client, server.bucket)
+        .put('cover/silent.png', Readable.from([pngFile()]), {
+          maxBytes: 1024,
+          contentType: 'image/png',
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      // Three attempts (the SDK's retries), each given up after the idle limit.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3 * S3_IDLE_TIMEOUT_MS - 100);
+      expect(Date.now() - started).toBeLessThan(3 * S3_IDLE_TIMEOUT_MS + 5000);
+      expect(toErrorResponse(failure)).toMatchObject({
+        status: 503,
+        body: { message: 'Service Unavailable.' },
+      });
+    } finally {
+      silent.close();
+    }
+  }, 40_000);
+
+  // Found by a probe: a bucket the store does not have was taken, and every upload was a 500.
+  it('should refuse to start with a bucket the store does not have, and start with its own', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message) };
+    await expect(
+      new S3StorageDriver(storage.client, 'no-such-bucket').checkBucket(logger),
+    ).rejects.toThrow('S3_BUCKET names a bucket the store does not have: no-such-bucket');
+    await expect(storage.checkBucket(logger)).resolves.toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  it('should start all the same when the store does not answer the bucket check, saying so', async () => {
+    const silent = await silentStore();
+    const warnings: string[] = [];
+    try {
+      await new S3StorageDriver(silent.client, server.bucket).checkBucket({
+        warn: (message) => warnings.push(message),
+      });
+    } finally {
+      silent.close();
+    }
+    expect(warnings).toEqual([
+      `S3: could not check that the bucket ${server.bucket} exists (AbortError); starting anyway`,
+    ]);
+  }, 30_000);
 
   it('should fail, not answer "missing", while the store is down, and work again when it is back', async () => {
     await storage.put('cover/kept.png', Readable.from([pngFile()]), {

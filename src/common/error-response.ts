@@ -59,6 +59,8 @@ function errorCode(exception: unknown): string | undefined {
 function isDatabaseUnavailable(exception: unknown): boolean {
   const code = errorCode(exception);
   if (code !== undefined && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+  // The S3 store's connect or idle limit (s3.storage-driver.ts): a store out of reach.
+  if ((exception as { name?: unknown } | null)?.name === 'TimeoutError') return true;
   const message = (exception as CodedError | null)?.message;
   return (
     typeof message === 'string' &&

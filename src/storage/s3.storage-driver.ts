@@ -1,6 +1,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   S3Client,
   S3ServiceException,
@@ -28,15 +29,32 @@ function isNotFound(error: unknown): boolean {
   );
 }
 
-/** The client for a bucket on AWS S3 or any S3-compatible store; credentials from the AWS chain. */
 /** The longest one delete may wait for the store. */
 export const S3_DELETE_TIMEOUT_MS = 5000;
+/** The longest a connection to the store may take to open. */
+export const S3_CONNECT_TIMEOUT_MS = 2000;
+/**
+ * The longest a request to the store may go with no byte moving either way: a store that stops
+ * answering fails the request (503) rather than holding it. The SDK sets no limit of its own, and
+ * an upload to a frozen store went unanswered until the client gave up, then committed its row
+ * when the store woke (found by a probe). An idle limit, so that a large file still takes as long
+ * as it takes. The SDK tries a request three times: a silent store fails an upload after about
+ * 15 s, within the 30 s a request may take to arrive and the 40 s a connection may idle.
+ */
+export const S3_IDLE_TIMEOUT_MS = 5000;
+/** The longest the start-up check of the bucket waits for the store. */
+export const S3_CHECK_TIMEOUT_MS = 3000;
 
+/** The client for a bucket on AWS S3 or any S3-compatible store; credentials from the AWS chain. */
 export function createS3Client(config: S3StorageConfig, overrides: S3ClientConfig = {}): S3Client {
   return new S3Client({
     region: config.region,
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
     forcePathStyle: config.forcePathStyle,
+    requestHandler: {
+      connectionTimeout: S3_CONNECT_TIMEOUT_MS,
+      socketTimeout: S3_IDLE_TIMEOUT_MS,
+    },
     // Checksums only where S3 requires them: S3-compatible stores differ in the newer
     // (CRC32, aws-chunked) ones, and every put is checked by its length anyway.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -86,6 +104,27 @@ export class S3StorageDriver implements StorageDriver {
 
   close(): void {
     this.client.destroy();
+  }
+
+  /**
+   * Refuses to start with a bucket the store does not have: every upload was a 500 while the
+   * readiness check said 200 (found by a probe). Only a definite "no such bucket" stops it: a store
+   * out of reach, or a key without `s3:ListBucket` (which HeadBucket needs, and uploads do not), is
+   * told in the log, and the service starts.
+   */
+  async checkBucket(logger: { warn(message: string): void }): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+        abortSignal: AbortSignal.timeout(S3_CHECK_TIMEOUT_MS),
+      });
+    } catch (error) {
+      if (isNotFound(error)) {
+        throw new Error(`S3_BUCKET names a bucket the store does not have: ${this.bucket}`);
+      }
+      logger.warn(
+        `S3: could not check that the bucket ${this.bucket} exists (${error instanceof Error ? error.name : String(error)}); starting anyway`,
+      );
+    }
   }
 
   /**

@@ -21,7 +21,9 @@ import { StoredFileController } from './stored-file.controller';
 export async function createStorageDriver(config: StorageConfig): Promise<StorageDriver> {
   if (config.driver === 's3' && config.s3 !== undefined) {
     const { createS3Client, S3StorageDriver } = await import('./s3.storage-driver');
-    return new S3StorageDriver(createS3Client(config.s3), config.s3.bucket);
+    const driver = new S3StorageDriver(createS3Client(config.s3), config.s3.bucket);
+    await driver.checkBucket(new Logger('Storage'));
+    return driver;
   }
   return new LocalStorageDriver(config.directory);
 }
