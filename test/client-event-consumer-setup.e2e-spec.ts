@@ -85,7 +85,7 @@ describe('the event consumer setting up its streams', () => {
   // Found by a probe: with its durable deleted under it, the consumer stopped for good, silently
   // (the pull loop waited forever), where its documentation says it is set up again.
   it.each(['the durable', 'the events stream'])(
-    'should set itself up again when %s is deleted under it, and go on consuming',
+    'should set itself up again when %s is deleted under it, and go on consuming, skipping nothing',
     async (deleted) => {
       const { subjectPrefix, stream } = uniqueNatsNames();
       made.push(stream, `${stream}_DEAD_LETTER`);
@@ -113,7 +113,10 @@ describe('the event consumer setting up its streams', () => {
           await manager.streams.delete(stream);
           await addStream();
         }
-        // Set up again: the durable is back (a new one starts with what is published after it).
+        // Published while the durable is gone (found by a probe: made again at `startAt: 'new'`,
+        // it skipped these): the new durable starts after the last event taken, or at the first
+        // event of the stream made anew.
+        await publish('gone');
         await until(() =>
           manager.consumers.info(stream, 'setup').then(
             () => true,
@@ -122,7 +125,13 @@ describe('the event consumer setting up its streams', () => {
         );
         await publish('after');
         await until(() => Promise.resolve(seen.includes('after')));
-        expect(seen).toEqual(['before', 'after']);
+        await sleep(300);
+        // The last event taken may come again (at least once); nothing is skipped.
+        expect(seen.filter((id, index) => index === 0 || id !== 'before')).toEqual([
+          'before',
+          'gone',
+          'after',
+        ]);
       } finally {
         await consumer.stop();
       }

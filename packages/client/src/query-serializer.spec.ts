@@ -30,6 +30,23 @@ describe('toWireQuery', () => {
     });
   });
 
+  // Found by a probe: a single filter string went as written, and the API read its commas as a
+  // list (IN), or refused them with a comparison operator.
+  it('should escape the commas of a single filter value, and leave other strings as written', () => {
+    expect(
+      toWireQuery({
+        include: 'anime,artists',
+        filter: { path: 'x,y', 'path-like': '%a,b%', image: { 'path-not': 'p,q\\' } },
+        sort: '-facet,path',
+        // A link query (listLinks) is a plain object, names as comma lists.
+      } as never),
+    ).toEqual({
+      include: 'anime,artists',
+      filter: { path: 'x\\,y', 'path-like': '%a\\,b%', image: { 'path-not': 'p\\,q\\' } },
+      sort: '-facet,path',
+    });
+  });
+
   // Found by a probe: `['x\\', 'a']` went as `x\\,a`, which the API reads as the one value `x,a`
   // (a backslash before a comma escapes it, and nothing escapes a backslash).
   it('should refuse a list entry ending in a backslash unless it is the last', () => {

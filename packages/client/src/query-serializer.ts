@@ -9,7 +9,9 @@ type QueryValue = Leaf | readonly Leaf[] | { readonly [key: string]: QueryValue 
  * A typed query as it travels: the nested object form the API reads as
  * `filter[facet]=Cover&page[size]=5`, in the caller's key order. An array becomes a comma list
  * (its entries' commas escaped as `\,`, so each entry stays one value), a `Date` its ISO text in
- * UTC; a single string is sent as written. Undefined entries are left out. A raw query string
+ * UTC. A single filter value is one value too, its commas escaped (the API read `'a,b'` as the list
+ * of `a` and `b`, found by a probe); any other single string (`include: 'anime,artists'`) is sent
+ * as written. Undefined entries are left out. A raw query string
  * is sent as it is. A list entry ending in a backslash, but for the last, is refused with an
  * `ImageClientError` 400: the API would read that backslash as escaping the comma after it, and
  * it has no escape for a backslash.
@@ -33,6 +35,7 @@ function toWireObject(
 
 function toWireValue(value: QueryValue, path: string): string | number | boolean | WireQueryObject {
   if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string' && path.startsWith('filter[')) return toWireValue([value], path);
   if (Array.isArray(value)) {
     const entries = (value as readonly Leaf[]).map(leafText);
     const merging = entries.findIndex(

@@ -46,4 +46,24 @@ describe('retry', () => {
     ).rejects.toBe(down);
     expect(calls).toBe(3);
   });
+
+  // Found by a probe: `attempts: NaN` (an unset environment variable read as a number) retried
+  // for ever.
+  it.each([
+    [{ attempts: Number.NaN }, 'attempts must be an integer from 1 to 2147483647 (got NaN)'],
+    [{ attempts: 0 }, 'attempts must be an integer from 1 to 2147483647 (got 0)'],
+    [{ attempts: 2.5 }, 'attempts must be an integer from 1 to 2147483647 (got 2.5)'],
+    [{ minDelayMs: -1 }, 'minDelayMs must be an integer from 1 to 2147483647 (got -1)'],
+    [{ maxDelayMs: Infinity }, 'maxDelayMs must be an integer from 1 to 2147483647 (got Infinity)'],
+    [{ minDelayMs: 10, maxDelayMs: 5 }, 'minDelayMs (10) must not be more than maxDelayMs (5)'],
+  ])('should refuse %j with a RangeError, calling nothing', async (options, message) => {
+    let calls = 0;
+    await expect(
+      retry(() => {
+        calls += 1;
+        return Promise.resolve('called');
+      }, options),
+    ).rejects.toThrow(new RangeError(message));
+    expect(calls).toBe(0);
+  });
 });

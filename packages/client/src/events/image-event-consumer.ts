@@ -162,6 +162,10 @@ export class ImageEventConsumer {
   private stopping = false;
   private stopped?: Promise<void>;
   private handled = 0;
+  /** When the events stream in use was made (JetStream's `created`): a stream made anew differs. */
+  private streamCreated?: string;
+  /** The last event taken for handling, and the stream it came from. */
+  private taken?: { readonly streamCreated: string | undefined; readonly sequence: number };
   private deadLettered = 0;
   /** Dead-letter publishes that failed in a row (their naks wait longer each time). */
   private deadLetterFailures = 0;
@@ -317,12 +321,13 @@ export class ImageEventConsumer {
     const manager = await nc.jetstreamManager();
     // The events stream first: a dead-letter stream made for one that does not exist (a typo in
     // `stream`) was left behind, and its subjects then kept the right one's from being made.
-    await manager.streams.info(this.stream).catch((error: unknown) => {
+    const streamInfo = await manager.streams.info(this.stream).catch((error: unknown) => {
       if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error;
       throw new Error(
         `the stream ${this.stream} does not exist (yet): it is the service's NATS_EVENTS_STREAM, made when the service starts`,
       );
     });
+    this.streamCreated = streamInfo.created;
     await this.ensureDeadLetterStream(manager);
     try {
       const info = await manager.consumers.info(this.stream, this.options.durableName);
@@ -398,19 +403,21 @@ export class ImageEventConsumer {
     return this.types.length === 0 ? ALL_TYPES : this.types.join(',');
   }
 
+  /**
+   * Where a durable made now starts: at `startAt` the first time; made again after it was deleted
+   * under this consumer, at the last event it took (that one may come twice), or at the first
+   * event of an events stream made anew. Made at `startAt` again, a durable at `'new'` skipped
+   * every event published while it was gone (found by a probe).
+   */
+  private startPosition(): Partial<ConsumerConfig> {
+    const taken = this.taken;
+    if (taken === undefined) return this.configuredStart();
+    return taken.streamCreated === this.streamCreated
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: taken.sequence }
+      : { deliver_policy: DeliverPolicy.All };
+  }
+
   private consumerConfig(): Partial<ConsumerConfig> {
-    const start = this.options.startAt ?? 'new';
-    const position: Partial<ConsumerConfig> =
-      start === 'new'
-        ? { deliver_policy: DeliverPolicy.New }
-        : start === 'all'
-          ? { deliver_policy: DeliverPolicy.All }
-          : 'sequence' in start
-            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.sequence }
-            : {
-                deliver_policy: DeliverPolicy.StartTime,
-                opt_start_time: new Date(start.time).toISOString(),
-              };
     return {
       durable_name: this.options.durableName,
       description: `${TYPES_DESCRIPTION}${this.recordedTypes}`,
@@ -419,11 +426,26 @@ export class ImageEventConsumer {
       // The consumer itself counts deliveries and dead-letters; the broker never drops one.
       max_deliver: -1,
       filter_subject: this.filterSubject,
-      ...position,
+      ...this.startPosition(),
     };
   }
 
+  private configuredStart(): Partial<ConsumerConfig> {
+    const start = this.options.startAt ?? 'new';
+    return start === 'new'
+      ? { deliver_policy: DeliverPolicy.New }
+      : start === 'all'
+        ? { deliver_policy: DeliverPolicy.All }
+        : 'sequence' in start
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.sequence }
+          : {
+              deliver_policy: DeliverPolicy.StartTime,
+              opt_start_time: new Date(start.time).toISOString(),
+            };
+  }
+
   private async handle(nc: NatsConnection, message: JsMsg): Promise<void> {
+    this.taken = { streamCreated: this.streamCreated, sequence: message.seq };
     const deliveries = message.info.deliveryCount;
     let event: ImageApiEvent;
     try {

@@ -11,11 +11,24 @@ export interface ImageClientAsyncOptions extends Pick<ModuleMetadata, 'imports'>
  * `ImageClientModule.register({nats: {servers: 'nats://127.0.0.1:4222'}})`, or
  * `registerAsync({inject: [ConfigService], useFactory: (config) => ({...})})`.
  */
+/** The options of `register` (a provider of the module's own). */
+const IMAGE_CLIENT_OPTIONS = Symbol('ImageClientOptions');
+
 export class ImageClientModule {
   static register(options: ImageClientOptions): DynamicModule {
     return {
       module: ImageClientModule,
-      providers: [{ provide: ImageClient, useFactory: () => new ImageClient(options) }],
+      // The options as a value: Nest's `deep-hash` module ids (the default of Nest 10) hash a
+      // factory by its source, and two registrations with other options became one module, one
+      // client (found by a probe).
+      providers: [
+        { provide: IMAGE_CLIENT_OPTIONS, useValue: options },
+        {
+          provide: ImageClient,
+          inject: [IMAGE_CLIENT_OPTIONS],
+          useFactory: (given: ImageClientOptions) => new ImageClient(given),
+        },
+      ],
       exports: [ImageClient],
     };
   }
