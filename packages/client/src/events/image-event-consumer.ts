@@ -10,10 +10,10 @@ import {
   MsgHdrs,
   nanos,
   NatsConnection,
-  NatsError,
   PubAck,
   StorageType,
 } from 'nats';
+import { natsErrorOf } from '../transport/nats-error';
 import {
   backoffDelay,
   BackoffOptions,
@@ -547,7 +547,7 @@ export class ImageEventConsumer {
     try {
       return await publish();
     } catch (error) {
-      const noStream = error instanceof NatsError && error.code === '503';
+      const noStream = natsErrorOf(error)?.code === '503';
       if (!noStream || this.deadLetterStream === false) throw error;
       await this.ensureDeadLetterStream(await nc.jetstreamManager());
       return publish();
@@ -559,7 +559,7 @@ export class ImageEventConsumer {
 class ConsumerConfigurationError extends Error {}
 
 function apiErrorCode(error: unknown): number | undefined {
-  return error instanceof NatsError ? error.api_error?.err_code : undefined;
+  return natsErrorOf(error)?.api_error?.err_code;
 }
 
 /**
@@ -568,7 +568,7 @@ function apiErrorCode(error: unknown): number | undefined {
  */
 function refusedForGood(what: string): (error: unknown) => never {
   return (error: unknown) => {
-    const refusal = error instanceof NatsError ? error.api_error : undefined;
+    const refusal = natsErrorOf(error)?.api_error;
     if (refusal?.code === 400) {
       throw new ConsumerConfigurationError(
         `${what}: ${refusal.description} (JetStream error ${refusal.err_code})`,

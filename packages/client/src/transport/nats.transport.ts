@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders, MsgHdrs, NatsError } from 'nats';
+import { headers as natsHeaders, MsgHdrs } from 'nats';
+import { natsErrorOf } from './nats-error';
 import { describeError } from '../backoff';
 import { ImageClientError, ImageClientUnavailableError } from '../errors';
 import type { RequestPacket } from '../wire/messages';
@@ -96,7 +97,7 @@ function parseJson(text: string): unknown {
 /** A nats.js failure as the client's errors: no responders and lost connections 503, timeouts 504. */
 function toTransportError(error: unknown, subject: string, timeoutMs: number): ImageClientError {
   if (error instanceof ImageClientError) return error;
-  const code = error instanceof NatsError ? error.code : undefined;
+  const code = natsErrorOf(error)?.code;
   switch (code) {
     case '503':
       return new ImageClientUnavailableError(
