@@ -696,6 +696,30 @@ describeEachDatabase(
         });
       });
 
+      it('should answer 400 to a Nest packet with a field beside id, pattern and data, changing nothing', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.UpdateImage);
+        const reply = await requestRaw(
+          'image.update',
+          JSON.stringify({
+            id: 'stray',
+            pattern: 'image.update',
+            data: { id: image.image_id, token },
+            body: { facet: 'Grill' },
+          }),
+        );
+        expect(reply).toEqual({
+          id: 'stray',
+          err: {
+            status: 400,
+            message:
+              'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.',
+          },
+          isDisposed: true,
+        });
+        expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
+      });
+
       it.each(['not json', '', '{"query": ', '\u00ff'])(
         'should answer 400 to a payload that is not JSON (%p) and keep serving',
         async (payload) => {
@@ -1180,6 +1204,29 @@ describeEachDatabase(
         expect(await readImageRow(context().dataSource, image.image_id)).toMatchObject({
           deleted_at: null,
         });
+      });
+
+      // Found by a probe: Nest read a packet's pattern, data and id and dropped the rest, so a
+      // body beside data (not in it) answered 200 and changed nothing.
+      it('should answer 400 to a TCP packet with a field beside id, pattern and data, changing nothing', async () => {
+        const image = await insertImageRow(context().dataSource);
+        const token = tokenWith(Permission.UpdateImage);
+        const packet = {
+          id: 'stray',
+          pattern: 'image.update',
+          data: { id: image.image_id, token },
+          body: { facet: 'Grill' },
+        };
+        expect(await firstTcpReply(context().listeners.tcp!.port, [tcpFrame(packet)])).toEqual({
+          id: 'stray',
+          err: {
+            status: 400,
+            message:
+              'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.',
+          },
+          isDisposed: true,
+        });
+        expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
       });
 
       // Found by a probe: a frame may be 2 MB, and a 1.5 MB body was created where HTTP answers 413.

@@ -26,6 +26,23 @@ function isNestPacket(value: unknown): value is IncomingRequest | IncomingEvent 
   );
 }
 
+/** The fields of a Nest packet. */
+const PACKET_FIELDS = new Set(['id', 'pattern', 'data']);
+
+/**
+ * A Nest packet with a field Nest's packets do not have, as the data its handler refuses (400):
+ * Nest read `pattern`, `data` and `id` and dropped the rest, so `{pattern, data: {id},
+ * body}` answered 200 and changed nothing (found by a probe). Undefined when it has none.
+ */
+export function strayPacketField(packet: object): MalformedMessage | undefined {
+  const stray = Object.keys(packet).find((name) => !PACKET_FIELDS.has(name));
+  return stray === undefined
+    ? undefined
+    : new MalformedMessage(
+        `the packet has the field "${shortened(stray)}", and a packet carries only id, pattern and data (the message goes in data)`,
+      );
+}
+
 /** Whether a packet id fits in its reply (JSON.stringify: an object whose own `toString` key would make String() throw). */
 function isShortId(id: unknown): boolean {
   return (JSON.stringify(id) ?? '').length <= MAX_PACKET_ID_LENGTH;
@@ -68,6 +85,14 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
           data: new MalformedMessage(
             `the packet's pattern ${shortened(JSON.stringify(decoded.pattern))} is not its subject's "${options.channel}"`,
           ),
+        };
+      }
+      const stray = strayPacketField(decoded);
+      if (stray !== undefined) {
+        return {
+          pattern: decoded.pattern,
+          id: 'id' in decoded && isShortId(decoded.id) ? decoded.id : randomUUID(),
+          data: stray,
         };
       }
       if (!('id' in decoded)) return { ...decoded, id: randomUUID() };

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
+import { strayPacketField } from './image-message.deserializer';
 
 /**
  * What a listener does with an event (a message that expects no reply: a TCP packet without an
@@ -102,6 +103,10 @@ export class RequestOnlyTcpServer extends ServerTCP {
       }
       return Promise.resolve();
     }
+    const packet = rawMessage as { id?: unknown; pattern?: unknown } | null;
+    const stray =
+      typeof packet === 'object' && packet !== null ? strayPacketField(packet) : undefined;
+    if (stray !== undefined) rawMessage = { id: packet!.id, pattern: packet!.pattern, data: stray };
     // Nest's TCP `handleMessage` may resolve before the reply is written (an asynchronous handler
     // result): the request is done when its reply goes through the socket.
     const finish = this.inFlight.start();
