@@ -43,7 +43,7 @@ USER node
 EXPOSE 3000
 # No curl in the slim image: ask Node. /health/ready checks the database too.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/health/ready'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
+  CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:(process.env.PORT||'').trim()||3000,path:'/health/ready'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # Node itself is PID 1 and handles SIGTERM: in-flight requests finish, the pool closes, exit 0.
 # As `npm start`: a heap limit keeps V8 collecting early (peak RSS ~145-160 MB under load;
 # docs/PERFORMANCE.md).

@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { NamedManifests, validateCompose, validateKubernetes } from './helpers/deploy-validation';
+import { listenOnFreePort, stablePort } from './helpers/ports';
+import { createTestApp, type TestApp } from './helpers/test-app';
 
 /**
  * The deployment files for users (docker-compose.yml, deploy/kubernetes/) pass their schema
@@ -206,5 +209,47 @@ describe('deploy/kubernetes', () => {
     const { stringData } = manifestOf('Secret');
     expect(stringData.JWT_SECRET.length).toBeLessThan(32);
     expect(stringData.CURSOR_SECRET.length).toBeLessThan(32);
+  });
+});
+
+// Found by a probe: the service trims PORT, the Dockerfile's health check did not, and asked for
+// `Host: 127.0.0.1: 4500 `, which the service refuses (400): the container never became healthy.
+describe("the Dockerfile's HEALTHCHECK", () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const command = JSON.parse(
+    /^HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null',
+  ) as string[];
+  let testApp: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    testApp = await createTestApp('sqlite');
+    port = await listenOnFreePort(testApp.app);
+  });
+  afterAll(() => testApp?.close());
+
+  /** The check's exit code, run as Docker runs it (asynchronously: the app answers in this process). */
+  const check = (portValue: string): Promise<number | null> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, command.slice(1), {
+        env: { PATH: process.env.PATH ?? '', PORT: portValue },
+        stdio: 'ignore',
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+
+  it('should pass against the service on PORT, written with or without spaces', async () => {
+    expect(command.slice(0, 2)).toEqual(['node', '-e']);
+    expect(await check(String(port))).toBe(0);
+    expect(await check(` ${port} `)).toBe(0);
+  });
+
+  it('should fail when nothing answers there', async () => {
+    const closed = await stablePort();
+    expect(await check(String(closed))).toBe(1);
   });
 });

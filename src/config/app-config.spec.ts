@@ -102,6 +102,8 @@ const VARIABLES: VariableTable[] = [
         }),
       ],
       ['mariadb://db/images', mysql({ host: 'db' })],
+      // Found by a probe: the brackets went to mysql2 as part of the host name.
+      ['mysql://root@[::1]:3306/images', mysql({ host: '::1' })],
       ['sqlite:./var/images.sqlite', { type: 'sqlite', path: `${CWD}/var/images.sqlite` }],
       ['sqlite:/tmp/images.sqlite', { type: 'sqlite', path: '/tmp/images.sqlite' }],
       ['sqlite:///tmp/images.sqlite', { type: 'sqlite', path: '/tmp/images.sqlite' }],

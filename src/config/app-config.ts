@@ -361,7 +361,9 @@ function parseMysqlUrl(
   }
   return {
     type: 'mysql',
-    host: url.hostname || '127.0.0.1',
+    // `[::1]` is the URL's spelling of an IPv6 address; mysql2 takes it without the brackets
+    // (with them, start-up failed on `getaddrinfo ENOTFOUND [::1]`, found by a probe).
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: url.port === '' ? 3306 : Number(url.port),
     username: parts.username || 'root',
     password: parts.password,
