@@ -75,6 +75,10 @@ const deep = (levels: number): unknown => {
 const MISSING_ID = 987654321;
 const codec = StringCodec();
 
+/** The 400 of an `image.update` packet with its `body` beside `data` (over NATS and TCP). */
+const STRAY_BODY_MESSAGE =
+  'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.';
+
 /** A Nest request packet as NATS carries it. */
 function natsPacket(id: string, pattern: string, data: unknown): Uint8Array {
   return codec.encode(JSON.stringify({ id, pattern, data }));
@@ -712,8 +716,7 @@ describeEachDatabase(
           id: 'stray',
           err: {
             status: 400,
-            message:
-              'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.',
+            message: STRAY_BODY_MESSAGE,
           },
           isDisposed: true,
         });
@@ -1221,8 +1224,7 @@ describeEachDatabase(
           id: 'stray',
           err: {
             status: 400,
-            message:
-              'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.',
+            message: STRAY_BODY_MESSAGE,
           },
           isDisposed: true,
         });

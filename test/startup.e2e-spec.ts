@@ -10,7 +10,12 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { MIGRATIONS } from '../src/database/migrations';
 import { planDemoData, DEMO_DATA_OPTIONS } from '../src/seed/demo-data.generator';
 import { stablePort } from './helpers/ports';
-import { createTestDatabase, TestDatabase, testDatabaseKinds } from './helpers/test-database';
+import {
+  connectTo,
+  createTestDatabase,
+  TestDatabase,
+  testDatabaseKinds,
+} from './helpers/test-database';
 
 /**
  * Start-up and shutdown of the real process (`src/main.ts`, compiled on the fly), as `npm start`
@@ -338,20 +343,21 @@ if (testDatabaseKinds().includes('mysql')) {
       await database?.drop();
     });
 
+    /** The test database as a DATABASE_URL. */
+    function databaseUrl(): string {
+      if (database.config.type !== 'mysql') throw new Error('expected a MySQL test database');
+      const { username, password, host, port, database: name } = database.config;
+      const credentials =
+        password === '' ? username : `${username}:${encodeURIComponent(password)}`;
+      return `mysql://${credentials}@${host}:${port}/${name}`;
+    }
+
     // Found by a probe: MySQL's DDL commits statement by statement, and a stop in the middle of
     // the first migration left half its tables made and none recorded: every later start failed.
     it('should finish the running migration before a SIGTERM stops it, so that the next start works', async () => {
-      if (database.config.type !== 'mysql') throw new Error('expected a MySQL test database');
-      const { username, password, host, port: mysqlPort, database: name } = database.config;
-      const { createConnection } = await import('mysql2/promise');
-      const connection = await createConnection({
-        host,
-        port: mysqlPort,
-        user: username,
-        password,
-        database: name,
-      });
-      const url = `mysql://${password === '' ? username : `${username}:${encodeURIComponent(password)}`}@${host}:${mysqlPort}/${name}`;
+      const url = databaseUrl();
+      const name = (database.config as { database: string }).database;
+      const connection = await connectTo(database.config);
       try {
         await connection.query(`DROP DATABASE \`${name}\``);
         await connection.query(`CREATE DATABASE \`${name}\``);
@@ -393,27 +399,16 @@ if (testDatabaseKinds().includes('mysql')) {
     });
 
     it('should migrate, answer GET /health/ready with 200, never seed, and exit 0 on SIGTERM', async () => {
-      if (database.config.type !== 'mysql') throw new Error('expected a MySQL test database');
-      const { username, password, host, port: mysqlPort, database: name } = database.config;
-      const credentials =
-        password === '' ? username : `${username}:${encodeURIComponent(password)}`;
       const port = await stablePort();
       const service = startService({
         PORT: String(port),
-        DATABASE_URL: `mysql://${credentials}@${host}:${mysqlPort}/${name}`,
+        DATABASE_URL: databaseUrl(),
         DATA_DIR: tempDir(),
       });
       await waitUntilReady(service, port);
       expect((await httpGet(port, '/health/ready')).status).toBe(200);
 
-      const { createConnection } = await import('mysql2/promise');
-      const connection = await createConnection({
-        host,
-        port: mysqlPort,
-        user: username,
-        password,
-        database: name,
-      });
+      const connection = await connectTo(database.config);
       try {
         const [rows] = await connection.query('SELECT COUNT(*) AS count FROM images');
         expect(rows).toEqual([{ count: 0 }]);

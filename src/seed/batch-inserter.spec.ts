@@ -48,12 +48,18 @@ function recordingRunner(failOn?: RegExp) {
   return { runner: runner as unknown as QueryRunner, log };
 }
 
-function inserter(runner: QueryRunner, limits: InsertLimits, commitEvery = 1_000_000) {
+function inserter(
+  runner: QueryRunner,
+  limits: InsertLimits,
+  commitEvery = 1_000_000,
+  beforeCommit?: () => Promise<void>,
+) {
   return new BatchInserter<Table>(runner, {
     columns: { parents: ['id', 'a', 'b', 'c', 'd', 'e'], children: ['parent_id', 'x'] },
     dependencies: { parents: [], children: ['parents'] },
     limits,
     commitEvery,
+    beforeCommit,
   });
 }
 
@@ -149,15 +155,9 @@ describe('BatchInserter', () => {
 
   it('should run beforeCommit inside each transaction that wrote rows, and never on abort', async () => {
     const { runner, log } = recordingRunner(/"children"/);
-    const target = new BatchInserter<Table>(runner, {
-      columns: { parents: ['id', 'a', 'b', 'c', 'd', 'e'], children: ['parent_id', 'x'] },
-      dependencies: { parents: [], children: ['parents'] },
-      limits: { maxParameters: 600, maxStatementBytes: 1e9 },
-      commitEvery: 150,
-      beforeCommit: () => {
-        log.push('bump');
-        return Promise.resolve();
-      },
+    const target = inserter(runner, { maxParameters: 600, maxStatementBytes: 1e9 }, 150, () => {
+      log.push('bump');
+      return Promise.resolve();
     });
     await write(target, 'parents', parentRows(300));
     target.push('children', [1, 'x']);
