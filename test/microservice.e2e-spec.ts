@@ -75,9 +75,27 @@ const deep = (levels: number): unknown => {
 const MISSING_ID = 987654321;
 const codec = StringCodec();
 
-/** The 400 of an `image.update` packet with its `body` beside `data` (over NATS and TCP). */
-const STRAY_BODY_MESSAGE =
-  'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.';
+/** An `image.update` packet with its `body` beside `data`, not in it (over NATS and TCP). */
+function strayBodyPacket(imageId: number): Record<string, unknown> {
+  const token = tokenWith(Permission.UpdateImage);
+  return {
+    id: 'stray',
+    pattern: 'image.update',
+    data: { id: imageId, token },
+    body: { facet: 'Grill' },
+  };
+}
+
+/** The reply to `strayBodyPacket`: a 400, whatever the transport. */
+const STRAY_BODY_REPLY = {
+  id: 'stray',
+  err: {
+    status: 400,
+    message:
+      'Malformed message: the packet has the field "body", and a packet carries only id, pattern and data (the message goes in data); image.update takes {token?, id, body?, ifMatch?}.',
+  },
+  isDisposed: true,
+};
 
 /** A Nest request packet as NATS carries it. */
 function natsPacket(id: string, pattern: string, data: unknown): Uint8Array {
@@ -702,24 +720,11 @@ describeEachDatabase(
 
       it('should answer 400 to a Nest packet with a field beside id, pattern and data, changing nothing', async () => {
         const image = await insertImageRow(context().dataSource);
-        const token = tokenWith(Permission.UpdateImage);
         const reply = await requestRaw(
           'image.update',
-          JSON.stringify({
-            id: 'stray',
-            pattern: 'image.update',
-            data: { id: image.image_id, token },
-            body: { facet: 'Grill' },
-          }),
+          JSON.stringify(strayBodyPacket(image.image_id)),
         );
-        expect(reply).toEqual({
-          id: 'stray',
-          err: {
-            status: 400,
-            message: STRAY_BODY_MESSAGE,
-          },
-          isDisposed: true,
-        });
+        expect(reply).toEqual(STRAY_BODY_REPLY);
         expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
       });
 
@@ -1213,21 +1218,10 @@ describeEachDatabase(
       // body beside data (not in it) answered 200 and changed nothing.
       it('should answer 400 to a TCP packet with a field beside id, pattern and data, changing nothing', async () => {
         const image = await insertImageRow(context().dataSource);
-        const token = tokenWith(Permission.UpdateImage);
-        const packet = {
-          id: 'stray',
-          pattern: 'image.update',
-          data: { id: image.image_id, token },
-          body: { facet: 'Grill' },
-        };
-        expect(await firstTcpReply(context().listeners.tcp!.port, [tcpFrame(packet)])).toEqual({
-          id: 'stray',
-          err: {
-            status: 400,
-            message: STRAY_BODY_MESSAGE,
-          },
-          isDisposed: true,
-        });
+        const packet = strayBodyPacket(image.image_id);
+        expect(await firstTcpReply(context().listeners.tcp!.port, [tcpFrame(packet)])).toEqual(
+          STRAY_BODY_REPLY,
+        );
         expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
       });
 
