@@ -6,6 +6,7 @@ import { IMAGE_QUERY_SCHEMA } from '../image/image.query-schema';
 import { MAX_CURSOR_LENGTH } from './parsers/page.parser';
 import { parseQuery } from './parse-query';
 import {
+  MAX_KEPT_QUERY_LENGTH,
   cursorlessQueryOf,
   ParsedQueryCache,
   ResourceQuery,
@@ -153,6 +154,19 @@ describe('ParsedQueryCache capacity', () => {
     expect(cache.size).toBe(2);
     expect(cache.parse('page[number]=2')).toBe(two);
     expect(cache.parse('page[number]=1')).not.toBe(one);
+  });
+
+  // Found by a probe: 1,000 kept 8 KB strings per route ran a 256 MB heap out.
+  it(`should not keep a string over ${MAX_KEPT_QUERY_LENGTH} characters, and parse it the same`, () => {
+    const cache = cacheOf();
+    const atLimit = `filter[path]=${'a'.repeat(MAX_KEPT_QUERY_LENGTH - 'filter[path]='.length)}`;
+    const overLimit = `${atLimit}b`;
+    expect(cache.parse(atLimit)).toBe(cache.parse(atLimit));
+    expect(cache.size).toBe(1);
+    const parsed = cache.parse(overLimit);
+    expect(cache.size).toBe(1);
+    expect(cache.parse(overLimit)).not.toBe(parsed);
+    expect(cache.parse(overLimit)).toEqual(parseQuery(overLimit, IMAGE_QUERY_SCHEMA, 'index'));
   });
 });
 

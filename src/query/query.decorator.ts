@@ -7,14 +7,21 @@ import type { ParsedQuery, QueryMode, RootResourceSchema } from './query.types';
 export const PARSED_QUERY_CACHE_SIZE = 1000;
 
 /**
+ * The longest query string a route keeps parsed: the ones clients repeat are short, and a long one
+ * can hold many values (a probe's 8 KB strings ran the heap out at 1,000 per route).
+ */
+export const MAX_KEPT_QUERY_LENGTH = 512;
+
+/**
  * The parsed queries of one route by raw query string. Clients repeat a handful of query strings
  * (the first page, a filter, the next page numbers), and parsing and judging one anew cost a list
  * request more than the rest of its own code did (docs/PERFORMANCE.md). Only what parsed is kept —
  * a bad query is judged (422) every time. A keyset page is looked up with its cursor left out
  * (`page[cursor]=` in its place): the cursor makes every string unique, and nothing else the parser
  * judges depends on its value. The entries are deeply frozen: one object serves many requests, so
- * no code may change it. At most `capacity` entries, the oldest going first: a client sending ever
- * new strings only costs itself and others a parse, as if there were no cache.
+ * no code may change it. At most `capacity` entries of at most `MAX_KEPT_QUERY_LENGTH` characters,
+ * the oldest going first: a client sending ever new strings only costs itself and others a parse,
+ * as if there were no cache, and a bounded amount of memory.
  */
 export class ParsedQueryCache {
   private readonly entries = new Map<string, ParsedQuery>();
@@ -46,6 +53,7 @@ export class ParsedQueryCache {
     const parsed = parseQuery(input, this.schema, this.mode);
     // A cursor spelt in a way `withoutCursor` leaves alone (percent-encoded, say): not kept.
     if (parsed.page.cursor !== undefined && parsed.page.cursor !== '') return parsed;
+    if (input.length > MAX_KEPT_QUERY_LENGTH) return parsed;
     if (this.entries.size >= this.capacity) {
       this.entries.delete(this.entries.keys().next().value as string);
     }

@@ -24,6 +24,36 @@ describe('splitFilterValues', () => {
   ])('should split %j into %j', (text, expected) => {
     expect(splitFilterValues(text)).toEqual(expected);
   });
+
+  /** The rule as first written, a character at a time (its strings were chains of pieces). */
+  function splitOneByOne(text: string): string[] {
+    const values: string[] = [];
+    let current = '';
+    for (let index = 0; index < text.length; index += 1) {
+      if (text[index] === '\\' && text[index + 1] === ',') {
+        current += ',';
+        index += 1;
+      } else if (text[index] === ',') {
+        values.push(current);
+        current = '';
+      } else current += text[index];
+    }
+    values.push(current);
+    return values;
+  }
+
+  it('should split every string of commas, backslashes and letters as the rule says', () => {
+    const alphabet = ['a', 'b', ',', '\\'];
+    for (let length = 0; length <= 7; length += 1) {
+      for (let code = 0; code < alphabet.length ** length; code += 1) {
+        let text = '';
+        for (let rest = code, place = 0; place < length; place += 1, rest = Math.floor(rest / 4)) {
+          text += alphabet[rest % 4];
+        }
+        expect([text, splitFilterValues(text)]).toEqual([text, splitOneByOne(text)]);
+      }
+    }
+  });
 });
 
 describe('parseIntegerValue', () => {
