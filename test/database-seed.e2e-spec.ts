@@ -182,6 +182,29 @@ describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
   });
 
   if (kind === 'sqlite') {
+    // Found by a probe: a disk filling up under the first start's demo seed stopped it with
+    // "cannot rollback - no transaction is active" (SQLite had rolled back by itself), which hid
+    // the cause. A full disk is made by capping the file's pages.
+    it('should fail with the full disk’s error, not the rollback’s', async () => {
+      await dataSource.runMigrations();
+      await seedDatabase(dataSource, { images: 10, reset: true });
+      const handle = (dataSource.driver as unknown as { databaseConnection: Database.Database })
+        .databaseConnection;
+      const pages = Number(handle.pragma('page_count', { simple: true }));
+      handle.pragma(`max_page_count = ${pages}`);
+      try {
+        await expect(seedDatabase(dataSource, { images: 5000, reset: true })).rejects.toMatchObject(
+          { code: 'SQLITE_FULL', message: expect.stringContaining('database or disk is full') },
+        );
+      } finally {
+        handle.pragma('max_page_count = 4294967294');
+      }
+      // And the connection is left outside any transaction: the next seed works.
+      expect(handle.inTransaction).toBe(false);
+      await seedDatabase(dataSource, { images: 10, reset: true });
+      expect((await countRows(dataSource)).images).toBe(10);
+    });
+
     it('should hand the connection back with its page cache size', async () => {
       const cacheSize = async () =>
         (await dataSource.query<{ cache_size: number }[]>('PRAGMA cache_size'))[0].cache_size;

@@ -1,7 +1,4 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { CLIENT_MARGIN_MS, withoutStatementTimeout } from '../src/database/database-timeouts';
 import { inMysqlTransaction } from '../src/database/mysql-transaction';
@@ -32,8 +29,11 @@ async function holdImageLock(testApp: TestApp, id: number): Promise<{ release():
     });
     await connection.query('START TRANSACTION');
     await connection.query('SELECT image_id FROM images WHERE image_id = ? FOR UPDATE', [id]);
+    let released = false;
     return {
       release: async () => {
+        if (released) return;
+        released = true;
         await connection.query('ROLLBACK');
         await connection.end();
       },
@@ -44,8 +44,10 @@ async function holdImageLock(testApp: TestApp, id: number): Promise<{ release():
   database.prepare('UPDATE images SET facet = facet WHERE image_id = ?').run(id);
   return {
     release: () => {
-      database.exec('ROLLBACK');
-      database.close();
+      if (database.open) {
+        database.exec('ROLLBACK');
+        database.close();
+      }
       return Promise.resolve();
     },
   };
@@ -106,41 +108,83 @@ describeEachDatabase(
       expect(await count()).toBe(1);
     });
 
-    // Found by a probe: on SQLite a write that reads first could not wait for another
-    // connection's lock and answered 503 at once; now it waits, and goes on once the lock is
-    // released. The lock is held by another process, since the wait blocks this one.
-    it('should wait for another connection’s lock and write once it is released [sqlite]', async () => {
+    // Found by probes: on SQLite a write that reads first could not wait for another
+    // connection's lock and answered 503 at once; then, waiting, it stopped the whole process
+    // (better-sqlite3 waits with the event loop stopped), liveness and shutdown included. Now it
+    // waits on timers, and writes once the lock is released.
+    it('should wait for another connection’s lock without stopping the process, then write [sqlite]', async () => {
       const config = context().database.config;
       if (config.type !== 'sqlite') return;
       const image = await insertImageRow(context().dataSource);
-      const holder = spawn(
-        process.execPath,
-        [
-          '-e',
-          `const db = new (require('better-sqlite3'))(process.argv[1]);
-           db.exec('BEGIN IMMEDIATE');
-           process.stdout.write('locked\\n');
-           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
-           db.exec('ROLLBACK');`,
-          config.path,
-        ],
-        { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const exited = once(holder, 'exit');
-      await once(holder.stdout, 'data');
-      const started = Date.now();
-      const response = await context()
-        .http()
-        .patch(`/api/image/${image.image_id}`)
-        .set('Authorization', bearer(token))
-        .send({ path: 'timeouts/waited.jpg' });
-      const elapsedMs = Date.now() - started;
-      await exited;
-      expect(response.status).toBe(200);
-      expect(elapsedMs).toBeGreaterThanOrEqual(200);
+      const lock = await holdImageLock(context(), image.image_id);
+      const order: string[] = [];
+      let patched;
+      try {
+        const pending = context()
+          .http()
+          .patch(`/api/image/${image.image_id}`)
+          .set('Authorization', bearer(token))
+          .send({ path: 'timeouts/waited.jpg' })
+          .then((response) => {
+            order.push('patch');
+            return response;
+          });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const health = await context().http().get('/health');
+        order.push(`health ${health.status}`);
+        const read = await context().http().get(`/api/image/${image.image_id}`);
+        order.push(`read ${read.status} ${(read.body as { image: { path: string } }).image.path}`);
+        await lock.release();
+        patched = await pending;
+      } finally {
+        await lock.release();
+      }
+      expect(order).toEqual(['health 200', `read 200 ${image.path}`, 'patch']);
+      expect(patched.status).toBe(200);
       expect((await readImageRow(context().dataSource, image.image_id))?.path).toBe(
         'timeouts/waited.jpg',
       );
+    });
+
+    // Found by a probe: each write queued behind one waiting for the lock waited a whole
+    // busy_timeout of its own once its turn came (5, 10, 15 s).
+    it('should give writes queued behind a lock one deadline, not one each [sqlite]', async () => {
+      const config = context().database.config;
+      if (config.type !== 'sqlite') return;
+      const { dataSource } = context();
+      const images = [
+        await insertImageRow(dataSource),
+        await insertImageRow(dataSource),
+        await insertImageRow(dataSource),
+      ];
+      const lock = await holdImageLock(context(), images[0].image_id);
+      let answers: { status: number; body: unknown; elapsedMs: number }[];
+      try {
+        const started = Date.now();
+        answers = await Promise.all(
+          images.map((image) =>
+            context()
+              .http()
+              .patch(`/api/image/${image.image_id}`)
+              .set('Authorization', bearer(token))
+              .send({ path: 'timeouts/queued.jpg' })
+              .then((response) => ({
+                status: response.status,
+                body: response.body as unknown,
+                elapsedMs: Date.now() - started,
+              })),
+          ),
+        );
+      } finally {
+        await lock.release();
+      }
+      for (const answer of answers) {
+        expect([answer.status, answer.body]).toEqual([503, { message: 'Service Unavailable.' }]);
+        expect(answer.elapsedMs).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50);
+        expect(answer.elapsedMs).toBeLessThan(STATEMENT_TIMEOUT_MS + 1500);
+      }
+      for (const image of images)
+        expect(await readImageRow(dataSource, image.image_id)).toEqual(image);
     });
 
     it('should answer 503 when an operator stops the write’s statement (KILL QUERY) [mysql]', async () => {

@@ -24,13 +24,11 @@ describeEachDatabase('POST and DELETE /api/image: SQL statements per request', (
     statements = recordStatements(context().dataSource);
   });
 
-  it('should create with 7 statements and soft-delete with 7 (8 on SQLite), the rows locked on MySQL', async () => {
+  it('should create with 7 statements and soft-delete with 7, the rows locked on MySQL', async () => {
     const mysql = context().dataSource.options.type === 'mysql';
-    // SQLite: the file's write lock is taken first (UnitOfWork.sqliteTransaction), so that a
-    // write waits for another connection's lock rather than failing at once.
-    const begin = mysql
-      ? ['START TRANSACTION']
-      : ['BEGIN TRANSACTION', 'UPDATE change_versions SET version = version WHERE 0'];
+    // SQLite: the file's write lock is taken first (sqlite-transaction.ts), so that a write waits
+    // for another connection's lock rather than failing at once.
+    const begin = mysql ? ['START TRANSACTION'] : ['BEGIN IMMEDIATE'];
     const locked = (sql: string) => (mysql ? `${sql} FOR UPDATE` : sql);
 
     statements.length = 0;

@@ -41,6 +41,8 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
   'SQLITE_CANTOPEN',
+  // The disk is full: the write was rolled back, and works again once there is room.
+  'SQLITE_FULL',
 ]);
 
 interface CodedError {

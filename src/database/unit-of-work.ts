@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { bumpChangeVersions, CHANGE_VERSIONS_TABLE, type SqlRunner } from './change-versions';
+import { bumpChangeVersions, type SqlRunner } from './change-versions';
 import { databaseDeadlineOf } from './database-timeouts';
 import { inMysqlTransaction } from './mysql-transaction';
 import { LockedRun, tryWithServerLock } from './server-lock';
+import { inSqliteTransaction, sqliteLockDeadline } from './sqlite-transaction';
 
 const MAX_DEADLOCK_ATTEMPTS = 3;
 
@@ -121,19 +122,12 @@ export class UnitOfWork {
   }
 
   /**
-   * A transaction in the SQLite write queue that takes the file's write lock first: begun as a
-   * read, SQLite cannot wait to upgrade it while another connection writes (an operator's
-   * `sqlite3`, `npm run prune`), and a write that read first failed at once instead of waiting
-   * `busy_timeout` (found by a probe). TypeORM has no `BEGIN IMMEDIATE`; a write that changes
-   * no row takes the lock all the same.
+   * A transaction in the SQLite write queue (sqlite-transaction.ts); the wait for the queue and for
+   * another connection's lock share one deadline.
    */
   private sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.queued(() =>
-      this.dataSource.transaction(async (manager) => {
-        await manager.query(`UPDATE ${CHANGE_VERSIONS_TABLE} SET version = version WHERE 0`);
-        return work(manager);
-      }),
-    );
+    const deadline = sqliteLockDeadline(this.dataSource);
+    return this.queued(() => inSqliteTransaction(this.dataSource, deadline, work));
   }
 
   /**

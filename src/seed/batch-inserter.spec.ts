@@ -190,4 +190,25 @@ describe('BatchInserter', () => {
       'ROLLBACK',
     ]);
   });
+
+  // Found by a probe: SQLite rolls back by itself when the disk is full, and the rollback's own
+  // error ("no transaction is active") then hid the cause at start-up.
+  it('should not fail its abort when the rollback finds no transaction', async () => {
+    const { runner, log } = recordingRunner(/"children"/);
+    (runner as unknown as { rollbackTransaction(): Promise<void> }).rollbackTransaction = () => {
+      log.push('ROLLBACK failed');
+      return Promise.reject(new Error('cannot rollback - no transaction is active'));
+    };
+    const target = inserter(runner, { maxParameters: 600, maxStatementBytes: 1e9 });
+    target.push('parents', [1, 'a', 1, 't', 't', null]);
+    target.push('children', [1, 'x']);
+    await expect(target.finish()).rejects.toThrow('boom');
+    await expect(target.abort()).resolves.toBeUndefined();
+    expect(log.map((line) => line.replace(/ rows.*/, ''))).toEqual([
+      'BEGIN',
+      'parents',
+      'children',
+      'ROLLBACK failed',
+    ]);
+  });
 });

@@ -126,12 +126,17 @@ export class BatchInserter<T extends string> {
     await this.commit();
   }
 
-  /** Rolls back the open transaction (after a failure). */
+  /**
+   * Rolls back the open transaction (after a failure, which the caller reports: SQLite may have
+   * rolled back by itself, a full disk does, and the rollback's own error would hide it).
+   */
   async abort(): Promise<void> {
     this.buffers.clear();
     await this.inFlight?.catch(() => undefined);
     this.inFlight = undefined;
-    if (this.runner.isTransactionActive) await this.runner.rollbackTransaction();
+    if (this.runner.isTransactionActive) {
+      await this.runner.rollbackTransaction().catch(() => undefined);
+    }
   }
 
   private async settle(): Promise<void> {
