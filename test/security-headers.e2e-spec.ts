@@ -11,7 +11,7 @@ import { bearer, tokenWith } from './helpers/tokens';
 const APP_ORIGIN = 'https://app.example.com';
 const OTHER_ORIGIN = 'https://elsewhere.example';
 const EXPOSED =
-  'ETag, Location, Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
+  'ETag, Idempotent-Replayed, Location, Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
 /** Swagger UI's policy (`/docs` and its files). */
 const DOCS_CSP =

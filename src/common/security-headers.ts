@@ -87,6 +87,8 @@ const WRITE_REQUEST_HEADERS = [
 /** Answer headers a script may read (besides the CORS-safelisted ones). */
 const EXPOSED_HEADERS = [
   'ETag',
+  // A replayed create or attach says so (found by a probe: a script could not tell).
+  'Idempotent-Replayed',
   'Location',
   'Request-Id',
   'Retry-After',
