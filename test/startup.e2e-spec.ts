@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RowDataPacket } from 'mysql2/promise';
+import { openDataSource } from '../src/database/data-source';
 import { MIGRATIONS } from '../src/database/migrations';
 import { planDemoData, DEMO_DATA_OPTIONS } from '../src/seed/demo-data.generator';
 import { stablePort } from './helpers/ports';
@@ -148,7 +149,20 @@ afterAll(async () => {
 describe('start-up with a bad configuration or database', () => {
   const failures: Record<string, ServiceProcess> = {};
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    // A file a newer build migrated: a migration this build does not know (found by a probe:
+    // ready, then a 500 for every request that read what it changed).
+    const newerDir = tempDir();
+    const newer = await openDataSource({
+      type: 'sqlite',
+      path: join(newerDir, 'image-api.sqlite'),
+    });
+    await newer.runMigrations();
+    await newer.query('INSERT INTO migrations (timestamp, name) VALUES (?, ?)', [
+      1799999999999,
+      'RenameImagePath1799999999999',
+    ]);
+    await newer.destroy();
     // Started together: each compiles the app for a few seconds.
     failures.port = startService({ PORT: 'abc' });
     failures.databaseUrl = startService({ DATABASE_URL: 'postgres://x' });
@@ -167,6 +181,7 @@ describe('start-up with a bad configuration or database', () => {
     });
     // A new SQLite file, which nothing migrated (found by a probe: ready, then a 500 for every request).
     failures.unmigrated = startService({ PORT: '3000', DB_MIGRATE: 'false', DATA_DIR: tempDir() });
+    failures.newerSchema = startService({ PORT: '3000', DATA_DIR: newerDir });
   });
 
   it.each([
@@ -190,6 +205,11 @@ describe('start-up with a bad configuration or database', () => {
       'unmigrated',
       'DB_MIGRATE=false on a database never migrated',
       `Start-up failed: DB_MIGRATE=false, and the database has ${MIGRATIONS.length} migrations to apply: run npm run migration:run, or start once with DB_MIGRATE=true`,
+    ],
+    [
+      'newerSchema',
+      'a database a newer build migrated',
+      'Start-up failed: the database has 1 migration this build does not know (RenameImagePath1799999999999): a newer build migrated it; start that build, or revert them with it first (npm run migration:revert)',
     ],
   ])(
     'should exit 1 with one clear line on stderr for %s (%s), no stack trace',

@@ -7,7 +7,11 @@ import { MetricsService } from '../metrics';
 import { applyDatabaseTimeouts, onDatabaseTimeout } from './database-timeouts';
 import { buildDataSourceOptions } from './database-options';
 import { pinUtcSessions } from './data-source';
-import { assertNoPendingMigrations, runMigrationsOnce } from './migration-lock';
+import {
+  assertNoPendingMigrations,
+  assertNoUnknownMigrations,
+  runMigrationsOnce,
+} from './migration-lock';
 import { ReadReplicas } from './read-replicas';
 import { UnitOfWork } from './unit-of-work';
 
@@ -63,6 +67,7 @@ export class DatabaseModule {
             await pinUtcSessions(dataSource);
             if (options!.migrationsRun === true) await runMigrationsOnce(dataSource);
             else await assertNoPendingMigrations(dataSource);
+            await assertNoUnknownMigrations(dataSource);
             return dataSource;
           },
         }),

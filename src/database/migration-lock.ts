@@ -76,3 +76,20 @@ export async function assertNoPendingMigrations(dataSource: DataSource): Promise
       'to apply: run npm run migration:run, or start once with DB_MIGRATE=true',
   );
 }
+
+/**
+ * Start-up refuses a database that a newer build migrated: it has migrations this build does not
+ * know (a rollback that left them in place). The schema may have renamed or dropped what this
+ * build reads, and every request would answer 500 while readiness said 200 (found by a probe).
+ */
+export async function assertNoUnknownMigrations(dataSource: DataSource): Promise<void> {
+  const known = new Set(dataSource.migrations.map((migration) => migration.name));
+  const executed = await new MigrationExecutor(dataSource).getExecutedMigrations();
+  const unknown = executed.filter((migration) => !known.has(migration.name));
+  if (unknown.length === 0) return;
+  throw new Error(
+    `the database has ${unknown.length} migration${unknown.length === 1 ? '' : 's'} this build does not know ` +
+      `(${unknown.map((migration) => migration.name).join(', ')}): a newer build migrated it; ` +
+      'start that build, or revert them with it first (npm run migration:revert)',
+  );
+}
