@@ -67,6 +67,12 @@ function pivotRoutes<T>(
  * exactly those the query parser accepts. The document does not depend on the database, so one
  * SQLite app is enough. (Real responses against it: openapi-responses.e2e-spec.ts.)
  */
+interface SchemaShape {
+  description?: string;
+  type?: string;
+  properties?: Record<string, SchemaShape>;
+}
+
 describe('OpenAPI document (GET /docs-json)', () => {
   let testApp: TestApp;
   let document: OpenApiDocument;
@@ -702,6 +708,27 @@ describe('OpenAPI document (GET /docs-json)', () => {
       .parameters;
     expect(listParameters?.find((p) => p.name === 'filter[anime][year]')?.description).toContain(
       '(except through `filter[has]`)',
+    );
+  });
+
+  // Found by a probe: the link resources were described as images are (arrays of relations, a
+  // "unique identifier" for one half of their key, "A animeimage").
+  it('should describe a link resource as what it is: two key columns and its sides as objects', () => {
+    const schemas = (
+      document as unknown as { components: { schemas: Record<string, SchemaShape> } }
+    ).components.schemas;
+    expect(schemas.Animeimage.description).toBe(
+      'An animeimage. Its keys depend on `fields[animeimage]` and `include`; its included sides follow them, as objects.',
+    );
+    expect(schemas.Animeimage.properties?.anime_id.description).toBe(
+      'One of the 2 columns that together name the animeimage. Rendered by default.',
+    );
+    expect(schemas.Animeimage.properties?.anime).toMatchObject({ type: 'object' });
+    expect(schemas.Image.description).toBe(
+      'An image. Its keys depend on `fields[image]` and `include`; included relations follow the fields, as arrays.',
+    );
+    expect(schemas.Image.properties?.image_id.description).toBe(
+      'Unique identifier. Rendered by default.',
     );
   });
 

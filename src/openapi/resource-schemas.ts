@@ -55,8 +55,9 @@ const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 function describeField(resource: ResourceSchema, field: FieldDefinition): string {
   const known = FIELD_DESCRIPTIONS[`${resource.type}.${field.name}`];
-  const generic =
-    field.name === resource.primaryKey
+  const generic = resource.keyColumns?.includes(field.name)
+    ? `One of the ${resource.keyColumns.length} columns that together name the ${resource.type}.`
+    : field.name === resource.primaryKey
       ? 'Unique identifier.'
       : field.type === 'date'
         ? `ISO 8601 UTC timestamp with microseconds${field.name === 'deleted_at' ? ' (null unless soft-deleted)' : ''}.`
@@ -123,9 +124,14 @@ function pivotObject(include: IncludeDefinition): SchemaObject | undefined {
  */
 export function resourceSchemas(schema: RootResourceSchema): Record<string, SchemaObject> {
   const schemas: Record<string, SchemaObject> = {};
+  const followers = [
+    ...(schema.includes.length > 0 ? ['included relations follow the fields, as arrays'] : []),
+    ...((schema.belongsTo ?? []).length > 0 ? ['its included sides follow them, as objects'] : []),
+  ];
+  const article = /^[aeiou]/i.test(schema.singularKey) ? 'An' : 'A';
   const root = resourceObject(
     schema,
-    `A ${schema.singularKey}. Its keys depend on \`${FIELDS_KEY}[${schema.type}]\` and \`${INCLUDE_KEY}\`; included relations follow the fields, as arrays.`,
+    `${article} ${schema.singularKey}. Its keys depend on \`${FIELDS_KEY}[${schema.type}]\` and \`${INCLUDE_KEY}\`${followers.map((text) => `; ${text}`).join('')}.`,
   );
   for (const include of schema.includes) {
     const related = include.resource;
