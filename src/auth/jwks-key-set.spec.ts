@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
+  fetchJwks,
   JWKS_COOLDOWN_MS,
   JWKS_FAILURE_BACKOFF_MS,
   JWKS_MAX_AGE_MS,
@@ -118,5 +121,70 @@ describe('JwksKeySet', () => {
     time += JWKS_FAILURE_BACKOFF_MS;
     expect(await keys.keyFor('a')).toBe('PEM-A');
     expect(server.state.fetches).toBe(2);
+  });
+});
+
+describe('fetchJwks', () => {
+  /** An HTTP server answering every request with `status`, `headers` and `body`. */
+  async function serving(
+    status: number,
+    body: string,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const server = createServer((_request, response) => {
+      response.writeHead(status, headers).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/jwks`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  const jwk = { kty: 'RSA', kid: 'k1', n: 'AQAB', e: 'AQAB' };
+
+  // Found by a probe: a null entry made jwks-rsa throw, and every key of the set was lost (503);
+  // other shapes were logged with JavaScript's own errors ("jwks.filter is not a function").
+  it.each<[string, string, { keys: unknown[] } | string]>([
+    [
+      'a null and other non-objects beside a key',
+      JSON.stringify({ keys: [jwk, null, 'x', 1, [jwk]] }),
+      { keys: [jwk] },
+    ],
+    [
+      'keys that are no array',
+      JSON.stringify({ keys: 'abc' }),
+      'the JWKS endpoint answered JSON that is no object with a "keys" array',
+    ],
+    ['null', 'null', 'the JWKS endpoint answered JSON that is no object with a "keys" array'],
+    [
+      'an array',
+      JSON.stringify([jwk]),
+      'the JWKS endpoint answered JSON that is no object with a "keys" array',
+    ],
+    ['no JSON', '{"keys":', 'the JWKS endpoint answered with no JSON'],
+  ])('should read %s', async (_what, body, expected) => {
+    const endpoint = await serving(200, body);
+    try {
+      if (typeof expected === 'string') {
+        await expect(fetchJwks(endpoint.url)).rejects.toThrow(new Error(expected));
+      } else {
+        await expect(fetchJwks(endpoint.url)).resolves.toEqual(expected);
+      }
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('should say why a redirect is not followed, not only "fetch failed"', async () => {
+    const endpoint = await serving(302, '', { location: 'http://127.0.0.1:1/jwks' });
+    try {
+      await expect(fetchJwks(endpoint.url)).rejects.toThrow(
+        /^the JWKS endpoint could not be read: .*redirect/,
+      );
+    } finally {
+      await endpoint.close();
+    }
   });
 });

@@ -35,13 +35,28 @@ export async function fetchJwks(uri: string): Promise<{ keys: unknown }> {
     if (signal.aborted) {
       throw new Error(`the JWKS endpoint did not answer within ${JWKS_FETCH_TIMEOUT_MS} ms`);
     }
+    // fetch's own failure says only "fetch failed"; its cause says why (a redirect, a refusal).
+    const cause = (error as { cause?: { message?: unknown } } | null)?.cause;
+    if (typeof cause?.message === 'string') {
+      throw new Error(`the JWKS endpoint could not be read: ${cause.message}`);
+    }
     throw error;
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as { keys: unknown };
+    body = JSON.parse(text);
   } catch {
     throw new Error('the JWKS endpoint answered with no JSON');
   }
+  const keys = (body as { keys?: unknown } | null)?.keys;
+  if (typeof body !== 'object' || Array.isArray(body) || !Array.isArray(keys)) {
+    throw new Error('the JWKS endpoint answered JSON that is no object with a "keys" array');
+  }
+  // An entry that is no object is no key (RFC 7517 section 5: ignored); jwks-rsa threw on a null
+  // one, which took every key of the set with it (found by a probe).
+  return {
+    keys: keys.filter((key) => typeof key === 'object' && key !== null && !Array.isArray(key)),
+  };
 }
 
 async function boundedText(response: Response): Promise<string> {
