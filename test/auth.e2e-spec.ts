@@ -410,6 +410,46 @@ describe('a JWKS endpoint that misbehaves', () => {
   }, 30_000);
 });
 
+// Found by a probe: the rate limiter verified a read's token to pick its bucket, and so waited
+// for the JWKS endpoint (5 s when it was down), though a read needs no token.
+describe('a JWKS endpoint that does not answer yet', () => {
+  it('should answer reads with a token at once, from the IP’s bucket, while a write waits for the keys', async () => {
+    const keys = rsa();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const jwks = await serveJwks({ 'rsa-1': keys.publicKey }, {}, () => gate);
+    const testApp = await createTestApp('sqlite', {
+      env: { JWT_SECRET: undefined, JWT_JWKS_URI: jwks.uri, RATE_LIMIT_PER_MINUTE: '60' },
+    });
+    try {
+      const token = sign(claims(), keys.privateKey, {
+        algorithm: 'RS256',
+        expiresIn: '5m',
+        keyid: 'rsa-1',
+      });
+      const read = await testApp.http().get('/api/image').set('Authorization', bearer(token));
+      expect([read.status, read.headers['x-ratelimit-remaining']]).toEqual([200, '59']);
+      expect(jwks.requests()).toBe(0);
+      // The write's guard asks for the keys, and waits for them.
+      const write = createWith(testApp, bearer(token));
+      while (jwks.requests() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Meanwhile a read still answers, from the same (IP) bucket.
+      const again = await testApp.http().get('/api/image').set('Authorization', bearer(token));
+      expect([again.status, again.headers['x-ratelimit-remaining']]).toEqual([200, '57']);
+      open();
+      expect((await write).status).toBe(201);
+      // With the keys at hand, the token's own bucket.
+      const known = await testApp.http().get('/api/image').set('Authorization', bearer(token));
+      expect([known.status, known.headers['x-ratelimit-remaining']]).toEqual([200, '59']);
+      expect(jwks.requests()).toBe(1);
+    } finally {
+      open();
+      await testApp.close();
+      await jwks.close();
+    }
+  });
+});
+
 describe('an unreachable JWKS endpoint', () => {
   it('should answer 503, not 401, since the token could not be checked', async () => {
     const jwks = await serveJwks({});

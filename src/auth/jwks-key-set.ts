@@ -121,6 +121,16 @@ export class JwksKeySet {
     return this.find(kid)?.alg;
   }
 
+  /** Whether `keyFor(kid)` would wait for the endpoint: a fetch is due, and none failed just now. */
+  wouldFetch(kid: string | undefined): boolean {
+    const age = this.now() - this.fetchedAt;
+    if (age < JWKS_MAX_AGE_MS && (this.find(kid) !== undefined || age < JWKS_COOLDOWN_MS)) {
+      return false;
+    }
+    const failure = this.failure;
+    return failure === undefined || this.now() - failure.at >= JWKS_FAILURE_BACKOFF_MS;
+  }
+
   private async entryFor(kid: string | undefined): Promise<JwksKey | undefined> {
     const age = this.now() - this.fetchedAt;
     if (age < JWKS_MAX_AGE_MS) {

@@ -16,6 +16,8 @@ export interface JwtVerification {
   readonly audience?: string;
   /** The secret or PEM public key to verify this raw token with. */
   keyFor(rawToken: string): Promise<string>;
+  /** Whether `keyFor` answers without waiting for the JWKS endpoint (always, but with a JWKS). */
+  keyAtHand(rawToken: string): boolean;
 }
 
 /** The JWKS endpoint could not be asked: a server-side problem (503), not a bad token. */
@@ -90,6 +92,7 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
       algorithms: [publicKeyAlgorithm(publicKey)],
       ...claims,
       keyFor: () => Promise.resolve(publicKey),
+      keyAtHand: () => true,
     };
   }
 
@@ -127,6 +130,10 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
         }
         return key;
       },
+      keyAtHand: (rawToken) => {
+        const header = decode(rawToken, { complete: true })?.header;
+        return header === undefined || 'crit' in header || !keySet.wouldFetch(header.kid);
+      },
     };
   }
 
@@ -136,5 +143,6 @@ export function createJwtVerification(config: AppConfig): JwtVerification {
     algorithms: ['HS256'],
     ...claims,
     keyFor: () => Promise.resolve(secret),
+    keyAtHand: () => true,
   };
 }

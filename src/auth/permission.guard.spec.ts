@@ -18,6 +18,7 @@ const SECRET_VERIFICATION: JwtVerification = {
   mode: 'secret',
   algorithms: ['HS256'],
   keyFor: () => Promise.resolve(SECRET),
+  keyAtHand: () => true,
 };
 
 type Verify = (request: unknown, done: (error: unknown, user?: unknown) => void) => void;
@@ -241,6 +242,7 @@ describe('PermissionGuard, against the passport guard it replaces', () => {
       mode: 'jwks',
       algorithms: ['HS256'],
       keyFor: () => Promise.reject(new KeyUnavailableError(new Error('ECONNREFUSED'))),
+      keyAtHand: () => true,
     };
     const { fast, passport, close } = await guards(verification);
     try {

@@ -8,6 +8,7 @@ const verification: JwtVerification = {
   mode: 'secret',
   algorithms: ['HS256'],
   keyFor: () => Promise.resolve(SECRET),
+  keyAtHand: () => true,
 };
 
 const token = (header: Record<string, unknown> = {}, secret = SECRET) =>

@@ -57,6 +57,19 @@ export class TokenVerifier {
   }
 
   /**
+   * `userOf`, or null at once when that would wait for the JWKS endpoint: for the rate limiter,
+   * which needs the user only to pick a bucket (the IP's then). A read that carried a token waited
+   * for the endpoint, 5 s when it was down (found by a probe); a write's guard still waits.
+   */
+  userAtHand(request: AuthorizationCarrier): Promise<AuthenticatedUser | null> {
+    const verifying = this.requests.get(request);
+    if (verifying !== undefined) return verifying;
+    const token = bearerToken(soleAuthorization(request));
+    if (token !== undefined && !this.verification.keyAtHand(token)) return Promise.resolve(null);
+    return this.userOf(request);
+  }
+
+  /**
    * A request's user (`userOf`) as a write route requires one: 401 when there is no token or it
    * is not valid, 503 when the JWKS endpoint could not be asked.
    */

@@ -51,7 +51,8 @@ export class RateLimitGuard extends ThrottlerGuard {
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const fastifyRequest = request as unknown as FastifyRequest;
     // Verified once per request: the route's guard gets the same answer without verifying again.
-    const user = await this.tokens.userOf(fastifyRequest).catch(() => null);
+    // Not waited for when the JWKS endpoint would have to be asked: the IP's bucket then.
+    const user = await this.tokens.userAtHand(fastifyRequest).catch(() => null);
     return user === null ? `ip:${fastifyRequest.ip}` : `sub:${user.sub}`;
   }
 
