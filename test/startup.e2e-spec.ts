@@ -182,6 +182,13 @@ describe('start-up with a bad configuration or database', () => {
     // A new SQLite file, which nothing migrated (found by a probe: ready, then a 500 for every request).
     failures.unmigrated = startService({ PORT: '3000', DB_MIGRATE: 'false', DATA_DIR: tempDir() });
     failures.newerSchema = startService({ PORT: '3000', DATA_DIR: newerDir });
+    // Found by a probe: an address the TCP listener cannot bind hung start-up for ever, silently.
+    failures.tcpHost = startService({
+      PORT: '3000',
+      DATA_DIR: tempDir(),
+      MICROSERVICE_PORT: '4999',
+      MICROSERVICE_HOST: '192.0.2.1',
+    });
   });
 
   it.each([
@@ -210,6 +217,11 @@ describe('start-up with a bad configuration or database', () => {
       'newerSchema',
       'a database a newer build migrated',
       'Start-up failed: the database has 1 migration this build does not know (RenameImagePath1799999999999): a newer build migrated it; start that build, or revert them with it first (npm run migration:revert)',
+    ],
+    [
+      'tcpHost',
+      'a TCP listener address that is not the machine’s',
+      'Start-up failed: listen EADDRNOTAVAIL: address not available 192.0.2.1:4999',
     ],
   ])(
     'should exit 1 with one clear line on stderr for %s (%s), no stack trace',

@@ -56,6 +56,26 @@ export class RequestOnlyTcpServer extends ServerTCP {
   }
 
   /**
+   * Nest's `listen`, but any error of the listen fails the start: Nest's passed on `EADDRINUSE`
+   * and `ECONNREFUSED` only, and start-up waited for ever, silently, on a host it could not bind
+   * (`MICROSERVICE_HOST=8.8.8.8`, a name that does not resolve) or a port it may not use (found
+   * by a probe).
+   */
+  override listen(callback: (error?: unknown) => void): void {
+    const failed = (error: Error) => {
+      this.server.off('listening', listening);
+      callback(error);
+    };
+    const listening = () => {
+      this.server.off('error', failed);
+      callback();
+    };
+    this.server.once('error', failed);
+    this.server.once('listening', listening);
+    this.server.listen(this.port, this.host);
+  }
+
+  /**
    * Nest's `bindHandler`, but a connection the client reset (`ECONNRESET`, `EPIPE`) is its
    * hang-up, logged nowhere as a clean close is: Nest reported it as a frame that is not a packet
    * (found by a probe).
@@ -86,6 +106,8 @@ export class RequestOnlyTcpServer extends ServerTCP {
    * error log with one line per bad frame).
    */
   protected override handleError(error: unknown): void {
+    // A listen that failed fails the start, which says so in its one line (`listen` above).
+    if ((error as { syscall?: unknown } | null)?.syscall === 'listen') return;
     if (error instanceof InvalidTcpDataReceptionException) {
       this.logger.warn(
         `A TCP client sent data that is not a packet; its connection is closed: ${error.message}`,
