@@ -234,6 +234,19 @@ const VARIABLES: VariableTable[] = [
         'http://cdn.example/img?sig=abc',
         'IMAGE_BASE_URL must be an absolute http(s) URL without a query or fragment (got "http://cdn.example/img?sig=abc")',
       ],
+      // Found by a probe: a URL's user and password were shown.
+      [
+        'https://user:hunter2@cdn.example/img#x',
+        'IMAGE_BASE_URL must be an absolute http(s) URL without a query or fragment (got "https://…@cdn.example/img#x")',
+      ],
+      [
+        'https://user:hunter2@cdn.example/a b',
+        'IMAGE_BASE_URL must be an absolute http(s) URL (got "https://…@cdn.example/a b")',
+      ],
+      [
+        'https://user:hunter2@cdn.example',
+        'IMAGE_BASE_URL must be an absolute http(s) URL without a user, a password or an empty path segment (got "https://…@cdn.example")',
+      ],
     ],
   },
   {
@@ -268,7 +281,7 @@ const VARIABLES: VariableTable[] = [
       ],
       [
         'https://user:pw@api.example.com/p',
-        'PUBLIC_URL must be an absolute http(s) URL without a user, a password or an empty path segment (got "https://user:pw@api.example.com/p")',
+        'PUBLIC_URL must be an absolute http(s) URL without a user, a password or an empty path segment (got "https://…@api.example.com/p")',
       ],
       [
         'https://api.example.com//evil.example/',
@@ -322,7 +335,13 @@ const VARIABLES: VariableTable[] = [
         'https://auth.example.com/.well-known/jwks.json',
       ],
     ],
-    bad: [['jwks.json', 'JWT_JWKS_URI must be an absolute http(s) URL (got "jwks.json")']],
+    bad: [
+      ['jwks.json', 'JWT_JWKS_URI must be an absolute http(s) URL (got "jwks.json")'],
+      [
+        'ftp://user:hunter2@auth.example/jwks',
+        'JWT_JWKS_URI must be an absolute http(s) URL (got "ftp://…@auth.example/jwks")',
+      ],
+    ],
   },
   {
     variable: 'JWT_ISSUER',

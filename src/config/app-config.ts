@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { hideCredentials } from './hide-credentials';
 import { getHeapStatistics } from 'node:v8';
 import type {
   DatabaseConfig,
@@ -139,7 +140,7 @@ export function parseConfig(
       if (!/^https?:\/\/[^\s\\]+$/i.test(raw)) throw new Error('spelling');
       return raw.replace(/\/+$/, '');
     } catch {
-      problems.push(`${name} must be an absolute http(s) URL (got "${raw}")`);
+      problems.push(`${name} must be an absolute http(s) URL (got "${hideCredentials(raw)}")`);
       return undefined;
     }
   };
@@ -153,7 +154,7 @@ export function parseConfig(
     const raw = read(name);
     if (raw !== undefined && (raw.includes('?') || raw.includes('#'))) {
       problems.push(
-        `${name} must be an absolute http(s) URL without a query or fragment (got "${raw}")`,
+        `${name} must be an absolute http(s) URL without a query or fragment (got "${hideCredentials(raw)}")`,
       );
       return undefined;
     }
@@ -162,7 +163,7 @@ export function parseConfig(
     const parsed = new URL(url);
     if (parsed.username !== '' || parsed.password !== '' || parsed.pathname.includes('//')) {
       problems.push(
-        `${name} must be an absolute http(s) URL without a user, a password or an empty path segment (got "${raw}")`,
+        `${name} must be an absolute http(s) URL without a user, a password or an empty path segment (got "${hideCredentials(raw ?? '')}")`,
       );
       return undefined;
     }

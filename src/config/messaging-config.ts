@@ -1,3 +1,4 @@
+import { hideCredentials } from './hide-credentials';
 import { DEFAULT_IMAGE_EVENTS_STREAM, normalizeSubjectPrefix } from '@image-api/client';
 
 /**
@@ -105,7 +106,7 @@ function parseNatsServers(raw: string | undefined, problems: string[]): string[]
   });
   if (servers.length === 0 || bad.length > 0) {
     problems.push(
-      `NATS_URL must be nats://host:port (or a comma-separated list of them; tls:// for TLS) (got "${raw.replace(/\/\/[^/@]*@/g, '//…@')}")`,
+      `NATS_URL must be nats://host:port (or a comma-separated list of them; tls:// for TLS) (got "${hideCredentials(raw)}")`,
     );
     return undefined;
   }

@@ -56,7 +56,9 @@ describe('the server settings', () => {
     ['ftp://files.example.com', 'ftp://files.example.com'],
     ['https://ok.example.com,null', 'null'],
     ['https://a.example.com,*', '*'],
-    ['https://user@app.example.com', 'https://user@app.example.com'],
+    // Found by a probe: a URL's user and password were shown.
+    ['https://user@app.example.com', 'https://…@app.example.com'],
+    ['https://user:hunter2@app.example.com', 'https://…@app.example.com'],
     ['http:app.example.com', 'http:app.example.com'],
     ['https://app.example.com?x=1', 'https://app.example.com?x=1'],
   ])('should refuse CORS_ORIGINS=%j naming the bad entries', (value, bad) => {

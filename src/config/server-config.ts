@@ -1,3 +1,4 @@
+import { hideCredentials } from './hide-credentials';
 /**
  * How the HTTP server runs in production (API.md section 10): shutdown, CORS, the log format.
  * The request, header and keep-alive time limits are fixed by the contract (app.setup.ts).
@@ -63,7 +64,7 @@ function parseCorsOrigins(raw: string | undefined, problems: string[]): readonly
   }
   if (bad.length > 0) {
     problems.push(
-      `CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path; got "${bad.join(', ')}")`,
+      `CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path; got "${hideCredentials(bad.join(', '))}")`,
     );
   }
   return origins;
