@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { bearerToken } from './auth/token-verifier';
 import { ApiError, NotFoundError } from './common/api-error';
 import { corsHook } from './common/cors';
 import { isAcceptableHost } from './common/host-header';
@@ -54,6 +55,9 @@ export const HTTP_TIME_LIMITS = {
   inactiveConnectionTimeoutMs: 40_000,
   connectionsCheckingIntervalMs: 1_000,
 } as const;
+
+/** Methods that change nothing: no route of theirs asks for a token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Node's limit on a request's head (request line and headers): 16 KiB. */
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -156,11 +160,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // 100-continue (a bare 417) and CONNECT (the connection dropped without a word).
   fastify.server.on('checkExpectation', answerUnmetExpectation(logger));
   // `Expect: 100-continue`: Node would send the 100 for any request, so a client announcing a body
-  // the service will refuse sent it all and often lost the 413 when the connection closed. Only
-  // the size is judged here: Fastify refuses it before reading; the other refusals need the body
-  // read. Without the 100, Node closes the connection after the answer.
+  // the service will refuse sent it all and often lost the 413 when the connection closed. Judged
+  // here: the size (Fastify refuses it before reading) and, for a write, whether there is a token
+  // at all (the 401 of an upload comes before its body is read; found by a probe). The other
+  // refusals need the body read. Without the 100, Node closes the connection after the answer.
   fastify.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
-    if (!announcesOversizedBody(request.headers)) response.writeContinue();
+    const tokenless =
+      !SAFE_METHODS.has(request.method ?? '') &&
+      bearerToken(request.headers.authorization) === undefined;
+    if (!announcesOversizedBody(request.headers) && !tokenless) response.writeContinue();
     fastify.server.emit('request', request, response);
   });
   fastify.server.on('connect', refuseConnect(logger));

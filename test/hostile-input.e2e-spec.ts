@@ -488,6 +488,22 @@ describeEachDatabase('hostile JSON bodies (finding 1)', (context) => {
     expect(await countRows(context().dataSource, 'images')).toBe(before + 1);
   });
 
+  // Found by a probe: an upload without a token got its 100 and sent megabytes before its 401.
+  it('should answer a write with Expect: 100-continue and no token with the 401 at once, no 100', async () => {
+    const port = await appPort();
+    const refused = await rawHttp(
+      port,
+      'POST /api/image HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+        'Content-Length: 10485760\r\nExpect: 100-continue\r\n\r\n',
+    );
+    expect(refused.text.startsWith('HTTP/1.1 401 ')).toBe(true);
+    expect({ status: refused.status, body: JSON.parse(refused.body) as unknown }).toEqual({
+      status: 401,
+      body: { message: 'Unauthenticated.' },
+    });
+    expect(refused.closedByServer).toBe(true);
+  });
+
   it('should not be fooled by brackets inside strings', async () => {
     const path = `${'['.repeat(40)}/cover.jpg`;
     const response = await post(JSON.stringify({ path, facet: 'Cover' })).expect(201);

@@ -345,7 +345,9 @@ describe('a good start on the embedded database, then SIGTERM', () => {
     const body = JSON.stringify({ probe: 'in flight' });
     // `Expect: 100-continue` makes the server say when it holds the request; the body follows later.
     socket.write(
-      'POST /health/in-flight HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      // Any bearer token: a write without one is refused before its body (no 100).
+      'POST /health/in-flight HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x\r\n' +
+        'Content-Type: application/json\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
     );
     const response = readUntil(socket, /\r\n\r\n[\s\S]*\}$/);
