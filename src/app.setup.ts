@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { bearerToken } from './auth/token-verifier';
 import { ApiError, NotFoundError } from './common/api-error';
+import { limitConnections } from './common/connection-limits';
 import { corsHook } from './common/cors';
 import { isAcceptableHost } from './common/host-header';
 import { helmetHeaders } from './common/helmet-headers';
@@ -180,6 +181,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // Every header line is kept (the 16 KiB head limit bounds them): Node kept the first 1,000 only,
   // and a second Authorization, Host or Content-Type after them went unseen (found by a probe).
   fastify.server.maxHeadersCount = 0;
+  limitConnections(
+    fastify.server,
+    { total: config.server.maxConnections, perAddress: config.server.maxConnectionsPerIp },
+    (message) => logger.warn(message),
+  );
 
   // One access log line per request (see logger.options.ts), and the request metrics.
   fastify.addHook('onResponse', accessLogHook(logger));

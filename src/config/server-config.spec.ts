@@ -13,11 +13,40 @@ function problemsOf(env: Record<string, string>): string[] {
 const server = (env: Record<string, string>) => parseConfig(env, '/srv').server;
 
 describe('the server settings', () => {
-  it('should default to a 10 s shutdown, no write origins and the automatic log format', () => {
-    expect(server({})).toEqual({ shutdownTimeoutMs: 10_000, corsOrigins: [], logFormat: 'auto' });
+  it('should default to a 10 s shutdown, no write origins, the automatic log format and the connection caps', () => {
+    expect(server({})).toEqual({
+      shutdownTimeoutMs: 10_000,
+      corsOrigins: [],
+      logFormat: 'auto',
+      maxConnections: 4096,
+      maxConnectionsPerIp: 256,
+    });
     expect(server({ SHUTDOWN_TIMEOUT_MS: ' ', CORS_ORIGINS: '', LOG_FORMAT: ' ' })).toEqual(
       server({}),
     );
+  });
+
+  it.each([
+    [{ MAX_CONNECTIONS: '100', MAX_CONNECTIONS_PER_IP: '0' }, [100, 0]],
+    [{ MAX_CONNECTIONS: '1', MAX_CONNECTIONS_PER_IP: '1000000' }, [1, 1_000_000]],
+  ])('should read the connection caps %j', (env, [total, perIp]) => {
+    expect(server(env)).toMatchObject({ maxConnections: total, maxConnectionsPerIp: perIp });
+  });
+
+  it.each([
+    ['MAX_CONNECTIONS', '0', 'MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")'],
+    [
+      'MAX_CONNECTIONS_PER_IP',
+      '-1',
+      'MAX_CONNECTIONS_PER_IP must be an integer from 0 to 1000000 (got "-1")',
+    ],
+    [
+      'MAX_CONNECTIONS_PER_IP',
+      'lots',
+      'MAX_CONNECTIONS_PER_IP must be an integer from 0 to 1000000 (got "lots")',
+    ],
+  ])('should refuse %s=%j', (name, value, problem) => {
+    expect(problemsOf({ [name]: value })).toEqual([problem]);
   });
 
   it.each([

@@ -13,6 +13,10 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[] | '*';
   /** `pretty` (pino-pretty), `json` (one JSON line per entry), or `auto`: pretty on a terminal. */
   readonly logFormat: LogFormat;
+  /** The most HTTP connections open at once (Node's `maxConnections`); more are closed at once. */
+  readonly maxConnections: number;
+  /** The most HTTP connections open at once from one client address; 0: no limit of its own. */
+  readonly maxConnectionsPerIp: number;
 }
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -37,6 +41,8 @@ export function parseServerConfig(
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     corsOrigins: parseCorsOrigins(read('CORS_ORIGINS'), problems),
     logFormat: LOG_FORMATS.includes(logFormat) ? logFormat : 'auto',
+    maxConnections: integer('MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerIp: integer('MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
   };
 }
 
