@@ -61,6 +61,8 @@ export class JetStreamEventPublisher implements ImageEventPublisher {
   private connection?: NatsConnection;
   private jetStream?: JetStreamClient;
   private connected = false;
+  /** The stream being made again after a failed publish, if it is. */
+  private ensuring?: Promise<void>;
   private connecting?: Promise<void>;
   private readonly reconnectListeners = new Set<() => void>();
 
@@ -95,8 +97,14 @@ export class JetStreamEventPublisher implements ImageEventPublisher {
       );
     } catch (error) {
       // A stream deleted while the connection stayed up: every publish timed out until a
-      // reconnect (found by a probe). Made again here, the relay's next attempt goes through.
-      await this.ensureStream(connection).catch(() => undefined);
+      // reconnect (found by a probe). Made again here, the relay's next attempt goes through. Not
+      // awaited: against a frozen server it took JetStream's own 5 s more, and the broker was
+      // reported down after 10 s, not the 5 s of a publish (found by a probe).
+      this.ensuring ??= this.ensureStream(connection)
+        .catch(() => undefined)
+        .finally(() => {
+          this.ensuring = undefined;
+        });
       throw error;
     }
   }
