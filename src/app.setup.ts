@@ -7,6 +7,7 @@ import { bearerToken } from './auth/token-verifier';
 import { ApiError, NotFoundError } from './common/api-error';
 import { limitConnections } from './common/connection-limits';
 import { corsHook } from './common/cors';
+import { drainWindowOver } from './common/graceful-shutdown';
 import { isAcceptableHost } from './common/host-header';
 import { helmetHeaders } from './common/helmet-headers';
 import {
@@ -201,7 +202,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
       if (reply.raw.writableFinished || cameAfterRefusal(request)) return;
       logger.info(
         { req: { id: request.id, method: request.method, url: request.url } },
-        'request aborted: the client closed the connection',
+        // The shutdown's end of the drain window closes what is left: not the client's doing
+        // (found by a probe).
+        drainWindowOver(fastify.server)
+          ? 'request aborted: the shutdown closed the connection at the end of the drain window'
+          : 'request aborted: the client closed the connection',
       );
     });
     done();

@@ -5,6 +5,14 @@ import { beginDrain } from './pipelining';
 /** How long after the drain window the process exits whatever is still running. */
 export const SHUTDOWN_GRACE_MS = 750;
 
+/** Servers whose drain window is over: the connections left were closed by the service. */
+const closedAfterDrain = new WeakSet<object>();
+
+/** Whether the shutdown closed the connections still open (the request's end is not its client's). */
+export function drainWindowOver(server: object): boolean {
+  return closedAfterDrain.has(server);
+}
+
 /**
  * SIGTERM and SIGINT (API.md section 10): stop accepting connections (the answers in flight say
  * `Connection: close`; a request arriving on a kept-alive one is answered 503 with it), let
@@ -38,6 +46,7 @@ export function handleShutdownSignals(
     const forceClose = setTimeout(() => {
       logger.info('shutdown: the drain window is over, closing the connections left');
       clearInterval(closeIdle);
+      closedAfterDrain.add(server);
       server.closeAllConnections();
     }, timeoutMs);
     const backstop = setTimeout(() => {
