@@ -64,6 +64,8 @@ describeEachDatabase(
   'DB_STATEMENT_TIMEOUT_MS',
   (context) => {
     const token = tokenWith(Permission.CreateImage, Permission.UpdateImage);
+    const patchPath = (id: number, path: string) =>
+      context().http().patch(`/api/image/${id}`).set('Authorization', bearer(token)).send({ path });
 
     it('should answer 503 soon after the limit when a write waits for a lock, change nothing, then work again', async () => {
       const { dataSource } = context();
@@ -75,12 +77,7 @@ describeEachDatabase(
       // MySQL: a row lock held by another client. SQLite: another connection's write
       // transaction (SQLite locks the whole file); the write waits for it up to busy_timeout. A
       // write that reads first (this one) failed at once there, until a probe found it.
-      const write = () =>
-        context()
-          .http()
-          .patch(`/api/image/${image.image_id}`)
-          .set('Authorization', bearer(token))
-          .send({ path: 'timeouts/changed.jpg' });
+      const write = () => patchPath(image.image_id, 'timeouts/changed.jpg');
       const lock = await holdImageLock(context(), image.image_id);
       let elapsedMs: number;
       try {
@@ -120,15 +117,10 @@ describeEachDatabase(
       const order: string[] = [];
       let patched;
       try {
-        const pending = context()
-          .http()
-          .patch(`/api/image/${image.image_id}`)
-          .set('Authorization', bearer(token))
-          .send({ path: 'timeouts/waited.jpg' })
-          .then((response) => {
-            order.push('patch');
-            return response;
-          });
+        const pending = patchPath(image.image_id, 'timeouts/waited.jpg').then((response) => {
+          order.push('patch');
+          return response;
+        });
         await new Promise((resolve) => setTimeout(resolve, 200));
         const health = await context().http().get('/health');
         order.push(`health ${health.status}`);
@@ -163,16 +155,11 @@ describeEachDatabase(
         const started = Date.now();
         answers = await Promise.all(
           images.map((image) =>
-            context()
-              .http()
-              .patch(`/api/image/${image.image_id}`)
-              .set('Authorization', bearer(token))
-              .send({ path: 'timeouts/queued.jpg' })
-              .then((response) => ({
-                status: response.status,
-                body: response.body as unknown,
-                elapsedMs: Date.now() - started,
-              })),
+            patchPath(image.image_id, 'timeouts/queued.jpg').then((response) => ({
+              status: response.status,
+              body: response.body as unknown,
+              elapsedMs: Date.now() - started,
+            })),
           ),
         );
       } finally {
@@ -195,12 +182,7 @@ describeEachDatabase(
       const lock = await holdImageLock(context(), image.image_id);
       let response;
       try {
-        const pending = context()
-          .http()
-          .patch(`/api/image/${image.image_id}`)
-          .set('Authorization', bearer(token))
-          .send({ path: 'timeouts/killed.jpg' })
-          .then((answer) => answer);
+        const pending = patchPath(image.image_id, 'timeouts/killed.jpg').then((answer) => answer);
         // The service's statement, waiting for the lock: stopped as `KILL QUERY` would stop it.
         const database = config.database;
         let waiting: { id: number }[] = [];
