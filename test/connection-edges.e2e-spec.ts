@@ -4,7 +4,7 @@ import { multipartForm } from '../src/storage/testing/multipart-form';
 import { countRows, readImageRow } from './helpers/image-rows';
 import { listenOnFreePort } from './helpers/ports';
 import { rawHttp } from './helpers/raw-http';
-import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
+import { describeEachDatabase, listeningTestApp } from './helpers/test-app';
 import { bearer, tokenWith } from './helpers/tokens';
 
 // Found by a black-box probe: Node ended a connection as soon as its client half-closed it, so a
@@ -142,17 +142,11 @@ describeEachDatabase('duplicate headers after a thousand others', (context) => {
 // of one after a request asking to; the requests behind it hung unanswered until the keep-alive
 // timeout (72 s). The HTTP layer is the same whatever the database: SQLite only.
 describe('a request asking to upgrade its connection', () => {
-  let testApp: TestApp;
-  let port: number;
-  beforeAll(async () => {
-    testApp = await createTestApp('sqlite');
-    port = await listenOnFreePort(testApp.app);
-  });
-  afterAll(() => testApp?.close());
+  const port = listeningTestApp();
 
   it('should be answered as any other, with Connection: close, and the connection closes at once', async () => {
     const answer = await rawHttp(
-      port,
+      port(),
       'GET /api/image/999999 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
         'GET /api/image/999998 HTTP/1.1\r\nHost: localhost\r\n\r\n',
       10_000,

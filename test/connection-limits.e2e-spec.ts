@@ -1,6 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { listenOnFreePort } from './helpers/ports';
-import { createTestApp, type TestApp } from './helpers/test-app';
+import { listeningTestApp } from './helpers/test-app';
 
 /**
  * Found by a probe: nothing capped the HTTP connections, so one client holding ~20,000 open (idle
@@ -43,38 +42,28 @@ describe.each([
   ['MAX_CONNECTIONS_PER_IP', { MAX_CONNECTIONS_PER_IP: '3' }],
   ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '3', MAX_CONNECTIONS_PER_IP: '0' }],
 ])('%s [sqlite]', (_name, env) => {
-  let testApp: TestApp;
-  let port: number;
-
-  beforeAll(async () => {
-    testApp = await createTestApp('sqlite', { env });
-    port = await listenOnFreePort(testApp.app);
-  });
-
-  afterAll(async () => {
-    await testApp?.close();
-  });
+  const port = listeningTestApp({ env });
 
   it('should close connections over the limit unanswered, and take new ones once others closed', async () => {
     const held: Socket[] = [];
     try {
       const answers: boolean[] = [];
       for (let index = 0; index < 5; index += 1) {
-        const { socket, answered } = await openConnection(port);
+        const { socket, answered } = await openConnection(port());
         held.push(socket);
         answers.push(answered);
       }
       expect(answers).toEqual([true, true, true, false, false]);
       await closeAll(held.splice(0, 1));
       // The server hears of the close a moment later.
-      let again = await openConnection(port);
+      let again = await openConnection(port());
       for (let tries = 0; !again.answered && tries < 20; tries += 1) {
         await new Promise((resolve) => setTimeout(resolve, 25));
-        again = await openConnection(port);
+        again = await openConnection(port());
       }
       held.push(again.socket);
       expect(again.answered).toBe(true);
-      expect((await openConnection(port)).answered).toBe(false);
+      expect((await openConnection(port())).answered).toBe(false);
     } finally {
       await closeAll(held);
     }

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { NamedManifests, validateCompose, validateKubernetes } from './helpers/deploy-validation';
-import { listenOnFreePort, stablePort } from './helpers/ports';
-import { createTestApp, type TestApp } from './helpers/test-app';
+import { stablePort } from './helpers/ports';
+import { listeningTestApp } from './helpers/test-app';
 
 /**
  * The deployment files for users (docker-compose.yml, deploy/kubernetes/) pass their schema
@@ -219,14 +219,7 @@ describe("the Dockerfile's HEALTHCHECK", () => {
   const command = JSON.parse(
     /^HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null',
   ) as string[];
-  let testApp: TestApp;
-  let port: number;
-
-  beforeAll(async () => {
-    testApp = await createTestApp('sqlite');
-    port = await listenOnFreePort(testApp.app);
-  });
-  afterAll(() => testApp?.close());
+  const port = listeningTestApp();
 
   /** The check's exit code, run as Docker runs it (asynchronously: the app answers in this process). */
   const check = (portValue: string): Promise<number | null> =>
@@ -244,8 +237,8 @@ describe("the Dockerfile's HEALTHCHECK", () => {
 
   it('should pass against the service on PORT, written with or without spaces', async () => {
     expect(command.slice(0, 2)).toEqual(['node', '-e']);
-    expect(await check(String(port))).toBe(0);
-    expect(await check(` ${port} `)).toBe(0);
+    expect(await check(String(port()))).toBe(0);
+    expect(await check(` ${port()} `)).toBe(0);
   });
 
   it('should fail when nothing answers there', async () => {

@@ -17,6 +17,7 @@ import {
   TestDatabaseKind,
   testDatabaseKinds,
 } from './test-database';
+import { listenOnFreePort } from './ports';
 
 /** A secret only the tests use; long enough for the config rules. */
 export const TEST_JWT_SECRET = 'test-secret-of-the-image-api-e2e-suite-0123456789';
@@ -126,4 +127,25 @@ export function describeEachDatabase(
       return testApp;
     });
   });
+}
+
+/**
+ * A SQLite app listening on a free port of 127.0.0.1 for the suite this is called in, for tests
+ * that speak HTTP on a raw socket (the HTTP layer is the same whatever the database): started
+ * before the suite's tests and closed after them. The port is read in the tests.
+ */
+export function listeningTestApp(options: TestAppOptions = {}): () => number {
+  let testApp: TestApp | undefined;
+  let port: number | undefined;
+  beforeAll(async () => {
+    testApp = await createTestApp('sqlite', options);
+    port = await listenOnFreePort(testApp.app);
+  });
+  afterAll(async () => {
+    await testApp?.close();
+  });
+  return () => {
+    if (port === undefined) throw new Error('the test app did not start');
+    return port;
+  };
 }
