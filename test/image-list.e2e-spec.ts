@@ -67,11 +67,11 @@ describeEachDatabase(
       });
     });
 
-    it('should write brackets plainly in links when the request encoded them', async () => {
+    it('should repeat encoded brackets in links as the request spelt them', async () => {
       const response = await get('/api/image?page%5Bsize%5D=9&filter%5Bfacet%5D=Grill').expect(200);
       expect(response.body).toEqual(
         onePage(
-          'page[size]=9&filter[facet]=Grill',
+          'page%5Bsize%5D=9&filter%5Bfacet%5D=Grill',
           [5, 7].map((id) => imageJson(id)),
           9,
         ),

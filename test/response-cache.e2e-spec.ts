@@ -83,7 +83,7 @@ describeEachDatabase(
       expect(other.cache).toBe('hit');
       expect(other.body.images).toEqual(plain.body.images);
       expect(other.body.links.next).toBe(
-        `http://${HOST}/api/image?include=anime&sort=-facet,image_id&page[size]=2&page[number]=2`,
+        `http://${HOST}/api/image?include=anime&sort=-facet,image_id&page%5Bsize%5D=2&page[number]=2`,
       );
       expect(plain.body.links.next).toBe(
         `http://${HOST}/api/image?page[size]=2&sort=-facet,image_id&include=anime&page[number]=2`,

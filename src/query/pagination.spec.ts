@@ -5,7 +5,7 @@ const baseUrl = 'http://api.test/api/image';
 describe('pagination links and meta', () => {
   it.each([
     ['', 'http://api.test/api/image?page[number]=2'],
-    ['page%5Bsize%5D=5', 'http://api.test/api/image?page[size]=5&page[number]=2'],
+    ['page%5Bsize%5D=5', 'http://api.test/api/image?page%5Bsize%5D=5&page[number]=2'],
     [
       'filter[path-like]=%25a%25&page[number]=7&sort=-facet',
       'http://api.test/api/image?filter[path-like]=%25a%25&page[number]=2&sort=-facet',
@@ -16,7 +16,7 @@ describe('pagination links and meta', () => {
     ],
     [
       'a=1&&fields%5Bimage%5D=path',
-      'http://api.test/api/image?a=1&fields[image]=path&page[number]=2',
+      'http://api.test/api/image?a=1&fields%5Bimage%5D=path&page[number]=2',
     ],
     ['flag', 'http://api.test/api/image?flag&page[number]=2'],
   ])('should keep %j around page[number] in its order', (rawQuery, expected) => {

@@ -45,9 +45,9 @@ function decodeKey(key: string): string {
 
 /**
  * A link builder for one request and one page parameter (`page[number]` or `page[cursor]`): every
- * other parameter is kept as sent, in its order, with brackets in keys written plainly
- * (`page[size]`, not `page%5Bsize%5D`); the page parameter takes its original place, or goes last
- * when the request had none.
+ * other parameter is kept as sent, in its order and spelling (API.md section 4, Leniency:
+ * `page%5Bsize%5D` stays so); the page parameter takes its original place, or goes last when the
+ * request had none.
  */
 function linkBuilder(context: PageLinkContext, pageKey: string): (value: string) => string {
   const before: string[] = [];
@@ -63,10 +63,7 @@ function linkBuilder(context: PageLinkContext, pageKey: string): (value: string)
       seenPageKey = true;
       continue;
     }
-    const plainKey = rawKey.includes('%')
-      ? rawKey.replace(/%5B/gi, '[').replace(/%5D/gi, ']')
-      : rawKey;
-    (seenPageKey ? after : before).push(plainKey + segment.slice(rawKey.length));
+    (seenPageKey ? after : before).push(segment);
   }
   const head =
     before.length > 0 ? `${context.baseUrl}?${before.join('&')}&` : `${context.baseUrl}?`;
