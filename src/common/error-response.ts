@@ -43,6 +43,8 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   'SQLITE_CANTOPEN',
   // The disk is full: the write was rolled back, and works again once there is room.
   'SQLITE_FULL',
+  // An insert's generated id is past 2^53 - 1 (unit-of-work.ts): rolled back, the table is full.
+  'ID_OUT_OF_RANGE',
 ]);
 
 interface CodedError {

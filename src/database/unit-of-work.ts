@@ -8,6 +8,8 @@ import { LockedRun, tryWithServerLock } from './server-lock';
 import { inSqliteTransaction, sqliteLockDeadline } from './sqlite-transaction';
 
 const MAX_DEADLOCK_ATTEMPTS = 3;
+/** The code of an insert refused for its generated id (a 503, like the driver codes it sits with). */
+const ID_OUT_OF_RANGE = 'ID_OUT_OF_RANGE';
 
 function isDeadlock(error: unknown): boolean {
   const coded = error as { code?: unknown; driverError?: { code?: unknown } } | null;
@@ -51,7 +53,16 @@ export class WriteTransaction implements SqlRunner {
   async insert(sql: string, parameters: readonly unknown[]): Promise<number> {
     // mysql2 answers an INSERT with its result header; TypeORM's SQLite runner with the last row id.
     const result = (await this.execute(sql, parameters)) as { insertId: number } | number | bigint;
-    return Number(typeof result === 'object' ? result.insertId : result);
+    const id = Number(typeof result === 'object' ? result.insertId : result);
+    // Past 2^53 - 1 an id no longer survives a JSON number: refused (and rolled back), never
+    // answered as a neighbour's id.
+    if (!Number.isSafeInteger(id)) {
+      throw Object.assign(
+        new Error(`the database generated id ${String(id)}, past 2^53 - 1 (docs/database.md)`),
+        { code: ID_OUT_OF_RANGE },
+      );
+    }
+    return id;
   }
 
   /** Runs `listener` once the transaction has committed (never after a rollback), in order. */
