@@ -43,9 +43,17 @@ export function strayPacketField(packet: object): MalformedMessage | undefined {
       );
 }
 
-/** Whether a packet id fits in its reply (JSON.stringify: an object whose own `toString` key would make String() throw). */
-function isShortId(id: unknown): boolean {
-  return (JSON.stringify(id) ?? '').length <= MAX_PACKET_ID_LENGTH;
+/**
+ * Whether a packet id fits in its reply: at most 255 characters as JSON (JSON.stringify: an object
+ * whose own `toString` key would make String() throw). An id nested too deep for JSON.stringify is
+ * none: repeated in a reply, it overflowed the stack and ended the process (found by a probe).
+ */
+export function isShortPacketId(id: unknown): boolean {
+  try {
+    return (JSON.stringify(id) ?? '').length <= MAX_PACKET_ID_LENGTH;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -81,7 +89,7 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
       ) {
         return {
           pattern: options.channel,
-          id: 'id' in decoded && isShortId(decoded.id) ? decoded.id : randomUUID(),
+          id: 'id' in decoded && isShortPacketId(decoded.id) ? decoded.id : randomUUID(),
           data: new MalformedMessage(
             `the packet's pattern ${shortened(JSON.stringify(decoded.pattern))} is not its subject's "${options.channel}"`,
           ),
@@ -91,13 +99,13 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
       if (stray !== undefined) {
         return {
           pattern: decoded.pattern,
-          id: 'id' in decoded && isShortId(decoded.id) ? decoded.id : randomUUID(),
+          id: 'id' in decoded && isShortPacketId(decoded.id) ? decoded.id : randomUUID(),
           data: stray,
         };
       }
       if (!('id' in decoded)) return { ...decoded, id: randomUUID() };
       // The reply repeats the id: a huge one would not fit in it, so nothing is run for it.
-      if (!isShortId(decoded.id)) {
+      if (!isShortPacketId(decoded.id)) {
         return {
           pattern: decoded.pattern,
           id: randomUUID(),

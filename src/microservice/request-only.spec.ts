@@ -138,6 +138,135 @@ describe('RequestOnlyTcpServer', () => {
     }
   });
 
+  /** A server answering `ping` (counting its runs), with its log lines recorded. */
+  async function pinging(limits: ConstructorParameters<typeof RequestOnlyTcpServer>[1] = {}) {
+    const server = new RequestOnlyTcpServer(
+      { host: '127.0.0.1', port: 0, maxBufferSize: 1_000_000 },
+      limits,
+    );
+    const lines: [string, string][] = [];
+    Object.assign(server, {
+      logger: {
+        log: (message: unknown) => lines.push(['log', String(message)]),
+        warn: (message: unknown) => lines.push(['warn', String(message)]),
+        error: (message: unknown) => lines.push(['error', String(message)]),
+      },
+    });
+    const runs = { count: 0 };
+    server.addHandler('ping', (data: unknown) => {
+      runs.count += 1;
+      return Promise.resolve({ pong: data });
+    });
+    return { server, lines, runs, port: await listening(server) };
+  }
+
+  /** Sends one frame on a new connection: its reply, or `closed` when the connection closed first. */
+  async function exchange(port: number, json: string): Promise<unknown> {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`${json.length}#${json}`);
+    let received = '';
+    return new Promise((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        const hash = received.indexOf('#');
+        if (hash !== -1 && received.length - hash - 1 >= Number(received.slice(0, hash))) {
+          socket.destroy();
+          resolve(JSON.parse(received.slice(hash + 1)));
+        }
+      });
+      socket.on('close', () => resolve('closed'));
+    });
+  }
+
+  // Found by a probe: the reply repeated a deeply nested id, JSON.stringify overflowed the stack
+  // and the process ended, HTTP with it.
+  it('should close a connection whose packet id cannot be repeated in a reply, running nothing', async () => {
+    const { server, lines, runs, port } = await pinging();
+    try {
+      const deep = `{"id":${'['.repeat(5000)}${']'.repeat(5000)},"pattern":"ping","data":1}`;
+      await expect(exchange(port, deep)).resolves.toBe('closed');
+      const long = JSON.stringify({ id: 'x'.repeat(254), pattern: 'ping', data: 2 });
+      await expect(exchange(port, long)).resolves.toBe('closed');
+      expect(runs.count).toBe(0);
+      const longest = 'x'.repeat(253); // 255 characters as JSON
+      await expect(
+        exchange(port, JSON.stringify({ id: longest, pattern: 'ping', data: 3 })),
+      ).resolves.toEqual({ id: longest, response: { pong: 3 }, isDisposed: true });
+      expect(runs.count).toBe(1);
+      const warning = [
+        'warn',
+        'A TCP client sent a packet whose id is over 255 characters as JSON; its connection is closed',
+      ];
+      expect(lines).toEqual([warning, warning]);
+    } finally {
+      void server.close();
+    }
+  });
+
+  // Found by a probe: 300 connections each holding most of a 2 MB frame ran the heap out.
+  it('should hold the unfinished frames of all connections to its budget, a piece read costing 64', async () => {
+    const { server, lines, runs, port } = await pinging({ maxUnfinishedFrames: 10_000 });
+    const open = async () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setNoDelay(true);
+      await once(socket, 'connect');
+      const closed = once(socket, 'close').then(() => true);
+      return { socket, closed };
+    };
+    const until = async (check: () => boolean) => {
+      for (let waited = 0; !check(); waited += 10) {
+        if (waited > 5000) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    try {
+      const first = await open();
+      first.socket.write(`100000#${'a'.repeat(4000)}`);
+      await until(() => server.unfinishedFrames === 4000 + 64);
+      const second = await open();
+      second.socket.write(`100000#${'b'.repeat(4000)}`);
+      await until(() => server.unfinishedFrames === 2 * (4000 + 64));
+      const third = await open();
+      third.socket.write(`100000#${'c'.repeat(4000)}`);
+      await expect(third.closed).resolves.toBe(true);
+      expect(server.unfinishedFrames).toBe(2 * (4000 + 64));
+
+      first.socket.destroy();
+      await until(() => server.unfinishedFrames === 4000 + 64);
+      // A byte at a time: each piece read costs its rope node, so 5,872 left last far fewer than
+      // 5,872 bytes.
+      const drip = await open();
+      drip.socket.write('100000#');
+      let sent = 0;
+      while (!drip.socket.destroyed && sent < 400) {
+        drip.socket.write('d');
+        sent += 1;
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      await expect(drip.closed).resolves.toBe(true);
+      expect(sent).toBeLessThan(400);
+      expect(server.unfinishedFrames).toBe(4000 + 64);
+
+      second.socket.destroy();
+      await until(() => server.unfinishedFrames === 0);
+      expect(runs.count).toBe(0);
+      const overrun = [
+        'warn',
+        'The unfinished messages of all TCP connections would be over 10000 characters; the connection that sent the last part is closed',
+      ];
+      expect(lines).toEqual([overrun, overrun]);
+      // Within the budget again: a request is answered.
+      await expect(exchange(port, '{"id":"r","pattern":"ping","data":4}')).resolves.toEqual({
+        id: 'r',
+        response: { pong: 4 },
+        isDisposed: true,
+      });
+    } finally {
+      void server.close();
+    }
+  });
+
   it('should still log any other failure as an error', () => {
     const { lines, handleError } = recorded();
     handleError(new Error('boom'));

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
-import { strayPacketField } from './image-message.deserializer';
+import { JsonSocket, type JsonSocketOptions } from '@nestjs/microservices/helpers/json-socket';
+import { isShortPacketId, strayPacketField } from './image-message.deserializer';
 
 /**
  * What a listener does with an event (a message that expects no reply: a TCP packet without an
@@ -25,6 +26,16 @@ export const TCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 export const MAX_TCP_CONNECTIONS = 1000;
 
 /**
+ * What the unfinished frames of all TCP connections may hold together, in characters plus
+ * `CHUNK_COST` per piece read: each connection may hold a frame of 2 MB, and 300 connections
+ * holding one each ran the 256 MB heap out and ended the process (found by a probe). The
+ * connection whose data goes past it is closed. A piece read costs its own string and the rope
+ * node joining it to the rest, so a frame sent a byte at a time costs far more than its length.
+ */
+export const MAX_UNFINISHED_FRAMES = 32 * 1024 * 1024;
+const CHUNK_COST = 64;
+
+/**
  * The requests one listener runs at once; more are answered 503 at once. One TCP connection or
  * one NATS publisher could otherwise start any number side by side (HTTP runs one per connection),
  * and 20,000 of them queued for the database pool, answered 503 after its wait and made HTTP
@@ -45,14 +56,42 @@ export class RequestOnlyTcpServer extends ServerTCP {
   private readonly inFlight = new InFlight();
   private closing = false;
   private readonly idleTimeoutMs: number;
+  private readonly frames: FrameBudget;
 
   constructor(
     options: ConstructorParameters<typeof ServerTCP>[0],
-    limits: { idleTimeoutMs?: number; maxConnections?: number } = {},
+    limits: { idleTimeoutMs?: number; maxConnections?: number; maxUnfinishedFrames?: number } = {},
   ) {
     super(options);
     this.idleTimeoutMs = limits.idleTimeoutMs ?? TCP_IDLE_TIMEOUT_MS;
     this.server.maxConnections = limits.maxConnections ?? MAX_TCP_CONNECTIONS;
+    this.frames = {
+      held: 0,
+      max: limits.maxUnfinishedFrames ?? MAX_UNFINISHED_FRAMES,
+      overrun: () => {
+        this.logger.warn(
+          `The unfinished messages of all TCP connections would be over ${this.frames.max} characters; the connection that sent the last part is closed`,
+        );
+      },
+    };
+  }
+
+  /** The listener's unfinished frames, counted as `MAX_UNFINISHED_FRAMES` counts them. */
+  get unfinishedFrames(): number {
+    return this.frames.held;
+  }
+
+  /** Nest's JSON socket with its framing options, sharing the listener's budget of frames. */
+  protected override getSocketInstance(socket: Socket): JsonSocket {
+    return new BudgetedJsonSocket(
+      socket,
+      {
+        maxBufferSize: this.maxBufferSize,
+        incompleteMessageTimeout: this.incompleteMessageTimeout,
+        maxSendBufferSize: this.maxSendBufferSize,
+      },
+      this.frames,
+    );
   }
 
   /**
@@ -85,6 +124,17 @@ export class RequestOnlyTcpServer extends ServerTCP {
     this.trackOpenSocket(socket);
     const readSocket = this.getSocketInstance(socket);
     readSocket.on('message', (message: unknown) => {
+      // A frame read after the connection was closed for an earlier one is not run.
+      if (socket.destroyed) return;
+      const id = (message as { id?: unknown } | null)?.id;
+      if (id !== undefined && !isShortPacketId(id)) {
+        // The reply must repeat the id; one that cannot be repeated leaves nothing to answer.
+        this.logger.warn(
+          'A TCP client sent a packet whose id is over 255 characters as JSON; its connection is closed',
+        );
+        socket.destroy();
+        return;
+      }
       this.handleMessage(readSocket as never, message).catch((error: unknown) =>
         this.handleError(error as string),
       );
@@ -159,6 +209,57 @@ export class RequestOnlyTcpServer extends ServerTCP {
     (this.server as { close?: () => void } | undefined)?.close?.();
     await this.inFlight.idle();
     super.close();
+  }
+}
+
+/** What the unfinished frames of a listener's connections hold, against what they may. */
+interface FrameBudget {
+  held: number;
+  readonly max: number;
+  /** Says that a connection went past `max` (it is closed). */
+  readonly overrun: () => void;
+}
+
+/** Nest's JSON socket, its unfinished frame counted in its listener's `FrameBudget`. */
+class BudgetedJsonSocket extends JsonSocket {
+  private cost = 0;
+  private pieces = 0;
+  private framed = false;
+
+  constructor(
+    socket: Socket,
+    options: JsonSocketOptions,
+    private readonly budget: FrameBudget,
+  ) {
+    super(socket, options);
+    socket.once('close', () => this.hold(0));
+  }
+
+  protected override handleData(data: Buffer | string): void {
+    this.framed = false;
+    try {
+      super.handleData(data);
+    } finally {
+      const unfinished = (this as unknown as { buffer: string }).buffer.length;
+      // A frame taken out leaves the rest as one flat string: one piece from there on.
+      this.pieces = unfinished === 0 ? 0 : this.framed ? 1 : this.pieces + 1;
+      this.hold(unfinished === 0 ? 0 : unfinished + CHUNK_COST * this.pieces);
+    }
+    if (this.budget.held > this.budget.max) {
+      this.hold(0);
+      this.budget.overrun();
+      this.socket.destroy();
+    }
+  }
+
+  protected override emitMessage(data: string): void {
+    this.framed = true;
+    super.emitMessage(data);
+  }
+
+  private hold(cost: number): void {
+    this.budget.held += cost - this.cost;
+    this.cost = cost;
   }
 }
 
