@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { DataSourceOptions, LoggerOptions, Logger } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
+import { createQueryFormat } from './query-format';
 
 export interface DatabaseOptionsOverrides {
   /**
@@ -74,6 +75,7 @@ export function buildDataSourceOptions(
       connectionLimit: database.poolSize,
       waitForConnections: true,
       enableKeepAlive: true,
+      queryFormat: createQueryFormat(),
     },
   };
 }
