@@ -47,9 +47,8 @@ async function listening(server: RequestOnlyTcpServer): Promise<number> {
 }
 
 describe('RequestOnlyTcpServer', () => {
-  /** The server with a logger that records the level of each line. */
-  function recorded() {
-    const server = new RequestOnlyTcpServer({ port: 0 });
+  /** Gives `server` a logger that records each line with its level; returns the lines. */
+  function recordLines(server: RequestOnlyTcpServer): [string, string][] {
     const lines: [string, string][] = [];
     const logger = {
       log: (message: unknown) => lines.push(['log', String(message)]),
@@ -57,6 +56,13 @@ describe('RequestOnlyTcpServer', () => {
       error: (message: unknown) => lines.push(['error', String(message)]),
     };
     Object.assign(server, { logger });
+    return lines;
+  }
+
+  /** The server with a logger that records the level of each line. */
+  function recorded() {
+    const server = new RequestOnlyTcpServer({ port: 0 });
+    const lines = recordLines(server);
     const handleError = (error: unknown) =>
       (server as unknown as { handleError(error: unknown): void }).handleError(error);
     return { lines, handleError };
@@ -106,14 +112,7 @@ describe('RequestOnlyTcpServer', () => {
   // Found by a probe: a reset was logged as a frame that is not a packet.
   it('should log nothing when a client resets its connection, and warn of a bad frame', async () => {
     const server = new RequestOnlyTcpServer({ host: '127.0.0.1', port: 0 });
-    const lines: [string, string][] = [];
-    Object.assign(server, {
-      logger: {
-        log: (message: unknown) => lines.push(['log', String(message)]),
-        warn: (message: unknown) => lines.push(['warn', String(message)]),
-        error: (message: unknown) => lines.push(['error', String(message)]),
-      },
-    });
+    const lines = recordLines(server);
     const port = await listening(server);
     try {
       const reset = connect(port, '127.0.0.1');
@@ -144,14 +143,7 @@ describe('RequestOnlyTcpServer', () => {
       { host: '127.0.0.1', port: 0, maxBufferSize: 1_000_000 },
       limits,
     );
-    const lines: [string, string][] = [];
-    Object.assign(server, {
-      logger: {
-        log: (message: unknown) => lines.push(['log', String(message)]),
-        warn: (message: unknown) => lines.push(['warn', String(message)]),
-        error: (message: unknown) => lines.push(['error', String(message)]),
-      },
-    });
+    const lines = recordLines(server);
     const runs = { count: 0 };
     server.addHandler('ping', (data: unknown) => {
       runs.count += 1;
