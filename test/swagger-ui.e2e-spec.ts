@@ -171,7 +171,8 @@ describe('Swagger UI in Chromium', () => {
     const answer = await execute(block);
 
     const covers = IMAGES.filter((row) => row.facet === 1 && row.deleted_at === null);
-    const links = `${PUBLIC_URL}/api/image?page[size]=5&filter[facet]=Cover`;
+    // Links repeat the request's spelling of the other parameters (API.md section 4, Leniency).
+    const links = `${PUBLIC_URL}/api/image?page%5Bsize%5D=5&filter%5Bfacet%5D=Cover`;
     expect(answer.url).toBe(`${baseUrl}/api/image?page%5Bsize%5D=5&filter%5Bfacet%5D=Cover`);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
