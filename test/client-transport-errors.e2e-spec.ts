@@ -1,6 +1,11 @@
 import { createServer, Server } from 'node:net';
 import { once } from 'node:events';
-import { ImageClient, ImageClientError, ImageClientUnavailableError } from '@image-api/client';
+import {
+  ImageClient,
+  ImageClientError,
+  ImageClientUnavailableError,
+  isRetryableImageClientError,
+} from '@image-api/client';
 import { connect, NatsConnection } from 'nats';
 import { uniqueNatsNames } from './helpers/messaging';
 import { OwnNatsServer } from './helpers/nats-server';
@@ -86,10 +91,12 @@ describe('@image-api/client transport failures', () => {
     } finally {
       await client.close();
     }
-    await expect(client.show(1)).rejects.toMatchObject({
-      status: 503,
-      message: 'The Image API could not be reached: the client is closed.',
-    });
+    // The caller's mistake, which no retry mends: not a retryable 503 (found by a probe).
+    const closed: unknown = await client.show(1).catch((failure: unknown) => failure);
+    expect(closed).toEqual(
+      new Error('The client is closed: make a new ImageClient to call the Image API again.'),
+    );
+    expect(isRetryableImageClientError(closed)).toBe(false);
   });
 
   it('should fail with a 503 over TCP when nothing listens, and connect once something does', async () => {

@@ -37,6 +37,15 @@ export class ImageClientUnavailableError extends ImageClientError {
   }
 }
 
+/**
+ * What a call on a closed client rejects with: a plain `Error`, so `retry()` does not repeat it
+ * (it was a 503 "could not be reached", retried to the end; found by a probe). A call already
+ * under way when `close()` came is a 503 as before: it may have been carried out.
+ */
+export function closedClientError(): Error {
+  return new Error('The client is closed: make a new ImageClient to call the Image API again.');
+}
+
 /** The error of an `err` in a reply packet. */
 export function errorOfReply(err: unknown): ImageClientError {
   if (isMessageErrorReply(err)) return new ImageClientError(err.status, err.message, err.errors);

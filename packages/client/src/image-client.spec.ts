@@ -1,8 +1,78 @@
 import { ImageClientError, isRetryableImageClientError } from './errors';
 import { ImageClient } from './image-client';
+import { retry } from './retry';
 import type { PivotName } from './wire/pivots';
 
 describe('ImageClient', () => {
+  // Found by a probe: from plain JavaScript a typo in transport connected to NATS' default
+  // address, and a servers number failed every call as a retryable outage.
+  it.each<[string, unknown, string]>([
+    [
+      'no options',
+      undefined,
+      "ImageClient takes its options: { transport: 'tcp', port } or NATS ones",
+    ],
+    [
+      'a transport it does not know',
+      { transport: 'TCP', port: 4000 },
+      `transport must be 'nats' or 'tcp' (got "TCP")`,
+    ],
+    [
+      'a TCP client without a port',
+      { transport: 'tcp' },
+      'port must be an integer from 1 to 65535 (got undefined)',
+    ],
+    [
+      'a TCP port as text',
+      { transport: 'tcp', port: '4000' },
+      'port must be an integer from 1 to 65535 (got "4000")',
+    ],
+    [
+      'NATS servers as a number',
+      { nats: { servers: 4222 } },
+      'nats.servers must be a string or strings (got 4222)',
+    ],
+    [
+      'NATS servers with a number',
+      { nats: { servers: ['nats://a:4222', 4222] } },
+      'nats.servers must be a string or strings (got nats://a:4222,4222)',
+    ],
+  ])('should refuse %s with a TypeError', (_, options, message) => {
+    expect(() => new ImageClient(options as never)).toThrow(new TypeError(message));
+  });
+
+  it('should quote a timeoutMs given as text', () => {
+    expect(
+      () => new ImageClient({ transport: 'tcp', port: 1, timeoutMs: '1000' as never }),
+    ).toThrow(
+      new RangeError(
+        'timeoutMs must be a positive number of milliseconds, at most 2147483647 (got "1000")',
+      ),
+    );
+  });
+
+  // Found by a probe: a closed client answered a retryable 503, and retry() tried to the end.
+  it.each<[string, ConstructorParameters<typeof ImageClient>[0]]>([
+    ['over TCP', { transport: 'tcp', port: 1 }],
+    ['over NATS', { nats: { servers: 'nats://127.0.0.1:1' }, logger: false }],
+  ])(
+    'should reject a call on a closed client %s with an error retry() does not repeat',
+    async (_, options) => {
+      const client = new ImageClient(options);
+      await client.close();
+      let calls = 0;
+      const rejected: unknown = await retry(() => {
+        calls += 1;
+        return client.list();
+      }).catch((failure: unknown) => failure);
+      expect(rejected).toEqual(
+        new Error('The client is closed: make a new ImageClient to call the Image API again.'),
+      );
+      expect(isRetryableImageClientError(rejected)).toBe(false);
+      expect(calls).toBe(1);
+    },
+  );
+
   // Found by a black-box probe: from plain JavaScript an unknown pivot threw a TypeError.
   it('should reject a pivot name it does not know with the 404 its route would be', async () => {
     const client = new ImageClient({ transport: 'tcp', port: 1 });

@@ -103,6 +103,7 @@ export class ImageClient {
   private readonly tokenInHeader: boolean;
 
   constructor(options: ImageClientOptions) {
+    checkOptions(options);
     this.timeoutMs = checkedTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.tokenInHeader = options.transport !== 'tcp';
     if (options.transport === 'tcp') {
@@ -298,10 +299,46 @@ const LONGEST_TIMEOUT_MS = 2_147_483_647;
  * A timeout must be some milliseconds that a timer can hold: 0, a negative number, NaN or more
  * than about 24.8 days is the caller's mistake.
  */
+/**
+ * The options a client cannot work with, refused with a `TypeError` (from plain JavaScript: a typo
+ * in `transport` connected to NATS' default address, a `servers` number failed every call as an
+ * outage that `retry()` repeated; found by a probe).
+ */
+function checkOptions(options: ImageClientOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError("ImageClient takes its options: { transport: 'tcp', port } or NATS ones");
+  }
+  const { transport } = options as { transport?: unknown };
+  if (transport !== undefined && transport !== 'nats' && transport !== 'tcp') {
+    throw new TypeError(`transport must be 'nats' or 'tcp' (got ${quoted(transport)})`);
+  }
+  if (transport === 'tcp') {
+    const { port } = options as { port?: unknown };
+    if (!(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
+      throw new TypeError(`port must be an integer from 1 to 65535 (got ${quoted(port)})`);
+    }
+    return;
+  }
+  const servers = (options as ImageClientNatsOptions).nats?.servers as unknown;
+  const isName = (server: unknown) => typeof server === 'string';
+  if (
+    servers !== undefined &&
+    !isName(servers) &&
+    !(Array.isArray(servers) && servers.every(isName))
+  ) {
+    throw new TypeError(`nats.servers must be a string or strings (got ${quoted(servers)})`);
+  }
+}
+
+/** A value as an error message repeats it: strings in quotes, so `"1000"` is not read as a number. */
+function quoted(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
 function checkedTimeout(timeoutMs: number): number {
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= LONGEST_TIMEOUT_MS)) {
     throw new RangeError(
-      `timeoutMs must be a positive number of milliseconds, at most ${LONGEST_TIMEOUT_MS} (got ${timeoutMs})`,
+      `timeoutMs must be a positive number of milliseconds, at most ${LONGEST_TIMEOUT_MS} (got ${quoted(timeoutMs)})`,
     );
   }
   return timeoutMs;

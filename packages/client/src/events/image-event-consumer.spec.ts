@@ -135,6 +135,18 @@ describe('ImageEventConsumer options', () => {
     expect((rejected as Error).constructor).toBe(error.constructor);
   });
 
+  // Found by a probe: from plain JavaScript a missing handler was taken, and every event went to
+  // the dead letters.
+  it.each([null, undefined, 'handler'])('should refuse a handler %p at once', async (given) => {
+    const rejected: unknown = await consumeImageEvents(base, given as never).catch(
+      (failure: unknown) => failure,
+    );
+    expect(rejected).toEqual(
+      new TypeError('consumeImageEvents takes a handler: (event) => Promise<void> | void'),
+    );
+    expect((rejected as Error).constructor).toBe(TypeError);
+  });
+
   it('should take the options a consumer is documented with', () => {
     const valid: Partial<ImageEventConsumerOptions>[] = [
       { startAt: 'new' },

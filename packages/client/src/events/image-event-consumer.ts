@@ -688,6 +688,10 @@ export async function consumeImageEvents(
   options: ImageEventConsumerOptions,
   handler: ImageEventHandler,
 ): Promise<ImageEventConsumer> {
+  // From plain JavaScript a missing handler sent every event to the dead letters (found by a probe).
+  if (typeof handler !== 'function') {
+    throw new TypeError('consumeImageEvents takes a handler: (event) => Promise<void> | void');
+  }
   const consumer = new ImageEventConsumer(options, handler);
   try {
     await consumer.start();

@@ -1,6 +1,6 @@
 import { connect, ConnectionOptions, Events, NatsConnection } from 'nats';
 import { BackoffOptions, describeError, ImageClientLogger, loggerOf } from '../backoff';
-import { ImageClientUnavailableError } from '../errors';
+import { closedClientError, ImageClientUnavailableError } from '../errors';
 
 /** How a client or a consumer reaches NATS. */
 export interface NatsConnectionOptions {
@@ -59,7 +59,7 @@ export class NatsConnectionKeeper {
 
   /** The connection, once up; a 503 `ImageClientUnavailableError` while it is not. */
   get(): Promise<NatsConnection> {
-    if (this.closed) return Promise.reject(unavailable('the client is closed'));
+    if (this.closed) return Promise.reject(closedClientError());
     if (this.connection !== undefined) {
       if (this.available) return Promise.resolve(this.connection);
       return Promise.reject(unavailable('the connection to NATS is lost; reconnecting'));

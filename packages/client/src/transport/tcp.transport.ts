@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { describeError } from '../backoff';
-import { ImageClientError, ImageClientUnavailableError } from '../errors';
+import { closedClientError, ImageClientError, ImageClientUnavailableError } from '../errors';
 import type { ReplyPacket, RequestPacket } from '../wire/messages';
 import {
   connectedWithin,
@@ -93,7 +93,7 @@ export class TcpTransport implements ImageTransport {
   }
 
   private connect(): Promise<Socket> {
-    if (this.closed) return Promise.reject(unavailable('the client is closed'));
+    if (this.closed) return Promise.reject(closedClientError());
     if (this.socket !== undefined) return Promise.resolve(this.socket);
     this.connecting ??= new Promise<Socket>((resolve, reject) => {
       const socket = connect(this.options.port, this.options.host ?? '127.0.0.1');

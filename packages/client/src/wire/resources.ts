@@ -124,10 +124,11 @@ export interface PageLinks {
 export interface PageMeta {
   /** null on a page reached with a cursor (its number is not known). */
   current_page: number | null;
-  /** 1-based position of the first item; null on an empty page. */
+  /** 1-based position of the first item; null on an empty page and on a cursor page. */
   from: number | null;
   path: string;
   per_page: number;
+  /** 1-based position of the last item; null on an empty page and on a cursor page. */
   to: number | null;
 }
 
