@@ -43,6 +43,15 @@ export function strayPacketField(packet: object): MalformedMessage | undefined {
       );
 }
 
+/** A value as JSON for a message; one nested too deep for JSON.stringify said so (found by a probe). */
+function jsonOf(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return '(a value nested too deep to repeat)';
+  }
+}
+
 /**
  * Whether a packet id fits in its reply: at most 255 characters as JSON (JSON.stringify: an object
  * whose own `toString` key would make String() throw). An id nested too deep for JSON.stringify is
@@ -91,7 +100,7 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
           pattern: options.channel,
           id: 'id' in decoded && isShortPacketId(decoded.id) ? decoded.id : randomUUID(),
           data: new MalformedMessage(
-            `the packet's pattern ${shortened(JSON.stringify(decoded.pattern))} is not its subject's "${options.channel}"`,
+            `the packet's pattern ${shortened(jsonOf(decoded.pattern))} is not its subject's "${options.channel}"`,
           ),
         };
       }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NatsContext, NatsOptions, ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from 'nats';
+import { shortened } from './image-message.deserializer';
 import {
   dropEvent,
   InFlight,
@@ -22,6 +23,29 @@ export class NatsListenerLogger extends Logger {
     }
     super.error(message, ...rest);
   }
+}
+
+/** The header bytes a message may carry, like HTTP's 16 KiB of request headers. */
+export const MAX_NATS_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Why a message's headers are refused before anything reads them, or undefined. nats.js decodes
+ * them on first read in time that grows with the square of the distinct names: 40,000 names
+ * (700 KB) stopped the process for 30 s, HTTP included; a name with a space threw, and the
+ * request got no answer (both found by a probe). The length is nats.js' own record of the
+ * message (`_msg.hdr`, the header block's bytes, -1 for none).
+ */
+export function headerRefusal(message: Msg): string | undefined {
+  const length = (message as unknown as { _msg?: { hdr?: unknown } })._msg?.hdr;
+  if (typeof length === 'number' && length > MAX_NATS_HEADER_BYTES) {
+    return `its headers are over ${MAX_NATS_HEADER_BYTES} bytes`;
+  }
+  try {
+    void message.headers;
+  } catch (error) {
+    return `its headers cannot be read (${shortened(String((error as Error).message))})`;
+  }
+  return undefined;
 }
 
 /**
@@ -59,6 +83,8 @@ export class PrefixedNatsServer extends ServerNats {
         );
         return Promise.resolve();
       }
+      const refused = message === undefined ? undefined : headerRefusal(message as Msg);
+      if (refused !== undefined) return this.refuse(channel, message as Msg, refused);
       return this.inFlight.run(async () => {
         try {
           await handle(error, message);
@@ -67,6 +93,26 @@ export class PrefixedNatsServer extends ServerNats {
         }
       });
     };
+  }
+
+  /** A message whose headers are refused: a warning, and a 400 when it asks for a reply. */
+  private async refuse(channel: string, natsMsg: Msg, reason: string): Promise<void> {
+    this.logger.warn(`A message on ${channel} was refused, nothing run: ${reason}`);
+    if (!natsMsg.reply) return;
+    const packet = (await this.deserializer.deserialize(natsMsg.data, {
+      channel,
+      replyTo: natsMsg.reply,
+    })) as { id?: string };
+    const context = new NatsContext([natsMsg.subject, undefined]);
+    this.getPublisher(
+      natsMsg,
+      packet.id ?? '',
+      context,
+    )({
+      id: packet.id,
+      err: { status: 400, message: `Malformed message: ${reason}.` },
+      isDisposed: true,
+    });
   }
 
   /**

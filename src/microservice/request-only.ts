@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception';
 import { JsonSocket, type JsonSocketOptions } from '@nestjs/microservices/helpers/json-socket';
-import { isShortPacketId, strayPacketField } from './image-message.deserializer';
+import { isShortPacketId, shortened, strayPacketField } from './image-message.deserializer';
 
 /**
  * What a listener does with an event (a message that expects no reply: a TCP packet without an
@@ -12,7 +12,10 @@ import { isShortPacketId, strayPacketField } from './image-message.deserializer'
  * the sender could not tell whether anything happened.
  */
 export function dropEvent(logger: Pick<Logger, 'warn'>, pattern: string): Promise<void> {
-  logger.warn(`A message for "${pattern}" expects no reply and was dropped: send a request`);
+  // Cut short: a 1 MB pattern was logged whole (found by a probe).
+  logger.warn(
+    `A message for "${shortened(String(pattern))}" expects no reply and was dropped: send a request`,
+  );
   return Promise.resolve();
 }
 
