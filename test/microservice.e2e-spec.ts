@@ -982,6 +982,25 @@ describeEachDatabase(
         expect(await readImageRow(context().dataSource, image.image_id)).toEqual(image);
       });
 
+      // Found by a probe: repeating a pattern nested 20,000 deep threw, and the caller got no answer.
+      it('should refuse a packet whose pattern is nested too deep to repeat with a 400', async () => {
+        const deep = `${'{"a":'.repeat(20000)}1${'}'.repeat(20000)}`;
+        const reply = await connection.request(
+          `${subjectPrefix}image.show`,
+          codec.encode(`{"id":"r1","pattern":${deep},"data":{"id":3}}`),
+          { timeout: 5000 },
+        );
+        expect(JSON.parse(codec.decode(reply.data))).toEqual({
+          id: 'r1',
+          err: {
+            status: 400,
+            message:
+              'Malformed message: the packet\'s pattern (a value nested too deep to repeat) is not its subject\'s "image.show"; image.show takes {id, query?}.',
+          },
+          isDisposed: true,
+        });
+      });
+
       it('should answer a packet whose id is an object with a toString key (no hang)', async () => {
         const reply = await connection.request(
           `${subjectPrefix}image.show`,
