@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeFolderSync } from '../common/folders';
 
 export const GENERATED_SECRET_FILE = 'jwt-secret';
 const MIN_SECRET_LENGTH = 32;
@@ -25,7 +18,7 @@ export function loadOrCreateGeneratedSecret(
   purpose = 'JWT secret',
 ): string {
   const path = join(dataDir, fileName);
-  mkdirSync(dataDir, { recursive: true });
+  makeFolderSync(dataDir);
   try {
     const fd = openSync(path, 'wx', 0o600);
     try {

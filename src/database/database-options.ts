@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions, LoggerOptions, Logger } from 'typeorm';
+import { makeFolderSync } from '../common/folders';
 import type { DatabaseConfig } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
 import { createQueryFormat } from './query-format';
@@ -38,7 +38,7 @@ export function buildDataSourceOptions(
   };
 
   if (database.type === 'sqlite') {
-    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+    if (database.path !== ':memory:') makeFolderSync(dirname(database.path));
     return {
       ...common,
       type: 'better-sqlite3',

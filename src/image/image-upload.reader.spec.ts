@@ -1,6 +1,14 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError } from '../common/api-error';
@@ -390,6 +398,19 @@ describe('receiveImageUpload', () => {
       expect(filesUnder(spool)).toEqual([]);
     },
   );
+
+  // Found by a probe: a store that cannot take the file answered "Malformed multipart body."
+  // (the error named its `.part` file): the service's fault, not the form's.
+  it('should let a failure of the store through, not call the form malformed', async () => {
+    mkdirSync(root);
+    writeFileSync(join(root, '.uploads'), 'not a folder');
+    const answer = await upload([
+      { name: 'facet', value: 'Cover' },
+      { name: 'file', content: pngFile() },
+    ]);
+    expect(answer.status).toBe(500);
+    expect(filesUnder(spool)).toEqual([]);
+  });
 
   // Found by a probe: these answered "Malformed multipart body.", though the form was well made.
   it.each([

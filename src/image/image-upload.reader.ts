@@ -109,7 +109,10 @@ function multipartError(error: unknown, maxBytes: number): ApiError | undefined 
   if (
     code === 'FST_MP_PREMATURE_CLOSE' ||
     code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' ||
-    (error instanceof Error && /multipart|boundary|part|form/i.test(error.message))
+    // Not a file system's error, whose path may name a `.part` file (found by a probe).
+    (error instanceof Error &&
+      typeof (error as { syscall?: unknown }).syscall !== 'string' &&
+      /multipart|boundary|part|form/i.test(error.message))
   ) {
     return new ApiError(400, UPLOAD_MESSAGES.malformed);
   }

@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
-import {
-  lstat,
-  mkdir,
-  open,
-  realpath,
-  rename,
-  rm,
-  unlink,
-  type FileHandle,
-} from 'node:fs/promises';
+import { lstat, open, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { entityTag } from '../common/entity-tag';
+import { makeFolder } from '../common/folders';
 import { ByteLimit } from './byte-limit';
 import { detectImageType, SNIFF_BYTES, UNKNOWN_CONTENT_TYPE } from './image-type';
 import type { OpenedFile, PutOptions, StorageDriver, StoredFile } from './storage-driver';
@@ -50,10 +42,10 @@ export class LocalStorageDriver implements StorageDriver {
     reading.catch(() => undefined);
     let output: WriteStream | undefined;
     try {
-      await mkdir(dirname(temporary), { recursive: true });
+      await makeFolder(dirname(temporary));
       output = createWriteStream(temporary, { flags: 'wx', mode: 0o644, flush: true });
       await Promise.all([reading, pipeline(limited, output)]);
-      await mkdir(dirname(target), { recursive: true });
+      await makeFolder(dirname(target));
       // The folder the file goes to must be inside the root even through symbolic links.
       if (!(await this.isInside(await realpath(dirname(target))))) {
         throw new Error(`The folder of "${path}" leads out of the storage folder.`);
@@ -210,7 +202,7 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   private realRoot(): Promise<string> {
-    this.rootReal ??= mkdir(this.root, { recursive: true }).then(() => realpath(this.root));
+    this.rootReal ??= makeFolder(this.root).then(() => realpath(this.root));
     return this.rootReal;
   }
 

@@ -8,6 +8,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import { makeFolder } from '../common/folders';
 import type { StorageConfig } from '../config/storage-config';
 import { LocalStorageDriver, UPLOADS_FOLDER } from './local.storage-driver';
 import { removeStaleParts, SPOOL_FILE_PREFIX, STALE_PART_MS } from './stale-uploads';
@@ -25,6 +26,15 @@ export async function createStorageDriver(config: StorageConfig): Promise<Storag
     await driver.checkBucket(new Logger('Storage'));
     return driver;
   }
+  // A folder that cannot be made (a file on its way, `/proc`) is refused at start: uploads got
+  // no answer, or a 400 (found by a probe).
+  await makeFolder(config.directory).catch((error: unknown) => {
+    // Not `instanceof Error`: errors of node:fs/promises may come from another realm (jest).
+    const message = (error as { message?: unknown } | null)?.message;
+    throw new Error(
+      `STORAGE_DIR cannot be used: ${typeof message === 'string' ? message : String(error)}`,
+    );
+  });
   return new LocalStorageDriver(config.directory);
 }
 
