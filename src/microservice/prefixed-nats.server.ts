@@ -84,7 +84,11 @@ export class PrefixedNatsServer extends ServerNats {
         return Promise.resolve();
       }
       const refused = message === undefined ? undefined : headerRefusal(message as Msg);
-      if (refused !== undefined) return this.refuse(channel, message as Msg, refused);
+      if (refused !== undefined) {
+        return this.refuse(channel, message as Msg, refused).catch((failure: unknown) => {
+          this.logger.error(failure);
+        });
+      }
       return this.inFlight.run(async () => {
         try {
           await handle(error, message);

@@ -296,10 +296,6 @@ export class ImageClient {
 const LONGEST_TIMEOUT_MS = 2_147_483_647;
 
 /**
- * A timeout must be some milliseconds that a timer can hold: 0, a negative number, NaN or more
- * than about 24.8 days is the caller's mistake.
- */
-/**
  * The options a client cannot work with, refused with a `TypeError` (from plain JavaScript: a typo
  * in `transport` connected to NATS' default address, a `servers` number failed every call as an
  * outage that `retry()` repeated; found by a probe).
@@ -335,6 +331,10 @@ function quoted(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
+/**
+ * A timeout must be some milliseconds that a timer can hold: 0, a negative number, NaN or more
+ * than about 24.8 days is the caller's mistake.
+ */
 function checkedTimeout(timeoutMs: number): number {
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= LONGEST_TIMEOUT_MS)) {
     throw new RangeError(
