@@ -43,26 +43,25 @@ export function strayPacketField(packet: object): MalformedMessage | undefined {
       );
 }
 
-/** A value as JSON for a message; one nested too deep for JSON.stringify said so (found by a probe). */
-function jsonOf(value: unknown): string {
+/**
+ * A value as JSON, or null when JSON.stringify cannot write it: nested too deep, it overflowed the
+ * stack, and an id repeated in a reply ended the process (found by probes).
+ */
+function jsonOf(value: unknown): string | null {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? '';
   } catch {
-    return '(a value nested too deep to repeat)';
+    return null;
   }
 }
 
 /**
  * Whether a packet id fits in its reply: at most 255 characters as JSON (JSON.stringify: an object
- * whose own `toString` key would make String() throw). An id nested too deep for JSON.stringify is
- * none: repeated in a reply, it overflowed the stack and ended the process (found by a probe).
+ * whose own `toString` key would make String() throw), and none that JSON cannot write.
  */
 export function isShortPacketId(id: unknown): boolean {
-  try {
-    return (JSON.stringify(id) ?? '').length <= MAX_PACKET_ID_LENGTH;
-  } catch {
-    return false;
-  }
+  const json = jsonOf(id);
+  return json !== null && json.length <= MAX_PACKET_ID_LENGTH;
 }
 
 /**
@@ -100,7 +99,7 @@ export class ImageMessageDeserializer implements ConsumerDeserializer {
           pattern: options.channel,
           id: 'id' in decoded && isShortPacketId(decoded.id) ? decoded.id : randomUUID(),
           data: new MalformedMessage(
-            `the packet's pattern ${shortened(jsonOf(decoded.pattern))} is not its subject's "${options.channel}"`,
+            `the packet's pattern ${shortened(jsonOf(decoded.pattern) ?? '(a value nested too deep to repeat)')} is not its subject's "${options.channel}"`,
           ),
         };
       }
