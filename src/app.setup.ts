@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -34,6 +35,10 @@ import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, isDocsPage } from './common/se
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetricsHook, MetricsService } from './metrics';
+import { IMAGE_RESOURCE } from './image/image.resource';
+import { PIVOTS } from './pivot/pivots';
+import { answerCachedListsFirst, ResourceReader } from './query';
+import { apiBaseUrl } from './common/public-url';
 import { DOCS_PATH, setupOpenApi } from './app.openapi';
 
 /** Swagger UI's page, which gets its own security headers (security-headers.ts). */
@@ -102,7 +107,10 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
  * Everything that turns a created Nest application into this service: pipes, error handling, hooks,
  * security headers, CORS, body parsing, logging, metrics. `main.ts` and the tests both call it.
  */
-export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
+export async function configureApp(
+  app: NestFastifyApplication,
+  options: { readonly cachedListsFirst?: boolean } = {},
+): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   // No global ValidationPipe: every handler takes what the client sent as it came and has it checked
   // where the contract orders the check (ResourceQuery for the query, ImageId for `:id`, the
@@ -257,6 +265,26 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // multipart/form-data for file uploads (POST /api/image, docs/storage.md): parsed by the handler
   // that takes it, after the guards; limits are set per read (image-upload.reader.ts).
   await app.register(multipart);
+
+  // Cache hits of the lists answered before Nest's handler (cached-lists-first.ts); not with the
+  // rate limit on, which is a guard of Nest's. `cachedListsFirst: false` is for the test that
+  // proves the answers equal.
+  if (
+    options.cachedListsFirst !== false &&
+    config.rateLimitPerMinute === 0 &&
+    config.responseCacheMb > 0
+  ) {
+    const base = (path: string) => (request: FastifyRequest) =>
+      `${apiBaseUrl(config, request)}/${path}`;
+    answerCachedListsFirst(fastify, app.get(ResourceReader), [
+      { path: `/${config.apiPrefix}/image`, resource: IMAGE_RESOURCE, baseUrl: base('image') },
+      ...PIVOTS.map((pivot) => ({
+        path: `/${config.apiPrefix}/${pivot.name}`,
+        resource: pivot.resource,
+        baseUrl: base(pivot.name),
+      })),
+    ]);
+  }
 
   // GET /docs (Swagger UI) and /docs-json, outside API_PREFIX and the rate limit.
   setupOpenApi(app);

@@ -25,6 +25,7 @@ export {
 } from './pipes/query-parameter.pipes';
 export { QueryModule } from './query.module';
 export { ResourceReader, type ItemBody, type PageBody } from './reader/resource-reader';
+export { answerCachedListsFirst, type CachedListRoute } from './reader/cached-lists-first';
 export {
   defineReadableResource,
   type ReadableResource,

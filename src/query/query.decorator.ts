@@ -145,4 +145,24 @@ const parsedQueryParam = createParamDecorator(
 export const ResourceQuery = (
   schema: RootResourceSchema,
   mode: QueryMode = 'index',
-): ParameterDecorator => parsedQueryParam({ cache: new ParsedQueryCache(schema, mode) });
+): ParameterDecorator => parsedQueryParam({ cache: parsedQueriesOf(schema, mode) });
+
+const parsedQueryCaches = new WeakMap<RootResourceSchema, Map<QueryMode, ParsedQueryCache>>();
+
+/**
+ * The one `ParsedQueryCache` of a schema and mode, shared by every route (and the early cache hits)
+ * that parses with them: a parse depends on nothing else.
+ */
+export function parsedQueriesOf(schema: RootResourceSchema, mode: QueryMode): ParsedQueryCache {
+  let caches = parsedQueryCaches.get(schema);
+  if (caches === undefined) {
+    caches = new Map();
+    parsedQueryCaches.set(schema, caches);
+  }
+  let cache = caches.get(mode);
+  if (cache === undefined) {
+    cache = new ParsedQueryCache(schema, mode);
+    caches.set(mode, cache);
+  }
+  return cache;
+}

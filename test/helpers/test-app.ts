@@ -49,6 +49,8 @@ export interface TestAppOptions {
   readonly listeners?: boolean;
   /** Modules mounted beside the app's own (a test-only resource). */
   readonly imports?: ModuleMetadata['imports'];
+  /** `configureApp`'s options (`cachedListsFirst: false`: every list request through Nest). */
+  readonly setup?: Parameters<typeof configureApp>[1];
 }
 
 /** Boots the real app through `configureApp()` against a fresh database of the given kind. */
@@ -85,7 +87,7 @@ export async function createTestApp(
       bodyParser: false,
     },
   );
-  await configureApp(app);
+  await configureApp(app, options.setup);
   const listeners = options.listeners === true ? await startMessageListeners(app, config) : {};
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -183,6 +183,36 @@ export class ResourceReader {
   }
 
   /**
+   * What `readPage` answers when the response cache holds the page or the client's tag matches
+   * (a 304), found with the data-version read alone; undefined when the page must be read (no
+   * cache, `sort=random`, a miss: `readPage` reads it, and counts the miss). For answering hits
+   * before the framework's handler (cached-lists-first.ts).
+   */
+  readCachedPage(
+    resource: ReadableResource,
+    query: ParsedQuery,
+    context: ReadContext,
+  ): Promise<ConditionalResult<PageBody> | undefined> {
+    const cache = this.cache;
+    if (cache === undefined || context.entityTag === false) return Promise.resolve(undefined);
+    if (query.sort[resource.schema.type] === 'random') return Promise.resolve(undefined);
+    // A bad cursor throws here as in readPage (its caller then hands the request to readPage).
+    this.keysetRequestOf(resource, query);
+    return this.reading(async (rows) => {
+      const version = await rows.dataVersion();
+      const found = this.pageFromCache(
+        cache,
+        version,
+        this.pageKeyOf(resource, query),
+        query,
+        context,
+        false,
+      );
+      return typeof found === 'string' ? undefined : found;
+    });
+  }
+
+  /**
    * One item (even a soft-deleted one) with its entity tag, or only the tag (304). A tag is only
    * ever handed out with a 200, so a matching one proves the item existed at this data version and
    * still does; `If-None-Match: *` has no such proof and looks the item up (404 when missing).
@@ -225,20 +255,11 @@ export class ResourceReader {
           const body = this.pageBody(resource, query, context, data);
           return ConditionalResult.modified(torn ? null : tag, body);
         }
-        // The cache key is the query as parsed, so spellings that mean the same share an entry.
-        const prefix = this.queryKeyOf('list', resource, query);
-        const key = query.page.cursor === undefined ? prefix : prefix + query.page.cursor;
-        const stored = this.cache.peek(version, key) as CachedPage | undefined;
-        // A page stored for this very URL at this version was sent with this request's tag.
-        const sameUrl = stored !== undefined && stored.url === url;
-        const tag = sameUrl ? stored.tag : this.entityTagOf(version, `list\n${url}`);
-        if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-        const page = this.cache.get(version, key) as CachedPage | undefined;
-        const report = this.reportCache ? (page === undefined ? 'miss' : 'hit') : undefined;
-        if (page !== undefined) {
-          const json = sameUrl ? page.json : this.pageJson(query, context, page);
-          return ConditionalResult.serialized(tag, json, report);
-        }
+        const key = this.pageKeyOf(resource, query);
+        const found = this.pageFromCache(this.cache, version, key, query, context, true);
+        if (typeof found !== 'string') return found;
+        const tag = found;
+        const report = this.reportCache ? 'miss' : undefined;
         const data = await this.pageData(rows, resource, query, keyset);
         const torn = await this.changedSince(rows, version);
         if (torn && !last) continue;
@@ -329,6 +350,41 @@ export class ResourceReader {
    * it, or a link whose image was gone. An untagged read of one statement (`before` undefined) is
    * one state already.
    */
+  /** The response cache's key of a page: the query as parsed (spellings that mean the same share it). */
+  private pageKeyOf(resource: ReadableResource, query: ParsedQuery): string {
+    const prefix = this.queryKeyOf('list', resource, query);
+    return query.page.cursor === undefined ? prefix : prefix + query.page.cursor;
+  }
+
+  /**
+   * A page's answer from the response cache at `version`: a 304 when `If-None-Match` matches its
+   * tag, the stored page (a hit), or, when it is not stored, the tag to send it with once read.
+   * `countMiss`: whether a page not stored counts as a miss (not when the caller goes on to
+   * `readPage`, which counts it).
+   */
+  private pageFromCache(
+    cache: LruResponseCache,
+    version: string,
+    key: string,
+    query: ParsedQuery,
+    context: ReadContext,
+    countMiss: boolean,
+  ): ConditionalResult<PageBody> | string {
+    // The links of a list repeat its query string as sent, so the tag covers it as sent.
+    const url = `${context.baseUrl}?${context.rawQuery}`;
+    const stored = cache.peek(version, key) as CachedPage | undefined;
+    // A page stored for this very URL at this version was sent with this request's tag.
+    const sameUrl = stored !== undefined && stored.url === url;
+    const tag = sameUrl ? stored.tag : this.entityTagOf(version, `list\n${url}`);
+    if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
+    if (stored === undefined && !countMiss) return tag;
+    // Counts the hit or miss, and makes a hit the most recent entry.
+    const page = cache.get(version, key) as CachedPage | undefined;
+    if (page === undefined) return tag;
+    const json = sameUrl ? page.json : this.pageJson(query, context, page);
+    return ConditionalResult.serialized(tag, json, this.reportCache ? 'hit' : undefined);
+  }
+
   private async changedSince(rows: SqlRowSource, before: string | undefined): Promise<boolean> {
     if (before === undefined) return false;
     return (await rows.dataVersion()) !== before;
