@@ -9,6 +9,7 @@ import {
   MAX_KEPT_QUERY_LENGTH,
   cursorlessQueryOf,
   ParsedQueryCache,
+  parsedQueriesOf,
   ResourceQuery,
   rawQueryOf,
   withoutCursor,
@@ -167,6 +168,19 @@ describe('ParsedQueryCache capacity', () => {
     expect(cache.size).toBe(1);
     expect(cache.parse(overLimit)).not.toBe(parsed);
     expect(cache.parse(overLimit)).toEqual(parseQuery(overLimit, IMAGE_QUERY_SCHEMA, 'index'));
+  });
+});
+
+describe('parsedQueriesOf', () => {
+  it("should hand every caller a schema and mode's one cache, another for another mode", () => {
+    const list = parsedQueriesOf(IMAGE_QUERY_SCHEMA, 'index');
+    expect(parsedQueriesOf(IMAGE_QUERY_SCHEMA, 'index')).toBe(list);
+    expect(parsedQueriesOf(IMAGE_QUERY_SCHEMA, 'show')).not.toBe(list);
+    const parsed = list.parse('page[size]=7');
+    expect(parsedQueriesOf(IMAGE_QUERY_SCHEMA, 'index').parse('page[size]=7')).toBe(parsed);
+    expect(parsedQueriesOf(IMAGE_QUERY_SCHEMA, 'show').parse('fields[image]=path')).toEqual(
+      parseQuery('fields[image]=path', IMAGE_QUERY_SCHEMA, 'show'),
+    );
   });
 });
 

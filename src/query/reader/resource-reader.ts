@@ -340,16 +340,6 @@ export class ResourceReader {
     });
   }
 
-  /**
-   * Whether a write committed since the data version `before` was read, while the read's own
-   * statements ran: each write bumps the versions in its own transaction, so the same version
-   * after the rows means the body is the state the tag names. Without the check a tagged answer
-   * could show the data after a write under the tag (and in the cache) of the state before it (a
-   * probe saw one tag sent with two bodies), and a read of several statements (its included
-   * relations) could mix two states: an image without the links a force delete was removing with
-   * it, or a link whose image was gone. An untagged read of one statement (`before` undefined) is
-   * one state already.
-   */
   /** The response cache's key of a page: the query as parsed (spellings that mean the same share it). */
   private pageKeyOf(resource: ReadableResource, query: ParsedQuery): string {
     const prefix = this.queryKeyOf('list', resource, query);
@@ -385,6 +375,16 @@ export class ResourceReader {
     return ConditionalResult.serialized(tag, json, this.reportCache ? 'hit' : undefined);
   }
 
+  /**
+   * Whether a write committed since the data version `before` was read, while the read's own
+   * statements ran: each write bumps the versions in its own transaction, so the same version
+   * after the rows means the body is the state the tag names. Without the check a tagged answer
+   * could show the data after a write under the tag (and in the cache) of the state before it (a
+   * probe saw one tag sent with two bodies), and a read of several statements (its included
+   * relations) could mix two states: an image without the links a force delete was removing with
+   * it, or a link whose image was gone. An untagged read of one statement (`before` undefined) is
+   * one state already.
+   */
   private async changedSince(rows: SqlRowSource, before: string | undefined): Promise<boolean> {
     if (before === undefined) return false;
     return (await rows.dataVersion()) !== before;
