@@ -2,6 +2,9 @@ import type { Response } from 'supertest';
 import { bumpChangeVersions } from '../src/database/change-versions';
 import { ImageService } from '../src/image/image.service';
 import { PivotService } from '../src/pivot/pivot.service';
+import { CONNECT_TIMEOUT_CODE } from '../src/database/database-timeouts';
+import { ResourceReader } from '../src/query';
+import { recordStatements } from './helpers/statement-recorder';
 import { seedReadFixtures } from './helpers/fixtures';
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
 import { signTestToken } from './helpers/tokens';
@@ -198,6 +201,72 @@ describeEachDatabase(
         image_id: 2,
         path: 'grill/changed.png',
       });
+    });
+
+    it("should send a miss's statements as the handler does, a hit's version read alone, and one version read more for a page the data changed under", async () => {
+      const early = recordStatements(context().dataSource);
+      const late = recordStatements(plain.dataSource);
+      const VERSION =
+        /^SELECT SUM\(version\) AS total, MAX\(changed_at\) AS latest FROM change_versions$/;
+      const statementsOf = async (path: string) => {
+        early.length = 0;
+        late.length = 0;
+        const { handled } = await both(path);
+        return { handled, early: [...early], late: [...late] };
+      };
+      for (const path of [
+        '/api/image?page[size]=7&include=anime',
+        '/api/studioimage?page[size]=7',
+      ]) {
+        const miss = await statementsOf(path);
+        expect(miss.late.length).toBeGreaterThanOrEqual(3);
+        expect([path, miss.early]).toEqual([path, miss.late]);
+        const hit = await statementsOf(path);
+        expect([path, hit.handled, hit.early]).toEqual([
+          path,
+          false,
+          [expect.stringMatching(VERSION)],
+        ]);
+        await bumpChangeVersions(context().dataSource, ['images']);
+        const changed = await statementsOf(path);
+        expect([path, changed.handled, changed.early]).toEqual([
+          path,
+          true,
+          [expect.stringMatching(VERSION), ...changed.late],
+        ]);
+      }
+    });
+
+    it("should answer a failed version read through Nest's exception layer, as the handler's, without reading again", async () => {
+      const path = '/api/image?page[size]=8';
+      await both(path);
+      const failure = () =>
+        Object.assign(new Error('No database connection within 5 ms'), {
+          code: CONNECT_TIMEOUT_CODE,
+        });
+      const reader = context().app.get(ResourceReader);
+      const cached = jest.spyOn(reader, 'readCachedPage').mockRejectedValueOnce(failure());
+      const read = jest.spyOn(reader, 'readPage');
+      const failing = jest
+        .spyOn(plain.app.get(ResourceReader), 'readPage')
+        .mockRejectedValueOnce(failure());
+      try {
+        const { response, handled } = await both(path);
+        expect([response.status, response.body, handled]).toEqual([
+          503,
+          { message: expect.any(String) },
+          false,
+        ]);
+        expect([
+          cached.mock.calls.length,
+          read.mock.calls.length,
+          failing.mock.calls.length,
+        ]).toEqual([1, 0, 1]);
+      } finally {
+        cached.mockRestore();
+        read.mockRestore();
+        failing.mockRestore();
+      }
     });
 
     it('should count each hit and miss once in /metrics', async () => {

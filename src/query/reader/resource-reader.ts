@@ -183,10 +183,12 @@ export class ResourceReader {
   }
 
   /**
-   * What `readPage` answers when the response cache holds the page or the client's tag matches
-   * (a 304), found with the data-version read alone; undefined when the page must be read (no
-   * cache, `sort=random`, a miss: `readPage` reads it, and counts the miss). For answering hits
-   * before the framework's handler (cached-lists-first.ts).
+   * What `readPage` answers when the response cache holds the page: the stored page, or a 304 when
+   * the client's tag matches, found with the data-version read alone. Undefined, without a
+   * statement, when the cache holds no page for the query (no cache, `sort=random`, a page not
+   * read yet or dropped); undefined after the version read when the data changed since the page
+   * was stored. For answering hits before the framework's handler (cached-lists-first.ts), whose
+   * caller then hands the request to `readPage`, which reads, stores and counts the miss.
    */
   readCachedPage(
     resource: ReadableResource,
@@ -196,18 +198,13 @@ export class ResourceReader {
     const cache = this.cache;
     if (cache === undefined || context.entityTag === false) return Promise.resolve(undefined);
     if (query.sort[resource.schema.type] === 'random') return Promise.resolve(undefined);
+    const key = this.pageKeyOf(resource, query);
+    if (!cache.holds(key)) return Promise.resolve(undefined);
     // A bad cursor throws here as in readPage (its caller then hands the request to readPage).
     this.keysetRequestOf(resource, query);
     return this.reading(async (rows) => {
       const version = await rows.dataVersion();
-      const found = this.pageFromCache(
-        cache,
-        version,
-        this.pageKeyOf(resource, query),
-        query,
-        context,
-        false,
-      );
+      const found = this.pageFromCache(cache, version, key, query, context, false);
       return typeof found === 'string' ? undefined : found;
     });
   }
