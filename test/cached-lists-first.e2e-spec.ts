@@ -4,6 +4,7 @@ import { ImageService } from '../src/image/image.service';
 import { PivotService } from '../src/pivot/pivot.service';
 import { CONNECT_TIMEOUT_CODE } from '../src/database/database-timeouts';
 import { ResourceReader } from '../src/query';
+import { metricValue } from './helpers/metrics';
 import { recordStatements } from './helpers/statement-recorder';
 import { seedReadFixtures } from './helpers/fixtures';
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
@@ -270,11 +271,7 @@ describeEachDatabase(
     });
 
     it('should count each hit and miss once in /metrics', async () => {
-      const sample = async (name: string) => {
-        const text = (await context().http().get('/metrics').expect(200)).text;
-        const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-        return Number(line?.split(' ')[1]);
-      };
+      const sample = (name: string) => metricValue(context(), name);
       const hits = await sample('response_cache_hits_total');
       const misses = await sample('response_cache_misses_total');
       const path = '/api/image?page[size]=6&fields[image]=facet';

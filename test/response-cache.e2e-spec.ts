@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { bumpChangeVersions } from '../src/database/change-versions';
 import { seedReadFixtures } from './helpers/fixtures';
+import { metricValue } from './helpers/metrics';
 import { recordStatements } from './helpers/statement-recorder';
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
 import { signTestToken } from './helpers/tokens';
@@ -157,11 +158,7 @@ describeEachDatabase(
     });
 
     it('should count hits and misses in /metrics', async () => {
-      const sample = async (name: string) => {
-        const text = (await context().http().get('/metrics').expect(200)).text;
-        const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-        return Number(line?.split(' ')[1]);
-      };
+      const sample = (name: string) => metricValue(context(), name);
       const hits = await sample('response_cache_hits_total');
       const misses = await sample('response_cache_misses_total');
       await read('/api/image/7?fields[image]=path');
@@ -173,11 +170,7 @@ describeEachDatabase(
     });
 
     it('should report the entries and bytes it holds in /metrics (none with the cache off)', async () => {
-      const sample = async (name: string, app = context()) => {
-        const text = (await app.http().get('/metrics').expect(200)).text;
-        const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-        return Number(line?.split(' ')[1]);
-      };
+      const sample = (name: string, app = context()) => metricValue(app, name);
       await read('/api/image/8?fields[image]=path');
       const entries = await sample('response_cache_entries');
       const bytes = await sample('response_cache_bytes');
