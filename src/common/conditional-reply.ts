@@ -23,7 +23,14 @@ export async function conditionalReply<T>(
   reply: FastifyReply,
   pending: Promise<ConditionalResult<T>>,
 ): Promise<T | Buffer | undefined> {
-  const result = await pending;
+  return conditionalAnswer(reply, await pending);
+}
+
+/** `conditionalReply` for a result at hand. */
+export function conditionalAnswer<T>(
+  reply: FastifyReply,
+  result: ConditionalResult<T>,
+): T | Buffer | undefined {
   if (result.cache !== undefined) void reply.header('x-cache', result.cache);
   if (result.tag === null) {
     void reply.header('cache-control', UNCACHEABLE_CACHE_CONTROL);

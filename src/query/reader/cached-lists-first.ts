@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { conditionalReply } from '../../common/conditional-reply';
+import { conditionalAnswer } from '../../common/conditional-reply';
 import { parsedQueriesOf, rawQueryOf } from '../query.decorator';
 import type { ParsedQuery } from '../query.types';
 import { type ReadableResource, requestReadContext } from './readable-resource';
@@ -17,7 +17,7 @@ export interface CachedListRoute {
 /**
  * A measured shortcut (docs/PERFORMANCE.md, "Cache hits before Nest"): a list page the response
  * cache holds (or a 304) is answered by a route-level Fastify `preHandler`, from the same parse
- * (`parsedQueriesOf`), the same reader and the same `conditionalReply` as the controller, without
+ * (`parsedQueriesOf`), the same reader and the same `conditionalReply` (`conditionalAnswer`) as the controller, without
  * Nest's handler pipeline, which was about a tenth of a hit's instructions. A query the cache holds
  * no page for goes on to the controller, without a statement, as if the hook were not there (read,
  * stored and counted there), as does a query that does not parse; so does one whose page the data
@@ -62,6 +62,6 @@ function earlyHit(
     // Fastify's error handler), not read again by it: a timeout would have taken twice as long.
     const result = await reader.readCachedPage(route.resource, query, context);
     if (result === undefined) return undefined;
-    return reply.send(await conditionalReply(reply, Promise.resolve(result)));
+    return reply.send(conditionalAnswer(reply, result));
   };
 }
