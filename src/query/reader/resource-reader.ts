@@ -200,7 +200,7 @@ export class ResourceReader {
     if (query.sort[resource.schema.type] === 'random') return Promise.resolve(undefined);
     const key = this.pageKeyOf(resource, query);
     if (!cache.holds(key)) return Promise.resolve(undefined);
-    // A bad cursor throws here as in readPage (its caller then hands the request to readPage).
+    // A bad cursor throws here as in readPage (a held page was read with a good one: kept as a check).
     this.keysetRequestOf(resource, query);
     return this.reading(async (rows) => {
       const version = await rows.dataVersion();
