@@ -147,7 +147,7 @@ export const ResourceQuery = (
   mode: QueryMode = 'index',
 ): ParameterDecorator => parsedQueryParam({ cache: parsedQueriesOf(schema, mode) });
 
-const parsedQueryCaches = new WeakMap<RootResourceSchema, Map<QueryMode, ParsedQueryCache>>();
+const parsedQueryCaches = new WeakMap<RootResourceSchema, Record<QueryMode, ParsedQueryCache>>();
 
 /**
  * The one `ParsedQueryCache` of a schema and mode, shared by every route (and the early cache hits)
@@ -156,13 +156,11 @@ const parsedQueryCaches = new WeakMap<RootResourceSchema, Map<QueryMode, ParsedQ
 export function parsedQueriesOf(schema: RootResourceSchema, mode: QueryMode): ParsedQueryCache {
   let caches = parsedQueryCaches.get(schema);
   if (caches === undefined) {
-    caches = new Map();
+    caches = {
+      index: new ParsedQueryCache(schema, 'index'),
+      show: new ParsedQueryCache(schema, 'show'),
+    };
     parsedQueryCaches.set(schema, caches);
   }
-  let cache = caches.get(mode);
-  if (cache === undefined) {
-    cache = new ParsedQueryCache(schema, mode);
-    caches.set(mode, cache);
-  }
-  return cache;
+  return caches[mode];
 }

@@ -204,7 +204,8 @@ export class ResourceReader {
     this.keysetRequestOf(resource, query);
     return this.reading(async (rows) => {
       const version = await rows.dataVersion();
-      const found = this.pageFromCache(cache, version, key, query, context, false);
+      const url = `${context.baseUrl}?${context.rawQuery}`;
+      const found = this.pageFromCache(cache, version, key, url, query, context, false);
       return typeof found === 'string' ? undefined : found;
     });
   }
@@ -253,7 +254,7 @@ export class ResourceReader {
           return ConditionalResult.modified(torn ? null : tag, body);
         }
         const key = this.pageKeyOf(resource, query);
-        const found = this.pageFromCache(this.cache, version, key, query, context, true);
+        const found = this.pageFromCache(this.cache, version, key, url, query, context, true);
         if (typeof found !== 'string') return found;
         const tag = found;
         const report = this.reportCache ? 'miss' : undefined;
@@ -344,7 +345,8 @@ export class ResourceReader {
   }
 
   /**
-   * A page's answer from the response cache at `version`: a 304 when `If-None-Match` matches its
+   * A page's answer from the response cache at `version` for `url` (`<baseUrl>?<rawQuery>`, which
+   * the tag covers as sent, as the links repeat it): a 304 when `If-None-Match` matches its
    * tag, the stored page (a hit), or, when it is not stored, the tag to send it with once read.
    * `countMiss`: whether a page not stored counts as a miss (not when the caller goes on to
    * `readPage`, which counts it).
@@ -353,12 +355,11 @@ export class ResourceReader {
     cache: LruResponseCache,
     version: string,
     key: string,
+    url: string,
     query: ParsedQuery,
     context: ReadContext,
     countMiss: boolean,
   ): ConditionalResult<PageBody> | string {
-    // The links of a list repeat its query string as sent, so the tag covers it as sent.
-    const url = `${context.baseUrl}?${context.rawQuery}`;
     const stored = cache.peek(version, key) as CachedPage | undefined;
     // A page stored for this very URL at this version was sent with this request's tag.
     const sameUrl = stored !== undefined && stored.url === url;
