@@ -303,6 +303,34 @@ if (testDatabaseKinds().includes('mysql'))
       return { status: response.status, body: response.body, elapsedMs: Date.now() - started };
     };
 
+    it('should give every pooled connection the same properties in the same order, exempt work included', async () => {
+      // mysql2 reads a connection's fields on every packet: one shape keeps that fast
+      // (docs/PERFORMANCE.md, "One connection shape").
+      const ownKeys = async () => {
+        const runners = Array.from({ length: 5 }, () => testApp.dataSource.createQueryRunner());
+        const connections = (await Promise.all(
+          runners.map((runner) => runner.connect()),
+        )) as object[];
+        await Promise.all(runners.map((runner) => runner.query('SELECT 1')));
+        const keys = connections.map((connection) => Reflect.ownKeys(connection).map(String));
+        await Promise.all(runners.map((runner) => runner.release()));
+        return keys;
+      };
+      const before = await ownKeys();
+      await withoutStatementTimeout(testApp.dataSource, (manager) => manager.query('SELECT 1'));
+      const after = await ownKeys();
+      expect(before[0]).toEqual(
+        expect.arrayContaining([
+          'query',
+          'Symbol(session statement limit (ms))',
+          'Symbol(exempt from the statement limit)',
+          'Symbol(the statements in flight)',
+          'Symbol(when the work on the connection must be over (performance.now()))',
+        ]),
+      );
+      expect([...before, ...after]).toEqual(Array.from({ length: 10 }, () => before[0]));
+    });
+
     it('should end a read’s or a write’s wait for a connection at the deadline, not the 3 s connect limit', async () => {
       const image = await insertImageRow(testApp.dataSource);
       const pool = await takePool();

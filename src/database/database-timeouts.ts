@@ -194,7 +194,10 @@ function limitPool(
         finish(null, connection);
         return;
       }
-      limitStatements(dataSource, connection, timeouts.statementMs);
+      if (connection[SESSION_LIMIT] === undefined) {
+        shape(connection);
+        limitStatements(dataSource, connection, timeouts.statementMs);
+      }
       connection.query(sessionSql(timeouts.statementMs), (sessionError: Error | null) => {
         if (sessionError !== null) {
           connection.destroy();
@@ -206,6 +209,18 @@ function limitPool(
       });
     });
   };
+}
+
+/**
+ * Adds every property the limits keep on a connection at once, in one order, before its next
+ * statement: mysql2's packet handler, which reads the connection's fields on every packet, then
+ * sees few connection shapes and stays fast (docs/PERFORMANCE.md, "One connection shape").
+ */
+function shape(connection: PooledConnection): void {
+  connection[SESSION_LIMIT] = -1;
+  connection[EXEMPT] = false;
+  connection[RUNNING] = [];
+  connection[DEADLINE] = Number.POSITIVE_INFINITY;
 }
 
 /** A statement in flight on a connection, and when it must have answered. */
@@ -268,7 +283,7 @@ function limitStatements(
   connection: PooledConnection,
   statementMs: number,
 ): void {
-  if (connection[SESSION_LIMIT] !== undefined || statementMs === 0) return;
+  if (statementMs === 0) return;
   const query = connection.query.bind(connection);
   const clientMs = statementMs + CLIENT_MARGIN_MS;
   let watchdog = watchdogs.get(dataSource);
@@ -287,8 +302,7 @@ function limitStatements(
     });
     watchdogs.set(dataSource, watchdog);
   }
-  const running: Running[] = [];
-  connection[RUNNING] = running;
+  const running: Running[] = connection[RUNNING] ?? [];
   const observe = (error: DriverError | null) => {
     if (error !== null && SERVER_TIMEOUT_ERRNOS.has(error.errno ?? 0)) {
       // Named, so that the error handling knows it whatever mysql2 calls it.
