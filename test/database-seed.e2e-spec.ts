@@ -192,7 +192,11 @@ describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
     await dataSource.runMigrations();
     const snapshot = await versionObserver(database);
     try {
-      const seen: Promise<{ version: number; images: number }>[] = [snapshot()];
+      // Rows of its own for the reset to remove, read before the seed starts (which could
+      // otherwise empty the table before this read ran): 10, then 0, then some, never all.
+      await seedDatabase(dataSource, { images: 10, seed: 3, reset: true });
+      const before = await snapshot();
+      const seen: Promise<{ version: number; images: number }>[] = [Promise.resolve(before)];
       let imageStatements = 0;
       // Statements of thousands of rows; the second of images fails, after the first committed.
       const seeding = seedDatabase(
