@@ -3,6 +3,7 @@ import { createConnection } from 'mysql2/promise';
 import { CLIENT_MARGIN_MS, withoutStatementTimeout } from '../src/database/database-timeouts';
 import { inMysqlTransaction } from '../src/database/mysql-transaction';
 import { insertImageRow, readImageRow } from './helpers/image-rows';
+import { metricValue } from './helpers/metrics';
 import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
 import { testDatabaseKinds } from './helpers/test-database';
 import { bearer, tokenWith } from './helpers/tokens';
@@ -53,11 +54,8 @@ async function holdImageLock(testApp: TestApp, id: number): Promise<{ release():
   };
 }
 
-function statementTimeouts(metrics: string): number {
-  const line = metrics
-    .split('\n')
-    .find((candidate) => candidate.startsWith('db_statement_timeouts_total '));
-  return Number(line?.split(' ')[1]);
+function statementTimeouts(app: TestApp): Promise<number> {
+  return metricValue(app, 'db_statement_timeouts_total');
 }
 
 describeEachDatabase(
@@ -73,7 +71,7 @@ describeEachDatabase(
       const image = await insertImageRow(dataSource);
       const count = async () =>
         Number((await dataSource.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM images'))[0].n);
-      const before = statementTimeouts((await context().http().get('/metrics')).text);
+      const before = await statementTimeouts(context());
       // MySQL: a row lock held by another client. SQLite: another connection's write
       // transaction (SQLite locks the whole file); the write waits for it up to busy_timeout. A
       // write that reads first (this one) failed at once there, until a probe found it.
@@ -96,7 +94,7 @@ describeEachDatabase(
       expect(await count()).toBe(1);
 
       // MariaDB's max_statement_time stopped the statement (SQLite's lock wait is not counted).
-      const after = statementTimeouts((await context().http().get('/metrics')).text);
+      const after = await statementTimeouts(context());
       expect(after - before).toBe(mysql ? 1 : 0);
 
       const again = await write();
@@ -247,7 +245,7 @@ if (testDatabaseKinds().includes('mysql'))
 
     it('should answer 503 soon after the limit while every pooled connection is taken, then work again', async () => {
       const image = await insertImageRow(testApp.dataSource);
-      const before = statementTimeouts((await testApp.http().get('/metrics')).text);
+      const before = await statementTimeouts(testApp);
       // The test database's pool has 5 connections: take them all.
       const runners = Array.from({ length: 5 }, () => testApp.dataSource.createQueryRunner());
       await Promise.all(runners.map((runner) => runner.connect()));
@@ -263,7 +261,7 @@ if (testDatabaseKinds().includes('mysql'))
       }
       expect(elapsedMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
       expect(elapsedMs).toBeLessThan(CONNECT_TIMEOUT_MS + 1500);
-      const after = statementTimeouts((await testApp.http().get('/metrics')).text);
+      const after = await statementTimeouts(testApp);
       expect(after - before).toBe(1);
       await testApp.http().get(`/api/image/${image.image_id}`).expect(200);
     });
@@ -378,7 +376,7 @@ if (testDatabaseKinds().includes('mysql'))
 
     it('should count the wait for a connection in a write’s deadline: 1 s waited, then a lock wait stopped at 1.25 s', async () => {
       const image = await insertImageRow(testApp.dataSource);
-      const before = statementTimeouts((await testApp.http().get('/metrics')).text);
+      const before = await statementTimeouts(testApp);
       const lock = await holdImageLock(testApp, image.image_id);
       const pool = await takePool();
       let write: Awaited<ReturnType<typeof timed>>;
@@ -404,7 +402,7 @@ if (testDatabaseKinds().includes('mysql'))
       expect(write.elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
       expect(write.elapsedMs).toBeLessThan(1900);
       expect(await readImageRow(testApp.dataSource, image.image_id)).toEqual(image);
-      const after = statementTimeouts((await testApp.http().get('/metrics')).text);
+      const after = await statementTimeouts(testApp);
       expect(after - before).toBe(1);
       const again = await testApp
         .http()

@@ -17,15 +17,15 @@ export interface CachedListRoute {
 /**
  * A measured shortcut (docs/PERFORMANCE.md, "Cache hits before Nest"): a list page the response
  * cache holds (or a 304) is answered by a route-level Fastify `preHandler`, from the same parse
- * (`parsedQueriesOf`), the same reader and the same `conditionalReply` (`conditionalAnswer`) as the controller, without
- * Nest's handler pipeline, which was about a tenth of a hit's instructions. A query the cache holds
- * no page for goes on to the controller, without a statement, as if the hook were not there (read,
- * stored and counted there), as does a query that does not parse; so does one whose page the data
- * changed under, after the version read (the controller reads the version again). A failed version
- * read goes to Nest's exception layer, as the controller's would. Only for routes without a guard:
- * with the rate limit on, every request goes through Nest's guard. `cached-lists-first.e2e-spec.ts`
- * proves the answers and statements equal those of an app without the hook. Call before the routes
- * are registered (`app.init()`).
+ * (`parsedQueriesOf`), the same reader and the same `conditionalReply` (its `conditionalAnswer`) as
+ * the controller, without Nest's handler pipeline, which was about a tenth of a hit's instructions.
+ * A query the cache holds no page for goes on to the controller, without a statement, as if the
+ * hook were not there (read, stored and counted there), as does a query that does not parse; so
+ * does one whose page the data changed under, after the version read (the controller reads the
+ * version again). A failed version read goes to Nest's exception layer, as the controller's would.
+ * Only for routes without a guard: with the rate limit on, every request goes through Nest's guard.
+ * `cached-lists-first.e2e-spec.ts` proves the answers and statements equal those of an app without
+ * the hook. Call before the routes are registered (`app.init()`).
  */
 export function answerCachedListsFirst(
   fastify: FastifyInstance,
