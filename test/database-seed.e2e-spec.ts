@@ -193,7 +193,9 @@ describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
     const snapshot = await versionObserver(database);
     try {
       // Rows of its own for the reset to remove, read before the seed starts (which could
-      // otherwise empty the table before this read ran): 10, then 0, then some, never all.
+      // otherwise empty the table before this read ran): 10, then some, never all. The snapshots
+      // taken on the way run on their own connection and may land after later batches (under a
+      // loaded CI one saw only the first and last states), so they prove no more than that.
       await seedDatabase(dataSource, { images: 10, seed: 3, reset: true });
       const before = await snapshot();
       const seen: Promise<{ version: number; images: number }>[] = [Promise.resolve(before)];
@@ -221,7 +223,7 @@ describe.each(testDatabaseKinds())('seedDatabase [%s]', (kind) => {
       const last = states[states.length - 1];
       expect(last.images).toBeGreaterThan(0);
       expect(last.images).toBeLessThan(20_000);
-      expect(new Set(states.map(({ images }) => images)).size).toBeGreaterThan(2);
+      expect(last.version).not.toBe(before.version);
     } finally {
       await snapshot.close();
     }
