@@ -35,9 +35,10 @@ import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, isDocsPage } from './common/se
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetricsHook, MetricsService } from './metrics';
+import { imageIdOf } from './image/image-id.pipe';
 import { IMAGE_RESOURCE } from './image/image.resource';
 import { PIVOTS } from './pivot/pivots';
-import { answerCachedListsFirst, ResourceReader } from './query';
+import { answerReadsFirst, ResourceReader } from './query';
 import { apiBaseUrl } from './common/public-url';
 import { DOCS_PATH, setupOpenApi } from './app.openapi';
 
@@ -73,6 +74,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // No Nest middleware here: without @fastify/middie every request runs one hook less.
+    skipMiddie: true,
     genReqId: requestIdFor,
     // Any path parameter that fits in a request reaches its route, which answers 404 for an id
     // that names nothing; the router's own 414 never happens (frameworkErrors maps it to 404).
@@ -109,7 +112,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
  */
 export async function configureApp(
   app: NestFastifyApplication,
-  options: { readonly cachedListsFirst?: boolean } = {},
+  options: { readonly readsFirst?: boolean } = {},
 ): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   // No global ValidationPipe: every handler takes what the client sent as it came and has it checked
@@ -266,18 +269,16 @@ export async function configureApp(
   // that takes it, after the guards; limits are set per read (image-upload.reader.ts).
   await app.register(multipart);
 
-  // Cache hits of the lists answered before Nest's handler (cached-lists-first.ts); not with the
-  // rate limit on, which is a guard of Nest's. `cachedListsFirst: false` is for the test that
-  // proves the answers equal.
-  if (
-    options.cachedListsFirst !== false &&
-    config.rateLimitPerMinute === 0 &&
-    config.responseCacheMb > 0
-  ) {
+  // The lists and an image's show answered before Nest's handler (reads-first.ts); not with the
+  // rate limit on, which is a guard of Nest's. `readsFirst: false` is for the test that proves the
+  // answers equal.
+  if (options.readsFirst !== false && config.rateLimitPerMinute === 0) {
     const base = (path: string) => (request: FastifyRequest) =>
       `${apiBaseUrl(config, request)}/${path}`;
-    answerCachedListsFirst(fastify, app.get(ResourceReader), [
-      { path: `/${config.apiPrefix}/image`, resource: IMAGE_RESOURCE, baseUrl: base('image') },
+    const image = { resource: IMAGE_RESOURCE, baseUrl: base('image') };
+    answerReadsFirst(fastify, app.get(ResourceReader), [
+      { path: `/${config.apiPrefix}/image`, ...image },
+      { path: `/${config.apiPrefix}/image/:id`, ...image, key: (params) => imageIdOf(params.id) },
       ...PIVOTS.map((pivot) => ({
         path: `/${config.apiPrefix}/${pivot.name}`,
         resource: pivot.resource,

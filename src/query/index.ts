@@ -25,7 +25,7 @@ export {
 } from './pipes/query-parameter.pipes';
 export { QueryModule } from './query.module';
 export { ResourceReader, type ItemBody, type PageBody } from './reader/resource-reader';
-export { answerCachedListsFirst, type CachedListRoute } from './reader/cached-lists-first';
+export { answerReadsFirst, type ReadFirstRoute } from './reader/reads-first';
 export {
   defineReadableResource,
   type ReadableResource,

@@ -49,7 +49,7 @@ export interface TestAppOptions {
   readonly listeners?: boolean;
   /** Modules mounted beside the app's own (a test-only resource). */
   readonly imports?: ModuleMetadata['imports'];
-  /** `configureApp`'s options (`cachedListsFirst: false`: every list request through Nest). */
+  /** `configureApp`'s options (`readsFirst: false`: every read through Nest). */
   readonly setup?: Parameters<typeof configureApp>[1];
 }
 

@@ -183,34 +183,6 @@ export class ResourceReader {
   }
 
   /**
-   * What `readPage` answers when the response cache holds the page: the stored page, or a 304 when
-   * the client's tag matches, found with the data-version read alone. Undefined, without a
-   * statement, when the cache holds no page for the query (no cache, `sort=random`, a page not
-   * read yet or dropped); undefined after the version read when the data changed since the page
-   * was stored. For answering hits before the framework's handler (cached-lists-first.ts), whose
-   * caller then hands the request to `readPage`, which reads, stores and counts the miss.
-   */
-  readCachedPage(
-    resource: ReadableResource,
-    query: ParsedQuery,
-    context: ReadContext,
-  ): Promise<ConditionalResult<PageBody> | undefined> {
-    const cache = this.cache;
-    if (cache === undefined || context.entityTag === false) return Promise.resolve(undefined);
-    if (query.sort[resource.schema.type] === 'random') return Promise.resolve(undefined);
-    const key = this.pageKeyOf(resource, query);
-    if (!cache.holds(key)) return Promise.resolve(undefined);
-    // A bad cursor throws here as in readPage (a held page was read with a good one: kept as a check).
-    this.keysetRequestOf(resource, query);
-    return this.reading(async (rows) => {
-      const version = await rows.dataVersion();
-      const url = `${context.baseUrl}?${context.rawQuery}`;
-      const found = this.pageFromCache(cache, version, key, url, query, context, false);
-      return typeof found === 'string' ? undefined : found;
-    });
-  }
-
-  /**
    * One item (even a soft-deleted one) with its entity tag, or only the tag (304). A tag is only
    * ever handed out with a 200, so a matching one proves the item existed at this data version and
    * still does; `If-None-Match: *` has no such proof and looks the item up (404 when missing).
@@ -254,7 +226,7 @@ export class ResourceReader {
           return ConditionalResult.modified(torn ? null : tag, body);
         }
         const key = this.pageKeyOf(resource, query);
-        const found = this.pageFromCache(this.cache, version, key, url, query, context, true);
+        const found = this.pageFromCache(this.cache, version, key, url, query, context);
         if (typeof found !== 'string') return found;
         const tag = found;
         const report = this.reportCache ? 'miss' : undefined;
@@ -348,8 +320,6 @@ export class ResourceReader {
    * A page's answer from the response cache at `version` for `url` (`<baseUrl>?<rawQuery>`, which
    * the tag covers as sent, as the links repeat it): a 304 when `If-None-Match` matches its
    * tag, the stored page (a hit), or, when it is not stored, the tag to send it with once read.
-   * `countMiss`: whether a page not stored counts as a miss (not when the caller goes on to
-   * `readPage`, which counts it).
    */
   private pageFromCache(
     cache: LruResponseCache,
@@ -358,14 +328,12 @@ export class ResourceReader {
     url: string,
     query: ParsedQuery,
     context: ReadContext,
-    countMiss: boolean,
   ): ConditionalResult<PageBody> | string {
     const stored = cache.peek(version, key) as CachedPage | undefined;
     // A page stored for this very URL at this version was sent with this request's tag.
     const sameUrl = stored !== undefined && stored.url === url;
     const tag = sameUrl ? stored.tag : this.entityTagOf(version, `list\n${url}`);
     if (ifNoneMatchMatches(context.ifNoneMatch, tag)) return ConditionalResult.notModified(tag);
-    if (stored === undefined && !countMiss) return tag;
     // Counts the hit or miss, and makes a hit the most recent entry.
     const page = cache.get(version, key) as CachedPage | undefined;
     if (page === undefined) return tag;

@@ -91,22 +91,6 @@ describe('LruResponseCache', () => {
     expect(cache.size).toEqual({ entries: 0, bytes: 0 });
   });
 
-  it('should say whether it holds a key at the last version, without counting or reordering', () => {
-    const { counts, counters } = counting();
-    const value = answer('x'.repeat(100));
-    const cache = new LruResponseCache(2 * ENTRY, counters);
-    expect(cache.holds('a')).toBe(false);
-    cache.peek('v', 'a'); // a read at v: what is stored is kept at v
-    cache.set('v', 'a', value);
-    cache.set('v', 'b', value);
-    expect([cache.holds('a'), cache.holds('b'), cache.holds('c')]).toEqual([true, true, false]);
-    expect(counts).toEqual({ hits: 0, misses: 0, evictions: 0 });
-    cache.set('v', 'c', value); // a stays the least recent: it goes
-    expect([cache.holds('a'), cache.holds('b')]).toEqual([false, true]);
-    cache.peek('w', 'b'); // another version drops every entry
-    expect(cache.holds('b')).toBe(false);
-  });
-
   it('should replace an entry stored again under its key without counting it twice', () => {
     const cache = new LruResponseCache(10_000);
     cache.get('v', 'a');

@@ -26,11 +26,6 @@ export interface ResponseCache {
   get(version: string, key: string): CachedResponse | undefined;
   /** What `get` would answer, neither counted nor made more recent (for an answer that may be a 304). */
   peek(version: string, key: string): CachedResponse | undefined;
-  /**
-   * Whether an entry is held for `key` at the version last asked for: a read at any version can
-   * only hit such a key (other versions drop every entry).
-   */
-  holds(key: string): boolean;
   set(version: string, key: string, value: CachedResponse): void;
 }
 
@@ -100,10 +95,6 @@ export class LruResponseCache implements ResponseCache {
   peek(version: string, key: string): CachedResponse | undefined {
     if (version !== this.version) this.startVersion(version);
     return this.entries.get(key)?.value;
-  }
-
-  holds(key: string): boolean {
-    return this.entries.has(key);
   }
 
   set(version: string, key: string, value: CachedResponse): void {
