@@ -25,7 +25,7 @@ import { answeredIdempotently, LateIdempotencyClaim, LateIdempotencyOf } from '.
 import type { AppConfig } from '../config/app-config';
 import { InjectAppConfig } from '../config/config.module';
 import {
-  rawQueryString,
+  requestReadContext,
   ResourceQuery,
   type PageBody,
   type ParsedQuery,
@@ -132,11 +132,7 @@ export function pivotController(pivot: PivotDefinition): Type {
     }
 
     readContext(request: FastifyRequest): ReadContext {
-      return {
-        baseUrl: `${apiBaseUrl(this.config, request)}/${pivot.name}`,
-        rawQuery: rawQueryString(request.url),
-        ifNoneMatch: request.headers['if-none-match'],
-      };
+      return requestReadContext(request, `${apiBaseUrl(this.config, request)}/${pivot.name}`);
     }
   }
 
