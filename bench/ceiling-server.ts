@@ -591,11 +591,11 @@ async function inTransaction<T>(work: (connection: PoolConnection) => Promise<T>
     try {
       await connection.beginTransaction();
       const result = await work(connection);
+      // As the service on MariaDB (mysql-transaction.ts): the bump in the COMMIT's round trip.
       await connection.query(
-        'UPDATE change_versions SET version = version + 1, changed_at = ? WHERE table_name IN (?)',
+        'BEGIN NOT ATOMIC UPDATE change_versions SET version = version + 1, changed_at = ? WHERE table_name IN (?); COMMIT; END',
         [databaseNow(), 'images'],
       );
-      await connection.commit();
       return result;
     } catch (error) {
       await connection.rollback().catch(() => undefined);

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { ALL_PERMISSIONS } from '../src/auth/permissions';
 import { readImageRow } from './helpers/image-rows';
 import { recordStatements } from './helpers/statement-recorder';
@@ -10,6 +11,13 @@ const INSERT_EVENT =
   'INSERT INTO image_event_outbox (event_id, event_type, image_id, actor, occurred_at, payload, published_at) VALUES (?, ?, ?, ?, ?, ?, NULL)';
 const BUMP_IMAGES =
   'UPDATE change_versions SET version = version + 1, changed_at = ? WHERE table_name IN (?)';
+
+async function isMariaDb(dataSource: DataSource): Promise<boolean> {
+  const [{ version }] = await dataSource.query<{ version: string }[]>(
+    'SELECT VERSION() AS version',
+  );
+  return /mariadb/i.test(version);
+}
 
 /**
  * The statements of the two writes the benchmark sends (docs/PERFORMANCE.md, `write-pair`): one
@@ -24,8 +32,13 @@ describeEachDatabase('POST and DELETE /api/image: SQL statements per request', (
     statements = recordStatements(context().dataSource);
   });
 
-  it('should create with 7 statements and soft-delete with 7, the rows locked on MySQL', async () => {
+  it('should create with 7 statements and soft-delete with 7 (6 on MariaDB), the rows locked on MySQL', async () => {
     const mysql = context().dataSource.options.type === 'mysql';
+    // MariaDB: the bump travels with the COMMIT (mysql-transaction.ts), one round trip less.
+    const bumpAndCommit =
+      mysql && (await isMariaDb(context().dataSource))
+        ? [`BEGIN NOT ATOMIC ${BUMP_IMAGES}; COMMIT; END`]
+        : [BUMP_IMAGES, 'COMMIT'];
     // SQLite: the file's write lock is taken first (sqlite-transaction.ts), so that a write waits
     // for another connection's lock rather than failing at once.
     const begin = mysql ? ['START TRANSACTION'] : ['BEGIN IMMEDIATE'];
@@ -45,8 +58,7 @@ describeEachDatabase('POST and DELETE /api/image: SQL statements per request', (
       `DELETE FROM storage_deletions WHERE path = ? AND ${mysql ? 'BINARY path = ?' : 'path = ?'}`,
       locked(SELECT_ROW),
       INSERT_EVENT,
-      BUMP_IMAGES,
-      'COMMIT',
+      ...bumpAndCommit,
     ]);
     const id = (created.body as { image: { image_id: number } }).image.image_id;
     const row = await readImageRow(context().dataSource, id);
@@ -60,8 +72,7 @@ describeEachDatabase('POST and DELETE /api/image: SQL statements per request', (
       'UPDATE images SET deleted_at = ?, updated_at = ? WHERE image_id = ?',
       locked(SELECT_ROW),
       INSERT_EVENT,
-      BUMP_IMAGES,
-      'COMMIT',
+      ...bumpAndCommit,
     ]);
     expect((await readImageRow(context().dataSource, id))?.deleted_at).not.toBeNull();
   });

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import type { SqlRunner } from '../src/database/change-versions';
+import type { SqlRunner, SqlStatement } from '../src/database/change-versions';
 import { openDataSource } from '../src/database/data-source';
-import { inMysqlTransaction } from '../src/database/mysql-transaction';
+import { inMysqlTransaction, isCommitOfUnknownOutcome } from '../src/database/mysql-transaction';
 import { recordStatements } from './helpers/statement-recorder';
 import { createTestDatabase, TestDatabase } from './helpers/test-database';
 
@@ -124,5 +124,102 @@ describe('a write transaction on the mysql2 pool, as TypeORM runs it', () => {
       { id: 1, note: 'kept' },
       { id: 3, note: 'after' },
     ]);
+  });
+
+  describe('with a last statement before the COMMIT', () => {
+    const work: Work = (runner) =>
+      runner.query("INSERT INTO tx_probe (id, note) VALUES (2, 'new')").then(() => 'done');
+    const bump: SqlStatement = {
+      sql: 'UPDATE tx_probe SET note = ? WHERE id = ?',
+      parameters: ['bumped', 1],
+    };
+    const failing: SqlStatement = {
+      sql: 'INSERT INTO tx_probe (id, note) VALUES (?, ?)',
+      parameters: [1, 'again'],
+    };
+
+    /** The plain version: the last statement in the work, in TypeORM's transaction. */
+    const typeorm = (last: SqlStatement) =>
+      outcome(
+        (w) =>
+          dataSource.transaction(async (manager) => {
+            const answer = await w(manager);
+            await manager.query(last.sql, last.parameters);
+            return answer;
+          }),
+        work,
+      );
+    const raw = (last: SqlStatement, oneTrip: boolean) => {
+      let thrown: unknown;
+      return outcome(
+        (w) =>
+          inMysqlTransaction(dataSource, Infinity, w, () => last, oneTrip).catch(
+            (error: unknown) => {
+              thrown = error;
+              throw error;
+            },
+          ),
+        work,
+      ).then((result) => ({ ...result, unknownOutcome: isCommitOfUnknownOutcome(thrown) }));
+    };
+
+    it('should take the COMMIT with it in one round trip on MariaDB, unless told', async () => {
+      const [{ version }] = await dataSource.query<{ version: string }[]>(
+        'SELECT VERSION() AS version',
+      );
+      const byDefault = await outcome(
+        (w) => inMysqlTransaction(dataSource, Infinity, w, () => bump),
+        work,
+      );
+      expect(byDefault.statements.slice(2)).toEqual(
+        /mariadb/i.test(version)
+          ? ['BEGIN NOT ATOMIC UPDATE tx_probe SET note = ? WHERE id = ?; COMMIT; END']
+          : ['UPDATE tx_probe SET note = ? WHERE id = ?', 'COMMIT'],
+      );
+    });
+
+    it("should answer and commit alike, in the COMMIT's round trip or before it", async () => {
+      const plain = await typeorm(bump);
+      const before = await raw(bump, false);
+      const together = await raw(bump, true);
+      const rows = [
+        { id: 1, note: 'bumped' },
+        { id: 2, note: 'new' },
+      ];
+      expect(plain).toMatchObject({ answer: 'done', rows });
+      expect(before).toEqual({ ...plain, unknownOutcome: false });
+      expect({ ...together, statements: plain.statements }).toEqual({
+        ...plain,
+        unknownOutcome: false,
+      });
+      expect(together.statements).toEqual([
+        'START TRANSACTION',
+        "INSERT INTO tx_probe (id, note) VALUES (2, 'new')",
+        'BEGIN NOT ATOMIC UPDATE tx_probe SET note = ? WHERE id = ?; COMMIT; END',
+      ]);
+    });
+
+    it("should commit nothing when it fails, with its error, in the COMMIT's round trip or before it", async () => {
+      const plain = await typeorm(failing);
+      const before = await raw(failing, false);
+      const together = await raw(failing, true);
+      expect(plain).toMatchObject({
+        error: { code: 'ER_DUP_ENTRY' },
+        rows: [{ id: 1, note: 'kept' }],
+      });
+      expect(before).toEqual({ ...plain, unknownOutcome: false });
+      // The block's error may be the COMMIT's own: what the transaction made outside the database
+      // stays (the file guard removes a file no row names: image-file-cleanup.ts).
+      expect({ ...together, statements: plain.statements }).toEqual({
+        ...plain,
+        unknownOutcome: true,
+      });
+      expect(together.statements).toEqual([
+        'START TRANSACTION',
+        "INSERT INTO tx_probe (id, note) VALUES (2, 'new')",
+        'BEGIN NOT ATOMIC INSERT INTO tx_probe (id, note) VALUES (?, ?); COMMIT; END',
+        'ROLLBACK',
+      ]);
+    });
   });
 });

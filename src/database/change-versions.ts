@@ -38,6 +38,12 @@ function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
 }
 
+/** One SQL statement with its parameters. */
+export interface SqlStatement {
+  sql: string;
+  parameters: unknown[];
+}
+
 /**
  * Adds one to the version of each table. Call it inside the transaction that wrote them, after the
  * writes: the rows stay locked until the commit, so doing it last keeps that short (and every
@@ -48,10 +54,20 @@ export async function bumpChangeVersions(
   tables: readonly string[],
   now: string = databaseNow(),
 ): Promise<void> {
-  if (tables.length === 0) return;
-  await runner.query(
-    `UPDATE ${CHANGE_VERSIONS_TABLE} SET version = version + 1, changed_at = ? ` +
+  const bump = changeVersionsBump(tables, now);
+  if (bump !== undefined) await runner.query(bump.sql, bump.parameters);
+}
+
+/** The statement of `bumpChangeVersions`; none for no tables. */
+export function changeVersionsBump(
+  tables: readonly string[],
+  now: string = databaseNow(),
+): SqlStatement | undefined {
+  if (tables.length === 0) return undefined;
+  return {
+    sql:
+      `UPDATE ${CHANGE_VERSIONS_TABLE} SET version = version + 1, changed_at = ? ` +
       `WHERE table_name IN (${placeholders(tables.length)})`,
-    [now, ...tables],
-  );
+    parameters: [now, ...tables],
+  };
 }

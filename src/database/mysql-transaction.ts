@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { SqlRunner } from './change-versions';
+import type { SqlRunner, SqlStatement } from './change-versions';
 
 interface MysqlConnection {
   query(
@@ -8,6 +8,8 @@ interface MysqlConnection {
     callback: (error: Error | null, result: unknown) => void,
   ): void;
   release(): void;
+  /** mysql2's reading of the server's handshake (`/mariadb/i` on its version). */
+  readonly _isMariaDB?: boolean;
 }
 
 interface MysqlPool {
@@ -36,11 +38,20 @@ export function isCommitOfUnknownOutcome(error: unknown): boolean {
  * query runner costs a write its broadcasts, promises and result objects per statement
  * (docs/PERFORMANCE.md). Statements go through TypeORM's logger; errors are the driver's (`code`
  * and all), as the read path's (`RawReader`).
+ *
+ * `last`, asked once the work is done, is the statement to run just before the COMMIT (the
+ * change-version bump, whose row locks every writer waits for). On MariaDB (`oneTrip`, by default
+ * when the server is) it travels in the COMMIT's round trip, in a `BEGIN NOT ATOMIC … END` block,
+ * which stops at its first error, so the COMMIT runs only when the statement succeeded; the locks
+ * are then not held while this process gets round to sending the COMMIT (docs/PERFORMANCE.md, the
+ * thirty-fourth session). MySQL has no such block. An error of the block is treated as a COMMIT's.
  */
 export async function inMysqlTransaction<T>(
   dataSource: DataSource,
   deadline: number,
   work: (runner: SqlRunner) => Promise<T>,
+  last: () => SqlStatement | undefined = () => undefined,
+  oneTrip?: boolean,
 ): Promise<T> {
   const pool = (dataSource.driver as unknown as { pool: MysqlPool }).pool;
   const connection = await new Promise<MysqlConnection>((resolve, reject) => {
@@ -68,7 +79,15 @@ export async function inMysqlTransaction<T>(
     await runner.query('START TRANSACTION');
     try {
       const result = await work(runner);
-      await runner.query('COMMIT').catch((error: unknown) => {
+      const statement = last();
+      const together = statement !== undefined && (oneTrip ?? connection._isMariaDB === true);
+      if (statement !== undefined && !together) {
+        await runner.query(statement.sql, statement.parameters);
+      }
+      const commit = together
+        ? runner.query(`BEGIN NOT ATOMIC ${statement.sql}; COMMIT; END`, statement.parameters)
+        : runner.query('COMMIT');
+      await commit.catch((error: unknown) => {
         if (typeof error === 'object' && error !== null) commitsOfUnknownOutcome.add(error);
         throw error;
       });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { SqlStatement } from './change-versions';
 
 /** What a write transaction needs of better-sqlite3's handle, TypeORM's one SQLite connection. */
 interface SqliteHandle {
@@ -34,18 +35,23 @@ export function sqliteLockDeadline(dataSource: DataSource): number {
  *   upgrade it. While another connection holds it (an operator's `sqlite3`, `npm run prune`), the
  *   tries are spaced by timers until `deadline`, since better-sqlite3 waits `busy_timeout` with
  *   the event loop stopped; then SQLITE_BUSY (503).
- * - COMMIT; on an error ROLLBACK, unless SQLite rolled back already.
+ * - `last` (asked once the work is done), COMMIT; on an error ROLLBACK, unless SQLite rolled back
+ *   already.
  */
 export async function inSqliteTransaction<T>(
   dataSource: DataSource,
   deadline: number,
   work: (manager: EntityManager) => Promise<T>,
+  last: () => SqlStatement | undefined = () => undefined,
 ): Promise<T> {
   const handle = handleOf(dataSource);
   dataSource.logger.logQuery('BEGIN IMMEDIATE');
   await beginImmediate(handle, deadline);
   try {
     const result = await work(dataSource.manager);
+    const statement = last();
+    if (statement !== undefined)
+      await dataSource.manager.query(statement.sql, statement.parameters);
     await dataSource.manager.query('COMMIT');
     return result;
   } catch (error) {

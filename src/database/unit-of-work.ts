@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { bumpChangeVersions, type SqlRunner } from './change-versions';
+import { changeVersionsBump, type SqlRunner, type SqlStatement } from './change-versions';
 import { databaseDeadlineOf } from './database-timeouts';
 import { inMysqlTransaction } from './mysql-transaction';
 import { LockedRun, tryWithServerLock } from './server-lock';
@@ -106,13 +106,14 @@ export class UnitOfWork {
     const inTransaction = async (runner: SqlRunner) => {
       const transaction = new WriteTransaction(runner, this.isMysql, this.dataSource.driver);
       const result = await work(transaction);
-      await bumpChangeVersions(runner, transaction.tablesChanged());
       committed = transaction;
       return result;
     };
+    // The last statement before the COMMIT (on MariaDB in its round trip: mysql-transaction.ts).
+    const bump = () => changeVersionsBump(committed!.tablesChanged());
     const result = await (this.isMysql
-      ? this.retryOnDeadlock(databaseDeadlineOf(this.dataSource), inTransaction)
-      : this.sqliteTransaction(inTransaction));
+      ? this.retryOnDeadlock(databaseDeadlineOf(this.dataSource), inTransaction, bump)
+      : this.sqliteTransaction(inTransaction, bump));
     for (const listener of committed!.listeners()) {
       try {
         listener();
@@ -136,9 +137,12 @@ export class UnitOfWork {
    * A transaction in the SQLite write queue (sqlite-transaction.ts); the wait for the queue and for
    * another connection's lock share one deadline.
    */
-  private sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private sqliteTransaction<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    last?: () => SqlStatement | undefined,
+  ): Promise<T> {
     const deadline = sqliteLockDeadline(this.dataSource);
-    return this.queued(() => inSqliteTransaction(this.dataSource, deadline, work));
+    return this.queued(() => inSqliteTransaction(this.dataSource, deadline, work, last));
   }
 
   /**
@@ -158,10 +162,11 @@ export class UnitOfWork {
   private async retryOnDeadlock<T>(
     deadline: number,
     inTransaction: (runner: SqlRunner) => Promise<T>,
+    last: () => SqlStatement | undefined,
   ): Promise<T> {
     for (let attempts = 1; ; attempts += 1) {
       try {
-        return await inMysqlTransaction(this.dataSource, deadline, inTransaction);
+        return await inMysqlTransaction(this.dataSource, deadline, inTransaction, last);
       } catch (error) {
         if (!isDeadlock(error) || attempts >= MAX_DEADLOCK_ATTEMPTS) throw error;
       }
