@@ -50,8 +50,9 @@ export async function inSqliteTransaction<T>(
   try {
     const result = await work(dataSource.manager);
     const statement = last();
-    if (statement !== undefined)
+    if (statement !== undefined) {
       await dataSource.manager.query(statement.sql, statement.parameters);
+    }
     await dataSource.manager.query('COMMIT');
     return result;
   } catch (error) {
