@@ -103,6 +103,66 @@ describeEachDatabase(
       expect(await count()).toBe(1);
     });
 
+    // The bump and the COMMIT travel in one block on MariaDB (mysql-transaction.ts): stopped in
+    // the bump, the block must not reach its COMMIT, and the write must leave nothing behind.
+    it('should answer 503 and commit nothing when the version bump waits past the limit [mysql]', async () => {
+      const config = context().database.config;
+      if (config.type !== 'mysql') return;
+      const { dataSource } = context();
+      const state = async () => ({
+        images: await dataSource.query('SELECT image_id, path FROM images ORDER BY image_id'),
+        events: await dataSource.query('SELECT event_type, image_id FROM image_event_outbox'),
+        version: await dataSource.query(
+          "SELECT version FROM change_versions WHERE table_name = 'images'",
+        ),
+      });
+      const before = await state();
+      const timeouts = await statementTimeouts(context());
+      const holder = await createConnection({
+        host: config.host,
+        port: config.port,
+        user: config.username,
+        password: config.password,
+        database: config.database,
+      });
+      const create = () =>
+        context()
+          .http()
+          .post('/api/image')
+          .set('Authorization', bearer(token))
+          .send({ path: 'timeouts/bump.jpg', facet: 'Cover' });
+      try {
+        await holder.query('START TRANSACTION');
+        await holder.query(
+          "SELECT version FROM change_versions WHERE table_name = 'images' FOR UPDATE",
+        );
+        const response = await create();
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ message: 'Service Unavailable.' });
+      } finally {
+        await holder.query('ROLLBACK');
+        await holder.end();
+      }
+      expect(await state()).toEqual(before);
+      expect((await statementTimeouts(context())) - timeouts).toBe(1);
+
+      const again = await create();
+      expect(again.status).toBe(201);
+      const after = await state();
+      const id = (again.body as { image: { image_id: number } }).image.image_id;
+      expect(after.images).toEqual([
+        ...(before.images as unknown[]),
+        { image_id: id, path: 'timeouts/bump.jpg' },
+      ]);
+      expect(after.events).toEqual([
+        ...(before.events as unknown[]),
+        { event_type: 'image.created', image_id: id },
+      ]);
+      expect(Number((after.version as { version: number }[])[0].version)).toBe(
+        Number((before.version as { version: number }[])[0].version) + 1,
+      );
+    });
+
     // Found by probes: on SQLite a write that reads first could not wait for another
     // connection's lock and answered 503 at once; then, waiting, it stopped the whole process
     // (better-sqlite3 waits with the event loop stopped), liveness and shutdown included. Now it
