@@ -23,9 +23,9 @@ interface MysqlPool {
 const commitsOfUnknownOutcome = new WeakSet<object>();
 
 /**
- * Whether `error` is the failure of a COMMIT: the connection broke or the deadline passed after
- * it was sent, so the server may have applied it. What the transaction made outside the database
- * (a stored file) must then stay.
+ * Whether `error` is the failure of a COMMIT (on MariaDB, of the block that carries it): the
+ * connection broke or the deadline passed after it was sent, so the server may have applied it.
+ * What the transaction made outside the database (a stored file) must then stay.
  */
 export function isCommitOfUnknownOutcome(error: unknown): boolean {
   return typeof error === 'object' && error !== null && commitsOfUnknownOutcome.has(error);
