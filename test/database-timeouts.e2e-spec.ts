@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3';
-import { createConnection } from 'mysql2/promise';
 import { CLIENT_MARGIN_MS, withoutStatementTimeout } from '../src/database/database-timeouts';
 import { inMysqlTransaction } from '../src/database/mysql-transaction';
 import { insertImageRow, readImageRow } from './helpers/image-rows';
 import { metricValue } from './helpers/metrics';
 import { createTestApp, describeEachDatabase, TestApp } from './helpers/test-app';
-import { testDatabaseKinds } from './helpers/test-database';
+import { connectTo, testDatabaseKinds } from './helpers/test-database';
 import { bearer, tokenWith } from './helpers/tokens';
 import { Permission } from '../src/auth/permissions';
 
@@ -21,13 +20,7 @@ const STATEMENT_TIMEOUT_MS = 1000;
 async function holdImageLock(testApp: TestApp, id: number): Promise<{ release(): Promise<void> }> {
   const config = testApp.database.config;
   if (config.type === 'mysql') {
-    const connection = await createConnection({
-      host: config.host,
-      port: config.port,
-      user: config.username,
-      password: config.password,
-      database: config.database,
-    });
+    const connection = await connectTo(config);
     await connection.query('START TRANSACTION');
     await connection.query('SELECT image_id FROM images WHERE image_id = ? FOR UPDATE', [id]);
     let released = false;
@@ -118,13 +111,7 @@ describeEachDatabase(
       });
       const before = await state();
       const timeouts = await statementTimeouts(context());
-      const holder = await createConnection({
-        host: config.host,
-        port: config.port,
-        user: config.username,
-        password: config.password,
-        database: config.database,
-      });
+      const holder = await connectTo(config);
       const create = () =>
         context()
           .http()

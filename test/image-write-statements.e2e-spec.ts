@@ -1,8 +1,8 @@
-import type { DataSource } from 'typeorm';
 import { ALL_PERMISSIONS } from '../src/auth/permissions';
 import { readImageRow } from './helpers/image-rows';
 import { recordStatements } from './helpers/statement-recorder';
 import { describeEachDatabase } from './helpers/test-app';
+import { isMariaDb } from './helpers/test-database';
 import { bearer, signTestToken } from './helpers/tokens';
 
 const SELECT_ROW =
@@ -11,13 +11,6 @@ const INSERT_EVENT =
   'INSERT INTO image_event_outbox (event_id, event_type, image_id, actor, occurred_at, payload, published_at) VALUES (?, ?, ?, ?, ?, ?, NULL)';
 const BUMP_IMAGES =
   'UPDATE change_versions SET version = version + 1, changed_at = ? WHERE table_name IN (?)';
-
-async function isMariaDb(dataSource: DataSource): Promise<boolean> {
-  const [{ version }] = await dataSource.query<{ version: string }[]>(
-    'SELECT VERSION() AS version',
-  );
-  return /mariadb/i.test(version);
-}
 
 /**
  * The statements of the two writes the benchmark sends (docs/PERFORMANCE.md, `write-pair`): one

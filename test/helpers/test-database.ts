@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Connection, createConnection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
 import { DatabaseConfig, parseConfig } from '../../src/config/app-config';
 
 export type TestDatabaseKind = 'sqlite' | 'mysql';
@@ -28,6 +29,14 @@ export function connectTo(config: DatabaseConfig): Promise<Connection> {
     password: config.password,
     database: config.database,
   });
+}
+
+/** Whether the MySQL server under `dataSource` is MariaDB (its `VERSION()` says so). */
+export async function isMariaDb(dataSource: DataSource): Promise<boolean> {
+  const [{ version }] = await dataSource.query<{ version: string }[]>(
+    'SELECT VERSION() AS version',
+  );
+  return /mariadb/i.test(version);
 }
 
 /** A brand-new, empty database: a file in a temp folder, or a new schema on the MySQL server. */
