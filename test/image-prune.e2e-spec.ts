@@ -11,9 +11,9 @@ import { attachEveryRelation, countRows, insertImageRow, pivotCounts } from './h
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
 import { waitFor } from './helpers/wait-for';
 
-const DAY_MICROS = 86_400_000_000n;
+const DAY_MICROS = 86_400_000_000;
 const daysAgo = (days: number): string =>
-  formatDatabaseTimestamp(nowMicros() - BigInt(Math.round(days * 1000)) * (DAY_MICROS / 1000n));
+  formatDatabaseTimestamp(nowMicros() - Math.round(days * 1000) * (DAY_MICROS / 1000));
 
 /** Images trashed at several ages (and a live one), each with a row in every pivot and a file. */
 async function trashAtAges(testApp: TestApp): Promise<Record<string, number>> {

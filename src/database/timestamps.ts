@@ -3,18 +3,21 @@
  * (`2024-01-15 12:00:00.123456`). JavaScript Dates stop at milliseconds, so the sub-millisecond part
  * comes from the high-resolution clock; values never go backwards within one process.
  */
-let lastMicros = 0n;
+let lastMicros = 0;
 
-export function nowMicros(): bigint {
-  const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
-  lastMicros = micros > lastMicros ? micros : lastMicros + 1n;
+/** Microseconds since the epoch: an integer Number holds them exactly (to the year 287,396). */
+export function nowMicros(): number {
+  const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  lastMicros = micros > lastMicros ? micros : lastMicros + 1;
   return lastMicros;
 }
 
-export function formatDatabaseTimestamp(epochMicros: bigint): string {
-  const millis = Number(epochMicros / 1000n);
-  const fraction = (epochMicros % 1_000_000n).toString().padStart(6, '0');
-  return `${new Date(millis).toISOString().slice(0, 19).replace('T', ' ')}.${fraction}`;
+/** `epochMicros` (rounded to a whole microsecond; before 1970 too) as a database timestamp. */
+export function formatDatabaseTimestamp(epochMicros: number): string {
+  const micros = Math.round(epochMicros);
+  const seconds = Math.floor(micros / 1_000_000);
+  const fraction = String(micros - seconds * 1_000_000).padStart(6, '0');
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${fraction}`;
 }
 
 /** The current time as a database timestamp string. */

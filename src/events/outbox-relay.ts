@@ -217,7 +217,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async purgeOccasionally(): Promise<void> {
     if (Date.now() - this.lastPurge < PURGE_INTERVAL_MS) return;
     this.lastPurge = Date.now();
-    const cutoff = formatDatabaseTimestamp(nowMicros() - BigInt(PUBLISHED_RETENTION_MS) * 1000n);
+    const cutoff = formatDatabaseTimestamp(nowMicros() - PUBLISHED_RETENTION_MS * 1000);
     await this.store((manager) => purgePublishedOutboxEvents(manager, cutoff));
   }
 

@@ -25,7 +25,7 @@ interface Row {
 
 /** The oldest `created_at` a key may have and still count. */
 export function idempotencyCutoff(): string {
-  return formatDatabaseTimestamp(nowMicros() - BigInt(IDEMPOTENCY_KEY_LIFETIME_MS) * 1000n);
+  return formatDatabaseTimestamp(nowMicros() - IDEMPOTENCY_KEY_LIFETIME_MS * 1000);
 }
 
 /** The answer recorded under a key within the last 24 h, if any. */

@@ -110,11 +110,7 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
     await this.query(
       `INSERT INTO ${STORAGE_DELETIONS_TABLE} (path, attempts, next_attempt_at, last_error, created_at) ` +
         'VALUES (?, 0, ?, NULL, ?)',
-      [
-        path,
-        formatDatabaseTimestamp(now + BigInt(UPLOAD_GUARD_MS) * 1000n),
-        formatDatabaseTimestamp(now),
-      ],
+      [path, formatDatabaseTimestamp(now + UPLOAD_GUARD_MS * 1000), formatDatabaseTimestamp(now)],
     );
   }
 
@@ -277,12 +273,7 @@ export class ImageFileCleanup implements OnApplicationBootstrap, OnApplicationSh
       await this.query(
         `UPDATE ${STORAGE_DELETIONS_TABLE} SET attempts = ?, next_attempt_at = ?, last_error = ? ` +
           'WHERE storage_deletion_id = ?',
-        [
-          attempts,
-          formatDatabaseTimestamp(nowMicros() + BigInt(waitMs) * 1000n),
-          message.slice(0, 255),
-          id,
-        ],
+        [attempts, formatDatabaseTimestamp(nowMicros() + waitMs * 1000), message.slice(0, 255), id],
       );
     }
   }

@@ -66,7 +66,7 @@ export class ImagePruneService implements OnApplicationBootstrap, OnApplicationS
   async prune(): Promise<PruneResult> {
     const days = this.config.storage.pruneTrashedAfterDays;
     if (days === 0) return { pruned: 0, cutoff: null };
-    const cutoff = formatDatabaseTimestamp(nowMicros() - BigInt(days) * BigInt(DAY_MS) * 1000n);
+    const cutoff = formatDatabaseTimestamp(nowMicros() - days * DAY_MS * 1000);
     const run = await this.unitOfWork.withLock('prune', () => this.pruneBefore(cutoff));
     return run.ran ? { pruned: run.value, cutoff } : { pruned: 0, cutoff, skipped: true };
   }
