@@ -28,30 +28,30 @@ const INSERT_EVENT =
 
 /**
  * Writes an event to the outbox in `transaction`, the transaction of the change it describes: the
- * event commits or rolls back with it. Returns the event as it will be published.
+ * event commits or rolls back with it. Returns the event as it will be published, which is what
+ * `toImageEvent` reads back from the row (its data is JSON values, the same after a round trip).
  */
 export async function insertOutboxEvent(
   transaction: OutboxWriter,
   event: NewImageEvent,
 ): Promise<ImageEvent> {
-  const row: Omit<ImageEventOutboxRow, 'outboxId'> = {
-    eventId: event.id,
-    eventType: event.type,
-    imageId: event.imageId,
-    actor: event.actor,
-    occurredAt: event.occurredAt,
-    payload: JSON.stringify(event.data),
-    publishedAt: null,
-  };
   const outboxId = await transaction.insert(INSERT_EVENT, [
-    row.eventId,
-    row.eventType,
-    row.imageId,
-    row.actor,
-    row.occurredAt,
-    row.payload,
+    event.id,
+    event.type,
+    event.imageId,
+    event.actor,
+    event.occurredAt,
+    JSON.stringify(event.data),
   ]);
-  return toImageEvent({ ...row, outboxId });
+  return {
+    id: event.id,
+    type: event.type,
+    sequence: outboxId,
+    image_id: event.imageId,
+    actor: event.actor,
+    occurred_at: renderTimestamp(event.occurredAt) as string,
+    data: event.data,
+  } as ImageEvent;
 }
 
 /** The oldest unpublished events, in outbox order. */
