@@ -35,7 +35,7 @@ export async function readDataVersion(runner: SqlRunner): Promise<string> {
 }
 
 function placeholders(count: number): string {
-  return Array.from({ length: count }, () => '?').join(', ');
+  return '?, '.repeat(count - 1) + '?';
 }
 
 /** One SQL statement with its parameters. */
