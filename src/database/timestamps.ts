@@ -5,7 +5,7 @@
  */
 let lastMicros = 0;
 
-/** Microseconds since the epoch: an integer Number holds them exactly (to the year 287,396). */
+/** Microseconds since the epoch: an integer Number holds them exactly until the year 2255. */
 export function nowMicros(): number {
   const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
   lastMicros = micros > lastMicros ? micros : lastMicros + 1;
