@@ -12,6 +12,7 @@ import { createTestApp, describeEachDatabase, type TestApp } from './helpers/tes
 import { waitFor } from './helpers/wait-for';
 
 const DAY_MICROS = 86_400_000_000;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
 const daysAgo = (days: number): string =>
   formatDatabaseTimestamp(nowMicros() - Math.round(days * 1000) * (DAY_MICROS / 1000));
 
@@ -191,6 +192,26 @@ describeEachDatabase(
     });
   },
   { env: { PRUNE_TRASHED_AFTER_DAYS: '7' } },
+);
+
+/**
+ * The longest age the setting takes (100 years) puts the cutoff before 1970: it must still be a
+ * timestamp the database compares (the BigInt clock wrote its fraction as `.-345678`).
+ */
+describeEachDatabase(
+  'pruning with the longest age (PRUNE_TRASHED_AFTER_DAYS=36500)',
+  (context) => {
+    it('should cut off a hundred years back and force-delete nothing younger', async () => {
+      const ids = await trashAtAges(context());
+      const before = Date.now();
+      const result = await context().app.get(ImagePruneService).prune();
+      expect(result).toEqual({ pruned: 0, cutoff: expect.stringMatching(TIMESTAMP) });
+      const cutoff = Date.parse(`${result.cutoff!.replace(' ', 'T')}Z`);
+      expect(Math.abs(cutoff - (before - 36_500 * 86_400_000))).toBeLessThan(60_000);
+      expect(await remainingIds(context())).toEqual(Object.values(ids));
+    });
+  },
+  { env: { PRUNE_TRASHED_AFTER_DAYS: '36500' } },
 );
 
 describe('pruning turned off (PRUNE_TRASHED_AFTER_DAYS=0)', () => {
