@@ -11,10 +11,10 @@ import { attachEveryRelation, countRows, insertImageRow, pivotCounts } from './h
 import { createTestApp, describeEachDatabase, type TestApp } from './helpers/test-app';
 import { waitFor } from './helpers/wait-for';
 
-const DAY_MICROS = 86_400_000_000;
+const DAY_MS = 86_400_000;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
 const daysAgo = (days: number): string =>
-  formatDatabaseTimestamp(nowMicros() - Math.round(days * 1000) * (DAY_MICROS / 1000));
+  formatDatabaseTimestamp(nowMicros() - days * DAY_MS * 1000);
 
 /** Images trashed at several ages (and a live one), each with a row in every pivot and a file. */
 async function trashAtAges(testApp: TestApp): Promise<Record<string, number>> {
@@ -207,7 +207,7 @@ describeEachDatabase(
       const result = await context().app.get(ImagePruneService).prune();
       expect(result).toEqual({ pruned: 0, cutoff: expect.stringMatching(TIMESTAMP) });
       const cutoff = Date.parse(renderTimestamp(result.cutoff)!);
-      expect(Math.abs(cutoff - (before - 36_500 * (DAY_MICROS / 1000)))).toBeLessThan(60_000);
+      expect(Math.abs(cutoff - (before - 36_500 * DAY_MS))).toBeLessThan(60_000);
       expect(await remainingIds(context())).toEqual(Object.values(ids));
     });
   },

@@ -5,6 +5,17 @@ import { ImageEventOutboxRow } from './image-event-outbox.entity';
 
 /** An event as stored in the outbox, turned back into the event that is published. */
 export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
+  return publishedEvent(row, JSON.parse(row.payload) as ImageEvent['data']);
+}
+
+/** The published event of an outbox row's columns and its payload's data. */
+function publishedEvent(
+  row: Pick<
+    ImageEventOutboxRow,
+    'outboxId' | 'eventId' | 'eventType' | 'imageId' | 'actor' | 'occurredAt'
+  >,
+  data: ImageEvent['data'],
+): ImageEvent {
   // The type and its payload were written together (`insertOutboxEvent`): they match.
   return {
     id: row.eventId,
@@ -13,7 +24,7 @@ export function toImageEvent(row: ImageEventOutboxRow): ImageEvent {
     image_id: Number(row.imageId),
     actor: row.actor,
     occurred_at: renderTimestamp(row.occurredAt) as string,
-    data: JSON.parse(row.payload) as ImageEvent['data'],
+    data,
   } as ImageEvent;
 }
 
@@ -28,8 +39,7 @@ const INSERT_EVENT =
 
 /**
  * Writes an event to the outbox in `transaction`, the transaction of the change it describes: the
- * event commits or rolls back with it. Returns the event as it will be published, which is what
- * `toImageEvent` reads back from the row (its data is JSON values, the same after a round trip).
+ * event commits or rolls back with it. Returns the event as it will be published.
  */
 export async function insertOutboxEvent(
   transaction: OutboxWriter,
@@ -43,15 +53,18 @@ export async function insertOutboxEvent(
     event.occurredAt,
     JSON.stringify(event.data),
   ]);
-  return {
-    id: event.id,
-    type: event.type,
-    sequence: outboxId,
-    image_id: event.imageId,
-    actor: event.actor,
-    occurred_at: renderTimestamp(event.occurredAt) as string,
-    data: event.data,
-  } as ImageEvent;
+  // Its data as the listeners get it: JSON values, the same after the stored round trip.
+  return publishedEvent(
+    {
+      outboxId,
+      eventId: event.id,
+      eventType: event.type,
+      imageId: event.imageId,
+      actor: event.actor,
+      occurredAt: event.occurredAt,
+    },
+    event.data,
+  );
 }
 
 /** The oldest unpublished events, in outbox order. */
